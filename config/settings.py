@@ -1,0 +1,186 @@
+"""Load settings: defaults file, then an optional operator file, then ``TORGET_*`` variables.
+
+Pure apart from reading the files named; ``load_settings`` takes the environment as a mapping
+so tests pass their own.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import zoneinfo
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+DEFAULTS_FILE = Path(__file__).with_name("torget.toml")
+DEMO_PROGRAM_FILE = Path(__file__).with_name("demo-program.yaml")
+ENV_PREFIX = "TORGET_"
+
+Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
+
+
+class ConfigError(Exception):
+    """A configuration value is missing, mistyped or out of range (message names the key)."""
+
+
+class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The HTTP edge."""
+
+    host: str = "127.0.0.1"
+    port: Port = 8080
+    public_url: str = ""
+    max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 1_048_576
+    rtmp_url: str = ""
+
+
+class StoreSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The durable store."""
+
+    url: str = "sqlite+aiosqlite:///data/torget.db"
+
+
+class RealtimeSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The realtime engine."""
+
+    engine: Literal["memory", "redis"] = "memory"
+    redis_url: str = ""
+
+
+class SchedulerSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The programme scheduler."""
+
+    tick_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 1.0
+    auto_start: bool = True
+    end_grace_minutes: Annotated[int, msgspec.Meta(ge=0, le=240)] = 5
+
+
+class EventSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The event as a whole."""
+
+    name: str = "Torget"
+    timezone: str = "Europe/Stockholm"
+    default_language: str = "sv"
+    access_code: str = ""
+
+
+class AuthSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Sign-in for the browser apps."""
+
+    cookie_secure: bool = True
+    web_session_hours: Annotated[int, msgspec.Meta(ge=1, le=24 * 30)] = 12
+
+
+class DemoSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The demo programme for newcomers."""
+
+    load_on_first_start: bool = True
+
+
+class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Everything Torget reads from configuration."""
+
+    server: ServerSettings = msgspec.field(default_factory=ServerSettings)
+    store: StoreSettings = msgspec.field(default_factory=StoreSettings)
+    realtime: RealtimeSettings = msgspec.field(default_factory=RealtimeSettings)
+    scheduler: SchedulerSettings = msgspec.field(default_factory=SchedulerSettings)
+    event: EventSettings = msgspec.field(default_factory=EventSettings)
+    auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
+    demo: DemoSettings = msgspec.field(default_factory=DemoSettings)
+
+    @property
+    def public_url(self) -> str:
+        """The base URL viewers reach Torget at, without a trailing slash."""
+        if self.server.public_url:
+            return self.server.public_url.rstrip("/")
+        return f"http://{self.server.host}:{self.server.port}"
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {str(path)!r} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
+
+
+def _env_layer(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """Turn ``TORGET_SECTION_KEY=value`` into ``{section: {key: value}}`` (strings, typed later)."""
+    sections = {f.encode_name: f.type for f in msgspec.structs.fields(Settings)}
+    layer: dict[str, dict[str, str]] = {}
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        rest = name[len(ENV_PREFIX) :].lower()
+        section = next((s for s in sections if rest.startswith(s + "_")), None)
+        if section is None:
+            continue
+        layer.setdefault(section, {})[rest[len(section) + 1 :]] = value
+    return layer
+
+
+def _parse_env_value(raw: str) -> Any:
+    lowered = raw.strip().lower()
+    if lowered in {"true", "yes", "on"}:
+        return True
+    if lowered in {"false", "no", "off"}:
+        return False
+    for kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            pass
+    return raw
+
+
+def load_settings(
+    config_file: Path | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Build Settings from the defaults, an optional file and the environment; raise ConfigError."""
+    data = _read_toml(DEFAULTS_FILE)
+    if config_file is not None:
+        _merge(data, _read_toml(config_file))
+    env_layer = _env_layer(env or {})
+    typed = {s: {k: _parse_env_value(v) for k, v in kv.items()} for s, kv in env_layer.items()}
+    _merge(data, typed)
+    try:
+        settings = msgspec.convert(data, type=Settings, str_keys=True)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"invalid configuration: {_describe(exc)}") from None
+    _check(settings)
+    return settings
+
+
+def _describe(exc: msgspec.ValidationError) -> str:
+    text = str(exc).replace("`", "")
+    if " - at $." in text:
+        problem, where = text.split(" - at $.", 1)
+        return f"{where}: {problem}"
+    return text
+
+
+def _check(settings: Settings) -> None:
+    try:
+        zoneinfo.ZoneInfo(settings.event.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"invalid configuration: event.timezone: unknown time zone {settings.event.timezone!r}"
+        ) from None
+    if settings.realtime.engine == "redis" and not settings.realtime.redis_url:
+        raise ConfigError("invalid configuration: realtime.redis_url is required for engine redis")
+    if not settings.store.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ConfigError(
+            "invalid configuration: store.url must start with sqlite+aiosqlite:// "
+            "or postgresql+asyncpg://"
+        )

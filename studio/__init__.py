@@ -1,0 +1,1 @@
+"""The programme: studios, sessions, their lifecycle, access rules and the store."""

@@ -1,0 +1,72 @@
+"""Errors raised by the programme layer.
+
+Every error the studio package raises derives from one root::
+
+    StudioError
+    ├── InvalidInput          a field has a wrong value (names the field and the problem)
+    ├── NotFound              an id that does not exist
+    ├── Conflict              the request is valid but clashes with current state
+    │   ├── InvalidTransition a session cannot make this lifecycle step from its state
+    │   └── ScheduleOverlap   two sessions of one studio would overlap in time
+    ├── Unauthenticated       no or unknown credentials
+    ├── Forbidden             the principal's role or studios do not allow the action
+    └── StoreUnavailable      the database could not be reached (driver errors are mapped here)
+"""
+
+from __future__ import annotations
+
+
+class StudioError(Exception):
+    """Root of every error the programme layer raises."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(StudioError):
+    """A field has a value the programme does not accept."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}" if field else problem)
+        self.field = field
+        self.problem = problem
+
+
+class NotFound(StudioError):
+    """An id that names nothing."""
+
+    def __init__(self, kind: str, ident: str) -> None:
+        super().__init__(f"{kind} {ident!r} does not exist")
+        self.kind = kind
+        self.ident = ident
+
+
+class Conflict(StudioError):
+    """A valid request that clashes with the current state."""
+
+
+class InvalidTransition(Conflict):
+    """A lifecycle step the session's current state does not allow."""
+
+
+class ScheduleOverlap(Conflict):
+    """Two sessions of one studio would overlap."""
+
+    def __init__(self, other_id: str, other_title: str) -> None:
+        super().__init__(
+            f"the studio already has session {other_id!r} ({other_title}) at that time"
+        )
+        self.other_id = other_id
+
+
+class Unauthenticated(StudioError):
+    """No credentials, or credentials that match nothing."""
+
+
+class Forbidden(StudioError):
+    """The caller is known but may not do this."""
+
+
+class StoreUnavailable(StudioError):
+    """The database could not be reached or failed."""
