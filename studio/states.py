@@ -85,9 +85,7 @@ def next_state(state: SessionState, event: SessionEvent) -> SessionState:
     try:
         return TRANSITIONS[(state, event)]
     except KeyError:
-        raise InvalidTransition(
-            f"a session that is {state.value} cannot {_VERBS[event]}"
-        ) from None
+        raise InvalidTransition(f"a session that is {state.value} cannot {_VERBS[event]}") from None
 
 
 def allowed_events(state: SessionState) -> list[SessionEvent]:

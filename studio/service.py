@@ -1,0 +1,325 @@
+"""The programme service: every use case of studios, sessions and tokens, with its access check.
+
+It adapts the pure rules (``access``, ``states``, ``schedule``, ``models``) to the store. The HTTP
+edge, the CLI, the scheduler loop and the media plane all go through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+import msgspec
+
+from config import Settings
+from studio.access import Action, Principal, authorize
+from studio.errors import Conflict, InvalidInput, InvalidTransition, NotFound, StudioError
+from studio.models import (
+    ApiToken,
+    Session,
+    SessionInput,
+    SessionPatch,
+    Studio,
+    StudioInput,
+    StudioPatch,
+    TokenInput,
+    check_times,
+    clean_text,
+)
+from studio.program_io import ProgramDocument, document_from
+from studio.roles import Role
+from studio.schedule import Decision, decide
+from studio.secrets import hash_secret, new_id, new_secret
+from studio.states import EDITABLE_TIMES, SessionEvent, SessionState
+from studio.store import ImportResult, Store
+
+log = logging.getLogger(__name__)
+
+SessionListener = Callable[[Session], Awaitable[None]]
+
+
+class Clock(Protocol):
+    """Tells the time; tests pass a clock they move by hand."""
+
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """The real clock, in UTC."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    """A created session and its stream key, shown this once."""
+
+    session: Session
+    stream_key: str
+
+
+class Programme:
+    """Use cases of the programme."""
+
+    def __init__(self, store: Store, settings: Settings, clock: Clock | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self._listeners: list[SessionListener] = []
+
+    def on_session_change(self, listener: SessionListener) -> None:
+        """Call ``listener`` with the new record whenever a session changes or is created."""
+        self._listeners.append(listener)
+
+    async def _changed(self, session: Session) -> None:
+        for listener in self._listeners:
+            try:
+                await listener(session)
+            except Exception:  # a listener's failure must not undo a committed change
+                log.exception("session listener failed for %s", session.id)
+
+    # --- studios ----------------------------------------------------------------------------
+
+    async def create_studio(self, who: Principal | None, data: StudioInput) -> Studio:
+        """Create a studio (admin)."""
+        authorize(who, Action.MANAGE_STUDIOS)
+        return await self.store.create_studio(clean_text("name", data.name), self.clock.now())
+
+    async def update_studio(
+        self, who: Principal | None, studio_id: str, data: StudioPatch
+    ) -> Studio:
+        """Rename a studio (admin)."""
+        authorize(who, Action.MANAGE_STUDIOS)
+        if isinstance(data.name, msgspec.UnsetType):
+            return await self.store.get_studio(studio_id)
+        return await self.store.rename_studio(studio_id, clean_text("name", data.name))
+
+    async def delete_studio(self, who: Principal | None, studio_id: str) -> None:
+        """Delete an empty studio (admin)."""
+        authorize(who, Action.MANAGE_STUDIOS)
+        await self.store.delete_studio(studio_id)
+
+    # --- sessions ---------------------------------------------------------------------------
+
+    async def create_session(self, who: Principal | None, data: SessionInput) -> NewSession:
+        """Schedule a session in a studio the caller runs; return it with its new stream key."""
+        authorize(who, Action.MANAGE_SESSIONS, data.studio_id)
+        await self.store.get_studio(data.studio_id)
+        check_times(data.starts_at, data.ends_at)
+        now = self.clock.now()
+        session = Session(
+            id=new_id("ses"),
+            studio_id=data.studio_id,
+            title=clean_text("title", data.title),
+            description=data.description.strip(),
+            speakers=tuple(clean_text(f"speakers[{i}]", s) for i, s in enumerate(data.speakers)),
+            language=data.language or self.settings.event.default_language,
+            starts_at=data.starts_at.astimezone(UTC),
+            ends_at=data.ends_at.astimezone(UTC),
+            state=SessionState.SCHEDULED,
+            auto_start=self.settings.scheduler.auto_start
+            if data.auto_start is None
+            else data.auto_start,
+            auto_end=data.auto_end,
+            created_at=now,
+            updated_at=now,
+        )
+        key = new_secret("sk")
+        await self.store.create_session(session, hash_secret(key))
+        await self._changed(session)
+        return NewSession(session, key)
+
+    async def update_session(
+        self, who: Principal | None, session_id: str, patch: SessionPatch
+    ) -> Session:
+        """Change fields of a session; times and studio only while it is not over."""
+        current = await self.store.get_session(session_id)
+        authorize(who, Action.MANAGE_SESSIONS, current.studio_id)
+        changes = {f: v for f, v in msgspec.structs.asdict(patch).items() if v is not msgspec.UNSET}
+        if "studio_id" in changes:
+            authorize(who, Action.MANAGE_SESSIONS, changes["studio_id"])
+            await self.store.get_studio(changes["studio_id"])
+            if current.state is SessionState.LIVE and changes["studio_id"] != current.studio_id:
+                raise Conflict("a live session cannot move to another studio")
+        timing = {"studio_id", "starts_at", "ends_at"} & changes.keys()
+        if timing and current.state not in EDITABLE_TIMES:
+            raise Conflict(f"the time and studio of a session that is {current.state} are fixed")
+        if "title" in changes:
+            changes["title"] = clean_text("title", changes["title"])
+        if "description" in changes:
+            changes["description"] = changes["description"].strip()
+        if "speakers" in changes:
+            changes["speakers"] = tuple(
+                clean_text(f"speakers[{i}]", s) for i, s in enumerate(changes["speakers"])
+            )
+        for field in ("starts_at", "ends_at"):
+            if field in changes:
+                changes[field] = changes[field].astimezone(UTC)
+        updated = msgspec.structs.replace(current, **changes, updated_at=self.clock.now())
+        check_times(updated.starts_at, updated.ends_at)
+        await self.store.update_session(updated)
+        await self._changed(updated)
+        return updated
+
+    async def delete_session(self, who: Principal | None, session_id: str) -> None:
+        """Delete a session that is not on air."""
+        current = await self.store.get_session(session_id)
+        authorize(who, Action.MANAGE_SESSIONS, current.studio_id)
+        if current.state is SessionState.LIVE:
+            raise Conflict("end the broadcast before deleting a live session")
+        await self.store.delete_session(session_id)
+
+    async def _step(self, session_id: str, event: SessionEvent) -> Session:
+        _, after = await self.store.transition_session(session_id, event, self.clock.now())
+        await self._changed(after)
+        return after
+
+    async def _step_as(
+        self, who: Principal | None, session_id: str, event: SessionEvent, action: Action
+    ) -> Session:
+        current = await self.store.get_session(session_id)
+        authorize(who, action, current.studio_id)
+        return await self._step(session_id, event)
+
+    async def go_live(self, who: Principal | None, session_id: str) -> Session:
+        """Start the broadcast now."""
+        return await self._step_as(who, session_id, SessionEvent.GO_LIVE, Action.BROADCAST)
+
+    async def end(self, who: Principal | None, session_id: str) -> Session:
+        """End the broadcast now (or mark a session that never went live as over)."""
+        return await self._step_as(who, session_id, SessionEvent.END, Action.BROADCAST)
+
+    async def cancel(self, who: Principal | None, session_id: str) -> Session:
+        """Call a session off; it stays in the programme, marked cancelled."""
+        return await self._step_as(who, session_id, SessionEvent.CANCEL, Action.MANAGE_SESSIONS)
+
+    async def extend(self, who: Principal | None, session_id: str, minutes: int) -> Session:
+        """Push the planned end later so the scheduler does not end a running session."""
+        current = await self.store.get_session(session_id)
+        authorize(who, Action.BROADCAST, current.studio_id)
+        if current.state not in EDITABLE_TIMES:
+            raise Conflict(f"a session that is {current.state} cannot be extended")
+        longer = SessionPatch(ends_at=current.ends_at + timedelta(minutes=minutes))
+        return await self.update_session(who, session_id, longer)
+
+    async def rotate_stream_key(self, who: Principal | None, session_id: str) -> str:
+        """Issue a new stream key for a session; the old one stops working."""
+        current = await self.store.get_session(session_id)
+        authorize(who, Action.MANAGE_STREAM_KEYS, current.studio_id)
+        key = new_secret("sk")
+        await self.store.set_stream_key_hash(session_id, hash_secret(key), self.clock.now())
+        return key
+
+    async def session_for_stream_key(self, key: str) -> Session | None:
+        """The session a presented stream key opens, if any."""
+        return await self.store.session_by_stream_key_hash(hash_secret(key))
+
+    async def ingest_up(self, session_id: str) -> Session:
+        """The media plane reports a publisher connected."""
+        return await self._step(session_id, SessionEvent.INGEST_UP)
+
+    async def ingest_down(self, session_id: str) -> Session:
+        """The media plane reports the publisher gone."""
+        return await self._step(session_id, SessionEvent.INGEST_DOWN)
+
+    async def replay_ready(self, session_id: str) -> Session:
+        """The media plane reports the recording is published."""
+        return await self._step(session_id, SessionEvent.REPLAY_READY)
+
+    # --- scheduler --------------------------------------------------------------------------
+
+    async def tick(self) -> list[Decision]:
+        """Apply every lifecycle step due now; return those applied."""
+        now = self.clock.now()
+        grace = timedelta(minutes=self.settings.scheduler.end_grace_minutes)
+        applied: list[Decision] = []
+        for decision in decide(now, await self.store.active_sessions(now), end_grace=grace):
+            try:
+                await self._step(decision.session_id, decision.event)
+            except (InvalidTransition, NotFound):
+                continue  # another node or an operator moved it first
+            log.info("session %s: %s (%s)", decision.session_id, decision.event, decision.reason)
+            applied.append(decision)
+        return applied
+
+    async def run_scheduler(self) -> None:
+        """Tick forever at the configured interval; errors are logged, never fatal."""
+        while True:
+            try:
+                await self.tick()
+            except StudioError as exc:
+                log.warning("scheduler tick failed: %s", exc.message)
+            await asyncio.sleep(self.settings.scheduler.tick_seconds)
+
+    # --- tokens -----------------------------------------------------------------------------
+
+    async def create_token(self, who: Principal | None, data: TokenInput) -> tuple[ApiToken, str]:
+        """Issue a bearer token (admin); the secret is returned once and stored hashed."""
+        authorize(who, Action.MANAGE_TOKENS)
+        return await self.issue_token(data)
+
+    async def issue_token(self, data: TokenInput) -> tuple[ApiToken, str]:
+        """Issue a token without an access check (the CLI on the server's own machine)."""
+        if data.role is Role.VIEWER:
+            raise InvalidInput("role", "viewers need no token; choose admin, operator or moderator")
+        if data.role is Role.ADMIN and data.studio_ids:
+            raise InvalidInput("studio_ids", "an admin token covers every studio")
+        secret = new_secret("tgt")
+        token = ApiToken(
+            id=new_id("tok"),
+            role=data.role,
+            name=clean_text("name", data.name),
+            studio_ids=tuple(dict.fromkeys(data.studio_ids)),
+            created_at=self.clock.now(),
+        )
+        await self.store.create_token(token, hash_secret(secret))
+        return token, secret
+
+    async def list_tokens(self, who: Principal | None) -> list[ApiToken]:
+        """Every token record (admin)."""
+        authorize(who, Action.MANAGE_TOKENS)
+        return await self.store.list_tokens()
+
+    async def revoke_token(self, who: Principal | None, token_id: str) -> None:
+        """Revoke a token (admin); it and its browser sign-ins stop working at once."""
+        authorize(who, Action.MANAGE_TOKENS)
+        await self.store.revoke_token(token_id)
+
+    async def principal_for_secret(self, secret: str) -> Principal | None:
+        """The principal a bearer token stands for, or None."""
+        token = await self.store.token_by_hash(hash_secret(secret))
+        return None if token is None else principal_of(token)
+
+    # --- programme files --------------------------------------------------------------------
+
+    async def import_program(self, who: Principal | None, doc: ProgramDocument) -> ImportResult:
+        """Create or update studios and sessions from a programme file, all or nothing."""
+        authorize(who, Action.IMPORT_PROGRAM)
+        return await self.store.import_program(
+            doc,
+            now=self.clock.now(),
+            default_language=self.settings.event.default_language,
+            default_auto_start=self.settings.scheduler.auto_start,
+        )
+
+    async def export_program(self, who: Principal | None) -> ProgramDocument:
+        """The whole programme as a document (admin)."""
+        authorize(who, Action.EXPORT_PROGRAM)
+        return document_from(
+            await self.store.list_studios(),
+            await self.store.list_sessions(),
+            event=self.settings.event.name,
+            timezone=self.settings.event.timezone,
+        )
+
+
+def principal_of(token: ApiToken) -> Principal:
+    """The principal a stored token stands for."""
+    return Principal(
+        token_id=token.id, role=token.role, name=token.name, studio_ids=frozenset(token.studio_ids)
+    )

@@ -1,0 +1,80 @@
+"""Loading configuration from the defaults file, an operator file and TORGET_* variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config import ConfigError, load_settings
+
+
+def test_defaults_need_no_services() -> None:
+    """The embedded defaults use SQLite and the in-process engine."""
+    settings = load_settings(None, {})
+    assert settings.store.url.startswith("sqlite+aiosqlite:///")
+    assert settings.realtime.engine == "memory"
+    assert settings.event.access_code == ""
+    assert settings.public_url == "http://127.0.0.1:8080"
+
+
+def test_environment_overrides_are_typed() -> None:
+    """TORGET_SECTION_KEY values become ints, bools and strings as the field needs."""
+    settings = load_settings(
+        None,
+        {
+            "TORGET_SERVER_PORT": "9000",
+            "TORGET_SCHEDULER_AUTO_START": "false",
+            "TORGET_EVENT_NAME": "Mässan",
+            "TORGET_SERVER_PUBLIC_URL": "https://fair.example.org/",
+            "UNRELATED": "x",
+        },
+    )
+    assert settings.server.port == 9000
+    assert settings.scheduler.auto_start is False
+    assert settings.event.name == "Mässan"
+    assert settings.public_url == "https://fair.example.org"
+
+
+def test_file_layer_between_defaults_and_environment(tmp_path: Path) -> None:
+    """A config file overrides defaults; the environment overrides the file."""
+    path = tmp_path / "my.toml"
+    path.write_text('[server]\nport = 8100\nhost = "0.0.0.0"\n')
+    settings = load_settings(path, {"TORGET_SERVER_PORT": "8200"})
+    assert (settings.server.host, settings.server.port) == ("0.0.0.0", 8200)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"TORGET_SERVER_PORT": "abc"}, "invalid configuration: server.port: Expected int, got str"),
+        (
+            {"TORGET_SERVER_PORT": "70000"},
+            "invalid configuration: server.port: Expected int <= 65535",
+        ),
+        (
+            {"TORGET_EVENT_TIMEZONE": "Mars/Olympus"},
+            "invalid configuration: event.timezone: unknown time zone 'Mars/Olympus'",
+        ),
+        (
+            {"TORGET_REALTIME_ENGINE": "redis"},
+            "invalid configuration: realtime.redis_url is required for engine redis",
+        ),
+        (
+            {"TORGET_STORE_URL": "mysql://x"},
+            "invalid configuration: store.url must start with sqlite+aiosqlite:// "
+            "or postgresql+asyncpg://",
+        ),
+    ],
+)
+def test_bad_values_are_named(env: dict[str, str], message: str) -> None:
+    """Every bad setting is refused with the key and the problem."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, env)
+    assert str(caught.value) == message
+
+
+def test_missing_file_is_named(tmp_path: Path) -> None:
+    """A --config path that does not exist is reported as such."""
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml", {})

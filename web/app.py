@@ -1,0 +1,145 @@
+"""Build the aiohttp application: resources wired with ``cleanup_ctx`` and typed ``AppKey``s."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+from collections.abc import AsyncIterator, Callable
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from config import Settings
+from config.settings import DEMO_PROGRAM_FILE
+from studio import program_io
+from studio.models import TokenInput
+from studio.roles import Role
+from studio.service import Clock, Programme, SystemClock
+from studio.store import Store
+from web import openapi
+from web.errors import Handler, error_middleware
+from web.keys import METRICS, OPENAPI, PROGRAMME, SETTINGS, SIGNER, URLS
+from web.metrics import Metrics
+from web.routes import ROUTES, add_routes
+from web.signing import Signer
+from web.views import Urls
+
+log = logging.getLogger(__name__)
+
+Announce = Callable[[str], None]
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        "media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'self'; object-src 'none'"
+    ),
+}
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Add the security headers every answer carries."""
+    response = await handler(request)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, announce: Announce | None = None
+) -> web.Application:
+    """Return the Torget application for ``settings`` (nothing is opened until it starts)."""
+    metrics = Metrics()
+    app = web.Application(
+        client_max_size=settings.server.max_body_bytes,
+        middlewares=[metrics.middleware(), security_headers, error_middleware],
+    )
+    app[SETTINGS] = settings
+    app[URLS] = Urls(settings)
+    app[METRICS] = metrics
+    document = openapi.build(ROUTES, title="Torget API", version="1", server=settings.public_url)
+    app[OPENAPI] = json.dumps(document, indent=1).encode()
+    add_routes(app)
+    app.cleanup_ctx.append(_store_ctx(clock or SystemClock(), announce or _print))
+    app.cleanup_ctx.append(_scheduler_ctx)
+    return app
+
+
+def _print(text: str) -> None:
+    # The first-start secret goes to the operator's terminal, never through logging.
+    print(text, flush=True)
+
+
+def _store_ctx(
+    clock: Clock, announce: Announce
+) -> Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]:
+    @contextlib.asynccontextmanager
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        store = await Store.open(settings.store.url)
+        try:
+            programme = Programme(store, settings, clock)
+            await store.claim("signing_key", secrets.token_hex(32))
+            key = await store.get_meta("signing_key")
+            assert key is not None
+            app[SIGNER] = Signer(bytes.fromhex(key))
+            app[PROGRAMME] = programme
+            await _first_start(programme, announce)
+            yield
+        finally:
+            await store.close()
+
+    return ctx
+
+
+async def _first_start(programme: Programme, announce: Announce) -> None:
+    """Once per store: issue the first admin token and load the demo programme if asked."""
+    settings = programme.settings
+    if await programme.store.claim("admin_bootstrapped", programme.clock.now().isoformat()):
+        _, secret = await programme.issue_token(TokenInput(role=Role.ADMIN, name="first admin"))
+        base = settings.public_url
+        announce(
+            "\nTorget: first start. Sign in as admin with this token. It is shown only now;\n"
+            "keep it somewhere safe (make more with `torget token create --role admin`):\n\n"
+            f"    {secret}\n\n"
+            f"  browser: {base}/studio  (paste the token)\n"
+            f'  API:     curl -H "Authorization: Bearer <token>" {base}/api/v1/tokens\n'
+        )
+    if (
+        settings.demo.load_on_first_start
+        and not await programme.store.list_studios()
+        and await programme.store.claim("demo_loaded", programme.clock.now().isoformat())
+    ):
+        await load_demo(programme)
+
+
+async def load_demo(programme: Programme) -> None:
+    """Import the demo programme, moved so that its first day is today in the event's zone."""
+    settings = programme.settings
+    doc = program_io.parse_yaml(DEMO_PROGRAM_FILE.read_text(encoding="utf-8"))
+    today = programme.clock.now().astimezone(ZoneInfo(settings.event.timezone)).date()
+    result = await programme.store.import_program(
+        program_io.rebase(doc, today),
+        now=programme.clock.now(),
+        default_language=settings.event.default_language,
+        default_auto_start=settings.scheduler.auto_start,
+    )
+    log.info("demo programme loaded: %d sessions", result.sessions_created)
+
+
+@contextlib.asynccontextmanager
+async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(app[PROGRAMME].run_scheduler(), name="scheduler")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,201 @@
+"""Who is calling: bearer tokens for the API, a cookie with CSRF protection for the browser apps,
+and signed viewer passes when the event asks for an access code.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import msgspec
+from aiohttp import web
+
+from studio.access import Principal
+from studio.errors import Forbidden, Unauthenticated
+from studio.models import Name
+from studio.secrets import hash_secret, new_id, new_secret, same_secret
+from studio.service import principal_of
+from web.keys import PROGRAMME, SETTINGS, SIGNER
+
+SESSION_COOKIE = "torget_session"
+VIEWER_COOKIE = "torget_viewer"
+CSRF_HEADER = "X-CSRF-Token"
+ACCESS_CODE_HEADER = "X-Access-Code"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_PRINCIPAL = "torget.principal"
+VIEWER_PASS_DAYS = 7
+
+
+class LoginInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Body of ``POST /api/v1/auth/login``: trade a token for a browser sign-in."""
+
+    token: str
+
+
+class SignedIn(msgspec.Struct, kw_only=True):
+    """Who is signed in, and the CSRF token to send with every change."""
+
+    token_id: str
+    role: str
+    name: str
+    studio_ids: list[str]
+    csrf_token: str
+
+
+class ViewerInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Body of ``POST /api/v1/auth/viewer``: a display name and, if the event asks, its code."""
+
+    display_name: Name
+    access_code: str = ""
+
+
+class ViewerPass(msgspec.Struct, kw_only=True):
+    """A viewer's identity for taking part (the cookie carries the proof)."""
+
+    viewer_id: str
+    display_name: str
+
+
+async def principal(request: web.Request) -> Principal | None:
+    """The authenticated caller, or None for an anonymous viewer; raise on bad credentials."""
+    if _PRINCIPAL in request:
+        cached: Principal | None = request[_PRINCIPAL]
+        return cached
+    found = await _authenticate(request)
+    request[_PRINCIPAL] = found
+    return found
+
+
+async def _authenticate(request: web.Request) -> Principal | None:
+    programme = request.app[PROGRAMME]
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise Unauthenticated("send the token as 'Authorization: Bearer <token>'")
+        found = await programme.principal_for_secret(secret.strip())
+        if found is None:
+            raise Unauthenticated("the bearer token is not valid (mistyped or revoked)")
+        return found
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    signed_in = await programme.store.web_session(hash_secret(cookie), programme.clock.now())
+    if signed_in is None:
+        return None
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not same_secret(sent, csrf_token(request, cookie)):
+            raise Forbidden(f"the {CSRF_HEADER} header is missing or wrong; reload the page")
+    return principal_of(signed_in.token)
+
+
+def csrf_token(request: web.Request, cookie: str) -> str:
+    """The CSRF token that belongs to a browser sign-in (derived, so a reload can fetch it)."""
+    return request.app[SIGNER].mac("csrf", cookie)
+
+
+async def login(request: web.Request, body: LoginInput) -> web.Response:
+    """Start a browser sign-in from a token: set the cookie, answer with the CSRF token."""
+    programme = request.app[PROGRAMME]
+    settings = request.app[SETTINGS]
+    token = await programme.store.token_by_hash(hash_secret(body.token.strip()))
+    if token is None:
+        raise Unauthenticated("the token is not valid (mistyped or revoked)")
+    cookie = new_secret("ws")
+    lifetime = timedelta(hours=settings.auth.web_session_hours)
+    await programme.store.create_web_session(
+        hash_secret(cookie), token.id, programme.clock.now() + lifetime
+    )
+    answer = SignedIn(
+        token_id=token.id,
+        role=token.role.value,
+        name=token.name,
+        studio_ids=list(token.studio_ids),
+        csrf_token=csrf_token(request, cookie),
+    )
+    response = web.Response(body=msgspec.json.encode(answer), content_type="application/json")
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        max_age=int(lifetime.total_seconds()),
+        path="/",
+        secure=settings.auth.cookie_secure,
+        httponly=True,
+        samesite="Strict",
+    )
+    return response
+
+
+async def me(request: web.Request) -> SignedIn:
+    """Who the browser is signed in as (and its CSRF token), or 401."""
+    who = await principal(request)
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    if who is None:
+        raise Unauthenticated("not signed in")
+    return SignedIn(
+        token_id=who.token_id,
+        role=who.role.value,
+        name=who.name,
+        studio_ids=sorted(who.studio_ids),
+        csrf_token=csrf_token(request, cookie) if cookie else "",
+    )
+
+
+async def logout(request: web.Request) -> web.Response:
+    """End the browser sign-in."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        await principal(request)  # enforces the CSRF check for a cookie sign-in
+        await request.app[PROGRAMME].store.delete_web_session(hash_secret(cookie))
+    response = web.Response(status=204)
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def viewer_pass(request: web.Request, body: ViewerInput) -> web.Response:
+    """Give an anonymous viewer an identity (and check the event's access code, if any)."""
+    settings = request.app[SETTINGS]
+    code = settings.event.access_code
+    if code and not same_secret(body.access_code.strip(), code):
+        raise Forbidden("the access code is not right")
+    viewer_id = new_id("vwr", 12)
+    now = int(request.app[PROGRAMME].clock.now().timestamp())
+    expires = now + VIEWER_PASS_DAYS * 86400
+    signed = request.app[SIGNER].sign("viewer", viewer_id, expires)
+    answer = ViewerPass(viewer_id=viewer_id, display_name=body.display_name.strip())
+    response = web.Response(body=msgspec.json.encode(answer), content_type="application/json")
+    response.set_cookie(
+        VIEWER_COOKIE,
+        signed,
+        max_age=VIEWER_PASS_DAYS * 86400,
+        path="/",
+        secure=settings.auth.cookie_secure,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def viewer_id(request: web.Request) -> str | None:
+    """The viewer id a request's pass proves, if any."""
+    signed = request.cookies.get(VIEWER_COOKIE)
+    if not signed:
+        return None
+    now = int(request.app[PROGRAMME].clock.now().timestamp())
+    return request.app[SIGNER].unsign("viewer", signed, now)
+
+
+async def require_viewer_access(request: web.Request) -> None:
+    """Pass when the event is open, or the caller has a role, the code, or a viewer pass."""
+    code = request.app[SETTINGS].event.access_code
+    if not code:
+        return
+    sent = request.headers.get(ACCESS_CODE_HEADER) or request.query.get("code", "")
+    if sent and same_secret(sent, code):
+        return
+    if viewer_id(request) is not None or await principal(request) is not None:
+        return
+    raise Unauthenticated(
+        "this event asks for an access code: enter it on the event page "
+        "(or send POST /api/v1/auth/viewer)"
+    )

@@ -1,0 +1,130 @@
+"""Errors of the HTTP edge and how every failure becomes a JSON answer.
+
+    WebError                  an answer we chose to give, with status, code and message
+    ├── BadRequest            400: the body is not JSON, or not the media type we accept
+    ├── PayloadTooLarge       413: the body exceeds the configured limit
+    └── Unsupported           415: a Content-Type we do not read
+
+Errors from the programme (``studio.errors``) and aiohttp's own HTTP exceptions are mapped to
+the same JSON shape by ``error_middleware``: ``{"error": {"code", "message", "field"?}}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+import msgspec
+from aiohttp import web
+
+from studio import errors as studio_errors
+
+log = logging.getLogger(__name__)
+
+
+class WebError(Exception):
+    """An error answer: HTTP status, a stable machine code and a sentence for people."""
+
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class BadRequest(WebError):
+    """The request cannot be read at all."""
+
+    status = 400
+    code = "bad_request"
+
+
+class PayloadTooLarge(WebError):
+    """The body is bigger than we accept."""
+
+    status = 413
+    code = "payload_too_large"
+
+
+class Unsupported(WebError):
+    """A media type we do not read."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
+class ErrorDetail(msgspec.Struct, omit_defaults=True):
+    """What went wrong."""
+
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorBody(msgspec.Struct):
+    """The body of every error answer."""
+
+    error: ErrorDetail
+
+
+_STUDIO_STATUS: list[tuple[type[studio_errors.StudioError], int, str]] = [
+    (studio_errors.InvalidInput, 422, "invalid_input"),
+    (studio_errors.NotFound, 404, "not_found"),
+    (studio_errors.InvalidTransition, 409, "invalid_transition"),
+    (studio_errors.ScheduleOverlap, 409, "schedule_overlap"),
+    (studio_errors.Conflict, 409, "conflict"),
+    (studio_errors.Unauthenticated, 401, "unauthenticated"),
+    (studio_errors.Forbidden, 403, "forbidden"),
+    (studio_errors.StoreUnavailable, 503, "store_unavailable"),
+]
+
+_HTTP_MESSAGES = {
+    404: ("not_found", "there is nothing at this address"),
+    405: ("method_not_allowed", "this address does not accept that method"),
+    413: ("payload_too_large", "the request body is larger than this server accepts"),
+}
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None) -> web.Response:
+    """A JSON error answer."""
+    body = msgspec.json.encode(ErrorBody(ErrorDetail(code, message, field)))
+    response = web.Response(status=status, body=body, content_type="application/json")
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="torget"'
+    return response
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every failure into a JSON answer; never leak a traceback to the client."""
+    try:
+        return await handler(request)
+    except WebError as exc:
+        return error_response(exc.status, exc.code, exc.message, exc.field)
+    except studio_errors.StudioError as exc:
+        for kind, status, code in _STUDIO_STATUS:
+            if isinstance(exc, kind):
+                field = exc.field if isinstance(exc, studio_errors.InvalidInput) else None
+                message = (
+                    exc.problem if isinstance(exc, studio_errors.InvalidInput) else exc.message
+                )
+                if field:
+                    message = f"{field}: {message}"
+                return error_response(status, code, message, field or None)
+        raise
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code, message = _HTTP_MESSAGES.get(exc.status, ("http_error", exc.reason))
+        response = error_response(exc.status, code, message)
+        if exc.status == 405 and "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "something went wrong on our side")

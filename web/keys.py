@@ -1,0 +1,18 @@
+"""Typed keys for what the application holds (aiohttp ``AppKey``s), in one place."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from config import Settings
+from studio.service import Programme
+from web.metrics import Metrics
+from web.signing import Signer
+from web.views import Urls
+
+SETTINGS = web.AppKey("settings", Settings)
+PROGRAMME = web.AppKey("programme", Programme)
+URLS = web.AppKey("urls", Urls)
+METRICS = web.AppKey("metrics", Metrics)
+SIGNER = web.AppKey("signer", Signer)
+OPENAPI = web.AppKey("openapi", bytes)

@@ -1,0 +1,75 @@
+"""Prometheus metrics of one node: HTTP traffic and the programme's sessions by state."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter as Tally
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from studio.states import SessionState
+from web.errors import Handler
+
+
+class Metrics:
+    """A registry of its own per application (so several apps can live in one process)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "torget_http_requests",
+            "HTTP requests answered, by route, method and status.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "torget_http_request_duration_seconds",
+            "Time to answer HTTP requests, by route.",
+            ["route"],
+            registry=self.registry,
+        )
+        self.sessions = Gauge(
+            "torget_sessions",
+            "Sessions in the programme, by lifecycle state.",
+            ["state"],
+            registry=self.registry,
+        )
+        self.scheduler_steps = Counter(
+            "torget_scheduler_steps",
+            "Lifecycle steps the scheduler applied, by event.",
+            ["event"],
+            registry=self.registry,
+        )
+
+    def set_session_states(self, states: list[SessionState]) -> None:
+        """Record how many sessions are in each state."""
+        counts = Tally(states)
+        for state in SessionState:
+            self.sessions.labels(state.value).set(counts.get(state, 0))
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition."""
+        return generate_latest(self.registry)
+
+    def middleware(self) -> web.typedefs.Middleware:
+        """Count and time every request by its route pattern (not its raw path)."""
+
+        @web.middleware
+        async def measure(request: web.Request, handler: Handler) -> web.StreamResponse:
+            started = time.perf_counter()
+            status = 500
+            try:
+                response = await handler(request)
+                status = response.status
+                return response
+            except web.HTTPException as exc:
+                status = exc.status
+                raise
+            finally:
+                info = request.match_info.route.resource
+                route = info.canonical if info is not None else "unmatched"
+                self.requests.labels(route, request.method, str(status)).inc()
+                self.latency.labels(route).observe(time.perf_counter() - started)
+
+        return measure

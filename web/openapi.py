@@ -1,0 +1,103 @@
+"""The OpenAPI 3.1 document, generated from the route table and the structs the server decodes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from web.endpoint import Route
+from web.errors import ErrorBody
+
+_REF = "#/components/schemas/{name}"
+_PARAM = re.compile(r"{(\w+)}")
+_REASONS = {
+    400: "The body cannot be read (not JSON, or empty)",
+    401: "No credentials, or credentials that are not valid",
+    403: "The caller's role or studios do not allow this",
+    404: "No such id",
+    409: "Clashes with the current state (overlap, lifecycle step not allowed)",
+    413: "The body is larger than the server accepts",
+    415: "The body's Content-Type is not accepted",
+    422: "A field has a wrong value; the answer names it",
+    503: "The store is unavailable",
+}
+
+
+def build(routes: tuple[Route, ...], *, title: str, version: str, server: str) -> dict[str, Any]:
+    """Return the OpenAPI document describing ``routes``."""
+    types: list[Any] = [ErrorBody]
+    for route in routes:
+        for kind in (route.body, route.response):
+            if kind is not None and kind is not str:
+                types.append(kind)
+    schemas, components = msgspec.json.schema_components(types, ref_template=_REF)
+    by_type = dict(zip(types, schemas, strict=True))
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, by_type)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "servers": [{"url": server}],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": "torget_session"},
+            },
+        },
+    }
+
+
+def _operation(route: Route, by_type: dict[Any, Any]) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": route.summary,
+        "operationId": route.handler.__name__.lstrip("_"),
+        "tags": [route.tag],
+    }
+    params = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in _PARAM.findall(route.path)
+    ]
+    for query in route.query:
+        schema: dict[str, Any] = {"type": "string"}
+        if query.enum:
+            schema["enum"] = list(query.enum)
+        params.append(
+            {"name": query.name, "in": "query", "description": query.description, "schema": schema}
+        )
+    if params:
+        op["parameters"] = params
+    if route.body is str:
+        op["requestBody"] = {
+            "required": True,
+            "content": {m: {"schema": {"type": "string"}} for m in route.body_media_types},
+        }
+    elif route.body is not None:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": by_type[route.body]}},
+        }
+    ok: dict[str, Any] = {"description": "Done"}
+    if route.response is not None:
+        ok["content"] = {route.media_type: {"schema": by_type[route.response]}}
+    elif route.status != 204:
+        ok["content"] = {route.media_type: {"schema": {"type": "string"}}}
+    responses: dict[str, Any] = {str(route.status): ok}
+    codes = set(route.errors)
+    if route.body is not None:
+        codes |= {400, 413, 415, 422}
+    if route.roles:
+        codes |= {401, 403}
+        op["security"] = [{"bearer": []}, {"cookie": []}]
+        op["x-torget-roles"] = sorted(r.value for r in route.roles)
+    if route.viewer_gate:
+        codes.add(401)
+    error = {"application/json": {"schema": by_type[ErrorBody]}}
+    for code in sorted(codes):
+        responses[str(code)] = {"description": _REASONS[code], "content": error}
+    op["responses"] = responses
+    return op

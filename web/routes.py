@@ -1,0 +1,125 @@
+"""The one route table: every HTTP endpoint, who may call it, what it reads and answers."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from studio.models import (
+    ExtendInput,
+    SessionInput,
+    SessionPatch,
+    StudioInput,
+    StudioPatch,
+    TokenInput,
+)
+from studio.roles import Role
+from web import auth
+from web.api import ops, program, sessions, studios, tokens
+from web.endpoint import Query, Route
+from web.keys import OPENAPI
+from web.views import (
+    ImportView,
+    IngestUrls,
+    ProgramView,
+    SessionCreated,
+    SessionView,
+    StreamKeyView,
+    StudioView,
+    TokenCreated,
+    TokenView,
+)
+
+ADMIN = frozenset({Role.ADMIN})
+OPERATORS = frozenset({Role.ADMIN, Role.OPERATOR})
+STAFF = frozenset({Role.ADMIN, Role.OPERATOR, Role.MODERATOR})
+S = "/api/v1/sessions/{session_id}"
+
+
+async def openapi(request: web.Request) -> web.Response:
+    """The OpenAPI document of this API."""
+    return web.Response(body=request.app[OPENAPI], content_type="application/json")
+
+
+async def _login(request: web.Request, body: auth.LoginInput) -> web.Response:
+    return await auth.login(request, body)
+
+
+async def _viewer(request: web.Request, body: auth.ViewerInput) -> web.Response:
+    return await auth.viewer_pass(request, body)
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/api/v1/program", program.program, "The programme guide", "programme",
+          response=ProgramView, viewer_gate=True,
+          query=(Query("studio_id", "only this studio's sessions"),
+                 Query("language", "only sessions in this language"))),
+    Route("GET", "/api/v1/program.ics", program.program_ics, "The programme as iCalendar",
+          "programme", media_type="text/calendar", viewer_gate=True,
+          query=(Query("code", "the event's access code, for calendar apps"),)),
+    Route("GET", "/api/v1/program/export", program.export_program, "Export the programme file",
+          "programme", media_type="application/yaml", roles=ADMIN,
+          query=(Query("format", "file format", ("yaml", "csv")),)),
+    Route("POST", "/api/v1/program/import", program.import_program, "Import a programme file",
+          "programme", body=str, response=ImportView, roles=ADMIN,
+          body_media_types=program.YAML_TYPES + program.CSV_TYPES, errors=(409, 413, 415, 422)),
+    Route("GET", "/api/v1/studios", studios.list_studios, "List studios", "studios",
+          response=list[StudioView], viewer_gate=True),
+    Route("POST", "/api/v1/studios", studios.create_studio, "Create a studio", "studios",
+          body=StudioInput, response=StudioView, status=201, roles=ADMIN, errors=(409, 422)),
+    Route("GET", "/api/v1/studios/{studio_id}", studios.get_studio, "One studio", "studios",
+          response=StudioView, viewer_gate=True, errors=(404,)),
+    Route("PATCH", "/api/v1/studios/{studio_id}", studios.update_studio, "Rename a studio",
+          "studios", body=StudioPatch, response=StudioView, roles=ADMIN, errors=(404, 409, 422)),
+    Route("DELETE", "/api/v1/studios/{studio_id}", studios.delete_studio,
+          "Delete a studio without sessions", "studios", status=204, roles=ADMIN,
+          errors=(404, 409)),
+    Route("GET", "/api/v1/studios/{studio_id}/program.ics", program.studio_ics,
+          "A studio's programme as iCalendar", "programme", media_type="text/calendar",
+          viewer_gate=True, errors=(404,),
+          query=(Query("code", "the event's access code, for calendar apps"),)),
+    Route("POST", "/api/v1/sessions", sessions.create_session, "Schedule a session", "sessions",
+          body=SessionInput, response=SessionCreated, status=201, roles=OPERATORS,
+          errors=(404, 409, 422)),
+    Route("GET", S, sessions.get_session, "One session", "sessions", response=SessionView,
+          viewer_gate=True, errors=(404,)),
+    Route("PATCH", S, sessions.update_session, "Change a session", "sessions", body=SessionPatch,
+          response=SessionView, roles=OPERATORS, errors=(404, 409, 422)),
+    Route("DELETE", S, sessions.delete_session, "Delete a session", "sessions", status=204,
+          roles=OPERATORS, errors=(404, 409)),
+    Route("POST", S + "/live", sessions.go_live, "Go live now", "sessions",
+          response=SessionView, roles=OPERATORS, errors=(404, 409)),
+    Route("POST", S + "/end", sessions.end, "End the broadcast", "sessions",
+          response=SessionView, roles=OPERATORS, errors=(404, 409)),
+    Route("POST", S + "/cancel", sessions.cancel, "Cancel the session", "sessions",
+          response=SessionView, roles=OPERATORS, errors=(404, 409)),
+    Route("POST", S + "/extend", sessions.extend, "Extend the planned end", "sessions",
+          body=ExtendInput, response=SessionView, roles=OPERATORS, errors=(404, 409, 422)),
+    Route("POST", S + "/stream-key", sessions.rotate_stream_key, "Issue a new stream key",
+          "sessions", response=StreamKeyView, roles=OPERATORS, errors=(404,)),
+    Route("GET", S + "/ingest", sessions.ingest, "Where to publish", "sessions",
+          response=IngestUrls, roles=OPERATORS, errors=(404,)),
+    Route("GET", "/api/v1/tokens", tokens.list_tokens, "List access tokens", "access",
+          response=list[TokenView], roles=ADMIN),
+    Route("POST", "/api/v1/tokens", tokens.create_token, "Issue an access token", "access",
+          body=TokenInput, response=TokenCreated, status=201, roles=ADMIN, errors=(404, 422)),
+    Route("DELETE", "/api/v1/tokens/{token_id}", tokens.revoke_token, "Revoke a token", "access",
+          status=204, roles=ADMIN, errors=(404,)),
+    Route("POST", "/api/v1/auth/login", _login, "Sign a browser in with a token", "access",
+          body=auth.LoginInput, response=auth.SignedIn, errors=(422,)),
+    Route("GET", "/api/v1/auth/me", auth.me, "Who the browser is signed in as", "access",
+          response=auth.SignedIn, roles=STAFF),
+    Route("POST", "/api/v1/auth/logout", auth.logout, "Sign the browser out", "access",
+          status=204),
+    Route("POST", "/api/v1/auth/viewer", _viewer, "Get a viewer pass (checks the access code)",
+          "access", body=auth.ViewerInput, response=auth.ViewerPass, errors=(403, 422)),
+    Route("GET", "/api/v1/openapi.json", openapi, "This document", "operations"),
+    Route("GET", "/healthz", ops.healthz, "Health of this node", "operations", errors=(503,)),
+    Route("GET", "/metrics", ops.metrics, "Prometheus metrics", "operations",
+          media_type="text/plain"),
+)  # fmt: skip
+
+
+def add_routes(app: web.Application) -> None:
+    """Register every route of the table."""
+    for route in ROUTES:
+        app.router.add_route(route.method, route.path, route.aiohttp_handler())

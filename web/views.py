@@ -1,0 +1,200 @@
+"""What the API answers with: response structs built from programme records. Pure."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import msgspec
+
+from config import Settings
+from studio.models import ApiToken, Session, Studio
+from studio.roles import Role
+from studio.states import SessionState
+from studio.store import ImportResult
+
+
+class ViewerUrls(msgspec.Struct, kw_only=True):
+    """Where viewers watch and take part."""
+
+    page: str
+    embed: str
+    hls: str
+    whep: str
+    websocket: str
+    calendar: str
+
+
+class IngestUrls(msgspec.Struct, kw_only=True):
+    """Where an operator sends the picture (the stream key is shown only when issued)."""
+
+    rtmp: str
+    whip: str
+
+
+class StudioView(msgspec.Struct, kw_only=True):
+    """A studio."""
+
+    id: str
+    name: str
+    created_at: datetime
+    calendar: str
+
+
+class SessionView(msgspec.Struct, kw_only=True):
+    """A session as anyone may see it."""
+
+    id: str
+    studio_id: str
+    studio_name: str
+    title: str
+    description: str
+    speakers: list[str]
+    language: str
+    starts_at: datetime
+    ends_at: datetime
+    state: SessionState
+    auto_start: bool
+    auto_end: bool
+    went_live_at: datetime | None
+    ended_at: datetime | None
+    urls: ViewerUrls
+
+
+class SessionCreated(SessionView, kw_only=True):
+    """A new session with its stream key, shown this once."""
+
+    stream_key: str
+    ingest: IngestUrls
+
+
+class StreamKeyView(msgspec.Struct, kw_only=True):
+    """A freshly issued stream key and where to use it."""
+
+    session_id: str
+    stream_key: str
+    ingest: IngestUrls
+
+
+class ProgramView(msgspec.Struct, kw_only=True):
+    """The public programme."""
+
+    event: str
+    timezone: str
+    studios: list[StudioView]
+    sessions: list[SessionView]
+
+
+class TokenView(msgspec.Struct, kw_only=True):
+    """An access token's record (never its secret)."""
+
+    id: str
+    role: Role
+    name: str
+    studio_ids: list[str]
+    created_at: datetime
+
+
+class TokenCreated(TokenView, kw_only=True):
+    """A new token with its secret, shown this once."""
+
+    token: str
+
+
+class ImportView(msgspec.Struct, kw_only=True):
+    """What a programme import changed."""
+
+    studios_created: int
+    sessions_created: int
+    sessions_updated: int
+
+
+class Urls:
+    """Builds the public addresses of sessions and studios from the settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.base = settings.public_url
+        parts = urlsplit(self.base)
+        self._ws_base = ("wss://" if parts.scheme == "https" else "ws://") + parts.netloc
+        self._rtmp = settings.server.rtmp_url.rstrip("/") or f"rtmp://{parts.hostname}:1935/live"
+
+    def viewer(self, session_id: str) -> ViewerUrls:
+        """Where viewers find a session."""
+        return ViewerUrls(
+            page=f"{self.base}/s/{session_id}",
+            embed=f"{self.base}/embed/{session_id}",
+            hls=f"{self.base}/hls/{session_id}/index.m3u8",
+            whep=f"{self.base}/whep/{session_id}",
+            websocket=f"{self._ws_base}/ws",
+            calendar=f"{self.base}/api/v1/program.ics",
+        )
+
+    def ingest(self, session_id: str) -> IngestUrls:
+        """Where an operator publishes a session (append the stream key to the RTMP URL)."""
+        return IngestUrls(rtmp=f"{self._rtmp}/", whip=f"{self.base}/whip/{session_id}")
+
+    def studio_calendar(self, studio_id: str) -> str:
+        """The iCalendar feed of one studio."""
+        return f"{self.base}/api/v1/studios/{studio_id}/program.ics"
+
+
+def studio_view(studio: Studio, urls: Urls) -> StudioView:
+    """Present a studio."""
+    return StudioView(
+        id=studio.id,
+        name=studio.name,
+        created_at=studio.created_at,
+        calendar=urls.studio_calendar(studio.id),
+    )
+
+
+def session_view(session: Session, studio_name: str, urls: Urls) -> SessionView:
+    """Present a session."""
+    return SessionView(
+        id=session.id,
+        studio_id=session.studio_id,
+        studio_name=studio_name,
+        title=session.title,
+        description=session.description,
+        speakers=list(session.speakers),
+        language=session.language,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        state=session.state,
+        auto_start=session.auto_start,
+        auto_end=session.auto_end,
+        went_live_at=session.went_live_at,
+        ended_at=session.ended_at,
+        urls=urls.viewer(session.id),
+    )
+
+
+def session_created(session: Session, studio_name: str, key: str, urls: Urls) -> SessionCreated:
+    """Present a new session with its one-time stream key."""
+    base = msgspec.structs.asdict(session_view(session, studio_name, urls))
+    return SessionCreated(**base, stream_key=key, ingest=urls.ingest(session.id))
+
+
+def token_view(token: ApiToken) -> TokenView:
+    """Present a token record."""
+    return TokenView(
+        id=token.id,
+        role=token.role,
+        name=token.name,
+        studio_ids=list(token.studio_ids),
+        created_at=token.created_at,
+    )
+
+
+def token_created(token: ApiToken, secret: str) -> TokenCreated:
+    """Present a new token with its one-time secret."""
+    return TokenCreated(**msgspec.structs.asdict(token_view(token)), token=secret)
+
+
+def import_view(result: ImportResult) -> ImportView:
+    """Present an import's outcome."""
+    return ImportView(
+        studios_created=result.studios_created,
+        sessions_created=result.sessions_created,
+        sessions_updated=result.sessions_updated,
+    )
