@@ -67,7 +67,9 @@ class RunningApp:
 
 
 @contextlib.asynccontextmanager
-async def running_app(settings: Settings, clock: FakeClock | None = None) -> AsyncIterator[RunningApp]:
+async def running_app(
+    settings: Settings, clock: FakeClock | None = None
+) -> AsyncIterator[RunningApp]:
     """Start the real application on a free loopback port and yield a client for it."""
     from web.app import create_app
 
@@ -75,7 +77,14 @@ async def running_app(settings: Settings, clock: FakeClock | None = None) -> Asy
     clock = clock or FakeClock()
     app = create_app(settings, clock=clock, announce=printed.append)
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
-        token = next(
-            line.strip() for text in printed for line in text.splitlines() if line.strip().startswith("tgt_")
-        ) if printed else ""
+        token = (
+            next(
+                line.strip()
+                for text in printed
+                for line in text.splitlines()
+                if line.strip().startswith("tgt_")
+            )
+            if printed
+            else ""
+        )
         yield RunningApp(client=client, admin_token=token, clock=clock, printed=printed)

@@ -47,7 +47,10 @@ def test_file_layer_between_defaults_and_environment(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"TORGET_SERVER_PORT": "abc"}, "invalid configuration: server.port: Expected int, got str"),
+        (
+            {"TORGET_SERVER_PORT": "abc"},
+            "invalid configuration: server.port: Expected int, got str",
+        ),
         (
             {"TORGET_SERVER_PORT": "70000"},
             "invalid configuration: server.port: Expected int <= 65535",

@@ -45,7 +45,9 @@ def test_ready_session_goes_live_at_its_start() -> None:
 
 def test_scheduled_session_without_ingest_does_not_go_live() -> None:
     """No publisher connected means nothing to put on air."""
-    assert decide(T0 + timedelta(minutes=1), [session(SessionState.SCHEDULED)], end_grace=GRACE) == []
+    assert (
+        decide(T0 + timedelta(minutes=1), [session(SessionState.SCHEDULED)], end_grace=GRACE) == []
+    )
 
 
 def test_auto_start_off_leaves_the_start_to_the_operator() -> None:
