@@ -6,6 +6,7 @@ import time
 from collections import Counter as Tally
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from studio.states import SessionState
@@ -52,7 +53,7 @@ class Metrics:
         """The Prometheus text exposition."""
         return generate_latest(self.registry)
 
-    def middleware(self) -> web.typedefs.Middleware:
+    def middleware(self) -> Middleware:
         """Count and time every request by its route pattern (not its raw path)."""
 
         @web.middleware

@@ -1,0 +1,89 @@
+# Torget: run, test, lint and benchmark from a fresh clone.
+#
+#   make run [ARGS="--config my.toml"]   install into .venv if needed, then `torget serve`
+#   make test        system packages (apt) + Python install, then the whole test suite
+#   make test-fast   Python install, then the quick tier (-m "not slow")
+#   make lint        ruff format --check, ruff check, mypy --strict
+#   make format      ruff format + ruff check --fix
+#   make bench       run the benchmarks into BENCHMARKS.md
+#   make clean       remove .venv and caches (never data/)
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.stamp-install
+ARGS   ?=
+
+# apt never asks questions.
+APT_ENV := DEBIAN_FRONTEND=noninteractive
+
+.PHONY: help run install deps-system test test-fast lint format bench clean
+
+help:
+	@sed -n '3,9s/^# //p' $(firstword $(MAKEFILE_LIST))
+
+# --- Python environment ------------------------------------------------------------------
+
+$(BIN)/python:
+	@if [ -z "$(PYTHON)" ]; then echo "make: no python3.11 or python3 on PATH" >&2; exit 1; fi
+	@echo "$(PYTHON) -m venv $(VENV)"
+	@$(PYTHON) -m venv $(VENV) || { \
+	  echo "make: '$(PYTHON) -m venv' failed; on Debian install python3-venv" >&2; \
+	  rm -rf $(VENV); exit 1; }
+
+# Reinstall only when pyproject.toml is newer than the stamp (the stamp lives in the venv,
+# so removing .venv also forgets it).
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[dev]'
+	@touch $@
+
+install: $(STAMP)
+
+run: $(STAMP)
+	exec $(BIN)/torget serve $(ARGS)
+
+# --- System packages (only what is missing; apt-get update only if something is) ---------
+
+deps-system:
+	@set -eu; \
+	pkgs=""; \
+	command -v redis-server >/dev/null 2>&1 || pkgs="$$pkgs redis-server"; \
+	{ command -v ffmpeg && command -v ffprobe; } >/dev/null 2>&1 || pkgs="$$pkgs ffmpeg"; \
+	[ -x /usr/bin/chromium ] || pkgs="$$pkgs chromium"; \
+	compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || pkgs="$$pkgs postgresql"; \
+	command -v npm >/dev/null 2>&1 || pkgs="$$pkgs nodejs npm"; \
+	if [ -z "$$pkgs" ]; then echo "system packages: all present"; exit 0; fi; \
+	if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
+	else echo "make: need root or sudo to install:$$pkgs" >&2; exit 1; fi; \
+	echo "installing system packages:$$pkgs"; \
+	$$sudo env $(APT_ENV) apt-get update; \
+	$$sudo env $(APT_ENV) apt-get install -y $$pkgs
+
+# --- Tests, lint, benchmarks -------------------------------------------------------------
+
+test: deps-system $(STAMP)
+	$(BIN)/pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info
+	find . -path ./data -prune -o -path ./node_modules -prune -o \
+	  -type d -name __pycache__ -prune -exec rm -rf {} +

@@ -1,0 +1,48 @@
+"""Shared fixtures. Real servers (PostgreSQL, Redis) come from ``tests/servers.py``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests import servers
+
+# --- PostgreSQL: one throwaway cluster per test session, a fresh database per test --------
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.PostgresServer]:
+    """A PostgreSQL server on a free loopback port (skips when PostgreSQL is not installed)."""
+    if servers.postgres_bin_dir() is None:
+        pytest.skip("PostgreSQL server not installed (/usr/lib/postgresql/*/bin); make deps-system")
+    server = servers.start_postgres(tmp_path_factory.mktemp("postgres"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: servers.PostgresServer) -> str:
+    """URL of the session's shared ``torget`` database (postgresql+asyncpg://...)."""
+    return postgres_server.url
+
+
+@pytest.fixture
+def postgres_db_url(postgres_server: servers.PostgresServer) -> Iterator[str]:
+    """URL of a new empty database for this test only (dropped afterwards)."""
+    url = postgres_server.create_database()
+    yield url
+    postgres_server.drop_database(url.rsplit("/", 1)[1])
+
+
+# --- Redis: one server per test session ---------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.RedisServer]:
+    """A redis-server on a free loopback port (skips when redis-server is not installed)."""
+    if not servers.redis_installed():
+        pytest.skip("redis-server not installed; make deps-system")
+    server = servers.start_redis(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
