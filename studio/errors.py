@@ -10,6 +10,7 @@ Every error the studio package raises derives from one root::
     │   └── ScheduleOverlap   two sessions of one studio would overlap in time
     ├── Unauthenticated       no or unknown credentials
     ├── Forbidden             the principal's role or studios do not allow the action
+    ├── Refused               an interaction rule says no (muted, slow mode, voted already)
     └── StoreUnavailable      the database could not be reached (driver errors are mapped here)
 """
 
@@ -66,6 +67,14 @@ class Unauthenticated(StudioError):
 
 class Forbidden(StudioError):
     """The caller is known but may not do this."""
+
+
+class Refused(StudioError):
+    """An interaction rule refuses the action; ``code`` says which rule."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class StoreUnavailable(StudioError):

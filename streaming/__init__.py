@@ -1,0 +1,1 @@
+"""The media plane: RTMP and WHIP ingest, the ffmpeg pipeline, HLS/LL-HLS and WebRTC relay."""

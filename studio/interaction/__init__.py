@@ -1,0 +1,1 @@
+"""Interaction rules for viewers and moderators: chat, Q&A, polls, rate limits. Pure, no I/O."""
