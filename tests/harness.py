@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from config import Settings, load_settings
@@ -52,6 +53,7 @@ class RunningApp:
     """A Torget app served on a loopback port, with the first admin token it printed."""
 
     client: TestClient[Any, Any]
+    web_app: web.Application
     admin_token: str
     clock: FakeClock
     printed: list[str] = field(default_factory=list)
@@ -87,4 +89,6 @@ async def running_app(
             if printed
             else ""
         )
-        yield RunningApp(client=client, admin_token=token, clock=clock, printed=printed)
+        yield RunningApp(
+            client=client, web_app=app, admin_token=token, clock=clock, printed=printed
+        )

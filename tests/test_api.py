@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -72,9 +73,10 @@ async def test_create_session_shows_key_once_and_ingest_urls(app: RunningApp) ->
     assert body["ingest"]["whip"].endswith(f"/whip/{body['id']}")
     assert body["state"] == "scheduled"
     assert body["starts_at"] == "2026-05-20T07:00:00Z"
-    programme = app.client.server.app[PROGRAMME]
+    programme = app.web_app[PROGRAMME]
     found = await programme.session_for_stream_key(body["stream_key"])
-    assert found is not None and found.id == body["id"]
+    assert found is not None
+    assert found.id == body["id"]
     read = await (await app.client.get(f"/api/v1/sessions/{body['id']}")).json()
     assert "stream_key" not in read
     assert read["studio_name"] == "Stora scenen"
@@ -104,7 +106,8 @@ async def test_broadcast_lifecycle_over_http(app: RunningApp) -> None:
     session = await create(app, await studio(app))
     url = f"/api/v1/sessions/{session['id']}"
     live = await (await app.client.post(url + "/live", headers=app.admin)).json()
-    assert live["state"] == "live" and live["went_live_at"]
+    assert live["state"] == "live"
+    assert live["went_live_at"]
     ended = await (await app.client.post(url + "/end", headers=app.admin)).json()
     assert ended["state"] == "ended"
     again = await app.client.post(url + "/live", headers=app.admin)
@@ -158,7 +161,7 @@ async def test_rotating_the_stream_key_retires_the_old_one(app: RunningApp) -> N
         f"/api/v1/sessions/{session['id']}/stream-key", headers=app.admin
     )
     new_key = (await answer.json())["stream_key"]
-    programme = app.client.server.app[PROGRAMME]
+    programme = app.web_app[PROGRAMME]
     assert await programme.session_for_stream_key(session["stream_key"]) is None
     assert (await programme.session_for_stream_key(new_key)) is not None
     stored = await programme.store.session_by_stream_key_hash(hash_secret(new_key))
@@ -206,7 +209,7 @@ async def test_malformed_json_wrong_type_and_oversized_bodies(app: RunningApp) -
     assert form.status == 415
     huge = await app.client.post(
         "/api/v1/studios",
-        data=b'{"name":"' + b"x" * 2_000_000 + b'"}',
+        data=io.BytesIO(b'{"name":"' + b"x" * 2_000_000 + b'"}'),
         headers={**app.admin, "Content-Type": "application/json"},
     )
     assert huge.status == 413
@@ -250,7 +253,8 @@ async def test_browser_sign_in_needs_csrf_for_changes(app: RunningApp) -> None:
     login = await app.client.post("/api/v1/auth/login", json={"token": app.admin_token})
     assert login.status == 200
     cookie = login.cookies["torget_session"]
-    assert cookie["httponly"] and cookie["samesite"] == "Strict"
+    assert cookie["httponly"]
+    assert cookie["samesite"] == "Strict"
     csrf = (await login.json())["csrf_token"]
     me = await app.client.get("/api/v1/auth/me")
     assert (await me.json())["csrf_token"] == csrf

@@ -143,7 +143,7 @@ async def _program_import(programme: Programme, file: Path) -> int:
         print(f"torget: cannot read {str(file)!r}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
     if file.suffix.lower() == ".csv":
-        doc = program_io.parse_csv(text)
+        doc = program_io.parse_csv(text, timezone=programme.settings.event.timezone)
     else:
         doc = program_io.parse_yaml(text)
     result = await programme.import_program(CLI_PRINCIPAL, doc)

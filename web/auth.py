@@ -21,7 +21,7 @@ VIEWER_COOKIE = "torget_viewer"
 CSRF_HEADER = "X-CSRF-Token"
 ACCESS_CODE_HEADER = "X-Access-Code"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_PRINCIPAL = "torget.principal"
+_PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal")
 VIEWER_PASS_DAYS = 7
 
 
@@ -58,8 +58,7 @@ class ViewerPass(msgspec.Struct, kw_only=True):
 async def principal(request: web.Request) -> Principal | None:
     """The authenticated caller, or None for an anonymous viewer; raise on bad credentials."""
     if _PRINCIPAL in request:
-        cached: Principal | None = request[_PRINCIPAL]
-        return cached
+        return request[_PRINCIPAL]
     found = await _authenticate(request)
     request[_PRINCIPAL] = found
     return found

@@ -1,10 +1,10 @@
 """Live Q&A rules: asking, voting once, moderation steps, ordering and visibility. Pure.
 
-    pending ──approve──▶ approved ──answering──▶ answering ──answered──▶ answered
-       │  ▲                 │  ▲                     (one at a time: marking a new one
-       │  └───approve───────┤  │                      answered closes the previous)
-       └──reject──▶ rejected◀──┘
-    any open question ──merge into another──▶ merged (its votes move to the target)
+pending ──approve──▶ approved ──answering──▶ answering ──answered──▶ answered
+   │  ▲                 │  ▲                     (one at a time: marking a new one
+   │  └───approve───────┤  │                      answered closes the previous)
+   └──reject──▶ rejected◀──┘
+any open question ──merge into another──▶ merged (its votes move to the target)
 """
 
 from __future__ import annotations

@@ -5,10 +5,10 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from studio.ical import render_calendar
 
 from studio import program_io
 from studio.access import Action, authorize
+from studio.ical import render_calendar
 from web.auth import principal, require_viewer_access
 from web.errors import BadRequest
 from web.keys import PROGRAMME, SETTINGS, URLS
@@ -97,7 +97,7 @@ async def import_program(request: web.Request) -> ImportView:
     except UnicodeDecodeError:
         raise BadRequest("the file must be UTF-8 text") from None
     if request.content_type in CSV_TYPES:
-        doc = program_io.parse_csv(text)
+        doc = program_io.parse_csv(text, timezone=request.app[SETTINGS].event.timezone)
     else:
         doc = program_io.parse_yaml(text)
     return import_view(await request.app[PROGRAMME].import_program(who, doc))
