@@ -14,7 +14,7 @@ import io
 import re
 import zoneinfo
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
 import msgspec
@@ -528,6 +528,23 @@ def rebase(doc: ProgramDocument, first_day: date) -> ProgramDocument:
     def shift(moment: datetime) -> datetime:
         wall = moment.astimezone(zone).replace(tzinfo=None)
         return (wall + days).replace(tzinfo=zone)
+
+    sessions = [
+        msgspec.structs.replace(s, starts_at=shift(s.starts_at), ends_at=shift(s.ends_at))
+        for s in doc.sessions
+    ]
+    return msgspec.structs.replace(doc, sessions=sessions)
+
+
+def shift_to_start(doc: ProgramDocument, first_start: datetime) -> ProgramDocument:
+    """Move every session by one exact offset so the earliest starts at ``first_start``."""
+    if not doc.sessions:
+        return doc
+    offset = first_start - min(s.starts_at for s in doc.sessions)
+
+    def shift(moment: datetime) -> datetime:
+        # Exact arithmetic happens in UTC: aware + timedelta in one zone is wall-clock time.
+        return (moment.astimezone(UTC) + offset).astimezone(moment.tzinfo)
 
     sessions = [
         msgspec.structs.replace(s, starts_at=shift(s.starts_at), ends_at=shift(s.ends_at))

@@ -317,3 +317,16 @@ async def test_healthz_and_metrics(app: RunningApp) -> None:
     metrics = await (await app.client.get("/metrics")).text()
     assert 'torget_sessions{state="scheduled"} 1.0' in metrics
     assert "torget_http_requests_total{" in metrics
+
+
+async def test_first_start_loads_a_living_demo_programme(tmp_path: Path) -> None:
+    """With the demo on, the first start loads three studios whose programme begins this hour."""
+    settings = settings_for(sqlite_url(tmp_path), TORGET_DEMO_LOAD_ON_FIRST_START="true")
+    async with running_app(settings) as app:
+        program = await (await app.client.get("/api/v1/program")).json()
+        assert len(program["studios"]) == 3
+        assert len(program["sessions"]) >= 25
+        assert program["sessions"][0]["starts_at"] == "2026-05-20T07:00:00Z"
+    async with running_app(settings) as again:
+        program = await (await again.client.get("/api/v1/program")).json()
+        assert len(program["studios"]) == 3

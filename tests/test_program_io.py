@@ -19,6 +19,7 @@ from studio.program_io import (
     parse_csv,
     parse_yaml,
     rebase,
+    shift_to_start,
     to_csv,
     to_yaml,
 )
@@ -544,3 +545,14 @@ def test_csv_cancelled_state_and_flags_are_read() -> None:
         None,
         True,
     )
+
+
+def test_shift_to_start_moves_every_session_by_one_offset() -> None:
+    """The earliest session lands on the given instant; gaps and lengths stay the same."""
+    doc = parse_yaml(DEMO_PROGRAM_FILE.read_text(encoding="utf-8"))
+    target = datetime(2026, 11, 25, 21, 0, tzinfo=UTC)
+    shifted = shift_to_start(doc, target)
+    assert min(s.starts_at for s in shifted.sessions) == target
+    for before, after in zip(doc.sessions, shifted.sessions, strict=True):
+        assert after.ends_at - after.starts_at == before.ends_at - before.starts_at
+        assert after.starts_at - target == before.starts_at - min(s.starts_at for s in doc.sessions)

@@ -8,7 +8,6 @@ import json
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -121,12 +120,12 @@ async def _first_start(programme: Programme, announce: Announce) -> None:
 
 
 async def load_demo(programme: Programme) -> None:
-    """Import the demo programme, moved so that its first day is today in the event's zone."""
+    """Import the demo programme, moved so that its first session began this hour."""
     settings = programme.settings
     doc = program_io.parse_yaml(DEMO_PROGRAM_FILE.read_text(encoding="utf-8"))
-    today = programme.clock.now().astimezone(ZoneInfo(settings.event.timezone)).date()
+    this_hour = programme.clock.now().replace(minute=0, second=0, microsecond=0)
     result = await programme.store.import_program(
-        program_io.rebase(doc, today),
+        program_io.shift_to_start(doc, this_hour),
         now=programme.clock.now(),
         default_language=settings.event.default_language,
         default_auto_start=settings.scheduler.auto_start,
