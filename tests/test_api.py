@@ -330,3 +330,88 @@ async def test_first_start_loads_a_living_demo_programme(tmp_path: Path) -> None
     async with running_app(settings) as again:
         program = await (await again.client.get("/api/v1/program")).json()
         assert len(program["studios"]) == 3
+
+
+async def test_program_import_and_export_over_http(app: RunningApp) -> None:
+    """An admin imports YAML, exports CSV, and re-importing the CSV updates in place."""
+    yaml_text = (
+        "timezone: Europe/Helsinki\n"
+        "studios: [Tampere]\n"
+        "sessions:\n"
+        "  - {studio: Tampere, title: 'Avaus', language: fi,"
+        " starts_at: '2026-05-20 10:00', ends_at: '2026-05-20 10:45'}\n"
+    )
+    answer = await app.client.post(
+        "/api/v1/program/import",
+        data=yaml_text.encode(),
+        headers={**app.admin, "Content-Type": "application/yaml"},
+    )
+    assert await answer.json() == {
+        "studios_created": 1,
+        "sessions_created": 1,
+        "sessions_updated": 0,
+    }
+    exported = await app.client.get("/api/v1/program/export?format=csv", headers=app.admin)
+    assert exported.content_type == "text/csv"
+    csv_text = await exported.text()
+    assert "Avaus" in csv_text
+    again = await app.client.post(
+        "/api/v1/program/import",
+        data=csv_text.encode(),
+        headers={**app.admin, "Content-Type": "text/csv"},
+    )
+    assert (await again.json())["sessions_updated"] == 1
+    program = await (await app.client.get("/api/v1/program")).json()
+    assert [s["starts_at"] for s in program["sessions"]] == ["2026-05-20T07:00:00Z"]
+
+
+async def test_failed_import_leaves_the_programme_as_it_was(app: RunningApp) -> None:
+    """An overlap in the last row of a file rolls back the studios and sessions before it."""
+    yaml_text = (
+        "timezone: Europe/Stockholm\n"
+        "sessions:\n"
+        "  - {studio: N, title: One, starts_at: '2026-05-20 09:00', ends_at: '2026-05-20 10:00'}\n"
+        "  - {studio: N, title: Two, starts_at: '2026-05-20 09:30', ends_at: '2026-05-20 10:30'}\n"
+    )
+    answer = await app.client.post(
+        "/api/v1/program/import",
+        data=yaml_text.encode(),
+        headers={**app.admin, "Content-Type": "application/yaml"},
+    )
+    assert answer.status == 409
+    assert "sessions[1]" in (await error_of(answer))["message"]
+    assert await (await app.client.get("/api/v1/studios")).json() == []
+
+
+async def test_import_refuses_bad_files_with_the_place(app: RunningApp) -> None:
+    """A YAML error names the session and field; a wrong media type is 415."""
+    answer = await app.client.post(
+        "/api/v1/program/import",
+        data=b"sessions:\n  - {studio: A, title: T}\n",
+        headers={**app.admin, "Content-Type": "application/yaml"},
+    )
+    assert answer.status == 422
+    assert (await error_of(answer))["field"] == "sessions[0].starts_at"
+    wrong = await app.client.post(
+        "/api/v1/program/import", json={"sessions": []}, headers=app.admin
+    )
+    assert wrong.status == 415
+
+
+async def test_calendar_feeds_parse_and_hold_the_sessions(app: RunningApp) -> None:
+    """The event and studio feeds are iCalendar with one event per session."""
+    from icalendar import Calendar
+
+    a, b = await studio(app, "A"), await studio(app, "B")
+    mine = await create(app, a, title="Öppning, med <b>fet</b> text; ja")
+    await create(app, b)
+    whole = await app.client.get("/api/v1/program.ics")
+    assert whole.content_type == "text/calendar"
+    events = Calendar.from_ical(await whole.read()).walk("VEVENT")
+    assert len(events) == 2
+    only_a = await app.client.get(f"/api/v1/studios/{a}/program.ics")
+    (event,) = Calendar.from_ical(await only_a.read()).walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Öppning, med <b>fet</b> text; ja"
+    assert str(event["UID"]).startswith(mine["id"])
+    missing = await app.client.get("/api/v1/studios/std_nope/program.ics")
+    assert missing.status == 404

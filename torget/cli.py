@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
 from pathlib import Path
 
 from aiohttp import web
@@ -50,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     program_actions = program.add_subparsers(dest="action", required=True)
     imp = program_actions.add_parser("import", help="import a YAML or CSV programme file")
     imp.add_argument("file", type=Path)
+    imp.add_argument(
+        "--move-to",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="move the programme by whole days so its first day is this date (rehearsals)",
+    )
     exp = program_actions.add_parser("export", help="print the programme as YAML or CSV")
     exp.add_argument("--format", choices=["yaml", "csv"], default="yaml")
     return parser
@@ -75,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         }[args.action]
     else:
         action = {
-            "import": lambda p: _program_import(p, args.file),
+            "import": lambda p: _program_import(p, args.file, args.move_to),
             "export": lambda p: _program_export(p, args.format),
         }[args.action]
     try:
@@ -136,7 +143,7 @@ async def _token_revoke(programme: Programme, token_id: str) -> int:
     return 0
 
 
-async def _program_import(programme: Programme, file: Path) -> int:
+async def _program_import(programme: Programme, file: Path, move_to: date | None) -> int:
     try:
         text = await asyncio.to_thread(file.read_text, encoding="utf-8-sig")
     except OSError as exc:
@@ -146,6 +153,8 @@ async def _program_import(programme: Programme, file: Path) -> int:
         doc = program_io.parse_csv(text, timezone=programme.settings.event.timezone)
     else:
         doc = program_io.parse_yaml(text)
+    if move_to is not None:
+        doc = program_io.rebase(doc, move_to)
     result = await programme.import_program(CLI_PRINCIPAL, doc)
     print(
         f"Imported {file.name}: {result.studios_created} studios created, "
