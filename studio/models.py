@@ -23,10 +23,15 @@ SPEAKERS_MAX = 30
 MAX_SESSION_LENGTH = timedelta(hours=24)
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=TITLE_MAX)]
+# Visible text: at least one non-space character and no control characters but tab and newline.
+TEXT_PATTERN = (
+    r"^[^\u0000-\u0008\u000b-\u001f\u007f]*[^\s\u0000-\u001f\u007f]"
+    r"[^\u0000-\u0008\u000b-\u001f\u007f]*$"
+)
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=TITLE_MAX, pattern=TEXT_PATTERN)]
 Description = Annotated[str, msgspec.Meta(max_length=DESCRIPTION_MAX)]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX)]
-Speaker = Annotated[str, msgspec.Meta(min_length=1, max_length=SPEAKER_MAX)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX, pattern=TEXT_PATTERN)]
+Speaker = Annotated[str, msgspec.Meta(min_length=1, max_length=SPEAKER_MAX, pattern=TEXT_PATTERN)]
 Speakers = Annotated[list[Speaker], msgspec.Meta(max_length=SPEAKERS_MAX)]
 Language = Annotated[
     str,

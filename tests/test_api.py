@@ -172,7 +172,7 @@ async def test_rotating_the_stream_key_retires_the_old_one(app: RunningApp) -> N
     ("body", "status", "field", "message"),
     [
         ({"title": "x" * 201}, 422, "title", "title: must be at most 200 characters"),
-        ({"title": "   "}, 422, "title", "title: must not be blank"),
+        ({"title": "   "}, 422, "title", "title: must not be blank or hold control characters"),
         ({"title": 5}, 422, "title", "title: must be a string, not an integer"),
         (
             {"ends_at": "2026-05-20T08:00:00+02:00"},

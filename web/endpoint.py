@@ -42,7 +42,7 @@ class Route:
     status: int = 200
     roles: frozenset[Role] = frozenset()
     viewer_gate: bool = False
-    media_type: str = "application/json"
+    media_types: tuple[str, ...] = ("application/json",)
     body_media_types: tuple[str, ...] = ("application/json",)
     query: tuple[Query, ...] = field(default=())
     errors: tuple[int, ...] = ()

@@ -83,9 +83,9 @@ def _operation(route: Route, by_type: dict[Any, Any]) -> dict[str, Any]:
         }
     ok: dict[str, Any] = {"description": "Done"}
     if route.response is not None:
-        ok["content"] = {route.media_type: {"schema": by_type[route.response]}}
+        ok["content"] = {m: {"schema": by_type[route.response]} for m in route.media_types}
     elif route.status != 204:
-        ok["content"] = {route.media_type: {"schema": {"type": "string"}}}
+        ok["content"] = {m: {} for m in route.media_types}
     responses: dict[str, Any] = {str(route.status): ok}
     codes = set(route.errors)
     if route.body is not None:

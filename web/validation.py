@@ -33,6 +33,10 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"Expected `str` matching regex '\^\[a-z\]\{2,3\}"),
         "must be a language tag like sv, fi, nb or en-GB",
     ),
+    (
+        re.compile(r"Expected `str` matching regex '\^\[\^\\\\u0000"),
+        "must not be blank or hold control characters",
+    ),
     (re.compile(r"Expected `str` matching regex"), "has an invalid format"),
     (
         re.compile(r"Expected `datetime` with a timezone component"),
