@@ -6,7 +6,6 @@ edge, the CLI, the scheduler loop and the media plane all go through it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ import msgspec
 
 from config import Settings
 from studio.access import Action, Principal, authorize
-from studio.errors import Conflict, InvalidInput, InvalidTransition, NotFound, StudioError
+from studio.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from studio.models import (
     ApiToken,
     Session,
@@ -246,15 +245,6 @@ class Programme:
             log.info("session %s: %s (%s)", decision.session_id, decision.event, decision.reason)
             applied.append(decision)
         return applied
-
-    async def run_scheduler(self) -> None:
-        """Tick forever at the configured interval; errors are logged, never fatal."""
-        while True:
-            try:
-                await self.tick()
-            except StudioError as exc:
-                log.warning("scheduler tick failed: %s", exc.message)
-            await asyncio.sleep(self.settings.scheduler.tick_seconds)
 
     # --- tokens -----------------------------------------------------------------------------
 

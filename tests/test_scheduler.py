@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -121,3 +122,28 @@ async def test_listeners_hear_every_change(programme: Programme) -> None:
     await programme.ingest_up(session_id)
     await programme.go_live(ADMIN, session_id)
     assert heard == [SessionState.SCHEDULED, SessionState.READY, SessionState.LIVE]
+
+
+async def test_scheduler_loop_applies_due_steps_and_counts_them(programme: Programme) -> None:
+    """The node's loop ticks by itself and counts each applied step in the metrics."""
+    from web.app import run_scheduler
+    from web.metrics import Metrics
+
+    session_id = await schedule(programme)
+    await programme.ingest_up(session_id)
+    clock(programme).current = T0
+    metrics = Metrics()
+    went_live = asyncio.Event()
+
+    async def listen(session: Session) -> None:
+        if session.state is SessionState.LIVE:
+            went_live.set()
+
+    programme.on_session_change(listen)
+    task = asyncio.create_task(run_scheduler(programme, metrics))
+    try:
+        async with asyncio.timeout(10):
+            await went_live.wait()
+    finally:
+        task.cancel()
+    assert b'torget_scheduler_steps_total{event="go_live"} 1.0' in metrics.render()

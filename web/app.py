@@ -14,6 +14,7 @@ from aiohttp import web
 from config import Settings
 from config.settings import DEMO_PROGRAM_FILE
 from studio import program_io
+from studio.errors import StudioError
 from studio.models import TokenInput
 from studio.roles import Role
 from studio.service import Clock, Programme, SystemClock
@@ -133,9 +134,20 @@ async def load_demo(programme: Programme) -> None:
     log.info("demo programme loaded: %d sessions", result.sessions_created)
 
 
+async def run_scheduler(programme: Programme, metrics: Metrics) -> None:
+    """Tick the programme forever at the configured interval; a failed tick is logged."""
+    while True:
+        try:
+            for decision in await programme.tick():
+                metrics.scheduler_steps.labels(decision.event.value).inc()
+        except StudioError as exc:
+            log.warning("scheduler tick failed: %s", exc.message)
+        await asyncio.sleep(programme.settings.scheduler.tick_seconds)
+
+
 @contextlib.asynccontextmanager
 async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(app[PROGRAMME].run_scheduler(), name="scheduler")
+    task = asyncio.create_task(run_scheduler(app[PROGRAMME], app[METRICS]), name="scheduler")
     try:
         yield
     finally:
