@@ -1,0 +1,1 @@
+"""Realtime: the websocket protocol, the fan-out hub and the engines (memory, Redis)."""
