@@ -225,4 +225,5 @@ _decoder = msgspec.json.Decoder(ClientFrame)
 
 def decode_client_frame(raw: str | bytes) -> ClientFrame:
     """Decode one client frame; raise msgspec errors for the caller to explain."""
-    return _decoder.decode(raw)
+    frame: ClientFrame = _decoder.decode(raw)
+    return frame
