@@ -69,6 +69,7 @@ class Session(msgspec.Struct, frozen=True, kw_only=True):
     auto_end: bool
     created_at: datetime
     updated_at: datetime
+    qa_auto_approve: bool = False
     went_live_at: datetime | None = None
     ended_at: datetime | None = None
 
@@ -107,6 +108,7 @@ class SessionInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     language: Language | None = None
     auto_start: bool | None = None
     auto_end: bool = True
+    qa_auto_approve: bool = False
 
 
 class SessionPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -121,12 +123,25 @@ class SessionPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     language: Language | msgspec.UnsetType = msgspec.UNSET
     auto_start: bool | msgspec.UnsetType = msgspec.UNSET
     auto_end: bool | msgspec.UnsetType = msgspec.UNSET
+    qa_auto_approve: bool | msgspec.UnsetType = msgspec.UNSET
 
 
 class ExtendInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Body of ``POST /api/v1/sessions/{id}/extend``: push the planned end later."""
 
     minutes: ExtendMinutes
+
+
+class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One moderator action, kept for accountability."""
+
+    room: str
+    at: datetime
+    actor_id: str
+    actor_name: str
+    action: str
+    target: str
+    detail: str
 
 
 class TokenInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -125,6 +125,7 @@ class Programme:
             if data.auto_start is None
             else data.auto_start,
             auto_end=data.auto_end,
+            qa_auto_approve=data.qa_auto_approve,
             created_at=now,
             updated_at=now,
         )

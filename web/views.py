@@ -56,6 +56,7 @@ class SessionView(msgspec.Struct, kw_only=True):
     state: SessionState
     auto_start: bool
     auto_end: bool
+    qa_auto_approve: bool
     went_live_at: datetime | None
     ended_at: datetime | None
     urls: ViewerUrls
@@ -163,6 +164,7 @@ def session_view(session: Session, studio_name: str, urls: Urls) -> SessionView:
         state=session.state,
         auto_start=session.auto_start,
         auto_end=session.auto_end,
+        qa_auto_approve=session.qa_auto_approve,
         went_live_at=session.went_live_at,
         ended_at=session.ended_at,
         urls=urls.viewer(session.id),

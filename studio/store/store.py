@@ -14,13 +14,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import sqlalchemy as sa
 import sqlalchemy.exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from studio.errors import Conflict, NotFound, ScheduleOverlap, StoreUnavailable
-from studio.models import ApiToken, Session, Studio, check_times, overlapping
+from studio.models import ApiToken, AuditEntry, Session, Studio, check_times, overlapping
 from studio.roles import Role
 from studio.secrets import hash_secret, new_id, new_secret
 from studio.states import SessionEvent, SessionState, next_state
@@ -73,6 +74,7 @@ def _session(row: sa.Row[Any]) -> Session:
         state=SessionState(row.state),
         auto_start=row.auto_start,
         auto_end=row.auto_end,
+        qa_auto_approve=row.qa_auto_approve,
         created_at=row.created_at,
         updated_at=row.updated_at,
         went_live_at=row.went_live_at,
@@ -459,6 +461,42 @@ class Store:
         async with self._write() as conn:
             await conn.execute(t.web_sessions.delete().where(t.web_sessions.c.id_hash == id_hash))
 
+    # --- room logs and the moderators' audit log --------------------------------------------
+
+    async def append_room_facts(self, rows: Sequence[tuple[str, str, bytes]]) -> None:
+        """Store facts ``(room, id "<ms>-<seq>", data)`` in one transaction."""
+        values = []
+        for room, event_id, data in rows:
+            ms, _, seq = event_id.partition("-")
+            values.append({"room": room, "ms": int(ms), "seq": int(seq), "data": data})
+        async with self._write() as conn:
+            await conn.execute(t.room_facts.insert(), values)
+
+    async def room_facts(self, room: str) -> list[tuple[str, bytes]]:
+        """Every stored fact of a room, in log order."""
+        query = (
+            sa.select(t.room_facts.c.ms, t.room_facts.c.seq, t.room_facts.c.data)
+            .where(t.room_facts.c.room == room)
+            .order_by(t.room_facts.c.ms, t.room_facts.c.seq)
+        )
+        async with self._read() as conn:
+            return [(f"{r.ms}-{r.seq}", bytes(r.data)) for r in await conn.execute(query)]
+
+    async def add_audit(self, entry: AuditEntry) -> None:
+        """Record a moderator action."""
+        async with self._write() as conn:
+            await conn.execute(t.audit_log.insert().values(**msgspec.structs.asdict(entry)))
+
+    async def audit(self, room: str) -> list[AuditEntry]:
+        """A room's moderator actions, oldest first."""
+        query = sa.select(t.audit_log).where(t.audit_log.c.room == room).order_by(t.audit_log.c.id)
+        async with self._read() as conn:
+            return [
+                AuditEntry(room=r.room, at=r.at, actor_id=r.actor_id, actor_name=r.actor_name,
+                           action=r.action, target=r.target, detail=r.detail)
+                for r in await conn.execute(query)
+            ]  # fmt: skip
+
     # --- programme import --------------------------------------------------------------------
 
     async def import_program(
@@ -508,6 +546,7 @@ class Store:
                     state=existing.state if existing else state,
                     auto_start=default_auto_start if entry.auto_start is None else entry.auto_start,
                     auto_end=entry.auto_end,
+                    qa_auto_approve=existing.qa_auto_approve if existing else False,
                     created_at=existing.created_at if existing else now,
                     updated_at=now,
                     went_live_at=existing.went_live_at if existing else None,
@@ -547,6 +586,7 @@ def _session_values(session: Session) -> dict[str, Any]:
         "state": session.state.value,
         "auto_start": session.auto_start,
         "auto_end": session.auto_end,
+        "qa_auto_approve": session.qa_auto_approve,
         "created_at": session.created_at,
         "updated_at": session.updated_at,
         "went_live_at": session.went_live_at,

@@ -54,6 +54,7 @@ sessions = sa.Table(
     sa.Column("state", sa.String(20), nullable=False),
     sa.Column("auto_start", sa.Boolean(), nullable=False),
     sa.Column("auto_end", sa.Boolean(), nullable=False),
+    sa.Column("qa_auto_approve", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column("stream_key_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
@@ -85,6 +86,28 @@ web_sessions = sa.Table(
         nullable=False,
     ),
     sa.Column("expires_at", UtcDateTime(), nullable=False),
+)
+
+room_facts = sa.Table(
+    "room_facts",
+    metadata,
+    sa.Column("room", sa.String(64), primary_key=True),
+    sa.Column("ms", sa.BigInteger(), primary_key=True),
+    sa.Column("seq", sa.Integer(), primary_key=True),
+    sa.Column("data", sa.LargeBinary(), nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("room", sa.String(64), nullable=False, index=True),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("actor_id", sa.String(64), nullable=False),
+    sa.Column("actor_name", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("target", sa.String(64), nullable=False),
+    sa.Column("detail", sa.Text(), nullable=False),
 )
 
 meta = sa.Table(
