@@ -46,6 +46,13 @@ class RealtimeSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
 
     engine: Literal["memory", "redis"] = "memory"
     redis_url: str = ""
+    tick_ms: Annotated[int, msgspec.Meta(ge=5, le=1000)] = 50
+    history: Annotated[int, msgspec.Meta(ge=10, le=10_000)] = 200
+    rate_limit_per_second: Annotated[float, msgspec.Meta(gt=0)] = 2.0
+    rate_limit_burst: Annotated[int, msgspec.Meta(ge=1)] = 10
+    address_factor: Annotated[int, msgspec.Meta(ge=1)] = 25
+    flood_strikes: Annotated[int, msgspec.Meta(ge=1)] = 5
+    send_buffer_bytes: Annotated[int, msgspec.Meta(ge=4096)] = 1_048_576
 
 
 class SchedulerSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -15,14 +15,19 @@ from config import Settings
 from config.settings import DEMO_PROGRAM_FILE
 from studio import program_io
 from studio.errors import StudioError
-from studio.models import TokenInput
+from studio.interaction.facts import SessionChanged, encode_fact
+from studio.interaction.ratelimit import Rate
+from studio.models import Session, TokenInput
 from studio.roles import Role
 from studio.service import Clock, Programme, SystemClock
 from studio.store import Store
 from web import openapi
 from web.errors import Handler, error_middleware
-from web.keys import METRICS, OPENAPI, PROGRAMME, SETTINGS, SIGNER, URLS
+from web.keys import ACTIONS, HUB, METRICS, OPENAPI, PROGRAMME, SETTINGS, SIGNER, URLS
 from web.metrics import Metrics
+from web.realtime.actions import EVENT_ROOM, Actions
+from web.realtime.engine import Engine, MemoryEngine
+from web.realtime.hub import Hub
 from web.routes import ROUTES, add_routes
 from web.signing import Signer
 from web.views import Urls
@@ -68,6 +73,7 @@ def create_app(
     app[OPENAPI] = json.dumps(document, indent=1).encode()
     add_routes(app)
     app.cleanup_ctx.append(_store_ctx(clock or SystemClock(), announce or _print))
+    app.cleanup_ctx.append(_realtime_ctx)
     app.cleanup_ctx.append(_scheduler_ctx)
     return app
 
@@ -132,6 +138,46 @@ async def load_demo(programme: Programme) -> None:
         default_auto_start=settings.scheduler.auto_start,
     )
     log.info("demo programme loaded: %d sessions", result.sessions_created)
+
+
+@contextlib.asynccontextmanager
+async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings, programme = app[SETTINGS], app[PROGRAMME]
+    realtime = settings.realtime
+    engine: Engine
+    if realtime.engine == "redis":
+        from web.realtime.redis_engine import RedisEngine
+
+        engine = RedisEngine(realtime.redis_url, programme.store)
+    else:
+        engine = MemoryEngine(programme.store)
+    hub = Hub(engine, tick_ms=realtime.tick_ms, history=realtime.history)
+    app[HUB] = hub
+    app[ACTIONS] = Actions(
+        hub,
+        programme,
+        rate=Rate(realtime.rate_limit_per_second, realtime.rate_limit_burst),
+        address_factor=realtime.address_factor,
+        flood_strikes=realtime.flood_strikes,
+    )
+    await hub.start()
+
+    async def announce(session: Session) -> None:
+        fact = SessionChanged(
+            session_id=session.id,
+            state=session.state.value,
+            starts_at=session.starts_at.isoformat(),
+            ends_at=session.ends_at.isoformat(),
+        )
+        await engine.append(EVENT_ROOM, encode_fact(fact))
+
+    programme.on_session_change(announce)
+    try:
+        yield
+    finally:
+        for conn in list(hub.connections):
+            await conn.ws.close(code=1001, message=b"server shutting down")
+        await hub.close()
 
 
 async def run_scheduler(programme: Programme, metrics: Metrics) -> None:

@@ -7,6 +7,8 @@ from aiohttp import web
 from config import Settings
 from studio.service import Programme
 from web.metrics import Metrics
+from web.realtime.actions import Actions
+from web.realtime.hub import Hub
 from web.signing import Signer
 from web.views import Urls
 
@@ -16,3 +18,5 @@ URLS = web.AppKey("urls", Urls)
 METRICS = web.AppKey("metrics", Metrics)
 SIGNER = web.AppKey("signer", Signer)
 OPENAPI = web.AppKey("openapi", bytes)
+HUB = web.AppKey("hub", Hub)
+ACTIONS = web.AppKey("actions", Actions)

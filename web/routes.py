@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from studio.models import (
+    AuditEntry,
     ExtendInput,
     SessionInput,
     SessionPatch,
@@ -17,6 +18,7 @@ from web import auth
 from web.api import ops, program, sessions, studios, tokens
 from web.endpoint import Query, Route
 from web.keys import OPENAPI
+from web.realtime.endpoint import websocket
 from web.views import (
     ImportView,
     IngestUrls,
@@ -98,6 +100,9 @@ ROUTES: tuple[Route, ...] = (
           "sessions", response=StreamKeyView, roles=OPERATORS, errors=(404,)),
     Route("GET", S + "/ingest", sessions.ingest, "Where to publish", "sessions",
           response=IngestUrls, roles=OPERATORS, errors=(404,)),
+    Route("GET", S + "/audit", sessions.audit, "Moderators' actions in this session", "sessions",
+          response=list[AuditEntry], roles=frozenset({Role.ADMIN, Role.MODERATOR}),
+          errors=(404,)),
     Route("GET", "/api/v1/tokens", tokens.list_tokens, "List access tokens", "access",
           response=list[TokenView], roles=ADMIN),
     Route("POST", "/api/v1/tokens", tokens.create_token, "Issue an access token", "access",
@@ -113,6 +118,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/auth/viewer", _viewer, "Get a viewer pass (checks the access code)",
           "access", body=auth.ViewerInput, response=auth.ViewerPass, errors=(403, 422)),
     Route("GET", "/api/v1/openapi.json", openapi, "This document", "operations"),
+    Route("GET", "/ws", websocket, "Websocket for chat, Q&A, polls and viewer counts "
+          "(upgrade; protocol in docs/protocol.md)", "realtime", status=101, errors=(400,)),
     Route("GET", "/healthz", ops.healthz, "Health of this node", "operations",
           response=ops.Health, errors=(503,)),
     Route("GET", "/metrics", ops.metrics, "Prometheus metrics", "operations",

@@ -47,6 +47,7 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
         "must be an ISO 8601 date-time, like 2026-05-20T09:00:00+02:00",
     ),
     (re.compile(r"Invalid enum value '(.*)'"), "{0!r} is not one of the allowed values"),
+    (re.compile(r"Invalid value '(.*)'"), "{0!r} is not one of the allowed values"),
 ]
 
 T = TypeVar("T")

@@ -115,10 +115,19 @@ class PollClosed(_Fact, tag="poll.closed"):
     by: str
 
 
+class SessionChanged(_Fact, tag="program.session"):
+    """The programme changed a session (logged in the ``event`` room)."""
+
+    session_id: str
+    state: str
+    starts_at: str
+    ends_at: str
+
+
 Fact = (
     ChatPosted | ChatDeleted | ChatSettingsChanged | ViewerModerated | QuestionAsked
     | QuestionVoted | QuestionModerated | QuestionEdited | QuestionMerged | PollOpened
-    | PollVoted | PollClosed
+    | PollVoted | PollClosed | SessionChanged
 )  # fmt: skip
 
 MODERATOR_FACTS = (

@@ -29,6 +29,7 @@ from studio.interaction.facts import (
     QuestionMerged,
     QuestionModerated,
     QuestionVoted,
+    SessionChanged,
     ViewerModerated,
 )
 
@@ -199,6 +200,11 @@ class RoomState:
             case PollClosed():
                 poll = polls.close(self._poll(fact.poll_id))
                 return Outcome(emits=[Emit(poll_event(poll))], poll=poll)
+            case SessionChanged():
+                event = {"type": "program.session", "session_id": fact.session_id,
+                         "state": fact.state, "starts_at": fact.starts_at,
+                         "ends_at": fact.ends_at}  # fmt: skip
+                return Outcome(emits=[Emit(event)])
         raise AssertionError(f"unknown fact {fact!r}")  # pragma: no cover
 
     def apply(self, event_id: str, fact: Fact) -> list[Emit]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from studio.access import Action, authorize
-from studio.models import ExtendInput, Session, SessionInput, SessionPatch
+from studio.models import AuditEntry, ExtendInput, Session, SessionInput, SessionPatch
 from web.auth import principal, require_viewer_access
 from web.keys import PROGRAMME, URLS
 from web.views import (
@@ -91,3 +91,10 @@ async def ingest(request: web.Request) -> IngestUrls:
     session = await request.app[PROGRAMME].store.get_session(_id(request))
     authorize(await principal(request), Action.SEE_INGEST, session.studio_id)
     return request.app[URLS].ingest(session.id)
+
+
+async def audit(request: web.Request) -> list[AuditEntry]:
+    """The moderators' actions in this session's room, oldest first."""
+    session = await request.app[PROGRAMME].store.get_session(_id(request))
+    authorize(await principal(request), Action.MODERATE, session.studio_id)
+    return await request.app[PROGRAMME].store.audit(session.id)

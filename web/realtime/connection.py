@@ -1,0 +1,70 @@
+"""One viewer's websocket: identity, joined rooms, rate limits, and writes that never wait.
+
+A frame is encoded once (``text_frame``) and written straight to each viewer's transport; a
+viewer whose unsent bytes pile up past the limit is disconnected (it resumes later) instead of
+slowing anyone else down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+CLOSE_OVERLOADED = 1013
+CLOSE_POLICY = 1008
+
+
+def text_frame(payload: bytes) -> bytes:
+    """A complete, unmasked websocket text frame (server to client) holding ``payload``."""
+    size = len(payload)
+    if size < 126:
+        header = struct.pack("!BB", 0x81, size)
+    elif size < 65536:
+        header = struct.pack("!BBH", 0x81, 126, size)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, size)
+    return header + payload
+
+
+@dataclass(eq=False)
+class Connection:
+    """A connected client."""
+
+    ws: web.WebSocketResponse
+    transport: asyncio.Transport
+    viewer_id: str
+    name: str
+    address: str
+    buffer_limit: int
+    principal_id: str | None = None
+    rooms: set[str] = field(default_factory=set)
+    staff_rooms: set[str] = field(default_factory=set)
+    strikes: int = 0
+    dropped: bool = False
+
+    def send(self, frame: bytes) -> bool:
+        """Write a ready frame without waiting; drop the client if it cannot keep up."""
+        if self.dropped or self.transport.is_closing():
+            return False
+        if self.transport.get_write_buffer_size() > self.buffer_limit:
+            self.drop(CLOSE_OVERLOADED, "too slow; reconnect and resume")
+            return False
+        self.transport.write(frame)
+        return True
+
+    def drop(self, code: int, reason: str) -> None:
+        """Close the connection from outside its reader (it resumes later)."""
+        if self.dropped:
+            return
+        self.dropped = True
+        task = asyncio.get_running_loop().create_task(
+            self.ws.close(code=code, message=reason.encode())
+        )
+        task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+
+    def is_staff(self, room: str) -> bool:
+        """Whether this client moderates ``room``."""
+        return room in self.staff_rooms

@@ -1,0 +1,156 @@
+"""Realtime engines: an ordered, durable log per room, live delivery to nodes, and presence.
+
+    Engine                 the interface the hub uses
+    ├── MemoryEngine       one node: log in memory, made durable in the store (group commit)
+    └── RedisEngine        many nodes: Redis Streams (log), pub/sub (live), sorted sets (presence)
+
+Errors of the engines' back ends are mapped to ``EngineUnavailable`` where they cross in.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+
+from studio.errors import StudioError
+from studio.store import Store
+
+Entry = tuple[str, bytes]
+EntryListener = Callable[[str, str, bytes], None]
+StatusListener = Callable[[bool], None]
+
+
+class EngineUnavailable(StudioError):
+    """The engine's back end cannot be reached right now."""
+
+
+def now_ms() -> int:
+    """Wall-clock time in milliseconds (log ids and presence expiry use it)."""
+    return int(time.time() * 1000)
+
+
+class Engine(abc.ABC):
+    """What the hub needs from an engine."""
+
+    def __init__(self) -> None:
+        self._on_entry: EntryListener = lambda room, event_id, data: None
+        self._on_status: StatusListener = lambda up: None
+
+    async def start(self, on_entry: EntryListener, on_status: StatusListener) -> None:
+        """Begin delivering followed rooms' new entries to ``on_entry``."""
+        self._on_entry, self._on_status = on_entry, on_status
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Stop and release everything."""
+
+    @abc.abstractmethod
+    async def append(self, room: str, data: bytes) -> str:
+        """Append durably; return the entry's id (``<ms>-<seq>``, increasing per room)."""
+
+    @abc.abstractmethod
+    async def read(self, room: str) -> list[Entry]:
+        """The room's whole log, in order."""
+
+    @abc.abstractmethod
+    async def follow(self, room: str) -> None:
+        """Deliver this room's new entries (from any node) to the listener."""
+
+    @abc.abstractmethod
+    async def unfollow(self, room: str) -> None:
+        """Stop delivering this room's entries."""
+
+    @abc.abstractmethod
+    async def touch_viewers(self, room: str, viewer_ids: Iterable[str], ttl_s: float) -> None:
+        """Mark viewers present in ``room`` for ``ttl_s`` seconds."""
+
+    @abc.abstractmethod
+    async def count_viewers(self, room: str) -> int:
+        """Viewers present in ``room`` across every node."""
+
+
+class MemoryEngine(Engine):
+    """One node's engine: the log is kept in memory and written to the store before acking."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self._store = store
+        self._logs: dict[str, list[Entry]] = {}
+        self._loaded: dict[str, asyncio.Lock] = {}
+        self._last: dict[str, tuple[int, int]] = {}
+        self._following: set[str] = set()
+        self._presence: dict[str, dict[str, float]] = {}
+        self._queue: list[tuple[str, str, bytes, asyncio.Future[None]]] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def close(self) -> None:
+        if self._flushing is not None:
+            await self._flushing
+
+    async def _log(self, room: str) -> list[Entry]:
+        lock = self._loaded.setdefault(room, asyncio.Lock())
+        async with lock:
+            if room not in self._logs:
+                entries = await self._store.room_facts(room)
+                self._logs[room] = entries
+                if entries:
+                    ms, _, seq = entries[-1][0].partition("-")
+                    self._last[room] = (int(ms), int(seq))
+        return self._logs[room]
+
+    def _next_id(self, room: str) -> str:
+        last_ms, last_seq = self._last.get(room, (0, -1))
+        ms = now_ms()
+        nxt = (ms, 0) if ms > last_ms else (last_ms, last_seq + 1)
+        self._last[room] = nxt
+        return f"{nxt[0]}-{nxt[1]}"
+
+    async def append(self, room: str, data: bytes) -> str:
+        log = await self._log(room)
+        event_id = self._next_id(room)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((room, event_id, data, done))
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush())
+        await done
+        log.append((event_id, data))
+        if room in self._following:
+            self._on_entry(room, event_id, data)
+        return event_id
+
+    async def _flush(self) -> None:
+        """Group commit: every append queued meanwhile goes into one transaction."""
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                await self._store.append_room_facts([(r, i, d) for r, i, d, _ in batch])
+            except StudioError as exc:
+                for *_, done in batch:
+                    done.set_exception(EngineUnavailable(f"cannot store the message: {exc}"))
+                continue
+            for *_, done in batch:
+                done.set_result(None)
+
+    async def read(self, room: str) -> list[Entry]:
+        return list(await self._log(room))
+
+    async def follow(self, room: str) -> None:
+        self._following.add(room)
+
+    async def unfollow(self, room: str) -> None:
+        self._following.discard(room)
+
+    async def touch_viewers(self, room: str, viewer_ids: Iterable[str], ttl_s: float) -> None:
+        until = time.monotonic() + ttl_s
+        present = self._presence.setdefault(room, {})
+        for viewer in viewer_ids:
+            present[viewer] = until
+
+    async def count_viewers(self, room: str) -> int:
+        present = self._presence.get(room, {})
+        now = time.monotonic()
+        for viewer in [v for v, until in present.items() if until < now]:
+            del present[viewer]
+        return len(present)

@@ -1,0 +1,209 @@
+"""The node's realtime hub: folds each followed room's log and fans its events out in batches.
+
+For each room with local viewers the hub keeps the folded ``RoomState``. Entries arrive from the
+engine (from this node or any other) in log order; their events are gathered and, once per tick,
+encoded into one frame for viewers and one for moderators and written to every local client
+without awaiting any of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import msgspec
+
+from studio.interaction.facts import decode_fact
+from studio.interaction.room import Emit, RoomState
+from studio.secrets import new_id
+from web.realtime.connection import Connection, text_frame
+from web.realtime.engine import Engine
+
+log = logging.getLogger(__name__)
+PRESENCE_TTL_S = 15.0
+PRESENCE_EVERY_S = 1.0
+
+_encode = msgspec.json.Encoder().encode
+
+
+def frame(payload: object) -> bytes:
+    """Encode a server frame once, ready to write to any client."""
+    return text_frame(_encode(payload))
+
+
+@dataclass(eq=False)
+class LiveRoom:
+    """A room followed by this node."""
+
+    name: str
+    state: RoomState
+    members: set[Connection] = field(default_factory=set)
+    pending: list[Emit] = field(default_factory=list)
+    viewers: int = 0
+
+
+class Hub:
+    """Rooms, their local members, and the batched fan-out."""
+
+    def __init__(self, engine: Engine, *, tick_ms: int, history: int) -> None:
+        self.node_id = new_id("node", 6)
+        self.engine = engine
+        self.tick_s = tick_ms / 1000
+        self.history = history
+        self.rooms: dict[str, LiveRoom] = {}
+        self._opening: dict[str, asyncio.Future[LiveRoom]] = {}
+        self._buffered: dict[str, list[tuple[str, bytes]]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self.connections: set[Connection] = set()
+        self.engine_up = True
+
+    async def start(self) -> None:
+        """Connect the engine and start the tick and presence loops."""
+        await self.engine.start(self._on_entry, self._on_status)
+        self._tasks = [
+            asyncio.create_task(self._tick_loop(), name="realtime-tick"),
+            asyncio.create_task(self._presence_loop(), name="realtime-presence"),
+        ]
+
+    async def close(self) -> None:
+        """Stop the loops and the engine."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.engine.close()
+
+    # --- rooms -------------------------------------------------------------------------------
+
+    async def room(self, name: str) -> LiveRoom:
+        """The live room, following it (and folding its log) on first use."""
+        if name in self.rooms:
+            return self.rooms[name]
+        if name in self._opening:
+            return await asyncio.shield(self._opening[name])
+        opening: asyncio.Future[LiveRoom] = asyncio.get_running_loop().create_future()
+        self._opening[name] = opening
+        try:
+            self._buffered[name] = []
+            await self.engine.follow(name)
+            state = RoomState(name, history_max=self.history)
+            for event_id, data in await self.engine.read(name):
+                state.apply(event_id, decode_fact(data))
+            live = LiveRoom(name, state)
+            for event_id, data in self._buffered.pop(name):
+                live.pending.extend(state.apply(event_id, decode_fact(data)))
+            self.rooms[name] = live
+            opening.set_result(live)
+            return live
+        except BaseException as exc:
+            self._buffered.pop(name, None)
+            opening.set_exception(exc)
+            opening.exception()  # mark retrieved: the caller gets it raised
+            raise
+        finally:
+            del self._opening[name]
+
+    def _on_entry(self, room: str, event_id: str, data: bytes) -> None:
+        live = self.rooms.get(room)
+        if live is not None:
+            live.pending.extend(live.state.apply(event_id, decode_fact(data)))
+        elif room in self._buffered:
+            self._buffered[room].append((event_id, data))
+
+    def _on_status(self, up: bool) -> None:
+        if up == self.engine_up:
+            return
+        self.engine_up = up
+        notice = frame(
+            {"type": "notice", "code": "restored" if up else "degraded",
+             "text": "reconnected to the other nodes" if up
+             else "live link to the other nodes lost; reconnecting"}
+        )  # fmt: skip
+        for conn in list(self.connections):
+            conn.send(notice)
+
+    def join(self, live: LiveRoom, conn: Connection) -> None:
+        """Add a client to a room's fan-out (after sending what is pending to the others, so the
+        joiner's history covers everything up to now and nothing arrives twice)."""
+        self._flush(live)
+        live.members.add(conn)
+        conn.rooms.add(live.name)
+
+    def leave(self, name: str, conn: Connection) -> None:
+        """Remove a client from a room (the room is unfollowed when its last client leaves)."""
+        conn.rooms.discard(name)
+        conn.staff_rooms.discard(name)
+        live = self.rooms.get(name)
+        if live is None:
+            return
+        live.members.discard(conn)
+        if not live.members:
+            self._flush(live)
+            del self.rooms[name]
+            task = asyncio.get_running_loop().create_task(self.engine.unfollow(name))
+            task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+
+    def disconnect(self, conn: Connection) -> None:
+        """Forget a client that went away."""
+        for name in list(conn.rooms):
+            self.leave(name, conn)
+        self.connections.discard(conn)
+
+    # --- fan-out -----------------------------------------------------------------------------
+
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick_s)
+            for live in list(self.rooms.values()):
+                if live.pending:
+                    self._flush(live)
+
+    def _flush(self, live: LiveRoom) -> None:
+        emits, live.pending = live.pending, []
+        if not emits or not live.members:
+            return
+        public = [e.event for e in emits if e.audience == "public"]
+        staff_events = [e.event for e in emits]
+        public_frame = (
+            frame({"type": "events", "room": live.name, "events": public}) if public else b""
+        )
+        staff_frame = b""
+        if len(staff_events) != len(public):
+            staff_frame = frame({"type": "events", "room": live.name, "events": staff_events})
+        private = _private(emits)
+        for conn in live.members:
+            if staff_frame and conn.is_staff(live.name):
+                conn.send(staff_frame)
+                continue
+            if conn.viewer_id in private:
+                mine = [e.event for e in emits if e.visible_to(conn.viewer_id, staff=False)]
+                conn.send(frame({"type": "events", "room": live.name, "events": mine}))
+            elif public_frame:
+                conn.send(public_frame)
+
+    async def _presence_loop(self) -> None:
+        while True:
+            await asyncio.sleep(PRESENCE_EVERY_S)
+            try:
+                await self._update_presence()
+            except Exception as exc:  # the engine is down: counts pause, nothing else does
+                log.warning("presence update failed: %s", exc)
+
+    async def _update_presence(self) -> None:
+        for live in list(self.rooms.values()):
+            viewers = {c.viewer_id for c in live.members}
+            await self.engine.touch_viewers(live.name, viewers, PRESENCE_TTL_S)
+            count = await self.engine.count_viewers(live.name)
+            live.viewers = count
+            update = frame({"type": "viewers", "room": live.name, "count": count})
+            for conn in live.members:
+                conn.send(update)
+
+
+def _private(emits: Iterable[Emit]) -> set[str]:
+    """Viewers who get an event meant for them alone in this batch."""
+    return {e.viewer_id for e in emits if e.viewer_id is not None and e.audience == "staff"}
