@@ -1,0 +1,217 @@
+"""The Redis engine: many nodes share each room's log and live events.
+
+Keys hold the room in a hash tag, so a Redis Cluster keeps a room's keys in one slot:
+
+    torget:{<room>}:log      Stream: the room's ordered, durable log (ids are the log ids)
+    torget:{<room>}:live     pub/sub channel: "<id>\\n<fact>" for every entry, to every node
+    torget:{<room>}:viewers  sorted set: viewer -> presence expiry (ms)
+
+An append is one Lua script (XADD then PUBLISH), so every entry is logged before it is
+announced. When Redis goes away the node keeps its clients, tells them, reconnects with backoff
+and catches up from the log, delivering what it missed in order (the hub ignores repeats).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from studio.store import Store
+from web.realtime.engine import Engine, EngineUnavailable, Entry, now_ms
+
+log = logging.getLogger(__name__)
+
+_APPEND = """
+local id = redis.call('XADD', KEYS[1], '*', 'f', ARGV[1])
+redis.call('PUBLISH', KEYS[2], id .. '\\n' .. ARGV[1])
+return id
+"""
+PAGE = 5000
+BACKOFF_MAX_S = 5.0
+
+
+def _keys(room: str) -> tuple[str, str, str]:
+    base = f"torget:{{{room}}}"
+    return f"{base}:log", f"{base}:live", f"{base}:viewers"
+
+
+def _room_of(channel: str) -> str:
+    return channel[channel.index("{") + 1 : channel.rindex("}")]
+
+
+def _key(event_id: str) -> tuple[int, int]:
+    ms, _, seq = event_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+class RedisEngine(Engine):
+    """Rooms' logs in Redis Streams, live fan-out over pub/sub, presence in sorted sets."""
+
+    def __init__(self, url: str, store: Store) -> None:
+        super().__init__()
+        self._url = url
+        self._store = store
+        self._redis: aioredis.Redis = aioredis.Redis.from_url(
+            url, socket_timeout=5, socket_connect_timeout=3, health_check_interval=10
+        )
+        self._append = self._redis.register_script(_APPEND)
+        self._following: set[str] = set()
+        self._last: dict[str, str] = {}
+        self._listener: asyncio.Task[None] | None = None
+        self._pubsub: Any = None
+        self._subscribed: dict[str, asyncio.Future[None]] = {}
+        self.up = False
+
+    async def start(self, on_entry: Any, on_status: Any) -> None:
+        await super().start(on_entry, on_status)
+        self._listener = asyncio.create_task(self._listen_forever(), name="redis-listener")
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        await self._redis.aclose()
+
+    # --- the log -----------------------------------------------------------------------------
+
+    async def append(self, room: str, data: bytes) -> str:
+        log_key, channel, _ = _keys(room)
+        try:
+            event_id = await self._append(keys=[log_key, channel], args=[data])
+        except (RedisError, OSError) as exc:
+            raise EngineUnavailable("live chat is briefly unavailable; try again") from exc
+        return event_id.decode() if isinstance(event_id, bytes) else str(event_id)
+
+    async def read(self, room: str) -> list[Entry]:
+        return await self._read_after(room, None)
+
+    async def _read_after(self, room: str, after: str | None) -> list[Entry]:
+        log_key = _keys(room)[0]
+        start = f"({after}" if after else "-"
+        entries: list[Entry] = []
+        try:
+            while True:
+                page: list[Any] = (
+                    await self._redis.xrange(log_key, min=start, max="+", count=PAGE) or []
+                )
+                for event_id, fields in page:
+                    entries.append((bytes(event_id).decode(), bytes(fields[b"f"])))
+                if len(page) < PAGE:
+                    return entries
+                start = f"({entries[-1][0]}"
+        except (RedisError, OSError) as exc:
+            raise EngineUnavailable("the room's history is briefly unavailable") from exc
+
+    # --- following rooms ---------------------------------------------------------------------
+
+    async def follow(self, room: str) -> None:
+        self._following.add(room)
+        if self._pubsub is None:
+            return  # the listener subscribes every followed room when it connects
+        done = asyncio.get_running_loop().create_future()
+        self._subscribed[_keys(room)[1]] = done
+        try:
+            await self._pubsub.subscribe(_keys(room)[1])
+            async with asyncio.timeout(5):
+                await done  # confirmed: nothing published from now on is missed
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise EngineUnavailable("live chat is briefly unavailable; try again") from exc
+        finally:
+            self._subscribed.pop(_keys(room)[1], None)
+
+    async def unfollow(self, room: str) -> None:
+        self._following.discard(room)
+        self._last.pop(room, None)
+        if self._pubsub is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await self._pubsub.unsubscribe(_keys(room)[1])
+
+    def _deliver(self, room: str, event_id: str, data: bytes) -> None:
+        last = self._last.get(room)
+        if last is not None and _key(event_id) <= _key(last):
+            return
+        self._last[room] = event_id
+        self._on_entry(room, event_id, data)
+
+    async def _listen_forever(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                await self._listen()
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError, EngineUnavailable) as exc:
+                log.warning("redis link lost: %s", exc)
+            self._pubsub = None
+            if self.up:
+                self.up = False
+                self._on_status(False)
+                backoff = 0.2  # it was working: retry soon
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, BACKOFF_MAX_S)
+
+    async def _listen(self) -> None:
+        pubsub = self._redis.pubsub()
+        try:
+            rooms = list(self._following)
+            channels = [_keys(r)[1] for r in rooms] or ["torget:nodes"]
+            awaiting = set(channels)
+            await pubsub.subscribe(*channels)
+            self._pubsub = pubsub
+            while True:
+                message = await pubsub.get_message(timeout=1.0)
+                if message is None:
+                    continue
+                channel = message["channel"].decode()
+                if message["type"] == "subscribe":
+                    waiter = self._subscribed.get(channel)
+                    if waiter is not None and not waiter.done():
+                        waiter.set_result(None)
+                    if awaiting:
+                        awaiting.discard(channel)
+                        if not awaiting:
+                            await self._catch_up(rooms)
+                            self.up = True
+                            self._on_status(True)
+                elif message["type"] == "message":
+                    event_id, _, data = message["data"].partition(b"\n")
+                    self._deliver(_room_of(channel), event_id.decode(), data)
+        finally:
+            self._pubsub = None
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def _catch_up(self, rooms: list[str]) -> None:
+        """After (re)subscribing: deliver what each followed room logged meanwhile, in order."""
+        for room in rooms:
+            for event_id, data in await self._read_after(room, self._last.get(room)):
+                self._deliver(room, event_id, data)
+
+    # --- presence ----------------------------------------------------------------------------
+
+    async def touch_viewers(self, room: str, viewer_ids: Iterable[str], ttl_s: float) -> None:
+        key = _keys(room)[2]
+        until = now_ms() + int(ttl_s * 1000)
+        mapping = {viewer: until for viewer in viewer_ids}
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                if mapping:
+                    pipe.zadd(key, mapping)
+                pipe.zremrangebyscore(key, "-inf", now_ms())
+                pipe.expire(key, int(ttl_s * 4))
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise EngineUnavailable("presence is briefly unavailable") from exc
+
+    async def count_viewers(self, room: str) -> int:
+        try:
+            return int(await self._redis.zcount(_keys(room)[2], now_ms(), "+inf"))
+        except (RedisError, OSError) as exc:
+            raise EngineUnavailable("presence is briefly unavailable") from exc
