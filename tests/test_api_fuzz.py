@@ -57,7 +57,7 @@ def test_api_conforms_to_its_openapi_document(tmp_path: Path) -> None:
         result = subprocess.run(
             [st, "run", f"{base}/api/v1/openapi.json", "-H", f"Authorization: Bearer {token}",
              "--max-examples", "30", "--checks", CHECKS, "--seed", "1", "--no-color"],
-            capture_output=True, text=True, timeout=300, check=False,
+            capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path,
         )  # fmt: skip
         assert result.returncode == 0, result.stdout[-4000:]
     finally:
