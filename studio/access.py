@@ -21,6 +21,7 @@ class Action(enum.StrEnum):
     MANAGE_STREAM_KEYS = "see and rotate stream keys"
     SEE_INGEST = "see ingest details"
     MODERATE = "moderate chat and Q&A"
+    SEE_REPORT = "see session reports"
 
 
 _ALLOWED: dict[Action, frozenset[Role]] = {
@@ -33,6 +34,7 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     Action.MANAGE_STREAM_KEYS: frozenset({Role.ADMIN, Role.OPERATOR}),
     Action.SEE_INGEST: frozenset({Role.ADMIN, Role.OPERATOR}),
     Action.MODERATE: frozenset({Role.ADMIN, Role.MODERATOR}),
+    Action.SEE_REPORT: frozenset({Role.ADMIN, Role.OPERATOR}),
 }
 
 

@@ -99,6 +99,7 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int, int, int]]] = [
     ("POST", "/api/v1/sessions/{session_id}/stream-key", None, (401, 200, 200, 403, 403)),
     ("GET", "/api/v1/sessions/{session_id}/ingest", None, (401, 200, 200, 403, 403)),
     ("GET", "/api/v1/sessions/{session_id}/audit", None, (401, 200, 403, 403, 200)),
+    ("GET", "/api/v1/sessions/{session_id}/report", None, (401, 200, 200, 403, 403)),
     ("GET", "/api/v1/tokens", None, (401, 200, 403, 403, 403)),
     ("POST", "/api/v1/tokens", {"role": "moderator", "name": "m"}, (401, 201, 403, 403, 403)),
     ("DELETE", "/api/v1/tokens/{token_id}", None, (401, 204, 403, 403, 403)),

@@ -327,3 +327,23 @@ async def test_access_code_refuses_anonymous_websockets(tmp_path: Path) -> None:
         with pytest.raises(ConnectionError):
             await client.next()
         await asyncio.sleep(0)
+
+
+async def test_report_counts_viewers_questions_and_chat(app: RunningApp, connect: Connect) -> None:
+    """Peak and unique viewers, the viewers timeline, chat volume and questions are kept."""
+    from web.keys import HUB
+
+    room = await make_session(app)
+    first, second = await connect(), await connect()
+    for client in (first, second):
+        await client.request("j", type="join", room=room)
+    for i in range(3):
+        await first.request(f"m{i}", type="chat.send", room=room, text=f"m{i}")
+    await second.request("q", type="qa.ask", room=room, text="Hur?")
+    await app.web_app[HUB].update_presence(record=True)
+    report = await (
+        await app.client.get(f"/api/v1/sessions/{room}/report", headers=app.admin)
+    ).json()
+    assert (report["peak_viewers"], report["unique_viewers"]) == (2, 2)
+    assert (report["chat_messages"], report["questions"]) == (3, 1)
+    assert [p["viewers"] for p in report["timeline"]] == [2]

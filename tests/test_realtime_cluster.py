@@ -118,3 +118,22 @@ async def test_redis_restart_mid_session(cluster: Cluster) -> None:
     fresh = await connect(cluster.b)
     joined = await fresh.request("j", type="join", room=cluster.room)
     assert [e["text"] for e in joined["events"]] == ["before", "after"]
+
+
+async def test_ended_session_is_archived_to_the_store(cluster: Cluster) -> None:
+    """When a session ends its chat and questions are copied from Redis into PostgreSQL."""
+    client = await connect(cluster.a)
+    await client.request("j", type="join", room=cluster.room)
+    await client.request("m", type="chat.send", room=cluster.room, text="arkiv")
+    await client.request("q", type="qa.ask", room=cluster.room, text="Sparas detta?")
+    ended = await cluster.a.client.post(
+        f"/api/v1/sessions/{cluster.room}/end", headers=cluster.a.admin
+    )
+    assert ended.status == 200
+    await asyncio.to_thread(cluster.redis.stop)
+    report = await cluster.b.client.get(
+        f"/api/v1/sessions/{cluster.room}/report", headers=cluster.a.admin
+    )
+    body = await report.json()
+    assert (body["chat_messages"], body["questions"]) == (1, 1)
+    await asyncio.to_thread(cluster.redis.start)

@@ -20,14 +20,15 @@ from studio.interaction.ratelimit import Rate
 from studio.models import Session, TokenInput
 from studio.roles import Role
 from studio.service import Clock, Programme, SystemClock
+from studio.states import SessionState
 from studio.store import Store
 from web import openapi
 from web.errors import Handler, error_middleware
 from web.keys import ACTIONS, HUB, METRICS, OPENAPI, PROGRAMME, SETTINGS, SIGNER, URLS
 from web.metrics import Metrics
-from web.realtime.actions import EVENT_ROOM, Actions
+from web.realtime.actions import Actions
 from web.realtime.engine import Engine, MemoryEngine
-from web.realtime.hub import Hub
+from web.realtime.hub import EVENT_ROOM, Hub
 from web.routes import ROUTES, add_routes
 from web.signing import Signer
 from web.views import Urls
@@ -151,7 +152,7 @@ async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
         engine = RedisEngine(realtime.redis_url, programme.store)
     else:
         engine = MemoryEngine(programme.store)
-    hub = Hub(engine, tick_ms=realtime.tick_ms, history=realtime.history)
+    hub = Hub(engine, programme.store, tick_ms=realtime.tick_ms, history=realtime.history)
     app[HUB] = hub
     app[ACTIONS] = Actions(
         hub,
@@ -170,6 +171,8 @@ async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
             ends_at=session.ends_at.isoformat(),
         )
         await engine.append(EVENT_ROOM, encode_fact(fact))
+        if session.state is SessionState.ENDED:
+            await engine.archive(session.id)
 
     programme.on_session_change(announce)
     try:

@@ -13,6 +13,7 @@ from studio.models import (
     StudioPatch,
     TokenInput,
 )
+from studio.report import SessionReport
 from studio.roles import Role
 from web import auth
 from web.api import ops, program, sessions, studios, tokens
@@ -103,6 +104,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", S + "/audit", sessions.audit, "Moderators' actions in this session", "sessions",
           response=list[AuditEntry], roles=frozenset({Role.ADMIN, Role.MODERATOR}),
           errors=(404,)),
+    Route("GET", S + "/report", sessions.report, "After-event report of a session", "sessions",
+          response=SessionReport, roles=OPERATORS, errors=(404,)),
     Route("GET", "/api/v1/tokens", tokens.list_tokens, "List access tokens", "access",
           response=list[TokenView], roles=ADMIN),
     Route("POST", "/api/v1/tokens", tokens.create_token, "Issue an access token", "access",

@@ -482,6 +482,46 @@ class Store:
         async with self._read() as conn:
             return [(f"{r.ms}-{r.seq}", bytes(r.data)) for r in await conn.execute(query)]
 
+    async def replace_room_facts(self, room: str, entries: Sequence[tuple[str, bytes]]) -> None:
+        """Make the stored log of ``room`` exactly ``entries`` (archiving a Redis log)."""
+        async with self._write() as conn:
+            await conn.execute(t.room_facts.delete().where(t.room_facts.c.room == room))
+            if entries:
+                await conn.execute(
+                    t.room_facts.insert(),
+                    [{"room": room, "ms": int(i.partition("-")[0]),
+                      "seq": int(i.partition("-")[2] or 0), "data": d} for i, d in entries],
+                )  # fmt: skip
+
+    async def record_viewers(
+        self, room: str, minute: datetime, node: str, viewers: int, uniques: int
+    ) -> None:
+        """Store this node's view of a room's peak viewers in one minute."""
+        key = (
+            (t.viewer_samples.c.room == room)
+            & (t.viewer_samples.c.minute == minute)
+            & (t.viewer_samples.c.node == node)
+        )
+        async with self._write() as conn:
+            await conn.execute(t.viewer_samples.delete().where(key))
+            await conn.execute(
+                t.viewer_samples.insert().values(
+                    room=room, minute=minute, node=node, viewers=viewers, uniques=uniques
+                )
+            )
+
+    async def viewer_timeline(self, room: str) -> list[tuple[datetime, int, int]]:
+        """Per minute: the most viewers and unique viewers any node saw."""
+        c = t.viewer_samples.c
+        query = (
+            sa.select(c.minute, sa.func.max(c.viewers), sa.func.max(c.uniques))
+            .where(c.room == room)
+            .group_by(c.minute)
+            .order_by(c.minute)
+        )
+        async with self._read() as conn:
+            return [(r[0], int(r[1]), int(r[2])) for r in await conn.execute(query)]
+
     async def add_audit(self, entry: AuditEntry) -> None:
         """Record a moderator action."""
         async with self._write() as conn:

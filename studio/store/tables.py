@@ -97,6 +97,16 @@ room_facts = sa.Table(
     sa.Column("data", sa.LargeBinary(), nullable=False),
 )
 
+viewer_samples = sa.Table(
+    "viewer_samples",
+    metadata,
+    sa.Column("room", sa.String(64), primary_key=True),
+    sa.Column("minute", UtcDateTime(), primary_key=True),
+    sa.Column("node", sa.String(32), primary_key=True),
+    sa.Column("viewers", sa.Integer(), nullable=False),
+    sa.Column("uniques", sa.Integer(), nullable=False),
+)
+
 audit_log = sa.Table(
     "audit_log",
     metadata,

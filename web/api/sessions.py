@@ -6,6 +6,7 @@ from aiohttp import web
 
 from studio.access import Action, authorize
 from studio.models import AuditEntry, ExtendInput, Session, SessionInput, SessionPatch
+from studio.report import SessionReport, build_report
 from web.auth import principal, require_viewer_access
 from web.keys import PROGRAMME, URLS
 from web.views import (
@@ -98,3 +99,16 @@ async def audit(request: web.Request) -> list[AuditEntry]:
     session = await request.app[PROGRAMME].store.get_session(_id(request))
     authorize(await principal(request), Action.MODERATE, session.studio_id)
     return await request.app[PROGRAMME].store.audit(session.id)
+
+
+async def report(request: web.Request) -> SessionReport:
+    """Peak and unique viewers, viewers per minute, questions and chat volume."""
+    store = request.app[PROGRAMME].store
+    session = await store.get_session(_id(request))
+    authorize(await principal(request), Action.SEE_REPORT, session.studio_id)
+    return build_report(
+        session.id,
+        session.title,
+        await store.viewer_timeline(session.id),
+        await store.room_facts(session.id),
+    )

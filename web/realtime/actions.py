@@ -29,10 +29,9 @@ from studio.service import Programme
 from web.realtime import protocol as p
 from web.realtime.connection import CLOSE_POLICY, Connection
 from web.realtime.engine import EngineUnavailable, now_ms
-from web.realtime.hub import Hub, frame
+from web.realtime.hub import EVENT_ROOM, Hub, frame
 from web.validation import explain
 
-EVENT_ROOM = "event"
 _E = p.ErrorCode
 
 

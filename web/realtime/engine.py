@@ -70,6 +70,14 @@ class Engine(abc.ABC):
     async def count_viewers(self, room: str) -> int:
         """Viewers present in ``room`` across every node."""
 
+    @abc.abstractmethod
+    async def count_uniques(self, room: str, viewer_ids: Iterable[str]) -> int:
+        """Add ``viewer_ids`` to the room's distinct viewers; return how many there were."""
+
+    @abc.abstractmethod
+    async def archive(self, room: str) -> None:
+        """Copy the room's log into the store (an ended session's chat and Q&A)."""
+
 
 class MemoryEngine(Engine):
     """One node's engine: the log is kept in memory and written to the store before acking."""
@@ -82,6 +90,7 @@ class MemoryEngine(Engine):
         self._last: dict[str, tuple[int, int]] = {}
         self._following: set[str] = set()
         self._presence: dict[str, dict[str, float]] = {}
+        self._uniques: dict[str, set[str]] = {}
         self._queue: list[tuple[str, str, bytes, asyncio.Future[None]]] = []
         self._flushing: asyncio.Task[None] | None = None
 
@@ -147,6 +156,14 @@ class MemoryEngine(Engine):
         present = self._presence.setdefault(room, {})
         for viewer in viewer_ids:
             present[viewer] = until
+
+    async def archive(self, room: str) -> None:
+        """Nothing to do: this engine writes every fact to the store as it is appended."""
+
+    async def count_uniques(self, room: str, viewer_ids: Iterable[str]) -> int:
+        seen = self._uniques.setdefault(room, set())
+        seen.update(viewer_ids)
+        return len(seen)
 
     async def count_viewers(self, room: str) -> int:
         present = self._presence.get(room, {})

@@ -13,18 +13,23 @@ import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import msgspec
 
+from studio.errors import StudioError
 from studio.interaction.facts import decode_fact
 from studio.interaction.room import Emit, RoomState
 from studio.secrets import new_id
+from studio.store import Store
 from web.realtime.connection import Connection, text_frame
 from web.realtime.engine import Engine
 
 log = logging.getLogger(__name__)
 PRESENCE_TTL_S = 15.0
 PRESENCE_EVERY_S = 1.0
+RECORD_EVERY_TICKS = 10
+EVENT_ROOM = "event"
 
 _encode = msgspec.json.Encoder().encode
 
@@ -43,14 +48,18 @@ class LiveRoom:
     members: set[Connection] = field(default_factory=set)
     pending: list[Emit] = field(default_factory=list)
     viewers: int = 0
+    uniques: int = 0
+    minute: datetime | None = None
+    minute_peak: int = 0
 
 
 class Hub:
     """Rooms, their local members, and the batched fan-out."""
 
-    def __init__(self, engine: Engine, *, tick_ms: int, history: int) -> None:
+    def __init__(self, engine: Engine, store: Store, *, tick_ms: int, history: int) -> None:
         self.node_id = new_id("node", 6)
         self.engine = engine
+        self.store = store
         self.tick_s = tick_ms / 1000
         self.history = history
         self.rooms: dict[str, LiveRoom] = {}
@@ -186,22 +195,41 @@ class Hub:
                 conn.send(public_frame)
 
     async def _presence_loop(self) -> None:
+        ticks = 0
         while True:
             await asyncio.sleep(PRESENCE_EVERY_S)
+            ticks += 1
             try:
-                await self._update_presence()
-            except Exception as exc:  # the engine is down: counts pause, nothing else does
-                log.warning("presence update failed: %s", exc)
+                await self.update_presence(record=ticks % RECORD_EVERY_TICKS == 0)
+            except StudioError as exc:  # the engine is down: counts pause, nothing else does
+                log.warning("presence update failed: %s", exc.message)
 
-    async def _update_presence(self) -> None:
+    async def update_presence(self, *, record: bool) -> None:
+        minute = datetime.now(UTC).replace(second=0, microsecond=0)
         for live in list(self.rooms.values()):
+            if live.name == EVENT_ROOM:
+                continue
             viewers = {c.viewer_id for c in live.members}
             await self.engine.touch_viewers(live.name, viewers, PRESENCE_TTL_S)
-            count = await self.engine.count_viewers(live.name)
-            live.viewers = count
-            update = frame({"type": "viewers", "room": live.name, "count": count})
+            live.viewers = await self.engine.count_viewers(live.name)
+            live.uniques = await self.engine.count_uniques(live.name, viewers)
+            if live.minute != minute:
+                if live.minute is not None:
+                    await self._record(live)
+                live.minute, live.minute_peak = minute, 0
+            live.minute_peak = max(live.minute_peak, live.viewers)
+            if record:
+                await self._record(live)
+            update = frame({"type": "viewers", "room": live.name, "count": live.viewers})
             for conn in live.members:
                 conn.send(update)
+
+    async def _record(self, live: LiveRoom) -> None:
+        """Keep this minute's peak for the after-event report."""
+        if live.minute is not None:
+            await self.store.record_viewers(
+                live.name, live.minute, self.node_id, live.minute_peak, live.uniques
+            )
 
 
 def _private(emits: Iterable[Emit]) -> set[str]:

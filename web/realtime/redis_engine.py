@@ -41,6 +41,10 @@ def _keys(room: str) -> tuple[str, str, str]:
     return f"{base}:log", f"{base}:live", f"{base}:viewers"
 
 
+def _uniques_key(room: str) -> str:
+    return f"torget:{{{room}}}:uniques"
+
+
 def _room_of(channel: str) -> str:
     return channel[channel.index("{") + 1 : channel.rindex("}")]
 
@@ -215,3 +219,16 @@ class RedisEngine(Engine):
             return int(await self._redis.zcount(_keys(room)[2], now_ms(), "+inf"))
         except (RedisError, OSError) as exc:
             raise EngineUnavailable("presence is briefly unavailable") from exc
+
+    async def count_uniques(self, room: str, viewer_ids: Iterable[str]) -> int:
+        key = _uniques_key(room)
+        viewers = list(viewer_ids)
+        try:
+            if viewers:
+                await self._redis.pfadd(key, *viewers)
+            return int(await self._redis.pfcount(key))
+        except (RedisError, OSError) as exc:
+            raise EngineUnavailable("presence is briefly unavailable") from exc
+
+    async def archive(self, room: str) -> None:
+        await self._store.replace_room_facts(room, await self.read(room))
