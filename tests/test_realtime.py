@@ -347,3 +347,34 @@ async def test_report_counts_viewers_questions_and_chat(app: RunningApp, connect
     assert (report["peak_viewers"], report["unique_viewers"]) == (2, 2)
     assert (report["chat_messages"], report["questions"]) == (3, 1)
     assert [p["viewers"] for p in report["timeline"]] == [2]
+
+
+async def test_viewer_pass_keeps_identity_across_connections(
+    app: RunningApp, connect: Connect
+) -> None:
+    """A viewer pass presented in hello gives the same viewer id on every connection; a forged
+    pass is refused."""
+    answer = await app.client.post("/api/v1/auth/viewer", json={"display_name": "Eva"})
+    viewer = await answer.json()
+    first, second = await connect(), await connect()
+    for client in (first, second):
+        ack = await client.request("h", type="hello", name="Eva", viewer_pass=viewer["viewer_pass"])
+        assert ack["viewer_id"] == viewer["viewer_id"]
+    forged = await first.request("f", type="hello", viewer_pass=viewer["viewer_pass"] + "x")
+    assert (forged["code"], forged["message"]) == ("invalid_input", "viewer_pass: is not valid")
+
+
+async def test_ban_and_word_filter(app: RunningApp, connect: Connect) -> None:
+    """A banned viewer cannot post; a filtered word is refused for everyone."""
+    room = await make_session(app)
+    mod, viewer, other = await connect(await moderator_token(app)), await connect(), await connect()
+    for client in (mod, viewer, other):
+        await client.request("j", type="join", room=room)
+    ban = await mod.request("b", type="chat.ban", room=room, viewer_id=viewer.welcome["viewer_id"])
+    assert ban["type"] == "ack"
+    refused = await viewer.request("m", type="chat.send", room=room, text="hello")
+    assert refused["message"] == "you cannot post in this chat"
+    await mod.request("f", type="chat.filter", room=room, words=["Spam"])
+    blocked = await other.request("m", type="chat.send", room=room, text="buy spam")
+    assert blocked["message"] == "your message holds a word this chat does not allow"
+    assert (await other.request("m2", type="chat.send", room=room, text="fine"))["type"] == "ack"

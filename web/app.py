@@ -157,6 +157,7 @@ async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
     app[ACTIONS] = Actions(
         hub,
         programme,
+        app[SIGNER],
         rate=Rate(realtime.rate_limit_per_second, realtime.rate_limit_burst),
         address_factor=realtime.address_factor,
         flood_strikes=realtime.flood_strikes,

@@ -53,6 +53,7 @@ class ViewerPass(msgspec.Struct, kw_only=True):
 
     viewer_id: str
     display_name: str
+    viewer_pass: str
 
 
 async def principal(request: web.Request) -> Principal | None:
@@ -161,7 +162,9 @@ async def viewer_pass(request: web.Request, body: ViewerInput) -> web.Response:
     now = int(request.app[PROGRAMME].clock.now().timestamp())
     expires = now + VIEWER_PASS_DAYS * 86400
     signed = request.app[SIGNER].sign("viewer", viewer_id, expires)
-    answer = ViewerPass(viewer_id=viewer_id, display_name=body.display_name.strip())
+    answer = ViewerPass(
+        viewer_id=viewer_id, display_name=body.display_name.strip(), viewer_pass=signed
+    )
     response = web.Response(body=msgspec.json.encode(answer), content_type="application/json")
     response.set_cookie(
         VIEWER_COOKIE,

@@ -30,6 +30,7 @@ from web.realtime import protocol as p
 from web.realtime.connection import CLOSE_POLICY, Connection
 from web.realtime.engine import EngineUnavailable, now_ms
 from web.realtime.hub import EVENT_ROOM, Hub, frame
+from web.signing import Signer
 from web.validation import explain
 
 _E = p.ErrorCode
@@ -69,9 +70,10 @@ def error_frame(exc: FrameError | StudioError, ref: str = "") -> bytes:
 class Actions:
     """Handles client frames for every connection of this node."""
 
-    def __init__(self, hub: Hub, programme: Programme, *, rate: Rate, address_factor: int,
-                 flood_strikes: int) -> None:  # fmt: skip
+    def __init__(self, hub: Hub, programme: Programme, signer: Signer, *, rate: Rate,
+                 address_factor: int, flood_strikes: int) -> None:  # fmt: skip
         self.hub = hub
+        self.signer = signer
         self.programme = programme
         self.by_viewer = RateLimiter(rate)
         self.by_address = RateLimiter(
@@ -116,9 +118,7 @@ class Actions:
         if isinstance(m, p.Ping):
             return {"type": "pong", "ref": m.ref}
         if isinstance(m, p.Hello):
-            if m.name is not None:
-                conn.name = m.name.strip() or conn.name
-            return {"type": "ack", "ref": m.ref, "name": conn.name}
+            return self._hello(conn, m)
         if isinstance(m, p.Join):
             return await self._join(conn, who, m)
         if isinstance(m, p.Leave):
@@ -141,6 +141,19 @@ class Actions:
         if isinstance(fact, f.MODERATOR_FACTS) and who is not None:
             await self._audit(m.room, who, fact)
         return {"type": "ack", "ref": m.ref, "id": event_id}
+
+    def _hello(self, conn: Connection, m: p.Hello) -> dict[str, Any]:
+        if m.viewer_pass is not None:
+            if conn.rooms:
+                raise FrameError(_E.CONFLICT, "present the viewer pass before joining rooms")
+            now = int(self.programme.clock.now().timestamp())
+            viewer = self.signer.unsign("viewer", m.viewer_pass, now)
+            if viewer is None:
+                raise FrameError(_E.INVALID_INPUT, "viewer_pass: is not valid", "viewer_pass")
+            conn.viewer_id = viewer
+        if m.name is not None:
+            conn.name = m.name.strip() or conn.name
+        return {"type": "ack", "ref": m.ref, "name": conn.name, "viewer_id": conn.viewer_id}
 
     async def _join(self, conn: Connection, who: Principal | None, m: p.Join) -> dict[str, Any]:
         staff = False
