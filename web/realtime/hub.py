@@ -51,6 +51,7 @@ class LiveRoom:
     uniques: int = 0
     minute: datetime | None = None
     minute_peak: int = 0
+    counted: set[str] = field(default_factory=set)
 
 
 class Hub:
@@ -212,7 +213,8 @@ class Hub:
             viewers = {c.viewer_id for c in live.members}
             await self.engine.touch_viewers(live.name, viewers, PRESENCE_TTL_S)
             live.viewers = await self.engine.count_viewers(live.name)
-            live.uniques = await self.engine.count_uniques(live.name, viewers)
+            live.uniques = await self.engine.count_uniques(live.name, viewers - live.counted)
+            live.counted |= viewers
             if live.minute != minute:
                 if live.minute is not None:
                     await self._record(live)
