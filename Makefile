@@ -55,6 +55,7 @@ deps-system:
 	[ -x /usr/bin/chromium ] || pkgs="$$pkgs chromium"; \
 	compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || pkgs="$$pkgs postgresql"; \
 	command -v npm >/dev/null 2>&1 || pkgs="$$pkgs nodejs npm"; \
+	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || pkgs="$$pkgs fonts-dejavu-core"; \
 	if [ -z "$$pkgs" ]; then echo "system packages: all present"; exit 0; fi; \
 	if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
 	elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \

@@ -1,0 +1,397 @@
+"""Pure builders of ffmpeg argument lists: the live session pipeline, slates, remux, restream.
+
+Every builder returns a ``list[str]`` for ``asyncio.create_subprocess_exec`` (never a shell
+string) and validates what it puts in: paths and URLs must match strict patterns, and user text
+(a session title) never enters an argument at all.
+
+**How partial segments are produced.** The live pipeline uses ffmpeg's ``dash`` muxer writing
+CMAF (fragmented MP4): ``-seg_duration 1 -frag_type duration -frag_duration 0.2 -streaming 1``.
+Each segment file starts with ``styp`` and holds one ``moof``+``mdat`` fragment per ~0.2 s; in
+streaming mode each fragment is written as soon as it is complete, to ``<segment>.m4s.tmp``,
+which is renamed to ``<segment>.m4s`` when the segment closes at the next keyframe. Those
+fragments are the LL-HLS parts (``streaming.fmp4`` finds them, ``streaming.llhls`` lists them).
+Checked on Debian's ffmpeg 5.1 and on the static ffmpeg 9.0 of ``imageio-ffmpeg``: both write
+five fragments per one-second segment (6 frames at 30 fps; 10 AAC frames for audio), the
+first starting with a sync sample, the ``.tmp`` growing fragment by fragment. The ``hls``
+muxer was not chosen: with ``-hls_segment_type fmp4`` it writes one fragment per segment and
+a part would have to be a whole segment, i.e. a keyframe every 0.2 s. ``-ldash 1`` is left out:
+it only changes the MPD (which is never served; the playlists are ours).
+
+Other ffmpeg facts the pipeline depends on (both builds):
+
+- A copied H.264 stream from MPEG-TS carries codec tag 27, which the mp4 muxer refuses: the
+  source rendition gets ``-tag:v:0 avc1``.
+- The dash muxer refuses representations with different aspect ratios in one adaptation set
+  (854x480 is not exactly 16:9), so every output stream is its own adaptation set.
+- ``-force_key_frames source`` makes each transcoded rung take a keyframe exactly where the
+  passed-through source has one, which keeps segments aligned across renditions.
+- MPEG-TS/FLV on stdin is probed for ``analyzeduration`` (5 s by default): one second is
+  enough for H.264 + AAC and keeps publish-to-first-segment short.
+- drawtext reads the slate's text from a file with ``expansion=none``: nothing the title holds
+  (quotes, ``:``, ``%{pts}``) is interpreted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from streaming import names
+from streaming.errors import InvalidArgument
+from streaming.ladder import LadderPlan
+from streaming.vocab import AudioCodec, InputFormat, SlateKind, VideoMode
+
+_SAFE_PATH = re.compile(r"/(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+")
+_SAFE_DIR = re.compile(r"/(?:[A-Za-z0-9_.-]+/?)*")
+_COLOR = re.compile(r"0x[0-9a-fA-F]{6}")
+_INPUT_SCHEMES = frozenset({"rtmp", "rtmps", "srt", "http", "https"})
+_PUSH_SCHEMES = frozenset({"rtmp", "rtmps"})
+_BASE = ("-hide_banner", "-nostdin", "-loglevel", "warning")
+
+SLATE_HEADLINES: dict[SlateKind, str] = {
+    SlateKind.STARTING_SOON: "Starting soon",
+    SlateKind.BE_RIGHT_BACK: "We'll be right back",
+    SlateKind.ENDED: "The broadcast has ended",
+}
+MAX_TITLE = 120
+
+
+@dataclass(frozen=True)
+class PipeInput:
+    """A live stream written to ffmpeg's stdin in ``format``."""
+
+    format: InputFormat
+
+
+@dataclass(frozen=True)
+class UrlInput:
+    """A live stream ffmpeg pulls from ``url`` (rtmp, rtmps, srt, http, https)."""
+
+    url: str
+
+
+IngestInput = PipeInput | UrlInput
+
+
+def safe_path(field: str, path: str) -> str:
+    """Return ``path`` if it is absolute, plain ASCII (letters, digits, ``_.-/``), no ``..``."""
+    if not _SAFE_PATH.fullmatch(path) or any(p in ("..", ".") for p in path.split("/")):
+        raise InvalidArgument(field, f"{path!r} is not a plain absolute path")
+    return path
+
+
+def _safe_dir(field: str, path: str) -> str:
+    if not _SAFE_DIR.fullmatch(path) or any(p in ("..", ".") for p in path.split("/")):
+        raise InvalidArgument(field, f"{path!r} is not a plain absolute path")
+    return path.rstrip("/") or "/"
+
+
+def _safe_url(field: str, url: str, schemes: frozenset[str]) -> str:
+    if len(url) > 2048 or not url.isascii() or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        raise InvalidArgument(field, "must be a short ASCII URL without spaces")
+    parts = urlsplit(url)
+    if parts.scheme not in schemes or not parts.hostname:
+        allowed = ", ".join(sorted(schemes))
+        raise InvalidArgument(field, f"must be a URL with a host and scheme {allowed}")
+    return url
+
+
+def redact_url(url: str) -> str:
+    """The URL with its last path segment (the stream key) and any query hidden, for logs."""
+    parts = urlsplit(url)
+    head, _, key = parts.path.rpartition("/")
+    path = f"{head}/***" if key else parts.path
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, path, "***" if parts.query else "", ""))
+
+
+def _input_args(source: IngestInput, analyze_us: int) -> list[str]:
+    args = ["-analyzeduration", str(analyze_us)]
+    if isinstance(source, PipeInput):
+        return [*args, "-f", str(source.format), "-i", "pipe:0"]
+    return [*args, "-i", _safe_url("url", source.url, _INPUT_SCHEMES)]
+
+
+def _fmt(value: float) -> str:
+    text = f"{value:.3f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def live_args(
+    plan: LadderPlan,
+    source: IngestInput,
+    out_dir: str,
+    run: int,
+    *,
+    ffmpeg: str = "ffmpeg",
+    analyze_us: int = 1_000_000,
+) -> list[str]:
+    """The session pipeline: source passed through or transcoded, the ladder, AAC, CMAF parts.
+
+    Output stream *i* is ``plan.renditions[i]``; ffmpeg writes ``names.init_name(run, i)`` and
+    ``names.segment_name(run, i, n)`` into ``out_dir``. Progress (``key=value`` blocks) goes to
+    stdout for the health parser; warnings and errors to stderr.
+    """
+    directory = _safe_dir("out_dir", out_dir)
+    settings = plan.settings
+    args = [ffmpeg, *_BASE, "-nostats", "-progress", "pipe:1"]
+    args += _input_args(source, analyze_us)
+    for _ in plan.video:
+        args += ["-map", "0:v:0"]
+    if plan.audio is not None:
+        args += ["-map", "0:a:0"]
+    for v, rendition in enumerate(plan.video):
+        if rendition.mode is VideoMode.PASSTHROUGH:
+            args += [f"-c:v:{v}", "copy", f"-tag:v:{v}", "avc1"]
+            continue
+        if plan.passthrough:
+            keyframes = "source"
+            gop = round(rendition.fps * settings.max_passthrough_gop * 2)
+        else:
+            keyframes = f"expr:gte(t,n_forced*{_fmt(settings.segment_seconds)})"
+            gop = round(rendition.fps * settings.segment_seconds)
+        args += [
+            f"-c:v:{v}",
+            "libx264",
+            f"-filter:v:{v}",
+            f"scale={rendition.width}:{rendition.height},setsar=1",
+            f"-pix_fmt:v:{v}",
+            "yuv420p",
+            f"-preset:v:{v}",
+            settings.preset,
+            f"-tune:v:{v}",
+            "zerolatency",
+            f"-profile:v:{v}",
+            rendition.profile or "main",
+            f"-b:v:{v}",
+            str(rendition.bitrate),
+            f"-maxrate:v:{v}",
+            str(rendition.bitrate * 11 // 10),
+            f"-bufsize:v:{v}",
+            str(rendition.bitrate),
+            f"-g:v:{v}",
+            str(gop),
+            f"-sc_threshold:v:{v}",
+            "0",
+            f"-force_key_frames:v:{v}",
+            keyframes,
+        ]
+    if plan.audio is not None:
+        args += [
+            "-c:a:0",
+            "aac",
+            "-b:a:0",
+            str(plan.audio.bitrate),
+            "-ac:a:0",
+            "2",
+            "-ar:a:0",
+            str(settings.audio_sample_rate),
+        ]
+    adaptation_sets = " ".join(f"id={r.index},streams={r.index}" for r in plan.renditions)
+    args += [
+        "-f",
+        "dash",
+        "-seg_duration",
+        _fmt(settings.segment_seconds),
+        "-frag_type",
+        "duration",
+        "-frag_duration",
+        _fmt(settings.part_seconds),
+        "-streaming",
+        "1",
+        "-window_size",
+        "0",
+        "-extra_window_size",
+        "0",
+        "-remove_at_exit",
+        "0",
+        "-use_template",
+        "1",
+        "-use_timeline",
+        "1",
+        "-adaptation_sets",
+        adaptation_sets,
+        "-init_seg_name",
+        names.init_template(run),
+        "-media_seg_name",
+        names.media_template(run),
+        "-format_options",
+        "movflags=+cmaf",
+        f"{directory}/{names.manifest_name(run)}",
+    ]
+    return args
+
+
+def slate_text(kind: SlateKind, title: str, *, headline: str | None = None) -> str:
+    """The slate's text file content: the headline, then the title on one clean line.
+
+    Control characters and line breaks in the title become spaces; long titles are cut with an
+    ellipsis. The text is drawn verbatim (``expansion=none``), so nothing in it is interpreted.
+    """
+    clean = " ".join("".join(ch if ch.isprintable() else " " for ch in title).split())
+    if len(clean) > MAX_TITLE:
+        clean = clean[: MAX_TITLE - 1].rstrip() + "…"
+    first = headline if headline is not None else SLATE_HEADLINES[kind]
+    first = " ".join("".join(ch if ch.isprintable() else " " for ch in first).split())
+    return f"{first}\n{clean}\n" if clean else f"{first}\n"
+
+
+def slate_args(
+    text_file: str,
+    *,
+    width: int,
+    height: int,
+    fps: int,
+    output: str = "pipe:1",
+    duration: float | None = None,
+    realtime: bool = True,
+    fontfile: str | None = None,
+    background: str = "0x14213d",
+    ffmpeg: str = "ffmpeg",
+) -> list[str]:
+    """A still slate (solid colour, centred text from ``text_file``, silence) as H.264 + AAC
+    MPEG-TS, with a keyframe every second so the live pipeline can pass it through.
+
+    ``output`` is ``pipe:1`` (feed a session pipeline) or a plain absolute file path.
+    """
+    safe_path("text_file", text_file)
+    if output != "pipe:1":
+        safe_path("output", output)
+    if fontfile is not None:
+        safe_path("fontfile", fontfile)
+    if not (16 <= width <= 7680 and 16 <= height <= 4320 and width % 2 == 0 and height % 2 == 0):
+        raise InvalidArgument("size", f"{width}x{height} must be even and in range")
+    if not 1 <= fps <= 120:
+        raise InvalidArgument("fps", "must be between 1 and 120")
+    if not _COLOR.fullmatch(background):
+        raise InvalidArgument("background", "must look like 0x14213d")
+    if duration is not None and not 0 < duration <= 86_400:
+        raise InvalidArgument("duration", "must be positive and at most a day")
+    font = f"fontfile={fontfile}:" if fontfile else ""
+    fontsize = max(12, height // 16)
+    drawtext = (
+        f"drawtext={font}textfile={text_file}:expansion=none:fontcolor=white:"
+        f"fontsize={fontsize}:line_spacing={fontsize // 2}:"
+        "x=(w-text_w)/2:y=(h-text_h)/2"
+    )
+    pace = ["-re"] if realtime else []
+    args = [
+        ffmpeg,
+        *_BASE,
+        *pace,
+        "-f",
+        "lavfi",
+        "-i",
+        f"color=c={background}:s={width}x{height}:r={fps}",
+        *pace,
+        "-f",
+        "lavfi",
+        "-i",
+        "anullsrc=channel_layout=stereo:sample_rate=48000",
+        "-map",
+        "0:v:0",
+        "-map",
+        "1:a:0",
+        "-vf",
+        drawtext,
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-tune",
+        "zerolatency",
+        "-pix_fmt",
+        "yuv420p",
+        "-b:v",
+        "500000",
+        "-maxrate",
+        "500000",
+        "-bufsize",
+        "1000000",
+        "-g",
+        str(fps),
+        "-sc_threshold",
+        "0",
+        "-force_key_frames",
+        "expr:gte(t,n_forced*1)",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "128000",
+        "-ar",
+        "48000",
+        "-ac",
+        "2",
+    ]
+    if duration is not None:
+        args += ["-t", _fmt(duration)]
+    args += ["-f", "mpegts", output]
+    return args
+
+
+def remux_args(
+    video_playlist: str,
+    audio_playlist: str | None,
+    output: str,
+    *,
+    start: float | None = None,
+    end: float | None = None,
+    ffmpeg: str = "ffmpeg",
+) -> list[str]:
+    """The MP4 download of a recording: the VOD playlists remuxed with ``-c copy``.
+
+    ``start``/``end`` (seconds) trim the recording; with stream copy the cut falls on the
+    keyframe at or before ``start``.
+    """
+    inputs = [safe_path("video_playlist", video_playlist)]
+    if audio_playlist is not None:
+        inputs.append(safe_path("audio_playlist", audio_playlist))
+    safe_path("output", output)
+    if start is not None and start < 0:
+        raise InvalidArgument("start", "must not be negative")
+    if end is not None and end <= (start or 0):
+        raise InvalidArgument("end", "must be after start")
+    trim: list[str] = []
+    if start is not None:
+        trim += ["-ss", _fmt(start)]
+    if end is not None:
+        trim += ["-to", _fmt(end)]
+    args = [ffmpeg, *_BASE[:2], "-loglevel", "error", "-y"]
+    for path in inputs:
+        args += [*trim, "-i", path]
+    args += ["-map", "0:v:0"]
+    if audio_playlist is not None:
+        args += ["-map", "1:a:0"]
+    args += ["-c", "copy", "-movflags", "+faststart", "-f", "mp4", output]
+    return args
+
+
+def restream_args(
+    source: IngestInput,
+    url: str,
+    *,
+    audio: AudioCodec | None,
+    ffmpeg: str = "ffmpeg",
+    analyze_us: int = 1_000_000,
+) -> list[str]:
+    """Push the source rendition to an RTMP destination: video copied, AAC copied or encoded.
+
+    FLV carries AAC, so AAC audio is copied and any other codec (Opus from WHIP) is encoded.
+    The URL holds the destination's stream key: log it only through ``redact_url``.
+    """
+    target = _safe_url("url", url, _PUSH_SCHEMES)
+    args = [ffmpeg, *_BASE, "-nostats", "-progress", "pipe:1"]
+    args += _input_args(source, analyze_us)
+    args += ["-map", "0:v:0"]
+    if audio is not None:
+        args += ["-map", "0:a:0"]
+    args += ["-c:v", "copy"]
+    if audio is AudioCodec.AAC:
+        args += ["-c:a", "copy"]
+    elif audio is not None:
+        args += ["-c:a", "aac", "-b:a", "128000", "-ar", "48000", "-ac", "2"]
+    args += ["-f", "flv", "-flvflags", "no_duration_filesize", target]
+    return args

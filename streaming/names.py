@@ -1,0 +1,123 @@
+"""File and URL names of a session's HLS directory, and the one strict parser for them.
+
+Every name the HLS server hands out or accepts is built here and parsed back here::
+
+    index.m3u8                      multivariant playlist
+    source.m3u8, 720p.m3u8, audio.m3u8
+                                    media playlists (one per rendition)
+    r0003_1_init.mp4                init segment of run 3, rendition 1 (written by ffmpeg)
+    r0003_1_000042.m4s              segment 42 of run 3, rendition 1 (written by ffmpeg)
+    r0003_1_000042.2.m4s            part 2 of that segment (virtual: a byte range of the segment)
+
+A *run* is one ffmpeg process (a restart, a slate, the ingest coming back): each run writes its
+own names, so nothing a viewer may still fetch is ever overwritten. ``parse_name`` accepts only
+the canonical spelling (no other digits count, no slashes, no dots beyond the pattern), so a
+name that parses is safe to join to the session directory.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from streaming.errors import InvalidName
+from streaming.vocab import ResourceKind
+
+MULTIVARIANT = "index.m3u8"
+MAX_RUN = 999_999
+MAX_RENDITION = 99
+
+_INIT = re.compile(r"r([0-9]{4,6})_([0-9]{1,2})_init\.mp4")
+_SEGMENT = re.compile(r"r([0-9]{4,6})_([0-9]{1,2})_([0-9]{6,9})\.m4s")
+_PART = re.compile(r"r([0-9]{4,6})_([0-9]{1,2})_([0-9]{6,9})\.([0-9]{1,3})\.m4s")
+_PLAYLIST = re.compile(r"(index|source|audio|[1-9][0-9]{2,3}p)\.m3u8")
+
+
+@dataclass(frozen=True)
+class ResourceName:
+    """A parsed, canonical resource name."""
+
+    kind: ResourceKind
+    name: str
+    run: int = 0
+    rendition: int = 0
+    number: int = 0
+    part: int = 0
+
+
+def _check(run: int, rendition: int) -> None:
+    if not 1 <= run <= MAX_RUN:
+        raise ValueError(f"run {run} is outside 1..{MAX_RUN}")
+    if not 0 <= rendition <= MAX_RENDITION:
+        raise ValueError(f"rendition {rendition} is outside 0..{MAX_RENDITION}")
+
+
+def init_name(run: int, rendition: int) -> str:
+    """The init segment ffmpeg writes for ``rendition`` in ``run``."""
+    _check(run, rendition)
+    return f"r{run:04d}_{rendition}_init.mp4"
+
+
+def segment_name(run: int, rendition: int, number: int) -> str:
+    """The media segment ffmpeg writes as number ``number`` (from 1) of ``rendition``."""
+    _check(run, rendition)
+    return f"r{run:04d}_{rendition}_{number:06d}.m4s"
+
+
+def part_name(run: int, rendition: int, number: int, part: int) -> str:
+    """The URI of part ``part`` (from 0) of a segment."""
+    _check(run, rendition)
+    return f"r{run:04d}_{rendition}_{number:06d}.{part}.m4s"
+
+
+def playlist_name(rendition_name: str) -> str:
+    """The media playlist name of a rendition (``source``, ``720p``, ``audio``)."""
+    return f"{rendition_name}.m3u8"
+
+
+def init_template(run: int) -> str:
+    """ffmpeg's dash ``-init_seg_name`` template for ``run``."""
+    _check(run, 0)
+    return f"r{run:04d}_$RepresentationID$_init.mp4"
+
+
+def media_template(run: int) -> str:
+    """ffmpeg's dash ``-media_seg_name`` template for ``run``."""
+    _check(run, 0)
+    return f"r{run:04d}_$RepresentationID$_$Number%06d$.m4s"
+
+
+def manifest_name(run: int) -> str:
+    """The MPD ffmpeg writes for ``run`` (never served; playlists are ours)."""
+    _check(run, 0)
+    return f"r{run:04d}.mpd"
+
+
+def parse_name(name: str) -> ResourceName:
+    """Parse a requested or written name; anything not canonical raises ``InvalidName``."""
+    if len(name) > 64 or not name.isascii():
+        raise InvalidName(name)
+    parsed: ResourceName | None = None
+    try:
+        if match := _PART.fullmatch(name):
+            run, rend, number, part = (int(g) for g in match.groups())
+            if number >= 1:
+                parsed = ResourceName(
+                    ResourceKind.PART, part_name(run, rend, number, part), run, rend, number, part
+                )
+        elif match := _SEGMENT.fullmatch(name):
+            run, rend, number = (int(g) for g in match.groups())
+            if number >= 1:
+                parsed = ResourceName(
+                    ResourceKind.SEGMENT, segment_name(run, rend, number), run, rend, number
+                )
+        elif match := _INIT.fullmatch(name):
+            run, rend = (int(g) for g in match.groups())
+            parsed = ResourceName(ResourceKind.INIT, init_name(run, rend), run, rend)
+        elif _PLAYLIST.fullmatch(name):
+            parsed = ResourceName(ResourceKind.PLAYLIST, name)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.name != name:
+        raise InvalidName(name)
+    return parsed
