@@ -85,6 +85,30 @@ class DemoSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     load_on_first_start: bool = True
 
 
+class MediaSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The media plane: RTMP ingest, the per-session ffmpeg pipeline and HLS output."""
+
+    enabled: bool = True
+    data_dir: str = "data/media"
+    rtmp_host: str = "127.0.0.1"
+    rtmp_port: Port = 1935
+    ffmpeg: str = ""
+    ladder_heights: list[Annotated[int, msgspec.Meta(ge=144, le=4320)]] = msgspec.field(
+        default_factory=lambda: [720, 480, 360]
+    )
+    segment_seconds: Annotated[float, msgspec.Meta(ge=0.2, le=10)] = 1.0
+    part_seconds: Annotated[float, msgspec.Meta(ge=0.1, le=1)] = 0.2
+    max_passthrough_gop: Annotated[float, msgspec.Meta(ge=0.2, le=10)] = 2.0
+    preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"] = "veryfast"
+    audio_bitrate: Annotated[int, msgspec.Meta(ge=32_000, le=320_000)] = 128_000
+    window_seconds: Annotated[float, msgspec.Meta(ge=3, le=3600)] = 12.0
+    poll_ms: Annotated[int, msgspec.Meta(ge=10, le=1000)] = 50
+    publish_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=300)] = 10.0
+    idle_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=300)] = 15.0
+    slate: bool = True
+    slate_font: str = ""
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Everything Torget reads from configuration."""
 
@@ -95,6 +119,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     event: EventSettings = msgspec.field(default_factory=EventSettings)
     auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
     demo: DemoSettings = msgspec.field(default_factory=DemoSettings)
+    media: MediaSettings = msgspec.field(default_factory=MediaSettings)
 
     @property
     def public_url(self) -> str:

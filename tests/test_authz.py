@@ -113,6 +113,8 @@ PUBLIC = {
     ("GET", "/healthz"),
     ("GET", "/metrics"),
     ("GET", "/ws"),
+    ("GET", "/hls/{session_id}/index.m3u8"),
+    ("GET", "/hls/{session_id}/{name}"),
 }
 
 

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from config import Settings
 from config.settings import DEMO_PROGRAM_FILE
+from streaming.plane import MediaPlane, plane_config
 from studio import program_io
 from studio.errors import StudioError
 from studio.interaction.facts import SessionChanged, encode_fact
@@ -24,7 +25,7 @@ from studio.states import SessionState
 from studio.store import Store
 from web import openapi
 from web.errors import Handler, error_middleware
-from web.keys import ACTIONS, HUB, METRICS, OPENAPI, PROGRAMME, SETTINGS, SIGNER, URLS
+from web.keys import ACTIONS, HUB, MEDIA, METRICS, OPENAPI, PROGRAMME, SETTINGS, SIGNER, URLS
 from web.metrics import Metrics
 from web.realtime.actions import Actions
 from web.realtime.engine import Engine, MemoryEngine
@@ -75,6 +76,7 @@ def create_app(
     add_routes(app)
     app.cleanup_ctx.append(_store_ctx(clock or SystemClock(), announce or _print))
     app.cleanup_ctx.append(_realtime_ctx)
+    app.cleanup_ctx.append(_media_ctx)
     app.cleanup_ctx.append(_scheduler_ctx)
     return app
 
@@ -182,6 +184,21 @@ async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
         for conn in list(hub.connections):
             await conn.ws.close(code=1001, message=b"server shutting down")
         await hub.close()
+
+
+@contextlib.asynccontextmanager
+async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The media plane: RTMP listener and per-session ffmpeg; every ffmpeg is killed on exit."""
+    settings, programme = app[SETTINGS], app[PROGRAMME]
+    plane = MediaPlane(programme, plane_config(settings.media))
+    app[MEDIA] = plane
+    programme.on_session_change(plane.session_changed)
+    if settings.media.enabled:
+        await plane.start()
+    try:
+        yield
+    finally:
+        await plane.close()
 
 
 async def run_scheduler(programme: Programme, metrics: Metrics) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from config import Settings
+from streaming.plane import MediaPlane
 from studio.service import Programme
 from web.metrics import Metrics
 from web.realtime.actions import Actions
@@ -20,3 +21,4 @@ SIGNER = web.AppKey("signer", Signer)
 OPENAPI = web.AppKey("openapi", bytes)
 HUB = web.AppKey("hub", Hub)
 ACTIONS = web.AppKey("actions", Actions)
+MEDIA = web.AppKey("media", MediaPlane)

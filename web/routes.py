@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from streaming import hls_http
 from studio.models import (
     AuditEntry,
     ExtendInput,
@@ -123,6 +124,15 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/v1/openapi.json", openapi, "This document", "operations"),
     Route("GET", "/ws", websocket, "Websocket for chat, Q&A, polls and viewer counts "
           "(upgrade; protocol in docs/protocol.md)", "realtime", status=101, errors=(400,)),
+    Route("GET", "/hls/{session_id}/index.m3u8", hls_http.multivariant,
+          "The session's HLS multivariant playlist (renditions and audio)", "media",
+          media_types=(hls_http.PLAYLIST_TYPE,), viewer_gate=True, errors=(404,)),
+    Route("GET", "/hls/{session_id}/{name}", hls_http.media_resource,
+          "A media playlist (LL-HLS blocking reload), init segment, segment or part", "media",
+          media_types=(hls_http.PLAYLIST_TYPE, hls_http.MP4_TYPE), viewer_gate=True,
+          errors=(400, 404, 503),
+          query=(Query("_HLS_msn", "block until this media sequence number is available"),
+                 Query("_HLS_part", "with _HLS_msn: block until this part is available"))),
     Route("GET", "/healthz", ops.healthz, "Health of this node", "operations",
           response=ops.Health, errors=(503,)),
     Route("GET", "/metrics", ops.metrics, "Prometheus metrics", "operations",

@@ -1,0 +1,170 @@
+"""HTTP handlers serving a session's HLS / LL-HLS from its pipeline (routes in ``web.routes``).
+
+    GET /hls/{session_id}/index.m3u8   the multivariant playlist
+    GET /hls/{session_id}/{name}       a media playlist (``source.m3u8``, ``480p.m3u8``,
+                                       ``audio.m3u8``; blocking reload with ``_HLS_msn`` /
+                                       ``_HLS_part``), an init segment, a segment, or a part
+
+Every ``name`` goes through ``names.parse_name`` first: only canonical names reach the disk, so
+nothing outside the session's directory can be named. Media playlists are rendered from the
+in-memory model; a blocking reload waits on the pipeline's ``Notifier`` (woken when a part
+lands) and answers 503 after the playlist's blocking timeout; a directive the spec refuses is
+a 400. A part not written yet is waited for the same way when it is the playlist's preload
+hint. Parts are byte ranges of the segment file ffmpeg writes (``MediaPlaylist.locate``),
+read in a worker thread. Cache-Control comes from ``llhls.cache_control``. Failures are the
+API's JSON errors: 404 for an unknown session or resource.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from aiohttp import web
+
+from streaming import names
+from streaming.errors import BadDirective, InvalidName
+from streaming.llhls import MediaPlaylist, cache_control, parse_directives
+from streaming.pipeline import SessionPipeline
+from streaming.vocab import ReloadDecision, ResourceKind
+from web.auth import require_viewer_access
+from web.errors import error_response
+from web.keys import MEDIA
+
+PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
+MP4_TYPE = "video/mp4"
+READY_WAIT = 5.0
+
+
+def _not_found(message: str = "no such media resource") -> web.Response:
+    return error_response(404, "not_found", message)
+
+
+def _answer(body: bytes, content_type: str, cache: str) -> web.Response:
+    return web.Response(body=body, content_type=content_type, headers={"Cache-Control": cache})
+
+
+def _read(path: Path, offset: int, length: int | None) -> bytes:
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        return fh.read() if length is None else fh.read(length)
+
+
+async def _read_segment_file(
+    directory: Path, segment: str, offset: int, length: int | None
+) -> bytes | None:
+    """Bytes of a segment ffmpeg closed (``name``) or is writing / abandoned (``name.tmp``)."""
+    for candidate in (segment, f"{segment}.tmp", segment):
+        try:
+            return await asyncio.to_thread(_read, directory / candidate, offset, length)
+        except FileNotFoundError:
+            continue
+    return None
+
+
+def _segment_length(playlist: MediaPlaylist, name: str) -> int | None:
+    """The bytes of a closed segment that its parts cover (an abandoned ``.tmp`` may hold more)."""
+    for segment in reversed(playlist.segments):
+        if segment.uri == name:
+            if not segment.parts:
+                return None
+            last = segment.parts[-1].location
+            return last.offset + last.length
+    return None
+
+
+def _pipeline(request: web.Request) -> SessionPipeline | None:
+    pipeline = request.app[MEDIA].pipeline(request.match_info["session_id"])
+    if pipeline is None or not pipeline.ready.is_set():
+        return None
+    return pipeline
+
+
+async def multivariant(request: web.Request) -> web.StreamResponse:
+    """The multivariant playlist: every video rendition and the shared audio."""
+    await require_viewer_access(request)
+    session_id = request.match_info["session_id"]
+    pipeline = await request.app[MEDIA].wait_ready(session_id, READY_WAIT)
+    if pipeline is None:
+        return _not_found("this session has no live media")
+    text = pipeline.multivariant()
+    cache = cache_control(ResourceKind.PLAYLIST, ended=pipeline.ended)
+    return _answer(text.encode(), PLAYLIST_TYPE, cache)
+
+
+async def media_resource(request: web.Request) -> web.StreamResponse:
+    """A media playlist (blocking reload), an init segment, a segment or a part."""
+    await require_viewer_access(request)
+    pipeline = _pipeline(request)
+    if pipeline is None:
+        return _not_found("this session has no live media")
+    try:
+        parsed = names.parse_name(request.match_info["name"])
+    except InvalidName:
+        return _not_found()
+    if parsed.kind is ResourceKind.PLAYLIST:
+        return await _media_playlist(request, pipeline, parsed.name)
+    playlist = pipeline.playlists.get(parsed.rendition)
+    if playlist is None:
+        return _not_found()
+    immutable = cache_control(parsed.kind)
+    if parsed.kind is ResourceKind.INIT:
+        body = await _read_segment_file(pipeline.directory, parsed.name, 0, None)
+    elif parsed.kind is ResourceKind.SEGMENT:
+        if not playlist.is_complete(parsed.name):
+            return _not_found()
+        body = await _read_segment_file(
+            pipeline.directory, parsed.name, 0, _segment_length(playlist, parsed.name)
+        )
+    else:
+        location = playlist.locate(parsed.name)
+        if location is None and parsed.name == playlist.preload_hint:
+            deadline = asyncio.get_running_loop().time() + playlist.blocking_timeout
+            while location is None and parsed.name == playlist.preload_hint:
+                remaining = deadline - asyncio.get_running_loop().time()
+                if remaining <= 0 or not await pipeline.changed.wait(remaining):
+                    break
+                location = playlist.locate(parsed.name)
+        if location is None:
+            return _not_found()
+        body = await _read_segment_file(
+            pipeline.directory, location.segment_file, location.offset, location.length
+        )
+    if body is None:
+        return _not_found()
+    return _answer(body, MP4_TYPE, immutable)
+
+
+async def _media_playlist(
+    request: web.Request, pipeline: SessionPipeline, name: str
+) -> web.StreamResponse:
+    found = pipeline.playlist_named(name)
+    if found is None:
+        return _not_found()
+    index, playlist = found
+    try:
+        directive = parse_directives(request.query)
+    except BadDirective as exc:
+        return error_response(400, "bad_request", exc.message)
+    if directive is not None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + playlist.blocking_timeout
+        while True:
+            decision = playlist.decide(directive.msn, directive.part)
+            if decision is ReloadDecision.READY:
+                break
+            if decision is ReloadDecision.BAD_REQUEST:
+                return error_response(
+                    400, "bad_request", "_HLS_msn/_HLS_part is too far beyond the live edge"
+                )
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return error_response(
+                    503, "unavailable", "the requested part did not appear in time"
+                )
+            await pipeline.changed.wait(remaining)
+    text = playlist.render(pipeline.reports(index))
+    cache = cache_control(
+        ResourceKind.PLAYLIST, blocking=directive is not None, ended=playlist.ended
+    )
+    return _answer(text.encode(), PLAYLIST_TYPE, cache)

@@ -1,0 +1,643 @@
+"""One live session's media: its ffmpeg process, the files it writes, the LL-HLS playlists.
+
+``SessionPipeline`` is the adapter around the pure core. While an ingest is up it keeps one
+ffmpeg process (``ffmpeg_args.live_args``) fed with FLV on stdin (``flv.FlvFeed``); a watcher
+reads what ffmpeg writes every ``poll_seconds`` (only the new bytes of the growing segment files,
+in a worker thread), finds the fragments (``fmp4.scan_fragments``), adds them to the rendition's
+``llhls.MediaPlaylist`` (``apply_written``) and wakes the HTTP requests waiting for a part
+(``Notifier``). If ffmpeg exits while the ingest is up it is started again, as a new *run* with
+its own file names: the playlists mark the discontinuity. When the ingest ends, ffmpeg gets EOF,
+writes its last segment and exits; ``end()`` then adds EXT-X-ENDLIST. While a live session has
+no ingest, ``start_slate`` runs the slate (``ffmpeg_args.slate_args``: still picture with the
+session title, silence, MPEG-TS) piped straight into a pipeline ffmpeg reading MPEG-TS, so the
+same playlists go on; the ingest's return stops it and continues after a discontinuity.
+
+FLV timestamps are whole milliseconds, so a fragment may last up to a millisecond more than
+its frame-exact target: each playlist's PART-TARGET allows for that (``PART_SLACK``).
+
+Processes are started with argument lists (never a shell), their stdout (``-progress``) and
+stderr are always drained, and every wait is bounded; ``close()`` kills what is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import math
+import os
+import signal
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from streaming import names
+from streaming.errors import InvalidArgument, InvalidMedia, StreamingError
+from streaming.ffmpeg_args import PipeInput, live_args, slate_args, slate_text
+from streaming.flv import FlvFeed, FlvTag
+from streaming.fmp4 import TrackInfo, parse_init, scan_fragments
+from streaming.ladder import LadderPlan, LadderSettings, SourceInfo, plan_ladder
+from streaming.llhls import (
+    MediaPlaylist,
+    RenditionReport,
+    WrittenSegment,
+    apply_written,
+    multivariant_for,
+    render_multivariant,
+)
+from streaming.vocab import InputFormat, SlateKind
+
+log = logging.getLogger(__name__)
+
+PART_SLACK = 0.0011
+_STDERR_LINES = 20
+
+
+class RunMode(enum.Enum):
+    """What an ffmpeg run reads: the publisher's FLV, or the slate's MPEG-TS."""
+
+    INGEST = "ingest"
+    SLATE = "slate"
+
+
+class PipelineError(StreamingError):
+    """The session's ffmpeg could not be started or fed."""
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """How a session pipeline runs (built from the ``[media]`` settings)."""
+
+    ffmpeg: str
+    ladder: LadderSettings = field(default_factory=LadderSettings)
+    window_seconds: float = 12.0
+    poll_seconds: float = 0.05
+    restart_delay: float = 0.25
+    max_restart_delay: float = 5.0
+    stop_timeout: float = 5.0
+    write_timeout: float = 5.0
+    slate: bool = True
+    slate_font: str | None = None
+
+
+class Notifier:
+    """Wakes every waiter when something changed (one event per generation, never polled)."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def notify(self) -> None:
+        """Wake everyone waiting now."""
+        self._event.set()
+        self._event = asyncio.Event()
+
+    async def wait(self, within: float) -> bool:
+        """Wait for the next change, at most ``within`` seconds; whether one came."""
+        event = self._event
+        try:
+            await asyncio.wait_for(event.wait(), max(within, 0.0))
+        except TimeoutError:
+            return False
+        return True
+
+
+# --- reading what one ffmpeg run writes ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InitFound:
+    """A rendition's init segment of a run has been read."""
+
+    rendition: int
+    track: TrackInfo
+
+
+@dataclass(frozen=True)
+class SegmentGrew:
+    """New fragments of a rendition's segment (or the segment closed)."""
+
+    rendition: int
+    written: WrittenSegment
+
+
+Update = InitFound | SegmentGrew
+
+
+@dataclass
+class _Reading:
+    rendition: int
+    track: TrackInfo | None = None
+    number: int = 1
+    data: bytearray = field(default_factory=bytearray)
+    fragments: int = 0
+
+
+def _read_from(path: Path, offset: int) -> bytes:
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        return fh.read()
+
+
+class RunOutput:
+    """The files one ffmpeg run writes: ``scan()`` (blocking; call it in a thread) reports what
+    is new since the last scan, reading only the bytes appended since then."""
+
+    def __init__(self, directory: Path, run: int, renditions: Sequence[int]) -> None:
+        self.directory = directory
+        self.run = run
+        self._readings = [_Reading(index) for index in renditions]
+
+    def scan(self) -> list[Update]:
+        """What ffmpeg wrote since the last call."""
+        updates: list[Update] = []
+        for reading in self._readings:
+            if reading.track is None:
+                try:
+                    path = self.directory / names.init_name(self.run, reading.rendition)
+                    reading.track = parse_init(path.read_bytes())
+                except (FileNotFoundError, InvalidMedia):
+                    continue  # not written yet, or written only in part
+                updates.append(InitFound(reading.rendition, reading.track))
+            while self._scan_segment(reading, updates):
+                pass
+        return updates
+
+    def _scan_segment(self, reading: _Reading, updates: list[Update]) -> bool:
+        """Read the current segment; True when it closed (go on with the next one)."""
+        assert reading.track is not None
+        name = names.segment_name(self.run, reading.rendition, reading.number)
+        final = self.directory / name
+        growing = self.directory / f"{name}.tmp"
+        complete = False
+        try:
+            new = _read_from(final, len(reading.data))
+            complete = True
+        except FileNotFoundError:
+            try:
+                new = _read_from(growing, len(reading.data))
+            except FileNotFoundError:
+                try:  # renamed between the two looks
+                    new = _read_from(final, len(reading.data))
+                    complete = True
+                except FileNotFoundError:
+                    return False
+        if not new and not complete:
+            return False
+        reading.data += new
+        fragments = scan_fragments(bytes(reading.data), reading.track)
+        if complete or len(fragments) > reading.fragments:
+            reading.fragments = len(fragments)
+            written = WrittenSegment(name, fragments, reading.track.timescale, complete)
+            updates.append(SegmentGrew(reading.rendition, written))
+        if complete:
+            reading.number += 1
+            reading.data = bytearray()
+            reading.fragments = 0
+        return complete
+
+
+# --- the supervisor ------------------------------------------------------------------------------
+
+
+def _render_up(value: float) -> float:
+    return math.ceil(value * 100_000 - 1e-6) / 100_000
+
+
+def playlists_for(plan: LadderPlan, window_seconds: float) -> dict[int, MediaPlaylist]:
+    """One live playlist per rendition, with part targets allowing for millisecond timestamps."""
+    targets = {r.index: r.part_target + PART_SLACK for r in plan.renditions}
+    hold_back = math.ceil(3 * max(_render_up(t) for t in targets.values()) * 1000 - 1e-6) / 1000
+    return {
+        index: MediaPlaylist(
+            rendition=index,
+            target_duration=plan.target_duration,
+            part_target=target,
+            part_hold_back=hold_back,
+            window_seconds=window_seconds,
+        )
+        for index, target in targets.items()
+    }
+
+
+def shape(plan: LadderPlan) -> tuple[tuple[str, str, str | None], ...]:
+    """What must stay the same for a new ingest to continue a session's playlists."""
+    return tuple((r.name, r.kind.value, r.mode.value if r.mode else None) for r in plan.renditions)
+
+
+class SessionPipeline:
+    """The media of one session: its playlists, and its ffmpeg while an ingest is up."""
+
+    def __init__(
+        self, session_id: str, directory: Path, config: PipelineConfig, *, first_run: int = 1
+    ) -> None:
+        self.session_id = session_id
+        self.directory = directory
+        self.config = config
+        self.plan: LadderPlan | None = None
+        self.playlists: dict[int, MediaPlaylist] = {}
+        self.tracks: dict[int, TrackInfo] = {}
+        self.changed = Notifier()
+        self.ready = asyncio.Event()
+        self.run = first_run - 1
+        self.restarts = 0
+        self.progress: dict[str, str] = {}
+        self.ended = False
+        self._process: asyncio.subprocess.Process | None = None
+        self._feed: FlvFeed | None = None
+        self._mode: RunMode | None = None
+        self._title = ""
+        self._slate: asyncio.subprocess.Process | None = None
+        self._supervisor: asyncio.Task[None] | None = None
+        self._stderr: deque[str] = deque(maxlen=_STDERR_LINES)
+
+    # --- what the HTTP side reads ---------------------------------------------------------
+
+    @property
+    def pid(self) -> int | None:
+        """The running ffmpeg's process id, if one runs."""
+        process = self._process
+        return process.pid if process is not None and process.returncode is None else None
+
+    @property
+    def ingest_up(self) -> bool:
+        """Whether a publisher is feeding this pipeline."""
+        return self._mode is RunMode.INGEST
+
+    @property
+    def slate_on(self) -> bool:
+        """Whether the slate is on air (a live session without its ingest)."""
+        return self._mode is RunMode.SLATE
+
+    def playlist_named(self, name: str) -> tuple[int, MediaPlaylist] | None:
+        """The rendition index and playlist behind a media playlist name (``720p.m3u8``)."""
+        if self.plan is None:
+            return None
+        for rendition in self.plan.renditions:
+            if names.playlist_name(rendition.name) == name:
+                return rendition.index, self.playlists[rendition.index]
+        return None
+
+    def reports(self, rendition: int) -> list[RenditionReport]:
+        """EXT-X-RENDITION-REPORTs of the other renditions, for ``rendition``'s playlist."""
+        if self.plan is None:
+            return []
+        return [
+            self.playlists[r.index].report(names.playlist_name(r.name))
+            for r in self.plan.renditions
+            if r.index != rendition
+        ]
+
+    def multivariant(self) -> str:
+        """The multivariant playlist (once every rendition has a segment: ``ready``)."""
+        if self.plan is None:
+            raise InvalidMedia("no media yet")
+        variants, audio = multivariant_for(self.plan, self.tracks)
+        return render_multivariant(variants, audio)
+
+    def compatible(self, source: SourceInfo) -> bool:
+        """Whether a new ingest of ``source`` can continue this pipeline's playlists."""
+        if self.ended:
+            return False
+        if self.plan is None:
+            return True
+        return shape(plan_ladder(source, self.config.ladder)) == shape(self.plan)
+
+    # --- ingest ----------------------------------------------------------------------------
+
+    async def start_ingest(self, source: SourceInfo, tags: Sequence[FlvTag]) -> None:
+        """A publisher's source is known: plan (first time), start ffmpeg, feed ``tags``."""
+        if self._mode is RunMode.INGEST:
+            raise PipelineError("this session already has an ingest")
+        if self._mode is RunMode.SLATE:
+            await self.stop_slate()
+        if self.plan is None:
+            self.plan = plan_ladder(source, self.config.ladder)
+            self.playlists = playlists_for(self.plan, self.config.window_seconds)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._feed = FlvFeed(has_audio=self.plan.audio is not None)
+        await self._begin(RunMode.INGEST)
+        for tag in tags:
+            await self.feed(tag)
+
+    async def start_slate(self, title: str) -> None:
+        """Put the "we'll be right back" slate on air (a live session lost its ingest)."""
+        if self.plan is None or self.ended or self._mode is not None or not self.config.slate:
+            return
+        self._title = title
+        try:
+            await self._begin(RunMode.SLATE)
+        except (PipelineError, InvalidArgument, OSError) as exc:
+            log.error("session %s: no slate: %s", self.session_id, exc)
+
+    async def stop_slate(self) -> None:
+        """Take the slate off air: its last segment is finished and listed."""
+        if self._mode is not RunMode.SLATE:
+            return
+        self._mode = None
+        self._end_slate(signal.SIGTERM)
+        await self._await_supervisor(self.config.stop_timeout)
+
+    async def _begin(self, mode: RunMode) -> None:
+        await self._await_supervisor(self.config.stop_timeout)
+        self._mode = mode
+        try:
+            await self._start_run()
+        except BaseException:
+            self._mode = None
+            raise
+        self._supervisor = asyncio.create_task(
+            self._supervise(), name=f"pipeline {self.session_id}"
+        )
+
+    def _end_slate(self, how: signal.Signals) -> None:
+        slate = self._slate
+        if slate is not None and slate.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                slate.send_signal(how)
+
+    async def feed(self, tag: FlvTag) -> None:
+        """Hand one tag to ffmpeg (dropped while ffmpeg restarts); never blocks the loop."""
+        feed, process = self._feed, self._process
+        if feed is None or self._mode is not RunMode.INGEST:
+            return
+        data = feed.push(tag)
+        if not data or process is None or process.returncode is not None:
+            return
+        stdin = process.stdin
+        if stdin is None or stdin.is_closing():
+            return
+        try:
+            stdin.write(data)
+            await asyncio.wait_for(stdin.drain(), self.config.write_timeout)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # ffmpeg died: the supervisor restarts it
+        except TimeoutError:
+            log.warning("session %s: ffmpeg stopped reading its input; killing it", self.session_id)
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+
+    async def stop_ingest(self, *, end: bool) -> None:
+        """The publisher is gone: let ffmpeg finish its last segment, then end if asked."""
+        if self._mode is not RunMode.INGEST:
+            if end:
+                self.end()
+            return
+        self._mode = None
+        process = self._process
+        if process is not None and process.stdin is not None and not process.stdin.is_closing():
+            process.stdin.close()
+        await self._await_supervisor(self.config.stop_timeout)
+        if end:
+            self.end()
+
+    def end(self) -> None:
+        """Add EXT-X-ENDLIST to every playlist and wake every waiting request."""
+        if self._mode is RunMode.SLATE:
+            self._mode = None
+            self._end_slate(signal.SIGTERM)
+        if not self.ended:
+            self.ended = True
+            for playlist in self.playlists.values():
+                if not playlist.ended:
+                    playlist.end()
+        self.changed.notify()
+
+    async def close(self) -> None:
+        """Stop at once (shutdown): kill ffmpeg and wait for it, briefly."""
+        self._mode = None
+        self._end_slate(signal.SIGKILL)
+        process = self._process
+        if process is not None and process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+        await self._await_supervisor(self.config.stop_timeout)
+
+    async def _await_supervisor(self, within: float) -> None:
+        task = self._supervisor
+        if task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), within)
+        except TimeoutError:
+            process = self._process
+            if process is not None and process.returncode is None:
+                log.warning("session %s: ffmpeg did not stop; killing it", self.session_id)
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+            try:
+                await asyncio.wait_for(asyncio.shield(task), within)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    # --- runs ------------------------------------------------------------------------------
+
+    async def _start_run(self) -> None:
+        """Start ffmpeg for the current mode: FLV from the publisher, or the slate's MPEG-TS."""
+        assert self.plan is not None
+        mode = self._mode
+        self.run += 1
+        fmt = InputFormat.FLV if mode is RunMode.INGEST else InputFormat.MPEGTS
+        args = live_args(
+            self.plan,
+            PipeInput(fmt),
+            str(self.directory.resolve()),
+            self.run,
+            ffmpeg=self.config.ffmpeg,
+        )
+        stdin: int = asyncio.subprocess.PIPE
+        if mode is RunMode.SLATE:
+            stdin = await self._start_slate_source()
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *args,
+                stdin=stdin,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+        except OSError as exc:
+            self._end_slate(signal.SIGKILL)
+            raise PipelineError(f"cannot start ffmpeg ({self.config.ffmpeg}): {exc}") from exc
+        finally:
+            if mode is RunMode.SLATE:
+                os.close(stdin)
+        self._process = process
+        if self._feed is not None:
+            self._feed.restart()
+        log.info(
+            "session %s: ffmpeg run %d (%s) started (pid %d)",
+            self.session_id,
+            self.run,
+            mode.value if mode else "stopped",
+            process.pid,
+        )
+
+    async def _start_slate_source(self) -> int:
+        """Start the slate ffmpeg writing MPEG-TS into a pipe; return the pipe's read end."""
+        assert self.plan is not None
+        source = self.plan.video[0]
+        text = self.directory.resolve() / "slate.txt"
+        content = slate_text(SlateKind.BE_RIGHT_BACK, self._title)
+        await asyncio.to_thread(text.write_text, content, encoding="utf-8")
+        args = slate_args(
+            str(text),
+            width=source.width,
+            height=source.height,
+            fps=max(1, min(120, math.ceil(source.fps - 1e-6))),
+            fontfile=self.config.slate_font,
+            ffmpeg=self.config.ffmpeg,
+        )
+        read_end, write_end = os.pipe()
+        try:
+            self._slate = await asyncio.create_subprocess_exec(
+                *args,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=write_end,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+        except OSError as exc:
+            os.close(read_end)
+            raise PipelineError(f"cannot start the slate ({self.config.ffmpeg}): {exc}") from exc
+        finally:
+            os.close(write_end)
+        return read_end
+
+    async def _reap_slate(self) -> None:
+        """The run is over: make sure its slate process is gone too (bounded)."""
+        slate, self._slate = self._slate, None
+        if slate is None:
+            return
+        try:
+            await asyncio.wait_for(slate.wait(), self.config.stop_timeout)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                slate.kill()
+            await asyncio.wait_for(slate.wait(), self.config.stop_timeout)
+
+    async def _supervise(self) -> None:
+        delay = self.config.restart_delay
+        while True:
+            process = self._process
+            mode = self._mode
+            assert process is not None
+            assert self.plan is not None
+            output = RunOutput(self.directory, self.run, [r.index for r in self.plan.renditions])
+            started = time.monotonic()
+            readers = [
+                asyncio.create_task(self._read_progress(process)),
+                asyncio.create_task(self._read_stderr(process)),
+            ]
+            watcher = asyncio.create_task(self._watch(output, process, mode))
+            try:
+                code = await process.wait()
+                self._end_slate(signal.SIGKILL)
+                await asyncio.gather(*readers, return_exceptions=True)
+                await watcher
+            finally:
+                for task in (*readers, watcher):
+                    task.cancel()
+                await self._reap_slate()
+            if self._mode is None or self._mode is not mode:
+                log.info("session %s: ffmpeg run %d finished (%s)", self.session_id, self.run, code)
+                return
+            log.warning(
+                "session %s: ffmpeg run %d exited with %s while on air; restarting. "
+                "Last output: %s",
+                self.session_id,
+                self.run,
+                code,
+                " | ".join(self._stderr) or "(none)",
+            )
+            if time.monotonic() - started > 10 * self.config.max_restart_delay:
+                delay = self.config.restart_delay
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.config.max_restart_delay)
+            if self._mode is not mode:
+                return
+            self.restarts += 1
+            try:
+                await self._start_run()
+            except (PipelineError, InvalidArgument, OSError) as exc:
+                log.error("session %s: %s", self.session_id, exc)
+                self._mode = None
+                return
+
+    async def _watch(
+        self, output: RunOutput, process: asyncio.subprocess.Process, mode: RunMode | None
+    ) -> None:
+        """Poll the run's files until ffmpeg exited, then read them one last time."""
+        while True:
+            finished = process.returncode is not None
+            try:
+                updates = await asyncio.to_thread(output.scan)
+            except (OSError, InvalidMedia) as exc:
+                log.warning("session %s: cannot read ffmpeg's output: %s", self.session_id, exc)
+                updates = []
+            self._apply(updates, process, mode)
+            if finished:
+                return
+            await asyncio.sleep(self.config.poll_seconds)
+
+    def _apply(
+        self,
+        updates: Sequence[Update],
+        process: asyncio.subprocess.Process,
+        mode: RunMode | None,
+    ) -> None:
+        woke = False
+        for update in updates:
+            if isinstance(update, InitFound):
+                # The multivariant playlist describes the publisher's media, not the slate's.
+                if mode is RunMode.INGEST or update.rendition not in self.tracks:
+                    self.tracks[update.rendition] = update.track
+                continue
+            playlist = self.playlists[update.rendition]
+            if playlist.ended:
+                continue
+            try:
+                added = apply_written(playlist, update.written)
+            except StreamingError as exc:
+                # The playlist cannot take this run's output any more: a new run starts clean.
+                log.error(
+                    "session %s: rendition %d: %s; restarting ffmpeg",
+                    self.session_id,
+                    update.rendition,
+                    exc.message,
+                )
+                if process.returncode is None:
+                    with contextlib.suppress(ProcessLookupError):
+                        process.kill()
+                continue
+            woke = woke or bool(added) or update.written.complete
+        if not self.ready.is_set() and self.plan is not None:
+            indexes = [r.index for r in self.plan.renditions]
+            if all(i in self.tracks and self._has_segment(i) for i in indexes):
+                self.ready.set()
+                woke = True
+        if woke:
+            self.changed.notify()
+
+    def _has_segment(self, rendition: int) -> bool:
+        return any(segment.complete for segment in self.playlists[rendition].segments)
+
+    async def _read_progress(self, process: asyncio.subprocess.Process) -> None:
+        """Keep the last ``-progress`` block (frame, fps, bitrate, speed) for ingest health."""
+        assert process.stdout is not None
+        block: dict[str, str] = {}
+        async for raw in process.stdout:
+            key, _, value = raw.decode(errors="replace").strip().partition("=")
+            block[key] = value
+            if key == "progress":
+                self.progress, block = block, {}
+
+    async def _read_stderr(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stderr is not None
+        async for raw in process.stderr:
+            line = raw.decode(errors="replace").rstrip()
+            if line:
+                self._stderr.append(line)
+                log.debug("session %s: ffmpeg: %s", self.session_id, line)

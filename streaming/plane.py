@@ -1,0 +1,340 @@
+"""The media plane of one node: stream keys in, session pipelines out, what HLS serves.
+
+``MediaPlane`` joins the RTMP listener to the programme and to one ``SessionPipeline`` per
+session:
+
+- **Publish**: the stream key is looked up with the programme (``session_for_stream_key``). It
+  is refused when unknown, when the session is over (ended, replay, cancelled), or when the
+  session already has a publisher; otherwise the programme hears ``ingest_up`` and the
+  ``Publish`` probes the source (``flv.IngestProbe``) and starts the session's pipeline.
+- **Unpublish**: the programme hears ``ingest_down``. While the session is live its playlists
+  stay open and carry the "we'll be right back" slate until the ingest comes back (each a new
+  ffmpeg run, marked as a discontinuity); otherwise (ready went back to scheduled, or the
+  session ended) they get EXT-X-ENDLIST. A later publish then starts fresh playlists, with run
+  numbers that continue those on disk. A returning publisher whose source needs other
+  renditions (say, no audio any more) also gets fresh playlists.
+- **Session ended** (an operator or the scheduler): the publisher is disconnected.
+- **Shutdown**: every connection dropped, every ffmpeg killed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import shutil
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from config.settings import MediaSettings
+from streaming import names
+from streaming.errors import InvalidMedia
+from streaming.flv import FlvTag, IngestProbe
+from streaming.ladder import DEFAULT_LADDER, LadderSettings, Rung, SourceInfo, plan_ladder
+from streaming.pipeline import Notifier, PipelineConfig, SessionPipeline
+from streaming.rtmp import IngestRefused, RtmpServer
+from streaming.vocab import VideoCodec
+from studio.errors import StudioError
+from studio.models import Session
+from studio.states import SessionState
+
+log = logging.getLogger(__name__)
+
+OVER = frozenset({SessionState.ENDED, SessionState.REPLAY, SessionState.CANCELLED})
+_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_RUN = re.compile(r"r([0-9]{4,6})[_.]")
+DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+class SessionGate(Protocol):
+    """What the media plane asks of the programme (``studio.service.Programme``)."""
+
+    async def session_for_stream_key(self, key: str) -> Session | None:
+        """The session a stream key opens, if any."""
+
+    async def ingest_up(self, session_id: str) -> Session:
+        """A publisher connected."""
+
+    async def ingest_down(self, session_id: str) -> Session:
+        """The publisher is gone."""
+
+
+@dataclass(frozen=True)
+class PlaneConfig:
+    """Where the media goes and how long publishers get (from the ``[media]`` settings)."""
+
+    data_dir: Path
+    pipeline: PipelineConfig
+    rtmp_host: str = "127.0.0.1"
+    rtmp_port: int = 1935
+    publish_timeout: float = 10.0
+    idle_timeout: float = 15.0
+
+
+def next_run(directory: Path) -> int:
+    """One more than the highest run number of the files in ``directory`` (1 when none)."""
+    try:
+        found = [int(m.group(1)) for p in directory.iterdir() if (m := _RUN.match(p.name))]
+    except FileNotFoundError:
+        return 1
+    return min(max(found, default=0) + 1, names.MAX_RUN)
+
+
+class Publish:
+    """One accepted publish: probes the source, then feeds the session's pipeline."""
+
+    def __init__(self, plane: MediaPlane, session: Session, peer: str) -> None:
+        self.plane = plane
+        self.session_id = session.id
+        self.title = session.title
+        self.peer = peer
+        settings = plane.config.pipeline.ladder
+        self._probe = IngestProbe(max_gop=settings.max_passthrough_gop)
+        self._deadline = time.monotonic() + plane.config.publish_timeout
+        self._pipeline: SessionPipeline | None = None
+        self._abort: Callable[[], None] | None = None
+        self._closed = False
+
+    def set_abort(self, abort: Callable[[], None]) -> None:
+        """Give the publish a way to drop its connection."""
+        self._abort = abort
+
+    def abort(self) -> None:
+        """Drop the publisher's connection (its ``close`` follows)."""
+        if self._abort is not None:
+            self._abort()
+
+    def metadata(self, values: Mapping[str, object], tag: FlvTag) -> None:
+        """``onMetaData``: the probe reads it; the feed replays it to each ffmpeg run."""
+        self._probe.set_metadata(values)
+        if self._pipeline is None:
+            self._probe.buffered.append(tag)
+
+    async def tag(self, tag: FlvTag) -> None:
+        """An audio or video tag: probe it until the source is known, then feed it."""
+        if self._pipeline is not None:
+            await self._pipeline.feed(tag)
+            return
+        if time.monotonic() > self._deadline:
+            raise InvalidMedia("the source was not recognised in time (two keyframes needed)")
+        source = self._probe.add(tag)
+        if source is not None:
+            self._pipeline = await self.plane._attach(self.session_id, source, self._probe.buffered)
+            self._probe.buffered = []
+
+    async def close(self) -> None:
+        """The publisher is gone: tell the programme, stop ffmpeg; then end the playlists, or,
+        while the session is live, put the slate on air until the publisher is back."""
+        if self._closed:
+            return
+        self._closed = True
+        self.plane._publishers.pop(self.session_id, None)
+        state: SessionState | None = None
+        try:
+            state = (await self.plane.gate.ingest_down(self.session_id)).state
+        except StudioError as exc:
+            log.info("session %s: ingest_down not applied: %s", self.session_id, exc.message)
+        if self._pipeline is not None:
+            await self._pipeline.stop_ingest(end=state is not SessionState.LIVE)
+            if state is SessionState.LIVE and self.plane.publishing(self.session_id) is False:
+                await self._pipeline.start_slate(self.title)
+
+
+class MediaPlane:
+    """Every session's media on this node (see the module docstring)."""
+
+    def __init__(self, gate: SessionGate, config: PlaneConfig) -> None:
+        self.gate = gate
+        self.config = config
+        self._pipelines: dict[str, SessionPipeline] = {}
+        self._publishers: dict[str, Publish] = {}
+        self._rtmp: RtmpServer | None = None
+        self.attached = Notifier()
+
+    @property
+    def rtmp_port(self) -> int | None:
+        """The port the RTMP listener is bound to, or None."""
+        return self._rtmp.port if self._rtmp is not None else None
+
+    def pipeline(self, session_id: str) -> SessionPipeline | None:
+        """The session's media, if it ever had an ingest on this node."""
+        return self._pipelines.get(session_id)
+
+    def publishing(self, session_id: str) -> bool:
+        """Whether a publisher is connected for the session."""
+        return session_id in self._publishers
+
+    async def start(self) -> None:
+        """Start the RTMP listener; an address already in use is logged, not fatal."""
+        server = RtmpServer(
+            self,
+            host=self.config.rtmp_host,
+            port=self.config.rtmp_port,
+            publish_timeout=self.config.publish_timeout,
+            idle_timeout=self.config.idle_timeout,
+        )
+        try:
+            await server.start()
+        except OSError as exc:
+            log.error(
+                "RTMP ingest disabled: cannot listen on %s:%s: %s",
+                self.config.rtmp_host,
+                self.config.rtmp_port,
+                exc,
+            )
+            return
+        self._rtmp = server
+
+    async def close(self) -> None:
+        """Drop every publisher and kill every ffmpeg (bounded waits)."""
+        if self._rtmp is not None:
+            await self._rtmp.close()
+            self._rtmp = None
+        pipelines = list(self._pipelines.values())
+        await asyncio.gather(*(p.close() for p in pipelines), return_exceptions=True)
+
+    # --- the RTMP listener's side ------------------------------------------------------------
+
+    async def open_publish(self, key: str, peer: str) -> Publish:
+        """Accept a publish for the session ``key`` opens, or raise ``IngestRefused``."""
+        try:
+            session = await self.gate.session_for_stream_key(key)
+        except StudioError as exc:
+            raise IngestRefused(f"cannot check the stream key now ({exc.message})") from None
+        if session is None:
+            raise IngestRefused("unknown stream key")
+        if session.state in OVER:
+            raise IngestRefused(f"session {session.id} is {session.state.value}")
+        if not _SESSION_ID.fullmatch(session.id):
+            raise IngestRefused("the session id cannot name a media directory")
+        if session.id in self._publishers:
+            raise IngestRefused(f"session {session.id} already has a publisher")
+        publish = Publish(self, session, peer)
+        self._publishers[session.id] = publish
+        try:
+            await self.gate.ingest_up(session.id)
+        except StudioError as exc:
+            self._publishers.pop(session.id, None)
+            raise IngestRefused(f"session {session.id}: {exc.message}") from None
+        return publish
+
+    async def _attach(
+        self, session_id: str, source: SourceInfo, tags: Sequence[FlvTag]
+    ) -> SessionPipeline:
+        """Start (or continue) the session's pipeline for a newly probed source."""
+        pipeline = self._pipelines.get(session_id)
+        try:
+            if pipeline is None or not pipeline.compatible(source):
+                if pipeline is not None:
+                    pipeline.end()
+                directory = self.config.data_dir / session_id
+                first_run = await asyncio.to_thread(next_run, directory)
+                pipeline = SessionPipeline(
+                    session_id, directory, self.config.pipeline, first_run=first_run
+                )
+                self._pipelines[session_id] = pipeline
+            await pipeline.start_ingest(source, tags)
+        except OSError as exc:
+            raise InvalidMedia(f"cannot write the session's media: {exc}") from exc
+        self.attached.notify()
+        log.info(
+            "session %s: source %dx%d %.3g fps, keyframes every %.2f s, %s",
+            session_id,
+            source.width,
+            source.height,
+            source.fps,
+            source.keyframe_interval or 0,
+            "with audio" if source.has_audio else "no audio",
+        )
+        return pipeline
+
+    # --- the programme's side ----------------------------------------------------------------
+
+    async def session_changed(self, session: Session) -> None:
+        """A session's record changed: when it is over, drop its publisher, end its playlists."""
+        if session.state not in OVER:
+            return
+        publish = self._publishers.get(session.id)
+        if publish is not None:
+            publish.abort()
+        pipeline = self._pipelines.get(session.id)
+        if pipeline is not None and not pipeline.ingest_up:
+            pipeline.end()
+
+    async def wait_ready(self, session_id: str, within: float) -> SessionPipeline | None:
+        """The session's pipeline once it has media to list, waiting up to ``within`` s."""
+        deadline = time.monotonic() + within
+        while True:
+            pipeline = self._pipelines.get(session_id)
+            if pipeline is not None and pipeline.ready.is_set():
+                return pipeline
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or (pipeline is None and session_id not in self._publishers):
+                return None
+            if pipeline is None:
+                await self.attached.wait(remaining)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(pipeline.ready.wait(), remaining)
+
+
+# --- configuration -----------------------------------------------------------------------------
+
+
+def find_ffmpeg(configured: str) -> str:
+    """The ffmpeg to run: the configured one, else PATH's, else the one imageio-ffmpeg ships."""
+    if configured:
+        return configured
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    try:
+        import imageio_ffmpeg  # type: ignore[import-untyped]
+
+        exe: str = imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError):
+        return "ffmpeg"
+    return exe
+
+
+def rung_for(height: int) -> Rung:
+    """The ladder rung of ``height``: the default ladder's, or its bit rate scaled by area."""
+    for rung in DEFAULT_LADDER:
+        if rung.height == height:
+            return rung
+    bitrate = round(2_800_000 * (height / 720) ** 2, -3)
+    profile = "high" if height >= 720 else "main"
+    return Rung(f"{height}p", height, int(min(max(bitrate, 100_000), 50_000_000)), profile)
+
+
+def plane_config(media: MediaSettings) -> PlaneConfig:
+    """The plane's configuration from the ``[media]`` settings; bad ladder values raise
+    ``InvalidArgument`` here, at start-up, rather than at the first publish."""
+    ladder = LadderSettings(
+        rungs=tuple(rung_for(h) for h in sorted(set(media.ladder_heights), reverse=True)),
+        segment_seconds=media.segment_seconds,
+        part_seconds=media.part_seconds,
+        max_passthrough_gop=media.max_passthrough_gop,
+        audio_bitrate=media.audio_bitrate,
+        preset=media.preset,
+    )
+    plan_ladder(SourceInfo(7680, 4320, 30.0, VideoCodec.H264), ladder)  # validates the settings
+    return PlaneConfig(
+        data_dir=Path(media.data_dir),
+        pipeline=PipelineConfig(
+            ffmpeg=find_ffmpeg(media.ffmpeg),
+            ladder=ladder,
+            window_seconds=media.window_seconds,
+            poll_seconds=media.poll_ms / 1000,
+            slate=media.slate,
+            slate_font=media.slate_font or (DEJAVU if Path(DEJAVU).is_file() else None),
+        ),
+        rtmp_host=media.rtmp_host,
+        rtmp_port=media.rtmp_port,
+        publish_timeout=media.publish_timeout_seconds,
+        idle_timeout=media.idle_timeout_seconds,
+    )
