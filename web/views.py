@@ -117,7 +117,10 @@ class Urls:
         self.base = settings.public_url
         parts = urlsplit(self.base)
         self._ws_base = ("wss://" if parts.scheme == "https" else "ws://") + parts.netloc
-        self._rtmp = settings.server.rtmp_url.rstrip("/") or f"rtmp://{parts.hostname}:1935/live"
+        self._rtmp = (
+            settings.server.rtmp_url.rstrip("/")
+            or f"rtmp://{parts.hostname}:{settings.media.rtmp_port}/live"
+        )
 
     def viewer(self, session_id: str) -> ViewerUrls:
         """Where viewers find a session."""
