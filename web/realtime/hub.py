@@ -185,6 +185,10 @@ class Hub:
         if len(staff_events) != len(public):
             staff_frame = frame({"type": "events", "room": live.name, "events": staff_events})
         private = _private(emits)
+        if not staff_frame and not private:
+            for conn in live.members:  # the common case: one frame for everyone
+                conn.send(public_frame)
+            return
         for conn in live.members:
             if staff_frame and conn.is_staff(live.name):
                 conn.send(staff_frame)
