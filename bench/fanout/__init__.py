@@ -1,0 +1,1 @@
+"""The websocket fan-out benchmark: N viewers in one room, chat at a fixed rate (see run.py)."""
