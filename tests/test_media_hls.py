@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import shutil
-import subprocess
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -18,12 +17,12 @@ import pytest
 from yarl import URL
 
 from tests.harness import RunningApp, running_app, settings_for, sqlite_url
+from tests.media_tools import FFPROBE, probe
 from tests.servers import free_port
 from tests.test_streaming_llhls import check_media_playlist
 from web.keys import MEDIA
 
 FFMPEG = shutil.which("ffmpeg")
-FFPROBE = shutil.which("ffprobe")
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 needs_ffmpeg = pytest.mark.skipif(
     FFMPEG is None or FFPROBE is None, reason="ffmpeg/ffprobe not installed (make deps-system)"
@@ -192,20 +191,6 @@ def live_edge(parsed: m3u8.M3U8) -> tuple[int, int]:
     if last.uri is None:
         return msn, len(last.parts) - 1
     return msn, len(last.parts) - 1 if last.parts else -1
-
-
-def probe(path: Path, *extra: str) -> dict[str, Any]:
-    """ffprobe's JSON for a file."""
-    assert FFPROBE is not None
-    out = subprocess.run(
-        [FFPROBE, "-v", "error", *extra, "-show_streams", "-show_format", "-of", "json", str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=20,
-    ).stdout
-    result: dict[str, Any] = json.loads(out)
-    return result
 
 
 # --- the viewer's side -------------------------------------------------------------------------

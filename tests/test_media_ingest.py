@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.media_tools import probe
 from tests.test_media_hls import (
     Stage,
     fetch,
@@ -19,7 +20,6 @@ from tests.test_media_hls import (
     needs_ffmpeg,
     new_session,
     playlist,
-    probe,
     publish_args,
     publisher,
     stage,

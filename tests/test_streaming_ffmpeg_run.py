@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -23,12 +22,12 @@ from streaming.llhls import (
     render_multivariant,
 )
 from streaming.vocab import InputFormat, MediaKind, SlateKind, VideoCodec
+from tests.media_tools import FFPROBE, probe
 from tests.test_streaming_llhls import check_media_playlist
 
 pytestmark = pytest.mark.slow
 
 SECONDS = 4
-FFPROBE = shutil.which("ffprobe")
 
 
 def _ffmpeg_builds() -> list[Any]:
@@ -43,20 +42,6 @@ def _ffmpeg_builds() -> list[Any]:
     except (ImportError, RuntimeError):
         pass
     return builds
-
-
-def probe(path: Path, *extra: str) -> dict[str, Any]:
-    """ffprobe's JSON for a file."""
-    assert FFPROBE is not None
-    out = subprocess.run(
-        [FFPROBE, "-v", "error", *extra, "-show_streams", "-show_format", "-of", "json", str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=20,
-    ).stdout
-    result: dict[str, Any] = json.loads(out)
-    return result
 
 
 def publish(ffmpeg: str, args: list[str]) -> str:

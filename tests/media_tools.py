@@ -1,0 +1,25 @@
+"""Helpers shared by the media tests: ffprobe on a file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+FFPROBE = shutil.which("ffprobe")
+
+
+def probe(path: Path, *extra: str) -> dict[str, Any]:
+    """ffprobe's JSON for a file."""
+    assert FFPROBE is not None
+    out = subprocess.run(
+        [FFPROBE, "-v", "error", *extra, "-show_streams", "-show_format", "-of", "json", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=20,
+    ).stdout
+    result: dict[str, Any] = json.loads(out)
+    return result
