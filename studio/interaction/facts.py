@@ -139,6 +139,15 @@ _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(Fact)
 
 
+def log_position(event_id: str) -> tuple[int, int]:
+    """Where a log id ``<ms>-<seq>`` sorts; a malformed id (from a client) sorts first."""
+    ms, _, seq = event_id.partition("-")
+    try:
+        return int(ms), int(seq or 0)
+    except ValueError:
+        return (0, 0)
+
+
 def encode_fact(fact: Fact) -> bytes:
     """The fact as stored in the log."""
     return _encoder.encode(fact)

@@ -31,6 +31,7 @@ from studio.interaction.facts import (
     QuestionVoted,
     SessionChanged,
     ViewerModerated,
+    log_position,
 )
 
 HISTORY_MAX = 500
@@ -209,7 +210,7 @@ class RoomState:
 
     def apply(self, event_id: str, fact: Fact) -> list[Emit]:
         """Fold an appended fact; return the events it shows (none if it no longer holds)."""
-        if self.last_id and _key(event_id) <= _key(self.last_id):
+        if self.last_id and log_position(event_id) <= log_position(self.last_id):
             return []  # seen already (a redelivery after a reconnect)
         self.last_id = event_id
         try:
@@ -273,10 +274,10 @@ class RoomState:
         """Events after ``after`` (all kept history if None); None if ``after`` is too old."""
         if after is None:
             return [emit for _, emit in self.history]
-        if self._oldest_dropped and _key(after) < _key(self._oldest_dropped):
+        if self._oldest_dropped and log_position(after) < log_position(self._oldest_dropped):
             return None
-        key = _key(after)
-        return [emit for event_id, emit in self.history if _key(event_id) > key]
+        key = log_position(after)
+        return [emit for event_id, emit in self.history if log_position(event_id) > key]
 
     def snapshot(self, viewer_id: str, *, staff: bool) -> dict[str, Any]:
         """The room's current state as one viewer (or moderator) may see it."""
@@ -301,12 +302,3 @@ def _seconds(ms: int | None) -> float | None:
 
 def _fact_time(fact: Fact) -> int:
     return fact.ts if isinstance(fact, ChatPosted | QuestionAsked) else 0
-
-
-def _key(event_id: str) -> tuple[int, int]:
-    """Order of log ids ``<ms>-<seq>``."""
-    ms, _, seq = event_id.partition("-")
-    try:
-        return int(ms), int(seq or 0)
-    except ValueError:
-        return (0, 0)

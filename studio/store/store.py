@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from studio.errors import Conflict, NotFound, ScheduleOverlap, StoreUnavailable
+from studio.interaction.facts import log_position
 from studio.models import ApiToken, AuditEntry, Session, Studio, check_times, overlapping
 from studio.roles import Role
 from studio.secrets import hash_secret, new_id, new_secret
@@ -465,12 +466,8 @@ class Store:
 
     async def append_room_facts(self, rows: Sequence[tuple[str, str, bytes]]) -> None:
         """Store facts ``(room, id "<ms>-<seq>", data)`` in one transaction."""
-        values = []
-        for room, event_id, data in rows:
-            ms, _, seq = event_id.partition("-")
-            values.append({"room": room, "ms": int(ms), "seq": int(seq), "data": data})
         async with self._write() as conn:
-            await conn.execute(t.room_facts.insert(), values)
+            await conn.execute(t.room_facts.insert(), [_fact_row(*row) for row in rows])
 
     async def room_facts(self, room: str) -> list[tuple[str, bytes]]:
         """Every stored fact of a room, in log order."""
@@ -488,10 +485,8 @@ class Store:
             await conn.execute(t.room_facts.delete().where(t.room_facts.c.room == room))
             if entries:
                 await conn.execute(
-                    t.room_facts.insert(),
-                    [{"room": room, "ms": int(i.partition("-")[0]),
-                      "seq": int(i.partition("-")[2] or 0), "data": d} for i, d in entries],
-                )  # fmt: skip
+                    t.room_facts.insert(), [_fact_row(room, i, d) for i, d in entries]
+                )
 
     async def record_viewers(
         self, room: str, minute: datetime, node: str, viewers: int, uniques: int
@@ -632,6 +627,11 @@ def _session_values(session: Session) -> dict[str, Any]:
         "went_live_at": session.went_live_at,
         "ended_at": session.ended_at,
     }
+
+
+def _fact_row(room: str, event_id: str, data: bytes) -> dict[str, Any]:
+    ms, seq = log_position(event_id)
+    return {"room": room, "ms": ms, "seq": seq, "data": data}
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from studio.errors import StudioError
+from studio.interaction.facts import log_position
 from studio.store import Store
 
 Entry = tuple[str, bytes]
@@ -105,8 +106,7 @@ class MemoryEngine(Engine):
                 entries = await self._store.room_facts(room)
                 self._logs[room] = entries
                 if entries:
-                    ms, _, seq = entries[-1][0].partition("-")
-                    self._last[room] = (int(ms), int(seq))
+                    self._last[room] = log_position(entries[-1][0])
         return self._logs[room]
 
     def _next_id(self, room: str) -> str:

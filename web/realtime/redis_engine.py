@@ -22,6 +22,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from studio.interaction.facts import log_position
 from studio.store import Store
 from web.realtime.engine import Engine, EngineUnavailable, Entry, now_ms
 
@@ -47,11 +48,6 @@ def _uniques_key(room: str) -> str:
 
 def _room_of(channel: str) -> str:
     return channel[channel.index("{") + 1 : channel.rindex("}")]
-
-
-def _key(event_id: str) -> tuple[int, int]:
-    ms, _, seq = event_id.partition("-")
-    return int(ms), int(seq or 0)
 
 
 class RedisEngine(Engine):
@@ -139,7 +135,7 @@ class RedisEngine(Engine):
 
     def _deliver(self, room: str, event_id: str, data: bytes) -> None:
         last = self._last.get(room)
-        if last is not None and _key(event_id) <= _key(last):
+        if last is not None and log_position(event_id) <= log_position(last):
             return
         self._last[room] = event_id
         self._on_entry(room, event_id, data)
