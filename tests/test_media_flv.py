@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from functools import cache
@@ -25,9 +24,9 @@ from streaming.flv import (
 from streaming.ladder import plan_ladder
 from streaming.rtmp_proto import amf0_decode
 from streaming.vocab import VideoMode
+from tests.media_tools import FFPROBE, probe
 
 FFMPEG = shutil.which("ffmpeg")
-FFPROBE = shutil.which("ffprobe")
 pytestmark = pytest.mark.skipif(
     FFMPEG is None or FFPROBE is None, reason="ffmpeg/ffprobe not installed (make deps-system)"
 )
@@ -46,20 +45,6 @@ def encoded(size: str = "1280x720", gop: int = 30, audio: bool = True, seconds: 
     args += ["-c:a", "aac"] if audio else ["-an"]
     args += ["-f", "flv", "pipe:1"]
     return subprocess.run(args, capture_output=True, check=True, timeout=60).stdout
-
-
-def probe_file(path: Path) -> dict[str, object]:
-    """ffprobe's JSON for a file."""
-    assert FFPROBE is not None
-    out = subprocess.run(
-        [FFPROBE, "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=20,
-    ).stdout
-    result: dict[str, object] = json.loads(out)
-    return result
 
 
 def test_tags_round_trip_through_the_flv_byte_stream() -> None:
@@ -166,7 +151,7 @@ def test_feed_starts_each_run_at_a_keyframe_with_the_configurations(tmp_path: Pa
     assert again.startswith(b"FLV")
     path = tmp_path / "run.flv"
     path.write_bytes(again)
-    info = probe_file(path)
+    info = probe(path)
     streams = info["streams"]
     assert isinstance(streams, list)
     assert sorted(s["codec_name"] for s in streams) == ["aac", "h264"]
