@@ -36,6 +36,7 @@ from streaming.errors import InvalidMedia
 from streaming.flv import FlvTag, IngestProbe
 from streaming.ladder import DEFAULT_LADDER, LadderSettings, Rung, SourceInfo, plan_ladder
 from streaming.pipeline import Notifier, PipelineConfig, SessionPipeline
+from streaming.relay import RelayHub
 from streaming.rtmp import IngestRefused, RtmpServer
 from streaming.vocab import VideoCodec
 from studio.errors import StudioError
@@ -84,14 +85,39 @@ def next_run(directory: Path) -> int:
     return min(max(found, default=0) + 1, names.MAX_RUN)
 
 
+class MediaTap(Protocol):
+    """Something else that takes a publish's media as it arrives (restream, WebRTC relay).
+
+    ``tag`` must not block: a tap queues what it cannot handle at once, and drops (never
+    waits) when it falls behind. ``close`` is called once when the publish ends.
+    """
+
+    def tag(self, tag: FlvTag) -> None:
+        """One audio, video or script tag, in the order the publisher sent them."""
+
+    async def close(self) -> None:
+        """The publish is over."""
+
+
+class TapFactory(Protocol):
+    """Makes the tap for a publish whose source is known, or None to take nothing."""
+
+    def __call__(
+        self, session: Session, source: SourceInfo, first: Sequence[FlvTag]
+    ) -> MediaTap | None:
+        """``first`` are the tags seen while probing (configurations first)."""
+
+
 class Publish:
     """One accepted publish: probes the source, then feeds the session's pipeline."""
 
     def __init__(self, plane: MediaPlane, session: Session, peer: str) -> None:
         self.plane = plane
+        self.session = session
         self.session_id = session.id
         self.title = session.title
         self.peer = peer
+        self._taps: list[MediaTap] = []
         settings = plane.config.pipeline.ladder
         self._probe = IngestProbe(max_gop=settings.max_passthrough_gop)
         self._deadline = time.monotonic() + plane.config.publish_timeout
@@ -117,14 +143,18 @@ class Publish:
     async def tag(self, tag: FlvTag) -> None:
         """An audio or video tag: probe it until the source is known, then feed it."""
         if self._pipeline is not None:
+            for tap in self._taps:
+                tap.tag(tag)
             await self._pipeline.feed(tag)
             return
         if time.monotonic() > self._deadline:
             raise InvalidMedia("the source was not recognised in time (two keyframes needed)")
         source = self._probe.add(tag)
         if source is not None:
-            self._pipeline = await self.plane._attach(self.session_id, source, self._probe.buffered)
+            first = self._probe.buffered
+            self._pipeline = await self.plane._attach(self.session_id, source, first)
             self._probe.buffered = []
+            self._taps = self.plane._open_taps(self.session, source, first)
 
     async def close(self) -> None:
         """The publisher is gone: tell the programme, stop ffmpeg; then end the playlists, or,
@@ -133,6 +163,12 @@ class Publish:
             return
         self._closed = True
         self.plane._publishers.pop(self.session_id, None)
+        taps, self._taps = self._taps, []
+        for tap in taps:
+            try:
+                await tap.close()
+            except Exception:  # a tap's failure must not keep the publish open
+                log.exception("session %s: closing a media tap failed", self.session_id)
         state: SessionState | None = None
         try:
             state = (await self.plane.gate.ingest_down(self.session_id)).state
@@ -153,7 +189,27 @@ class MediaPlane:
         self._pipelines: dict[str, SessionPipeline] = {}
         self._publishers: dict[str, Publish] = {}
         self._rtmp: RtmpServer | None = None
+        self._tap_factories: list[TapFactory] = []
+        self.relays = RelayHub()
         self.attached = Notifier()
+
+    def add_tap(self, factory: TapFactory) -> None:
+        """Give every later publish's media to the taps ``factory`` makes."""
+        self._tap_factories.append(factory)
+
+    def _open_taps(
+        self, session: Session, source: SourceInfo, first: Sequence[FlvTag]
+    ) -> list[MediaTap]:
+        taps = []
+        for factory in self._tap_factories:
+            try:
+                tap = factory(session, source, first)
+            except Exception:  # one broken tap must not refuse the publish
+                log.exception("session %s: a media tap failed to open", session.id)
+                continue
+            if tap is not None:
+                taps.append(tap)
+        return taps
 
     @property
     def rtmp_port(self) -> int | None:
