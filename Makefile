@@ -6,6 +6,7 @@
 #   make lint        ruff format --check, ruff check, mypy --strict
 #   make format      ruff format + ruff check --fix
 #   make bench       run the benchmarks into BENCHMARKS.md
+#   make assets      npm install in web/frontend, vendor hls.js into web/static/vendor
 #   make clean       remove .venv and caches (never data/)
 
 SHELL := /bin/bash
@@ -16,14 +17,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp-install
 ARGS   ?=
+FRONTEND   := web/frontend
+VENDOR     := web/static/vendor
+VENDOR_HLS := $(VENDOR)/hls.min.mjs
 
 # apt never asks questions.
 APT_ENV := DEBIAN_FRONTEND=noninteractive
 
-.PHONY: help run install deps-system test test-fast lint format bench clean
+.PHONY: help run install deps-system test test-fast lint format bench clean assets
 
 help:
-	@sed -n '3,9s/^# //p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '3,10s/^# //p' $(firstword $(MAKEFILE_LIST))
 
 # --- Python environment ------------------------------------------------------------------
 
@@ -42,8 +46,20 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) $(VENDOR_HLS)
 	exec $(BIN)/torget serve $(ARGS)
+
+# --- Browser assets: hls.js from npm, vendored (and committed) so a fresh clone runs without npm
+
+assets:
+	cd $(FRONTEND) && npm ci --no-audit --no-fund
+	mkdir -p $(VENDOR)
+	cp $(FRONTEND)/node_modules/hls.js/dist/hls.min.mjs $(FRONTEND)/node_modules/hls.js/dist/hls.worker.js $(VENDOR)/
+	cp $(FRONTEND)/node_modules/hls.js/LICENSE $(VENDOR)/hls.js.LICENSE.txt
+	@node -e 'console.log("hls.js " + require("./$(FRONTEND)/node_modules/hls.js/package.json").version)' > $(VENDOR)/hls.js.VERSION.txt
+
+$(VENDOR_HLS):
+	$(MAKE) assets
 
 # --- System packages (only what is missing; apt-get update only if something is) ---------
 
@@ -66,7 +82,7 @@ deps-system:
 
 # --- Tests, lint, benchmarks -------------------------------------------------------------
 
-test: deps-system $(STAMP)
+test: deps-system $(STAMP) $(VENDOR_HLS)
 	$(BIN)/pytest -q
 
 test-fast: $(STAMP)

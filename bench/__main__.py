@@ -2,7 +2,9 @@
 
 python -m bench                  every benchmark, full matrix (~10 minutes on 2 cores)
 python -m bench --quick          a short matrix (N = 1000 and 5000 at 100 msg/s)
+python -m bench cluster          only the two-node Redis fan-out (~5 minutes)
 python -m bench --only fanout    only the named benchmark (repeatable)
+python -m bench media            only the named benchmarks (fanout, cluster, media, webrtc)
 python -m bench --servers reference   the fan-out benchmark against these servers only
 """
 
@@ -30,6 +32,40 @@ def _fanout(args: argparse.Namespace) -> str:
     if args.servers:
         plan = replace(plan, servers=tuple(s for s in args.servers.split(",") if s))
     result = run(plan, say=print)
+    args.fanout_cells = [c for s in result.servers for c in s.cells]  # the cluster's baseline
+    section = markdown(result)
+    print()
+    print(section)
+    return section
+
+
+def _cluster(args: argparse.Namespace) -> str:
+    from bench.fanout.cluster import CLUSTER_QUICK, ClusterPlan, markdown, run
+
+    plan = CLUSTER_QUICK if args.quick else ClusterPlan()
+    result = run(plan, say=print, baseline=getattr(args, "fanout_cells", []))
+    section = markdown(result)
+    print()
+    print(section)
+    return section
+
+
+def _media(args: argparse.Namespace) -> str:
+    from bench.media.report import markdown
+    from bench.media.run import QUICK, Plan, run
+
+    result = run(QUICK if args.quick else Plan(), say=print)
+    section = markdown(result)
+    print()
+    print(section)
+    return section
+
+
+def _webrtc(args: argparse.Namespace) -> str:
+    from bench.webrtc.report import markdown
+    from bench.webrtc.run import QUICK, Plan, run
+
+    result = run(QUICK if args.quick else Plan(), say=print)
     section = markdown(result)
     print()
     print(section)
@@ -37,11 +73,19 @@ def _fanout(args: argparse.Namespace) -> str:
 
 
 # name -> function running the benchmark and returning its Markdown section
-BENCHMARKS: dict[str, Callable[[argparse.Namespace], str]] = {"fanout": _fanout}
+BENCHMARKS: dict[str, Callable[[argparse.Namespace], str]] = {
+    "fanout": _fanout,
+    "cluster": _cluster,  # after fanout: it reuses the one-node figures of the same N and rate
+    "media": _media,
+    "webrtc": _webrtc,
+}
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help=f"run only these ({', '.join(BENCHMARKS)})"
+    )
     parser.add_argument("--quick", action="store_true", help="a short matrix, for a smoke run")
     parser.add_argument(
         "--only", action="append", choices=sorted(BENCHMARKS), help="run only this benchmark"
@@ -63,18 +107,53 @@ def report(sections: list[str], command: str, started: datetime, seconds: float)
     )
 
 
+def _sections(text: str) -> list[str]:
+    """The ``## `` sections of a report (without the header and the closing "Run on" line)."""
+    body = text.split("\n## ", 1)[1] if "\n## " in text else ""
+    body = body.rsplit("\nRun on ", 1)[0]
+    return ["## " + chunk.rstrip("\n") + "\n" for chunk in body.split("\n## ") if chunk.strip()]
+
+
+def keep_other_sections(previous: str, new: str) -> str:
+    """``new`` (a report of some benchmarks) with the sections of ``previous`` that this run
+    did not produce kept in their place, marked as from the earlier run."""
+    fresh = {s.split("\n", 1)[0]: s for s in _sections(new)}
+    old = _sections(previous)
+    if not old:
+        return new
+    when = next((line for line in previous.splitlines() if line.startswith("Run on ")), "")
+    merged: list[str] = []
+    for section in old:
+        title = section.split("\n", 1)[0]
+        if title in fresh:
+            merged.append(fresh.pop(title))
+        elif "(Kept from the earlier run." in section:
+            merged.append(section)
+        else:
+            merged.append(f"{section}\n(Kept from the earlier run. {when})\n")
+    merged += fresh.values()
+    head = new.split("\n## ", 1)[0] + "\n"
+    tail = "\nRun on " + new.rsplit("\nRun on ", 1)[1]
+    return head + "\n".join(merged) + tail
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen benchmarks, print their tables and write the report."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.names if name not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark {unknown[0]!r} (choose from {', '.join(BENCHMARKS)})")
     started = datetime.now(UTC)
     clock = time.monotonic()
-    names = args.only or list(BENCHMARKS)
+    names = list(dict.fromkeys([*(args.only or []), *args.names])) or list(BENCHMARKS)
     sections = [BENCHMARKS[name](args) for name in names]
     words = sys.argv[1:] if argv is None else argv
     command = shlex.join(["python", "-m", "bench", *words])
-    args.output.write_text(
-        report(sections, command, started, time.monotonic() - clock), encoding="utf-8"
-    )
+    text = report(sections, command, started, time.monotonic() - clock)
+    if len(names) < len(BENCHMARKS) and args.output.exists():
+        text = keep_other_sections(args.output.read_text(encoding="utf-8"), text)
+    args.output.write_text(text, encoding="utf-8")
     print(f"wrote {args.output}")
     return 0
 

@@ -107,6 +107,11 @@ class MediaSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     idle_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=300)] = 15.0
     slate: bool = True
     slate_font: str = ""
+    webrtc_max_viewers: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 100
+    webrtc_max_viewers_per_session: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 100
+    webrtc_connect_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=300)] = 20.0
+    webrtc_keyframe_interval_seconds: Annotated[float, msgspec.Meta(ge=0.1, le=60)] = 1.0
+    webrtc_ice_servers: list[str] = msgspec.field(default_factory=list)
 
 
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -34,6 +34,7 @@ Other ffmpeg facts the pipeline depends on (both builds):
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -367,6 +368,62 @@ def remux_args(
         args += ["-map", "1:a:0"]
     args += ["-c", "copy", "-movflags", "+faststart", "-f", "mp4", output]
     return args
+
+
+def run_mp4_args(
+    video: str, audio: str | None, output: str, *, ffmpeg: str = "ffmpeg"
+) -> list[str]:
+    """One run of a recording as an MP4: its source video (init + segments, concatenated into
+    one fragmented MP4 file) and its audio the same way, stream-copied side by side."""
+    inputs = [safe_path("video", video)]
+    if audio is not None:
+        inputs.append(safe_path("audio", audio))
+    safe_path("output", output)
+    args = [ffmpeg, *_BASE[:2], "-loglevel", "error", "-y"]
+    for path in inputs:
+        args += ["-i", path]
+    args += ["-map", "0:v:0"]
+    if audio is not None:
+        args += ["-map", "1:a:0"]
+    return [*args, "-c", "copy", "-f", "mp4", output]
+
+
+def concat_list(paths: Sequence[str]) -> str:
+    """The concat demuxer's list file naming ``paths`` (plain absolute paths only) in order."""
+    if not paths:
+        raise InvalidArgument("paths", "at least one file is required")
+    lines = ["ffconcat version 1.0"]
+    lines += [f"file '{safe_path('paths', path)}'" for path in paths]
+    return "\n".join(lines) + "\n"
+
+
+def recording_args(
+    list_file: str,
+    output: str,
+    *,
+    start: float | None = None,
+    end: float | None = None,
+    ffmpeg: str = "ffmpeg",
+) -> list[str]:
+    """The MP4 download: the runs' MP4s (``concat_list``) joined with ``-c copy``, faststart.
+
+    ``start``/``end`` (seconds of the joined timeline) trim it. Stream copy starts at the
+    keyframe at or before ``start``; the mp4 muxer writes an edit list so that players begin
+    exactly at ``start`` (measured: ``-ss 2.5 -to 7.3`` gives a 4.800 s video stream).
+    """
+    safe_path("list_file", list_file)
+    safe_path("output", output)
+    if start is not None and (start < 0 or start != start):
+        raise InvalidArgument("start", "must not be negative")
+    if end is not None and (end != end or end <= (start or 0)):
+        raise InvalidArgument("end", "must be after start")
+    args = [ffmpeg, *_BASE[:2], "-loglevel", "error", "-y"]
+    if start is not None and start > 0:
+        args += ["-ss", _fmt(start)]
+    if end is not None:
+        args += ["-to", _fmt(end)]
+    args += ["-f", "concat", "-safe", "0", "-i", list_file, "-map", "0", "-c", "copy"]
+    return [*args, "-movflags", "+faststart", "-f", "mp4", output]
 
 
 def restream_args(

@@ -13,6 +13,10 @@ a 400. A part not written yet is waited for the same way when it is the playlist
 hint. Parts are byte ranges of the segment file ffmpeg writes (``MediaPlaylist.locate``),
 read in a worker thread. Cache-Control comes from ``llhls.cache_control``. Failures are the
 API's JSON errors: 404 for an unknown session or resource.
+
+Once the session's live media has ended and its recording is built (``streaming.recording``),
+the same URLs serve the replay: VOD playlists of every recorded segment (``vod.render_media``,
+trimmed as the operator chose), and the recorded init segments and segments.
 """
 
 from __future__ import annotations
@@ -23,13 +27,17 @@ from pathlib import Path
 from aiohttp import web
 
 from streaming import names
-from streaming.errors import BadDirective, InvalidName
+from streaming.errors import BadDirective, InvalidName, PlaylistConflict
 from streaming.llhls import MediaPlaylist, cache_control, parse_directives
 from streaming.pipeline import SessionPipeline
+from streaming.recording import Replay
 from streaming.vocab import ReloadDecision, ResourceKind
+from streaming.vod import render_media as render_vod_media
+from streaming.vod import render_multivariant as render_vod_multivariant
 from web.auth import require_viewer_access
 from web.errors import error_response
 from web.keys import MEDIA
+from web.realtime.playback import note_playback
 
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 MP4_TYPE = "video/mp4"
@@ -80,13 +88,58 @@ def _pipeline(request: web.Request) -> SessionPipeline | None:
     return pipeline
 
 
+async def _replay(request: web.Request) -> Replay | None:
+    """The session's replay, once its live media (if this node has it) has ended."""
+    media = request.app[MEDIA]
+    session_id = request.match_info["session_id"]
+    live = media.pipeline(session_id)
+    if live is not None and not live.ended:
+        return None
+    return await media.recordings.replay(session_id)
+
+
+async def _replay_resource(request: web.Request, replay: Replay) -> web.StreamResponse:
+    """A VOD media playlist (only the trimmed segments), an init segment or a segment."""
+    try:
+        parsed = names.parse_name(request.match_info["name"])
+    except InvalidName:
+        return _not_found()
+    directory = request.app[MEDIA].recordings.directory(request.match_info["session_id"])
+    if parsed.kind is ResourceKind.PLAYLIST:
+        rendition = replay.recording.rendition(parsed.name)
+        if rendition is None:
+            return _not_found()
+        try:
+            text = render_vod_media(rendition, replay.trim)
+        except PlaylistConflict:
+            return _not_found("the trimmed replay holds nothing of this rendition")
+        cache = cache_control(ResourceKind.PLAYLIST, ended=True)
+        return _answer(text.encode(), PLAYLIST_TYPE, cache)
+    body: bytes | None = None
+    if parsed.kind is ResourceKind.INIT and parsed.name in replay.inits:
+        body = await _read_segment_file(directory, parsed.name, 0, None)
+    elif parsed.kind is ResourceKind.SEGMENT and parsed.name in replay.segments:
+        length = replay.segments[parsed.name].length
+        body = await _read_segment_file(directory, parsed.name, 0, length)
+    if body is None:
+        return _not_found()
+    return _answer(body, MP4_TYPE, cache_control(parsed.kind))
+
+
 async def multivariant(request: web.Request) -> web.StreamResponse:
     """The multivariant playlist: every video rendition and the shared audio."""
     await require_viewer_access(request)
     session_id = request.match_info["session_id"]
+    replay = await _replay(request)
+    if replay is not None:
+        text = render_vod_multivariant(replay.recording)
+        return _answer(
+            text.encode(), PLAYLIST_TYPE, cache_control(ResourceKind.PLAYLIST, ended=True)
+        )
     pipeline = await request.app[MEDIA].wait_ready(session_id, READY_WAIT)
     if pipeline is None:
         return _not_found("this session has no live media")
+    note_playback(request, pipeline)
     text = pipeline.multivariant()
     cache = cache_control(ResourceKind.PLAYLIST, ended=pipeline.ended)
     return _answer(text.encode(), PLAYLIST_TYPE, cache)
@@ -95,9 +148,13 @@ async def multivariant(request: web.Request) -> web.StreamResponse:
 async def media_resource(request: web.Request) -> web.StreamResponse:
     """A media playlist (blocking reload), an init segment, a segment or a part."""
     await require_viewer_access(request)
+    replay = await _replay(request)
+    if replay is not None:
+        return await _replay_resource(request, replay)
     pipeline = _pipeline(request)
     if pipeline is None:
         return _not_found("this session has no live media")
+    note_playback(request, pipeline)
     try:
         parsed = names.parse_name(request.match_info["name"])
     except InvalidName:

@@ -11,6 +11,13 @@ writes its last segment and exits; ``end()`` then adds EXT-X-ENDLIST. While a li
 no ingest, ``start_slate`` runs the slate (``ffmpeg_args.slate_args``: still picture with the
 session title, silence, MPEG-TS) piped straight into a pipeline ffmpeg reading MPEG-TS, so the
 same playlists go on; the ingest's return stops it and continues after a discontinuity.
+While a session is ready but not live, ``hold`` puts the "starting soon" slate on air the same
+way and keeps the publisher's latest keyframe onwards (``onair.GopBuffer``) instead of encoding
+it; ``go_live`` stops the slate and starts the ingest's run from that keyframe.
+
+Every run is noted in the session's run journal (``vod.JOURNAL``: run number, ingest or which
+slate, rendition names) so that the recording, built from the files after the session ended,
+knows which runs were the broadcast. No file a run wrote is ever deleted here.
 
 FLV timestamps are whole milliseconds, so a fragment may last up to a millisecond more than
 its frame-exact target: each playlist's PART-TARGET allows for that (``PART_SLACK``).
@@ -48,7 +55,9 @@ from streaming.llhls import (
     multivariant_for,
     render_multivariant,
 )
-from streaming.vocab import InputFormat, SlateKind
+from streaming.onair import GopBuffer
+from streaming.vocab import InputFormat, OnAir, RunKind, SlateKind
+from streaming.vod import JOURNAL, JournalEntry, journal_line
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +142,11 @@ class _Reading:
     number: int = 1
     data: bytearray = field(default_factory=bytearray)
     fragments: int = 0
+
+
+def _append(path: Path, line: bytes) -> None:
+    with path.open("ab") as fh:
+        fh.write(line)
 
 
 def _read_from(path: Path, offset: int) -> bytes:
@@ -249,6 +263,9 @@ class SessionPipeline:
         self._feed: FlvFeed | None = None
         self._mode: RunMode | None = None
         self._title = ""
+        self._slate_kind = SlateKind.BE_RIGHT_BACK
+        self._held: GopBuffer | None = None
+        self._feed_lock = asyncio.Lock()
         self._slate: asyncio.subprocess.Process | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._stderr: deque[str] = deque(maxlen=_STDERR_LINES)
@@ -268,8 +285,24 @@ class SessionPipeline:
 
     @property
     def slate_on(self) -> bool:
-        """Whether the slate is on air (a live session without its ingest)."""
+        """Whether a slate is on air (starting soon, or a live session without its ingest)."""
         return self._mode is RunMode.SLATE
+
+    @property
+    def holding(self) -> bool:
+        """Whether a publisher's media is held back while the "starting soon" slate is on."""
+        return self._held is not None
+
+    @property
+    def on_air(self) -> OnAir:
+        """What the playlists carry now."""
+        if self._mode is RunMode.INGEST:
+            return OnAir.INGEST
+        if self._mode is RunMode.SLATE:
+            if self._slate_kind is SlateKind.STARTING_SOON:
+                return OnAir.STARTING_SOON
+            return OnAir.BE_RIGHT_BACK
+        return OnAir.OFF if self.ended or self.plan is None else OnAir.SILENT
 
     def playlist_named(self, name: str) -> tuple[int, MediaPlaylist] | None:
         """The rendition index and playlist behind a media playlist name (``720p.m3u8``)."""
@@ -322,11 +355,44 @@ class SessionPipeline:
         for tag in tags:
             await self.feed(tag)
 
-    async def start_slate(self, title: str) -> None:
-        """Put the "we'll be right back" slate on air (a live session lost its ingest)."""
+    async def hold(self, source: SourceInfo, tags: Sequence[FlvTag], title: str) -> None:
+        """A publisher's source is known but the session is not live: put the "starting soon"
+        slate on air and hold the publisher's media until ``go_live``."""
+        if self._mode is not None:
+            raise PipelineError("this session already has media on air")
+        if self.plan is None:
+            self.plan = plan_ladder(source, self.config.ladder)
+            self.playlists = playlists_for(self.plan, self.config.window_seconds)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._feed = FlvFeed(has_audio=self.plan.audio is not None)
+        held = GopBuffer()
+        for tag in tags:
+            held.push(tag)
+        self._held = held
+        await self.start_slate(title, SlateKind.STARTING_SOON)
+        if self._mode is None:  # no slate (turned off, or it failed): show the ingest
+            await self.go_live()
+
+    async def go_live(self) -> None:
+        """The session went live: take the slate off and start the held ingest's run."""
+        held = self._held
+        if held is None or self.ended:
+            return
+        if self._mode is RunMode.SLATE:
+            await self.stop_slate()
+        async with self._feed_lock:
+            await self._begin(RunMode.INGEST)
+            self._held = None
+            for tag in held.take():
+                await self._write(tag)
+
+    async def start_slate(self, title: str, kind: SlateKind = SlateKind.BE_RIGHT_BACK) -> None:
+        """Put a slate on air: "we'll be right back" (a live session lost its ingest) or
+        "starting soon" (``hold``)."""
         if self.plan is None or self.ended or self._mode is not None or not self.config.slate:
             return
         self._title = title
+        self._slate_kind = kind
         try:
             await self._begin(RunMode.SLATE)
         except (PipelineError, InvalidArgument, OSError) as exc:
@@ -359,7 +425,15 @@ class SessionPipeline:
                 slate.send_signal(how)
 
     async def feed(self, tag: FlvTag) -> None:
-        """Hand one tag to ffmpeg (dropped while ffmpeg restarts); never blocks the loop."""
+        """Hand one tag to ffmpeg (dropped while ffmpeg restarts, held while ``holding``)."""
+        held = self._held
+        if held is not None:
+            held.push(tag)
+            return
+        async with self._feed_lock:
+            await self._write(tag)
+
+    async def _write(self, tag: FlvTag) -> None:
         feed, process = self._feed, self._process
         if feed is None or self._mode is not RunMode.INGEST:
             return
@@ -381,6 +455,9 @@ class SessionPipeline:
 
     async def stop_ingest(self, *, end: bool) -> None:
         """The publisher is gone: let ffmpeg finish its last segment, then end if asked."""
+        if self._held is not None:
+            self._held = None
+            await self.stop_slate()
         if self._mode is not RunMode.INGEST:
             if end:
                 self.end()
@@ -395,6 +472,7 @@ class SessionPipeline:
 
     def end(self) -> None:
         """Add EXT-X-ENDLIST to every playlist and wake every waiting request."""
+        self._held = None
         if self._mode is RunMode.SLATE:
             self._mode = None
             self._end_slate(signal.SIGTERM)
@@ -408,6 +486,7 @@ class SessionPipeline:
     async def close(self) -> None:
         """Stop at once (shutdown): kill ffmpeg and wait for it, briefly."""
         self._mode = None
+        self._held = None
         self._end_slate(signal.SIGKILL)
         process = self._process
         if process is not None and process.returncode is None:
@@ -449,6 +528,12 @@ class SessionPipeline:
             self.run,
             ffmpeg=self.config.ffmpeg,
         )
+        kind = RunKind.INGEST if mode is RunMode.INGEST else RunKind(self._slate_kind.value)
+        entry = JournalEntry(self.run, kind, tuple(r.name for r in self.plan.renditions))
+        try:
+            await asyncio.to_thread(_append, self.directory / JOURNAL, journal_line(entry))
+        except OSError as exc:
+            log.warning("session %s: cannot note run %d: %s", self.session_id, self.run, exc)
         stdin: int = asyncio.subprocess.PIPE
         if mode is RunMode.SLATE:
             stdin = await self._start_slate_source()
@@ -481,7 +566,7 @@ class SessionPipeline:
         assert self.plan is not None
         source = self.plan.video[0]
         text = self.directory.resolve() / "slate.txt"
-        content = slate_text(SlateKind.BE_RIGHT_BACK, self._title)
+        content = slate_text(self._slate_kind, self._title)
         await asyncio.to_thread(text.write_text, content, encoding="utf-8")
         args = slate_args(
             str(text),

@@ -32,13 +32,16 @@ from typing import Protocol
 
 from config.settings import MediaSettings
 from streaming import names
-from streaming.errors import InvalidMedia
+from streaming.errors import InvalidMedia, PublisherPresent, SessionOver, WrongStreamKey
 from streaming.flv import FlvTag, IngestProbe
 from streaming.ladder import DEFAULT_LADDER, LadderSettings, Rung, SourceInfo, plan_ladder
+from streaming.onair import on_air
 from streaming.pipeline import Notifier, PipelineConfig, SessionPipeline
+from streaming.recording import Recorder, RecordingGate
 from streaming.relay import RelayHub
 from streaming.rtmp import IngestRefused, RtmpServer
-from streaming.vocab import VideoCodec
+from streaming.vocab import IngestOrigin, OnAir, VideoCodec
+from streaming.whip import WhipIngest
 from studio.errors import StudioError
 from studio.models import Session
 from studio.states import SessionState
@@ -51,7 +54,7 @@ _RUN = re.compile(r"r([0-9]{4,6})[_.]")
 DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 
-class SessionGate(Protocol):
+class SessionGate(RecordingGate, Protocol):
     """What the media plane asks of the programme (``studio.service.Programme``)."""
 
     async def session_for_stream_key(self, key: str) -> Session | None:
@@ -74,6 +77,7 @@ class PlaneConfig:
     rtmp_port: int = 1935
     publish_timeout: float = 10.0
     idle_timeout: float = 15.0
+    ice_servers: tuple[str, ...] = ()
 
 
 def next_run(directory: Path) -> int:
@@ -111,11 +115,19 @@ class TapFactory(Protocol):
 class Publish:
     """One accepted publish: probes the source, then feeds the session's pipeline."""
 
-    def __init__(self, plane: MediaPlane, session: Session, peer: str) -> None:
+    def __init__(
+        self,
+        plane: MediaPlane,
+        session: Session,
+        peer: str,
+        origin: IngestOrigin = IngestOrigin.RTMP,
+    ) -> None:
         self.plane = plane
+        self.origin = origin
         self.session = session
         self.session_id = session.id
         self.title = session.title
+        self.state = session.state
         self.peer = peer
         self._taps: list[MediaTap] = []
         settings = plane.config.pipeline.ladder
@@ -142,6 +154,8 @@ class Publish:
 
     async def tag(self, tag: FlvTag) -> None:
         """An audio or video tag: probe it until the source is known, then feed it."""
+        if self._closed:
+            return  # a late tag of a publish that was taken over or ended
         if self._pipeline is not None:
             for tap in self._taps:
                 tap.tag(tag)
@@ -175,8 +189,9 @@ class Publish:
         except StudioError as exc:
             log.info("session %s: ingest_down not applied: %s", self.session_id, exc.message)
         if self._pipeline is not None:
-            await self._pipeline.stop_ingest(end=state is not SessionState.LIVE)
-            if state is SessionState.LIVE and self.plane.publishing(self.session_id) is False:
+            after = OnAir.OFF if state is None else on_air(state, False, slate=self.plane.slates)
+            await self._pipeline.stop_ingest(end=after is OnAir.OFF)
+            if after is OnAir.BE_RIGHT_BACK and self.plane.publishing(self.session_id) is False:
                 await self._pipeline.start_slate(self.title)
 
 
@@ -191,7 +206,15 @@ class MediaPlane:
         self._rtmp: RtmpServer | None = None
         self._tap_factories: list[TapFactory] = []
         self.relays = RelayHub()
+        self.whip = WhipIngest(
+            self,
+            segment_seconds=config.pipeline.ladder.segment_seconds,
+            preset=config.pipeline.ladder.preset,
+            connect_timeout=config.publish_timeout,
+            ice_servers=config.ice_servers,
+        )
         self.attached = Notifier()
+        self.recordings = Recorder(gate, config.data_dir, config.pipeline.ffmpeg)
 
     def add_tap(self, factory: TapFactory) -> None:
         """Give every later publish's media to the taps ``factory`` makes."""
@@ -220,12 +243,23 @@ class MediaPlane:
         """The session's media, if it ever had an ingest on this node."""
         return self._pipelines.get(session_id)
 
+    @property
+    def slates(self) -> bool:
+        """Whether slates are turned on (``[media] slate``)."""
+        return self.config.pipeline.slate
+
     def publishing(self, session_id: str) -> bool:
         """Whether a publisher is connected for the session."""
         return session_id in self._publishers
 
+    def publisher(self, session_id: str) -> Publish | None:
+        """The session's connected publish (its ``peer``), if any."""
+        return self._publishers.get(session_id)
+
     async def start(self) -> None:
-        """Start the RTMP listener; an address already in use is logged, not fatal."""
+        """Start the RTMP listener (an address already in use is logged, not fatal) and the
+        builds of recordings left over from before a restart."""
+        await self.recordings.recover()
         server = RtmpServer(
             self,
             host=self.config.rtmp_host,
@@ -247,11 +281,13 @@ class MediaPlane:
 
     async def close(self) -> None:
         """Drop every publisher and kill every ffmpeg (bounded waits)."""
+        await self.whip.close()
         if self._rtmp is not None:
             await self._rtmp.close()
             self._rtmp = None
         pipelines = list(self._pipelines.values())
         await asyncio.gather(*(p.close() for p in pipelines), return_exceptions=True)
+        await self.recordings.close()
 
     # --- the RTMP listener's side ------------------------------------------------------------
 
@@ -278,6 +314,54 @@ class MediaPlane:
             raise IngestRefused(f"session {session.id}: {exc.message}") from None
         return publish
 
+    # --- the WHIP ingest's side (``streaming.whip``) --------------------------------------------
+
+    async def check_stream_key(self, session_id: str, key: str) -> Session:
+        """The session when ``key`` opens it, else ``WrongStreamKey`` (no state is checked)."""
+        session = await self.gate.session_for_stream_key(key) if key else None
+        if session is None or session.id != session_id:
+            raise WrongStreamKey("the stream key does not open this session")
+        return session
+
+    async def open_session_publish(
+        self,
+        session_id: str,
+        key: str,
+        peer: str,
+        *,
+        takeover: bool = False,
+        origin: IngestOrigin = IngestOrigin.WHIP,
+    ) -> Publish:
+        """Accept a publish of ``session_id`` with its stream key, or raise ``IngestDenied``.
+
+        With ``takeover`` a present publisher is dropped (and its publish closed) first.
+        """
+        session = await self.check_stream_key(session_id, key)
+        if session.state in OVER:
+            raise SessionOver(f"session {session.id} is {session.state.value}")
+        if not _SESSION_ID.fullmatch(session.id):
+            raise WrongStreamKey("the session id cannot name a media directory")
+        present = self._publishers.get(session.id)
+        if present is not None:
+            if not takeover:
+                raise PublisherPresent(
+                    f"session {session.id} already has a publisher "
+                    "(send X-Torget-Takeover: 1 to replace it)"
+                )
+            log.info("session %s: publisher %s taken over by %s", session.id, present.peer, peer)
+            present.abort()
+            await present.close()
+            if session.id in self._publishers:
+                raise PublisherPresent(f"session {session.id} already has a publisher")
+        publish = Publish(self, session, peer, origin)
+        self._publishers[session.id] = publish
+        try:
+            await self.gate.ingest_up(session.id)
+        except StudioError as exc:
+            self._publishers.pop(session.id, None)
+            raise SessionOver(f"session {session.id}: {exc.message}") from None
+        return publish
+
     async def _attach(
         self, session_id: str, source: SourceInfo, tags: Sequence[FlvTag]
     ) -> SessionPipeline:
@@ -293,7 +377,13 @@ class MediaPlane:
                     session_id, directory, self.config.pipeline, first_run=first_run
                 )
                 self._pipelines[session_id] = pipeline
-            await pipeline.start_ingest(source, tags)
+            publish = self._publishers.get(session_id)
+            state = SessionState.LIVE if publish is None else publish.state
+            if on_air(state, True, slate=self.slates) is OnAir.STARTING_SOON:
+                title = "" if publish is None else publish.title
+                await pipeline.hold(source, tags, title)
+            else:
+                await pipeline.start_ingest(source, tags)
         except OSError as exc:
             raise InvalidMedia(f"cannot write the session's media: {exc}") from exc
         self.attached.notify()
@@ -311,15 +401,34 @@ class MediaPlane:
     # --- the programme's side ----------------------------------------------------------------
 
     async def session_changed(self, session: Session) -> None:
-        """A session's record changed: when it is over, drop its publisher, end its playlists."""
-        if session.state not in OVER:
-            return
+        """A session's record changed: going live puts the held ingest on air (``on_air``);
+        when it is over, drop its publisher, end its playlists, build its recording."""
         publish = self._publishers.get(session.id)
         if publish is not None:
-            publish.abort()
+            publish.state = session.state
         pipeline = self._pipelines.get(session.id)
+        if session.state not in OVER:
+            going_live = on_air(session.state, True, slate=self.slates) is OnAir.INGEST
+            if pipeline is not None and pipeline.holding and going_live:
+                await pipeline.go_live()
+            return
+        if publish is not None:
+            publish.abort()
         if pipeline is not None and not pipeline.ingest_up:
             pipeline.end()
+        if session.state is SessionState.ENDED and not self.recordings.busy(session.id):
+            self.recordings.build(session.id, lambda: self.settle(session.id))
+
+    async def settle(self, session_id: str, within: float = 30.0) -> None:
+        """Wait (bounded) until the session has no publisher and no ffmpeg running."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            pipeline = self._pipelines.get(session_id)
+            quiet = pipeline is None or (pipeline.pid is None and not pipeline.slate_on)
+            if quiet and session_id not in self._publishers:
+                return
+            await asyncio.sleep(0.1)
+        log.warning("session %s: media still running; building the recording anyway", session_id)
 
     async def wait_ready(self, session_id: str, within: float) -> SessionPipeline | None:
         """The session's pipeline once it has media to list, waiting up to ``within`` s."""
@@ -393,4 +502,5 @@ def plane_config(media: MediaSettings) -> PlaneConfig:
         rtmp_port=media.rtmp_port,
         publish_timeout=media.publish_timeout_seconds,
         idle_timeout=media.idle_timeout_seconds,
+        ice_servers=tuple(media.webrtc_ice_servers),
     )

@@ -52,6 +52,24 @@ class SlateKind(enum.StrEnum):
     ENDED = "ended"
 
 
+class OnAir(enum.StrEnum):
+    """What a session's playlists carry now (``streaming.onair.on_air`` decides)."""
+
+    OFF = "off"
+    INGEST = "ingest"
+    STARTING_SOON = "starting_soon"
+    BE_RIGHT_BACK = "be_right_back"
+    SILENT = "silent"
+
+
+class RunKind(enum.StrEnum):
+    """What one ffmpeg run of a session wrote (kept in the session's run journal)."""
+
+    INGEST = "ingest"
+    STARTING_SOON = "starting_soon"
+    BE_RIGHT_BACK = "be_right_back"
+
+
 class ResourceKind(enum.StrEnum):
     """The kinds of file a session's HLS directory serves."""
 
@@ -67,3 +85,21 @@ class ReloadDecision(enum.StrEnum):
     READY = "ready"
     WAIT = "wait"
     BAD_REQUEST = "bad_request"
+
+
+class RestreamState(enum.StrEnum):
+    """Where one restream destination is (``streaming.restream``)."""
+
+    IDLE = "idle"
+    CONNECTING = "connecting"
+    LIVE = "live"
+    RETRYING = "retrying"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+
+class IngestOrigin(enum.StrEnum):
+    """How a publisher reaches the media plane."""
+
+    RTMP = "rtmp"
+    WHIP = "whip"

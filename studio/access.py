@@ -22,6 +22,8 @@ class Action(enum.StrEnum):
     SEE_INGEST = "see ingest details"
     MODERATE = "moderate chat and Q&A"
     SEE_REPORT = "see session reports"
+    RESTREAM = "manage restream destinations"
+    SEE_HEALTH = "see ingest health"
 
 
 _ALLOWED: dict[Action, frozenset[Role]] = {
@@ -35,6 +37,8 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     Action.SEE_INGEST: frozenset({Role.ADMIN, Role.OPERATOR}),
     Action.MODERATE: frozenset({Role.ADMIN, Role.MODERATOR}),
     Action.SEE_REPORT: frozenset({Role.ADMIN, Role.OPERATOR}),
+    Action.RESTREAM: frozenset({Role.ADMIN, Role.OPERATOR}),
+    Action.SEE_HEALTH: frozenset({Role.ADMIN, Role.OPERATOR, Role.MODERATOR}),
 }
 
 

@@ -6,6 +6,7 @@ edge, the CLI, the scheduler loop and the media plane all go through it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -33,12 +34,14 @@ from studio.program_io import ProgramDocument, document_from
 from studio.roles import Role
 from studio.schedule import Decision, decide
 from studio.secrets import hash_secret, new_id, new_secret
-from studio.states import EDITABLE_TIMES, SessionEvent, SessionState
-from studio.store import ImportResult, Store
+from studio.states import EDITABLE_TIMES, RecordingState, SessionEvent, SessionState
+from studio.store import Destination, ImportResult, RecordingRecord, Store
 
 log = logging.getLogger(__name__)
 
 SessionListener = Callable[[Session], Awaitable[None]]
+MAX_RESTREAM_DESTINATIONS = 5
+_OVER = frozenset({SessionState.ENDED, SessionState.REPLAY, SessionState.CANCELLED})
 
 
 class Clock(Protocol):
@@ -230,6 +233,115 @@ class Programme:
     async def replay_ready(self, session_id: str) -> Session:
         """The media plane reports the recording is published."""
         return await self._step(session_id, SessionEvent.REPLAY_READY)
+
+    # --- recordings -------------------------------------------------------------------------
+
+    async def recording(
+        self, who: Principal | None, session_id: str
+    ) -> tuple[Session, RecordingRecord | None]:
+        """A session and its recording's record (operators of its studio)."""
+        session = await self.store.get_session(session_id)
+        authorize(who, Action.BROADCAST, session.studio_id)
+        return session, await self.store.get_recording(session_id)
+
+    async def trim_recording(
+        self, who: Principal | None, session_id: str, start: float, end: float | None
+    ) -> RecordingRecord:
+        """Keep only ``start``..``end`` seconds of a replay (checked against its duration at
+        the edge); the media plane then rebuilds the download."""
+        session, record = await self.recording(who, session_id)
+        if session.state is not SessionState.REPLAY or record is None:
+            raise Conflict(
+                f"the session is {session.state.value}; only a published replay can be trimmed"
+            )
+        if record.state not in (RecordingState.READY, RecordingState.BUILDING):
+            raise Conflict(f"the recording is {record.state.value}; it cannot be trimmed")
+        trimmed = dataclasses.replace(
+            record,
+            state=RecordingState.BUILDING,
+            message="",
+            trim_start=start,
+            trim_end=end,
+            updated_at=self.clock.now(),
+        )
+        await self.store.save_recording(trimmed)
+        return trimmed
+
+    async def recording_status(self, session_id: str) -> RecordingRecord | None:
+        """The media plane reads a session's recording record."""
+        return await self.store.get_recording(session_id)
+
+    async def save_recording(self, record: RecordingRecord) -> None:
+        """The media plane records how building a session's recording went."""
+        await self.store.save_recording(record)
+
+    async def ended_sessions(self) -> list[Session]:
+        """Sessions whose broadcast is over but whose replay is not published yet."""
+        return await self.store.list_sessions(states=[SessionState.ENDED])
+
+    # --- restream destinations --------------------------------------------------------------
+
+    async def _restream_session(self, who: Principal | None, session_id: str) -> Session:
+        session = await self.store.get_session(session_id)
+        authorize(who, Action.RESTREAM, session.studio_id)
+        return session
+
+    async def list_destinations(
+        self, who: Principal | None, session_id: str
+    ) -> tuple[Session, list[Destination]]:
+        """A session's restream destinations (operators of its studio)."""
+        session = await self._restream_session(who, session_id)
+        return session, await self.store.list_destinations(session_id)
+
+    async def add_destination(
+        self, who: Principal | None, session_id: str, *, name: str, url: str, enabled: bool = True
+    ) -> Destination:
+        """Add a restream destination (``url`` already checked at the edge: rtmp(s) with a host).
+
+        At most ``MAX_RESTREAM_DESTINATIONS`` per session; none for a session that is over.
+        """
+        session = await self._restream_session(who, session_id)
+        if session.state in _OVER:
+            raise Conflict(
+                f"the session is {session.state.value}; it cannot be restreamed any more"
+            )
+        now = self.clock.now()
+        destination = Destination(
+            id=new_id("rst"),
+            session_id=session_id,
+            name=clean_text("name", name),
+            url=url,
+            enabled=enabled,
+            created_at=now,
+            updated_at=now,
+        )
+        return await self.store.add_destination(destination, limit=MAX_RESTREAM_DESTINATIONS)
+
+    async def update_destination(
+        self,
+        who: Principal | None,
+        session_id: str,
+        destination_id: str,
+        *,
+        name: str | None = None,
+        enabled: bool | None = None,
+    ) -> Destination:
+        """Rename a restream destination or switch it on or off."""
+        await self._restream_session(who, session_id)
+        return await self.store.update_destination(
+            session_id,
+            destination_id,
+            self.clock.now(),
+            name=None if name is None else clean_text("name", name),
+            enabled=enabled,
+        )
+
+    async def remove_destination(
+        self, who: Principal | None, session_id: str, destination_id: str
+    ) -> None:
+        """Remove a restream destination (a running push to it stops)."""
+        await self._restream_session(who, session_id)
+        await self.store.delete_destination(session_id, destination_id)
 
     # --- scheduler --------------------------------------------------------------------------
 

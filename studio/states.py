@@ -39,6 +39,15 @@ class SessionEvent(enum.StrEnum):
     CANCEL = "cancel"
 
 
+class RecordingState(enum.StrEnum):
+    """Where a session's recording is: none yet, being built, published, or failed."""
+
+    NONE = "none"
+    BUILDING = "building"
+    READY = "ready"
+    FAILED = "failed"
+
+
 _S = SessionState
 _E = SessionEvent
 

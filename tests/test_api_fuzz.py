@@ -38,6 +38,12 @@ def test_api_conforms_to_its_openapi_document(tmp_path: Path) -> None:
         "TORGET_SERVER_PORT": str(port),
         "TORGET_DEMO_LOAD_ON_FIRST_START": "true",
     }
+    # SDP bodies (WHIP, WHEP) need a serializer: tests/schemathesis_hooks.py.
+    hooks_env = {
+        **env,
+        "SCHEMATHESIS_HOOKS": "tests.schemathesis_hooks",
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+    }
     log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "torget", "serve"], stdout=log, stderr=subprocess.STDOUT, env=env
@@ -57,7 +63,7 @@ def test_api_conforms_to_its_openapi_document(tmp_path: Path) -> None:
         result = subprocess.run(
             [st, "run", f"{base}/api/v1/openapi.json", "-H", f"Authorization: Bearer {token}",
              "--max-examples", "30", "--checks", CHECKS, "--seed", "1", "--no-color"],
-            capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path,
+            capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path, env=hooks_env,
         )  # fmt: skip
         assert result.returncode == 0, result.stdout[-4000:]
     finally:

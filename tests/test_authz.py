@@ -25,6 +25,7 @@ class World:
     studio_c: str
     session: str
     spare_token: str
+    restream: str = ""
 
 
 async def _token(app: RunningApp, role: str, studio: str | None) -> str:
@@ -66,7 +67,12 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         }
         tokens = await (await app.client.get("/api/v1/tokens", headers=app.admin)).json()
         spare = tokens[-1]["id"]
-        yield World(app, headers, ids["A"], ids["C"], session, spare)
+        answer = await app.client.post(
+            f"/api/v1/sessions/{session}/restreams", json=RESTREAM, headers=app.admin
+        )
+        assert answer.status == 201, await answer.text()
+        restream = (await answer.json())["id"]
+        yield World(app, headers, ids["A"], ids["C"], session, spare, restream)
 
 
 NEW_SESSION = {
@@ -75,6 +81,7 @@ NEW_SESSION = {
     "ends_at": "2026-05-20T12:30:00+02:00",
 }
 PROGRAM_YAML = "studios: [{name: D}]\nsessions: []\n"
+RESTREAM = {"name": "Channel", "url": "rtmp://127.0.0.1:9/live/matrix-key"}
 
 # (method, route path, body) -> expected status per role, in ROLES order.
 MATRIX: list[tuple[str, str, Any, tuple[int, int, int, int, int]]] = [
@@ -100,10 +107,35 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int, int, int]]] = [
     ("GET", "/api/v1/sessions/{session_id}/ingest", None, (401, 200, 200, 403, 403)),
     ("GET", "/api/v1/sessions/{session_id}/audit", None, (401, 200, 403, 403, 200)),
     ("GET", "/api/v1/sessions/{session_id}/report", None, (401, 200, 200, 403, 403)),
+    ("GET", "/api/v1/sessions/{session_id}/recording", None, (401, 200, 200, 403, 403)),
+    # The matrix's session has no replay yet: its operators are told so (409).
+    (
+        "PUT",
+        "/api/v1/sessions/{session_id}/recording/trim",
+        {"start_seconds": 1},
+        (401, 409, 409, 403, 403),
+    ),
+    ("GET", "/api/v1/sessions/{session_id}/restreams", None, (401, 200, 200, 403, 403)),
+    ("POST", "/api/v1/sessions/{session_id}/restreams", RESTREAM, (401, 201, 201, 403, 403)),
+    (
+        "PATCH",
+        "/api/v1/sessions/{session_id}/restreams/{restream_id}",
+        {"enabled": False},
+        (401, 200, 200, 403, 403),
+    ),
+    (
+        "DELETE",
+        "/api/v1/sessions/{session_id}/restreams/{restream_id}",
+        None,
+        (401, 204, 204, 403, 403),
+    ),
+    ("GET", "/api/v1/sessions/{session_id}/health", None, (401, 200, 200, 403, 200)),
     ("GET", "/api/v1/tokens", None, (401, 200, 403, 403, 403)),
     ("POST", "/api/v1/tokens", {"role": "moderator", "name": "m"}, (401, 201, 403, 403, 403)),
     ("DELETE", "/api/v1/tokens/{token_id}", None, (401, 204, 403, 403, 403)),
     ("GET", "/api/v1/auth/me", None, (401, 200, 200, 200, 200)),
+    # WHIP takes the session's stream key, never a user token.
+    ("POST", "/whip/{session_id}", None, (401, 401, 401, 401, 401)),
 ]
 PUBLIC = {
     ("POST", "/api/v1/auth/login"),
@@ -115,6 +147,18 @@ PUBLIC = {
     ("GET", "/ws"),
     ("GET", "/hls/{session_id}/index.m3u8"),
     ("GET", "/hls/{session_id}/{name}"),
+    ("GET", "/api/v1/sessions/{session_id}/recording.mp4"),  # viewers; 404 until a replay
+    ("POST", "/whep/{session_id}"),
+    ("DELETE", "/whep/{session_id}/{resource_id}"),
+    ("DELETE", "/whip/{session_id}/{resource_id}"),  # stream key, see tests/test_media_whip.py
+    ("GET", "/"),
+    ("GET", "/s/{session_id}"),
+    ("GET", "/embed/{session_id}"),
+    ("GET", "/studio"),
+    ("GET", "/moderate"),
+    ("GET", "/report"),
+    ("GET", "/static/{name}"),
+    ("GET", "/static/{folder}/{name}"),
 }
 
 
@@ -141,6 +185,7 @@ async def test_role_gets_expected_status(
         studio_id=world.studio_c if method == "DELETE" else world.studio_a,
         session_id=world.session,
         token_id=world.spare_token,
+        restream_id=world.restream,
     )
     if path == "/api/v1/sessions" and body is not None:
         body = {**body, "studio_id": world.studio_a}
@@ -154,5 +199,6 @@ async def test_role_gets_expected_status(
     assert answer.status == expected, await answer.text()
     if expected >= 400:
         error = (await answer.json())["error"]
-        assert error["code"] == {401: "unauthenticated", 403: "forbidden"}[expected]
+        codes = {401: "unauthenticated", 403: "forbidden", 409: "conflict"}
+        assert error["code"] == codes[expected]
         assert error["message"]

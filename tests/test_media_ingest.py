@@ -140,6 +140,7 @@ async def test_a_live_broadcast_survives_ffmpeg_dying_and_the_ingest_dropping(
                 f"/api/v1/sessions/{session_id}/live", headers=st.app.admin
             )
             assert answer.status == 200
+            # Run 1 was the "starting soon" slate; going live started run 2, the ingest.
             pipeline = plane.pipeline(session_id)
             assert pipeline is not None
             first_pid = pipeline.pid
@@ -148,17 +149,17 @@ async def test_a_live_broadcast_survives_ffmpeg_dying_and_the_ingest_dropping(
             os.kill(first_pid, signal.SIGKILL)
 
             async def second_run_listed() -> bool:
-                return await run_listed(st, f"{hls}/source.m3u8", 2)
+                return await run_listed(st, f"{hls}/source.m3u8", 3)
 
             await until(second_run_listed, "segments of the restarted ffmpeg")
             assert pipeline.restarts == 1
             assert pipeline.pid not in (None, first_pid)
             text = (await fetch(st, f"{hls}/source.m3u8"))[0].decode()
             assert "#EXT-X-DISCONTINUITY\n" in text
-            assert '#EXT-X-MAP:URI="r0002_0_init.mp4"' in text
+            assert '#EXT-X-MAP:URI="r0003_0_init.mp4"' in text
             media = await playlist(st, f"{hls}/source.m3u8")
-            cut = [s for s in media.segments if s.uri and s.uri.startswith("r0001_")][-1]
-            init, _ = await fetch(st, f"{hls}/r0001_0_init.mp4")
+            cut = [s for s in media.segments if s.uri and s.uri.startswith("r0002_")][-1]
+            init, _ = await fetch(st, f"{hls}/r0002_0_init.mp4")
             data, _ = await fetch(st, f"{hls}/{cut.uri}")  # the segment ffmpeg left unfinished
             joined = tmp_path / "cut.mp4"
             joined.write_bytes(init + data)
@@ -167,15 +168,15 @@ async def test_a_live_broadcast_survives_ffmpeg_dying_and_the_ingest_dropping(
             await stop(pub)
 
         async def slate_on_air() -> bool:
-            return pipeline.slate_on and await run_listed(st, f"{hls}/source.m3u8", 3)
+            return pipeline.slate_on and await run_listed(st, f"{hls}/source.m3u8", 4)
 
         await until(slate_on_air, "the slate while the ingest is away")
         assert not plane.publishing(session_id)
         assert await state(st, session_id) == "live"
         held = await playlist(st, f"{hls}/source.m3u8")
         assert not held.is_endlist
-        slate = next(s for s in held.segments if s.uri and s.uri.startswith("r0003_"))
-        init, _ = await fetch(st, f"{hls}/r0003_0_init.mp4")
+        slate = next(s for s in held.segments if s.uri and s.uri.startswith("r0004_"))
+        init, _ = await fetch(st, f"{hls}/r0004_0_init.mp4")
         data, _ = await fetch(st, f"{hls}/{slate.uri}")
         joined.write_bytes(init + data)
         [picture, *_] = probe(joined)["streams"]
@@ -187,13 +188,13 @@ async def test_a_live_broadcast_survives_ffmpeg_dying_and_the_ingest_dropping(
         async with publisher(st.rtmp(key), size="640x360", gop=15) as back:
 
             async def resumed() -> bool:
-                return pipeline.ingest_up and await run_listed(st, f"{hls}/source.m3u8", 4)
+                return pipeline.ingest_up and await run_listed(st, f"{hls}/source.m3u8", 5)
 
             await until(resumed, "the broadcast to continue after the ingest came back")
             assert plane.pipeline(session_id) is pipeline
             text = (await fetch(st, f"{hls}/source.m3u8"))[0].decode()
             assert text.count("#EXT-X-DISCONTINUITY\n") >= 2
-            assert '#EXT-X-MAP:URI="r0004_0_init.mp4"' in text
+            assert '#EXT-X-MAP:URI="r0005_0_init.mp4"' in text
             assert live_edge(await playlist(st, f"{hls}/source.m3u8"))[0] > msn
             assert not pipeline.slate_on
             st.remember_pids()

@@ -13,7 +13,10 @@ from aiohttp import web
 
 from config import Settings
 from config.settings import DEMO_PROGRAM_FILE
-from streaming.plane import MediaPlane, plane_config
+from streaming.plane import OVER, MediaPlane, plane_config
+from streaming.relay import RelayOptions
+from streaming.rtmp_relay import RtmpRelayTaps
+from streaming.whep import WhepLimits, WhepManager
 from studio import program_io
 from studio.errors import StudioError
 from studio.interaction.facts import SessionChanged, encode_fact
@@ -24,12 +27,26 @@ from studio.service import Clock, Programme, SystemClock
 from studio.states import SessionState
 from studio.store import Store
 from web import openapi
+from web.api import restreams
 from web.errors import Handler, error_middleware
-from web.keys import ACTIONS, HUB, MEDIA, METRICS, OPENAPI, PROGRAMME, SETTINGS, SIGNER, URLS
+from web.keys import (
+    ACTIONS,
+    HUB,
+    MEDIA,
+    METRICS,
+    OPENAPI,
+    PLAYBACK,
+    PROGRAMME,
+    SETTINGS,
+    SIGNER,
+    URLS,
+    WHEP,
+)
 from web.metrics import Metrics
 from web.realtime.actions import Actions
 from web.realtime.engine import Engine, MemoryEngine
 from web.realtime.hub import EVENT_ROOM, Hub
+from web.realtime.playback import PlaybackViewers
 from web.routes import ROUTES, add_routes
 from web.signing import Signer
 from web.views import Urls
@@ -165,6 +182,9 @@ async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
         flood_strikes=realtime.flood_strikes,
     )
     await hub.start()
+    playback = PlaybackViewers(engine, programme.store, app[SIGNER], node_id=hub.node_id)
+    app[PLAYBACK] = playback
+    playback.start()
 
     async def announce(session: Session) -> None:
         fact = SessionChanged(
@@ -183,6 +203,7 @@ async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
     finally:
         for conn in list(hub.connections):
             await conn.ws.close(code=1001, message=b"server shutting down")
+        await playback.close()
         await hub.close()
 
 
@@ -193,12 +214,40 @@ async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
     plane = MediaPlane(programme, plane_config(settings.media))
     app[MEDIA] = plane
     programme.on_session_change(plane.session_changed)
+    restreamer = restreams.media_taps(app, plane)  # restream pushes and ingest health
+    media = settings.media
+    plane.relays.options = RelayOptions(keyframe_interval=media.webrtc_keyframe_interval_seconds)
+    whep = WhepManager(
+        plane.relays,
+        WhepLimits(
+            max_viewers=media.webrtc_max_viewers,
+            max_viewers_per_session=media.webrtc_max_viewers_per_session,
+            connect_timeout=media.webrtc_connect_timeout_seconds,
+            ice_servers=tuple(media.webrtc_ice_servers),
+        ),
+    )
+    app[WHEP] = whep
+    playback = app[PLAYBACK]  # WebRTC viewers join the viewer count (resource ids, per node)
+    whep.on_change(
+        lambda session_id, _: playback.webrtc_now(session_id, whep.viewer_ids(session_id))
+    )
+    plane.add_tap(RtmpRelayTaps(plane.relays))  # RTMP -> WebRTC media, once per session
+
+    async def whep_session_changed(session: Session) -> None:
+        if session.state in OVER:
+            await whep.close_session(session.id)
+
+    programme.on_session_change(whep_session_changed)
     if settings.media.enabled:
         await plane.start()
+        await restreamer.start()
     try:
         yield
     finally:
+        await restreamer.close()
+        await whep.close()
         await plane.close()
+        plane.relays.close()
 
 
 async def run_scheduler(programme: Programme, metrics: Metrics) -> None:

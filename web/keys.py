@@ -5,11 +5,15 @@ from __future__ import annotations
 from aiohttp import web
 
 from config import Settings
+from streaming.health import HealthBoard
 from streaming.plane import MediaPlane
+from streaming.restream import Restreamer
+from streaming.whep import WhepManager
 from studio.service import Programme
 from web.metrics import Metrics
 from web.realtime.actions import Actions
 from web.realtime.hub import Hub
+from web.realtime.playback import PlaybackViewers
 from web.signing import Signer
 from web.views import Urls
 
@@ -22,3 +26,7 @@ OPENAPI = web.AppKey("openapi", bytes)
 HUB = web.AppKey("hub", Hub)
 ACTIONS = web.AppKey("actions", Actions)
 MEDIA = web.AppKey("media", MediaPlane)
+RESTREAMER = web.AppKey("restreamer", Restreamer)
+HEALTH = web.AppKey("health", HealthBoard)
+WHEP = web.AppKey("whep", WhepManager)
+PLAYBACK = web.AppKey("playback", PlaybackViewers)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from collections import Counter as Tally
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 from studio.states import SessionState
 from web.errors import Handler
@@ -74,3 +76,55 @@ class Metrics:
                 self.latency.labels(route).observe(time.perf_counter() - started)
 
         return measure
+
+
+IngestSample = tuple[str, int | None, float | None, float | None]
+
+
+class MediaCollector:
+    """Ingest health and restream gauges, read from the media plane at each scrape.
+
+    ``ingests`` yields (session id, bit rate, fps, seconds since the last keyframe) per
+    connected publish on this node; ``restreams`` counts destinations per state.
+    """
+
+    def __init__(
+        self,
+        ingests: Callable[[], Iterable[IngestSample]],
+        restreams: Callable[[], Mapping[str, int]],
+    ) -> None:
+        self._ingests = ingests
+        self._restreams = restreams
+
+    def collect(self) -> Iterator[Metric]:
+        """The gauges as they are now."""
+        bitrate = GaugeMetricFamily(
+            "torget_ingest_bitrate_bits_per_second",
+            "Bit rate a publisher sends, over the last seconds, by session.",
+            labels=["session"],
+        )
+        fps = GaugeMetricFamily(
+            "torget_ingest_fps",
+            "Frames per second a publisher sends, by session.",
+            labels=["session"],
+        )
+        keyframe = GaugeMetricFamily(
+            "torget_ingest_seconds_since_keyframe",
+            "Seconds since a publisher's last keyframe, by session.",
+            labels=["session"],
+        )
+        for session_id, bits, rate, since in self._ingests():
+            if bits is not None:
+                bitrate.add_metric([session_id], bits)
+            if rate is not None:
+                fps.add_metric([session_id], rate)
+            if since is not None:
+                keyframe.add_metric([session_id], since)
+        pushes = GaugeMetricFamily(
+            "torget_restream_destinations",
+            "Restream destinations pushed from this node, by state.",
+            labels=["state"],
+        )
+        for state, count in self._restreams().items():
+            pushes.add_metric([state], count)
+        yield from (bitrate, fps, keyframe, pushes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from streaming import hls_http
+from streaming import hls_http, whep_http, whip_http
 from studio.models import (
     AuditEntry,
     ExtendInput,
@@ -16,8 +16,8 @@ from studio.models import (
 )
 from studio.report import SessionReport
 from studio.roles import Role
-from web import auth
-from web.api import ops, program, sessions, studios, tokens
+from web import auth, pages
+from web.api import ops, program, recordings, restreams, sessions, studios, tokens
 from web.endpoint import Query, Route
 from web.keys import OPENAPI
 from web.realtime.endpoint import websocket
@@ -25,6 +25,7 @@ from web.views import (
     ImportView,
     IngestUrls,
     ProgramView,
+    RecordingView,
     SessionCreated,
     SessionView,
     StreamKeyView,
@@ -107,6 +108,30 @@ ROUTES: tuple[Route, ...] = (
           errors=(404,)),
     Route("GET", S + "/report", sessions.report, "After-event report of a session", "sessions",
           response=SessionReport, roles=OPERATORS, errors=(404,)),
+    Route("GET", S + "/recording", recordings.recording,
+          "The session's recording: state (and why it failed), duration, trim", "recordings",
+          response=RecordingView, roles=OPERATORS, errors=(404,)),
+    Route("PUT", S + "/recording/trim", recordings.trim,
+          "Trim the replay's start and end (playlists to the segment, the MP4 to the frame)",
+          "recordings", body=recordings.TrimInput, response=RecordingView, roles=OPERATORS,
+          errors=(404, 409, 422)),
+    Route("GET", S + "/recording.mp4", recordings.download, "The replay as an MP4 download",
+          "recordings", media_types=(recordings.MP4_TYPE,), viewer_gate=True, errors=(404,)),
+    Route("GET", S + "/restreams", restreams.list_restreams,
+          "Restream destinations and the status of each push", "sessions",
+          response=list[restreams.RestreamView], roles=OPERATORS, errors=(404,)),
+    Route("POST", S + "/restreams", restreams.add_restream, "Add a restream destination",
+          "sessions", body=restreams.RestreamInput, response=restreams.RestreamView, status=201,
+          roles=OPERATORS, errors=(404, 409, 422)),
+    Route("PATCH", S + "/restreams/{restream_id}", restreams.update_restream,
+          "Rename a restream destination or switch it on or off", "sessions",
+          body=restreams.RestreamPatch, response=restreams.RestreamView, roles=OPERATORS,
+          errors=(404, 422)),
+    Route("DELETE", S + "/restreams/{restream_id}", restreams.remove_restream,
+          "Remove a restream destination", "sessions", status=204, roles=OPERATORS,
+          errors=(404,)),
+    Route("GET", S + "/health", restreams.health, "Ingest health of the session", "sessions",
+          response=restreams.HealthView, roles=STAFF, errors=(404,)),
     Route("GET", "/api/v1/tokens", tokens.list_tokens, "List access tokens", "access",
           response=list[TokenView], roles=ADMIN),
     Route("POST", "/api/v1/tokens", tokens.create_token, "Issue an access token", "access",
@@ -126,17 +151,55 @@ ROUTES: tuple[Route, ...] = (
           "(upgrade; protocol in docs/protocol.md)", "realtime", status=101, errors=(400,)),
     Route("GET", "/hls/{session_id}/index.m3u8", hls_http.multivariant,
           "The session's HLS multivariant playlist (renditions and audio)", "media",
-          media_types=(hls_http.PLAYLIST_TYPE,), viewer_gate=True, errors=(404,)),
+          media_types=(hls_http.PLAYLIST_TYPE,), viewer_gate=True, errors=(404,),
+          query=(Query("v", "the player's viewer id (its websocket's), for the viewer count"),)),
     Route("GET", "/hls/{session_id}/{name}", hls_http.media_resource,
           "A media playlist (LL-HLS blocking reload), init segment, segment or part", "media",
           media_types=(hls_http.PLAYLIST_TYPE, hls_http.MP4_TYPE), viewer_gate=True,
           errors=(400, 404, 503),
           query=(Query("_HLS_msn", "block until this media sequence number is available"),
-                 Query("_HLS_part", "with _HLS_msn: block until this part is available"))),
+                 Query("_HLS_part", "with _HLS_msn: block until this part is available"),
+                 Query("v", "the player's viewer id (its websocket's), for the viewer count"))),
+    Route("POST", "/whep/{session_id}", whep_http.offer,
+          "Low-latency playback (WHEP): an SDP offer in, the SDP answer and the resource's "
+          "Location out (no trickle ICE: PATCH answers 405)", "media", body=str, status=201,
+          body_media_types=(whep_http.SDP_TYPE,), media_types=(whep_http.SDP_TYPE,),
+          viewer_gate=True, errors=(404, 409, 503)),
+    Route("DELETE", "/whep/{session_id}/{resource_id}", whep_http.leave,
+          "End a low-latency (WHEP) playback", "media", status=204, viewer_gate=True,
+          errors=(404,)),
+    Route("POST", "/whip/{session_id}", whip_http.publish,
+          "Publish the session over WebRTC (WHIP, RFC 9725): the SDP offer in, the SDP answer, "
+          "Location and ETag out. Authorization: Bearer <stream key>; X-Torget-Takeover: 1 "
+          "replaces a present publisher; no trickle ICE (PATCH answers 405)", "media",
+          body=str, status=201, body_media_types=(whip_http.SDP_TYPE,),
+          media_types=(whip_http.SDP_TYPE,), errors=(400, 401, 404, 409, 413, 415, 503)),
+    Route("DELETE", "/whip/{session_id}/{resource_id}", whip_http.unpublish,
+          "End a WHIP publish (Authorization: Bearer <stream key>)", "media", status=204,
+          errors=(401, 404, 503)),
     Route("GET", "/healthz", ops.healthz, "Health of this node", "operations",
           response=ops.Health, errors=(503,)),
     Route("GET", "/metrics", ops.metrics, "Prometheus metrics", "operations",
           media_types=("text/plain",)),
+    Route("GET", "/", pages.guide_page, "Viewer page: the programme guide", "pages",
+          media_types=(pages.HTML_TYPE,)),
+    Route("GET", "/s/{session_id}", pages.session_page,
+          "Viewer page: a session's player, chat, Q&A and polls", "pages",
+          media_types=(pages.HTML_TYPE,)),
+    Route("GET", "/embed/{session_id}", pages.embed_page,
+          "Embeddable player of a session (may be framed by other sites)", "pages",
+          media_types=(pages.HTML_TYPE,)),
+    Route("GET", "/studio", pages.studio_page, "Operator console", "pages",
+          media_types=(pages.HTML_TYPE,)),
+    Route("GET", "/moderate", pages.moderate_page, "Moderator console", "pages",
+          media_types=(pages.HTML_TYPE,)),
+    Route("GET", "/report", pages.report_page, "After-event report page", "pages",
+          media_types=(pages.HTML_TYPE,)),
+    Route("GET", "/static/{name}", pages.static_file, "A static file of the browser apps",
+          "pages", media_types=pages.STATIC_MEDIA_TYPES, errors=(404,)),
+    Route("GET", "/static/{folder}/{name}", pages.static_nested,
+          "A static file in a folder of the browser apps (scripts, catalogues, vendored code)",
+          "pages", media_types=pages.STATIC_MEDIA_TYPES, errors=(404,)),
 )  # fmt: skip
 
 

@@ -10,8 +10,8 @@ import msgspec
 from config import Settings
 from studio.models import ApiToken, Session, Studio
 from studio.roles import Role
-from studio.states import SessionState
-from studio.store import ImportResult
+from studio.states import RecordingState, SessionState
+from studio.store import ImportResult, RecordingRecord
 
 
 class ViewerUrls(msgspec.Struct, kw_only=True):
@@ -23,6 +23,26 @@ class ViewerUrls(msgspec.Struct, kw_only=True):
     whep: str
     websocket: str
     calendar: str
+
+
+class ReplayUrls(msgspec.Struct, kw_only=True):
+    """Where the replay of a broadcast is: HLS VOD (same address as live) and an MP4 download."""
+
+    hls: str
+    mp4: str
+
+
+class RecordingView(msgspec.Struct, kw_only=True):
+    """A session's recording: its state (``failed`` with the reason), length and trim."""
+
+    session_id: str
+    state: RecordingState
+    message: str
+    duration_seconds: float | None
+    start_seconds: float
+    end_seconds: float | None
+    updated_at: datetime | None
+    replay: ReplayUrls | None
 
 
 class IngestUrls(msgspec.Struct, kw_only=True):
@@ -60,6 +80,7 @@ class SessionView(msgspec.Struct, kw_only=True):
     went_live_at: datetime | None
     ended_at: datetime | None
     urls: ViewerUrls
+    replay: ReplayUrls | None = None
 
 
 class SessionCreated(SessionView, kw_only=True):
@@ -133,6 +154,13 @@ class Urls:
             calendar=f"{self.base}/api/v1/program.ics",
         )
 
+    def replay(self, session_id: str) -> ReplayUrls:
+        """Where a session's replay is (the HLS address is the live one)."""
+        return ReplayUrls(
+            hls=f"{self.base}/hls/{session_id}/index.m3u8",
+            mp4=f"{self.base}/api/v1/sessions/{session_id}/recording.mp4",
+        )
+
     def ingest(self, session_id: str) -> IngestUrls:
         """Where an operator publishes a session (append the stream key to the RTMP URL)."""
         return IngestUrls(rtmp=f"{self._rtmp}/", whip=f"{self.base}/whip/{session_id}")
@@ -171,6 +199,33 @@ def session_view(session: Session, studio_name: str, urls: Urls) -> SessionView:
         went_live_at=session.went_live_at,
         ended_at=session.ended_at,
         urls=urls.viewer(session.id),
+        replay=urls.replay(session.id) if session.state is SessionState.REPLAY else None,
+    )
+
+
+def recording_view(session: Session, record: RecordingRecord | None, urls: Urls) -> RecordingView:
+    """Present a session's recording (``none`` until the broadcast has ended)."""
+    published = session.state is SessionState.REPLAY
+    if record is None:
+        return RecordingView(
+            session_id=session.id,
+            state=RecordingState.NONE,
+            message="",
+            duration_seconds=None,
+            start_seconds=0.0,
+            end_seconds=None,
+            updated_at=None,
+            replay=None,
+        )
+    return RecordingView(
+        session_id=session.id,
+        state=record.state,
+        message=record.message,
+        duration_seconds=record.duration,
+        start_seconds=record.trim_start or 0.0,
+        end_seconds=record.trim_end,
+        updated_at=record.updated_at,
+        replay=urls.replay(session.id) if published else None,
     )
 
 

@@ -7,10 +7,10 @@ viewer), then for each chat rate: send ``rate * window`` messages from separate 
 connections, measure the server's, the generator's and the machine's CPU over the window, wait
 for the drain, and collect delivered share and latency percentiles. Then stop everything.
 
-Several nodes (the "two nodes with Redis" benchmark, later): a ``Deployment`` with several
-endpoints (``servers.Torget(nodes=2, redis_url=...)``, server name ``torget-2``) gets its
-viewers spread over the endpoints and its senders on the first; CPU and RSS are summed over
-its processes.
+Several nodes (the "two nodes with Redis" benchmark, ``bench/fanout/cluster.py``): server name
+``torget-2`` (``servers.Torget(nodes=2)``, with its own redis-server) gets its viewers spread
+over the endpoints and its senders on the first; CPU and RSS are summed over its processes
+(nodes and Redis) and kept per process in ``Cell.parts``.
 
 ``python -m bench.fanout.run [--quick] [--servers reference,torget]`` runs it alone;
 ``python -m bench`` runs it and writes BENCHMARKS.md.
@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,6 +95,7 @@ class Cell:
     dropped: int = 0  # viewers the server disconnected
     drain_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    parts: dict[str, tuple[float, int]] = field(default_factory=dict)  # label: (CPU %, RSS)
 
     @property
     def delivered(self) -> float | None:
@@ -230,7 +231,7 @@ def make_deployment(name: str, workdir: Path) -> Deployment:
         return Reference(workdir)
     if name == "torget":
         return Torget(workdir)
-    if name.startswith("torget-"):  # e.g. "torget-2": several nodes (needs Redis: later)
+    if name.startswith("torget-"):  # e.g. "torget-2": several nodes sharing a redis-server
         return Torget(workdir, nodes=int(name.split("-", 1)[1]))
     raise ValueError(f"unknown server {name!r}")
 
@@ -300,7 +301,9 @@ async def measure(
         for index, rate in enumerate(plan.rates):
             cell = Cell(deployment.name, asked, connected, rate, idle_per_viewer=per_viewer)
             cell.notes = list(notes) + list(deployment.notes)
-            await _run_rate(cell, f"r{index:02d}", viewers, senders, pids, load_pids, plan)
+            await _run_rate(
+                cell, f"r{index:02d}", viewers, senders, pids, load_pids, plan, deployment.parts
+            )
             say(cell.line())
             cells.append(cell)
     finally:
@@ -319,6 +322,7 @@ async def _run_rate(
     pids: list[int],
     load_pids: list[int],
     plan: Plan,
+    parts: Sequence[tuple[str, int]] = (),
 ) -> None:
     sample = min(plan.sample, cell.viewers)
     active = min(sample, max(50, plan.sample_events // cell.rate))
@@ -332,6 +336,7 @@ async def _run_rate(
     connections = max(1, math.ceil(cell.rate / plan.sender_rate))
     command = {"cmd": "send", "tag": tag, "rate": cell.rate, "seconds": plan.window}
     await senders.ask({**command, "senders": connections})
+    part0 = {label: total_cpu([pid]) for label, pid in parts}
     cpu0, load0, t0 = total_cpu(pids), total_cpu(load_pids), time.monotonic()
     busy0, soft0, all0 = machine_ticks()
     await asyncio.sleep(plan.window)
@@ -340,6 +345,9 @@ async def _run_rate(
     cell.machine_busy = 100 * (busy1 - busy0) / max(1, all1 - all0)
     cell.server_rss = total_rss(pids)
     cell.server_cpu = 100 * (cpu1 - cpu0) / (t1 - t0)
+    for label, pid in parts:
+        share = 100 * (total_cpu([pid]) - part0[label]) / (t1 - t0)
+        cell.parts[label] = (share, total_rss([pid]))
     cell.loadgen_cpu = 100 * (load1 - load0) / (t1 - t0)
     cores = (all1 - all0) / CLOCK_TICKS / (t1 - t0)  # ~ the number of cores
     softirq = 100 * (soft1 - soft0) / max(1, all1 - all0) * cores

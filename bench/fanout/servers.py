@@ -1,8 +1,13 @@
-"""The servers the fan-out benchmark measures: Torget (one node, later several) and the reference.
+"""The servers the fan-out benchmark measures: Torget (one node or several) and the reference.
 
 A ``Deployment`` starts one or more server processes on free loopback ports, prepares a room,
-and names the endpoints viewers connect to and the pids whose CPU and memory are measured.
+and names the endpoints viewers connect to and the pids whose CPU and memory are measured
+(``parts``: each process with a label, e.g. ``node 1``, ``node 2``, ``redis``).
 ``Unavailable`` carries a one-line reason shown in the report when a server cannot be measured.
+
+``Torget(nodes=2)`` is the "two nodes with Redis" set-up: it starts its own redis-server on a
+free loopback port (append-only, fsync on every write, as docs/operations.md asks of
+production), then two nodes with ``realtime.engine = redis`` sharing one SQLite store file.
 """
 
 from __future__ import annotations
@@ -127,6 +132,13 @@ class Deployment(abc.ABC):
         """The server processes whose CPU and RSS are measured (summed)."""
         return [p.pid for p in self.procs]
 
+    @property
+    def parts(self) -> list[tuple[str, int]]:
+        """Each measured process with its label (one process: the server's name)."""
+        if len(self.procs) == 1:
+            return [(self.name, self.procs[0].pid)]
+        return [(f"{self.name} #{i + 1}", p.pid) for i, p in enumerate(self.procs)]
+
     @abc.abstractmethod
     async def start(self) -> None:
         """Start the server(s), prepare ``room``; raise Unavailable with the reason."""
@@ -190,22 +202,77 @@ class Reference(Deployment):
         await self.check_ws()
 
 
+def redis_args(binary: str, port: int, directory: Path) -> list[str]:
+    """The benchmark's redis-server command line: loopback only, data and log in ``directory``,
+    append-only with an fsync per write (production's setting), no RDB snapshots."""
+    return [
+        binary,
+        "--port", str(port),
+        "--bind", HOST,
+        "--protected-mode", "yes",
+        "--dir", str(directory),
+        "--appendonly", "yes",
+        "--appendfsync", "always",
+        "--save", "",
+        "--daemonize", "no",
+        "--logfile", str(directory / "redis.log"),
+    ]  # fmt: skip
+
+
+async def start_redis(directory: Path) -> tuple[asyncio.subprocess.Process, str]:
+    """Start redis-server on a free loopback port; return the process and its URL."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise Unavailable("redis-server is not installed (make deps-system)")
+    await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        *redis_args(binary, port, directory),
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        await wait_for_port(HOST, port, proc, 15)
+    except Unavailable as exc:
+        await stop_process(proc)
+        raise Unavailable(f"redis-server {exc}: {_tail(directory / 'redis.log')}") from None
+    return proc, f"redis://{HOST}:{port}/0"
+
+
 class Torget(Deployment):
     """Torget nodes (``python -m torget serve``) sharing one store.
 
-    ``nodes > 1`` is the hook for the "two nodes with Redis" benchmark: each node gets
-    ``TORGET_REALTIME_ENGINE=redis`` and ``redis_url``; viewers are spread over the endpoints,
-    senders post on the first node, so every message crosses the link. It needs a Redis server
-    (and a store the nodes can share) started by the caller.
+    ``nodes > 1``: the "two nodes with Redis" benchmark. Each node gets
+    ``TORGET_REALTIME_ENGINE=redis`` and the Redis URL (``redis_url``, or a redis-server this
+    deployment starts and stops itself); the nodes share one SQLite file as their store.
+    Viewers are spread over the endpoints and senders post on the first node, so every message
+    crosses Redis. CPU and RSS are measured per node and for the Redis this deployment started.
     """
 
     def __init__(self, workdir: Path, nodes: int = 1, redis_url: str = "") -> None:
         super().__init__(workdir)
-        if nodes > 1 and not redis_url:
-            raise Unavailable(f"{nodes} nodes need a Redis URL (realtime.engine = redis)")
         self.nodes = nodes
         self.redis_url = redis_url
-        self.name = "torget" if nodes == 1 else f"torgetx{nodes} (redis)"
+        self.redis: asyncio.subprocess.Process | None = None
+        self.name = "torget" if nodes == 1 else f"torget-{nodes}"
+
+    @property
+    def pids(self) -> list[int]:
+        return [pid for _, pid in self.parts]
+
+    @property
+    def parts(self) -> list[tuple[str, int]]:
+        if self.nodes == 1:
+            return super().parts
+        named = [(f"node {i + 1}", p.pid) for i, p in enumerate(self.procs)]
+        if self.redis is not None:
+            named.append(("redis", self.redis.pid))
+        return named
+
+    async def stop(self) -> None:
+        await super().stop()
+        if self.redis is not None:
+            await stop_process(self.redis)
 
     def _env(self, port: int, rate_limits: bool) -> dict[str, str]:
         env = dict(os.environ)
@@ -244,6 +311,8 @@ class Torget(Deployment):
         return port, log
 
     async def start(self) -> None:
+        if self.nodes > 1 and not self.redis_url:
+            self.redis, self.redis_url = await start_redis(self.workdir / "redis")
         try:
             port, log = await self._start_node(0, rate_limits=True)
         except Unavailable as exc:

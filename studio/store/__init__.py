@@ -1,5 +1,19 @@
 """The durable store: one code path for SQLite (embedded) and PostgreSQL (scaled out)."""
 
-from studio.store.store import ImportResult, Store, TokenRecord, WebSession
+from studio.store.store import (
+    Destination,
+    ImportResult,
+    RecordingRecord,
+    Store,
+    TokenRecord,
+    WebSession,
+)
 
-__all__ = ["ImportResult", "Store", "TokenRecord", "WebSession"]
+__all__ = [
+    "Destination",
+    "ImportResult",
+    "RecordingRecord",
+    "Store",
+    "TokenRecord",
+    "WebSession",
+]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +25,7 @@ from studio.interaction.facts import log_position
 from studio.models import ApiToken, AuditEntry, Session, Studio, check_times, overlapping
 from studio.roles import Role
 from studio.secrets import hash_secret, new_id, new_secret
-from studio.states import SessionEvent, SessionState, next_state
+from studio.states import RecordingState, SessionEvent, SessionState, next_state
 from studio.store import tables as t
 
 if TYPE_CHECKING:
@@ -50,12 +50,51 @@ class WebSession:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordingRecord:
+    """A session's recording: its state, why it failed, its length and the operator's trim."""
+
+    session_id: str
+    state: RecordingState
+    message: str
+    duration: float | None
+    trim_start: float | None
+    trim_end: float | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ImportResult:
     """What a programme import changed."""
 
     studios_created: int
     sessions_created: int
     sessions_updated: int
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """A restream destination of a session. ``url`` holds its stream key: never log or show it
+    whole (``streaming.restream.mask_url`` and ``scrub``)."""
+
+    id: str
+    session_id: str
+    name: str
+    url: str = field(repr=False)
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+def _destination(row: sa.Row[Any]) -> Destination:
+    return Destination(
+        id=row.id,
+        session_id=row.session_id,
+        name=row.name,
+        url=row.url,
+        enabled=row.enabled,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
 
 
 def _studio(row: sa.Row[Any]) -> Studio:
@@ -531,6 +570,127 @@ class Store:
                            action=r.action, target=r.target, detail=r.detail)
                 for r in await conn.execute(query)
             ]  # fmt: skip
+
+    # --- restream destinations ---------------------------------------------------------------
+
+    async def add_destination(self, destination: Destination, *, limit: int) -> Destination:
+        """Add a restream destination to its session, refusing more than ``limit`` per session."""
+        c = t.restream_destinations.c
+        async with self._write() as conn:
+            await self._require_session(conn, destination.session_id)
+            count = await conn.scalar(
+                sa.select(sa.func.count()).where(c.session_id == destination.session_id)
+            )
+            if (count or 0) >= limit:
+                raise Conflict(f"a session may have at most {limit} restream destinations")
+            await conn.execute(
+                t.restream_destinations.insert().values(
+                    id=destination.id,
+                    session_id=destination.session_id,
+                    name=destination.name,
+                    url=destination.url,
+                    enabled=destination.enabled,
+                    created_at=destination.created_at,
+                    updated_at=destination.updated_at,
+                )
+            )
+        return destination
+
+    async def list_destinations(self, session_id: str) -> list[Destination]:
+        """A session's restream destinations, oldest first."""
+        c = t.restream_destinations.c
+        query = (
+            sa.select(t.restream_destinations)
+            .where(c.session_id == session_id)
+            .order_by(c.created_at, c.id)
+        )
+        async with self._read() as conn:
+            return [_destination(r) for r in await conn.execute(query)]
+
+    async def get_destination(self, session_id: str, destination_id: str) -> Destination:
+        """One restream destination of a session, or NotFound."""
+        c = t.restream_destinations.c
+        query = sa.select(t.restream_destinations).where(
+            c.id == destination_id, c.session_id == session_id
+        )
+        async with self._read() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            raise NotFound("restream destination", destination_id)
+        return _destination(row)
+
+    async def update_destination(
+        self,
+        session_id: str,
+        destination_id: str,
+        now: datetime,
+        *,
+        name: str | None = None,
+        enabled: bool | None = None,
+    ) -> Destination:
+        """Rename or switch a restream destination on or off; return the new record."""
+        c = t.restream_destinations.c
+        changes: dict[str, Any] = {"updated_at": now}
+        if name is not None:
+            changes["name"] = name
+        if enabled is not None:
+            changes["enabled"] = enabled
+        where = sa.and_(c.id == destination_id, c.session_id == session_id)
+        async with self._write() as conn:
+            result = await conn.execute(
+                t.restream_destinations.update().where(where).values(**changes)
+            )
+            if result.rowcount == 0:
+                raise NotFound("restream destination", destination_id)
+            row = (await conn.execute(sa.select(t.restream_destinations).where(where))).one()
+        return _destination(row)
+
+    async def delete_destination(self, session_id: str, destination_id: str) -> None:
+        """Remove a restream destination of a session."""
+        c = t.restream_destinations.c
+        where = sa.and_(c.id == destination_id, c.session_id == session_id)
+        async with self._write() as conn:
+            result = await conn.execute(t.restream_destinations.delete().where(where))
+            if result.rowcount == 0:
+                raise NotFound("restream destination", destination_id)
+
+    # --- recordings --------------------------------------------------------------------------
+
+    async def get_recording(self, session_id: str) -> RecordingRecord | None:
+        """A session's recording record, if it has one."""
+        c = t.recordings.c
+        async with self._read() as conn:
+            row = (
+                await conn.execute(sa.select(t.recordings).where(c.session_id == session_id))
+            ).first()
+        if row is None:
+            return None
+        return RecordingRecord(
+            session_id=row.session_id,
+            state=RecordingState(row.state),
+            message=row.message,
+            duration=row.duration,
+            trim_start=row.trim_start,
+            trim_end=row.trim_end,
+            updated_at=row.updated_at,
+        )
+
+    async def save_recording(self, record: RecordingRecord) -> None:
+        """Create or replace a session's recording record."""
+        values = {
+            "session_id": record.session_id,
+            "state": record.state.value,
+            "message": record.message,
+            "duration": record.duration,
+            "trim_start": record.trim_start,
+            "trim_end": record.trim_end,
+            "updated_at": record.updated_at,
+        }
+        async with self._write() as conn:
+            await self._require_session(conn, record.session_id)
+            c = t.recordings.c
+            await conn.execute(t.recordings.delete().where(c.session_id == record.session_id))
+            await conn.execute(t.recordings.insert().values(**values))
 
     # --- programme import --------------------------------------------------------------------
 

@@ -120,6 +120,43 @@ audit_log = sa.Table(
     sa.Column("detail", sa.Text(), nullable=False),
 )
 
+# Restream destinations of a session. ``url`` holds the destination's stream key: it is kept
+# because ffmpeg needs it, but never logged and only ever shown masked.
+restream_destinations = sa.Table(
+    "restream_destinations",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column(
+        "session_id",
+        sa.String(32),
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("url", sa.Text(), nullable=False),
+    sa.Column("enabled", sa.Boolean(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+recordings = sa.Table(
+    "recordings",
+    metadata,
+    sa.Column(
+        "session_id",
+        sa.String(32),
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("message", sa.Text(), nullable=False),
+    sa.Column("duration", sa.Float(), nullable=True),
+    sa.Column("trim_start", sa.Float(), nullable=True),
+    sa.Column("trim_end", sa.Float(), nullable=True),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
 meta = sa.Table(
     "meta",
     metadata,

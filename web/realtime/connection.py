@@ -29,9 +29,12 @@ def text_frame(payload: bytes) -> bytes:
     return header + payload
 
 
-@dataclass(eq=False)
+PING_FRAME = b"\x89\x00"  # an empty websocket ping, server to client
+
+
+@dataclass(eq=False, slots=True)
 class Connection:
-    """A connected client."""
+    """A connected client (slotted: a node holds tens of thousands of these)."""
 
     ws: web.WebSocketResponse
     transport: asyncio.Transport
@@ -41,18 +44,27 @@ class Connection:
     buffer_limit: int
     principal_id: str | None = None
     rooms: set[str] = field(default_factory=set)
-    staff_rooms: set[str] = field(default_factory=set)
     strikes: int = 0
     dropped: bool = False
+    alive: bool = True  # heard from since the last ping round
+    _staff: set[str] | None = None
+
+    @property
+    def staff_rooms(self) -> set[str]:
+        """The rooms this client moderates (made on first use: most clients moderate none)."""
+        if self._staff is None:
+            self._staff = set()
+        return self._staff
 
     def send(self, frame: bytes) -> bool:
         """Write a ready frame without waiting; drop the client if it cannot keep up."""
-        if self.dropped or self.transport.is_closing():
+        transport = self.transport
+        if self.dropped or transport.is_closing():
             return False
-        if self.transport.get_write_buffer_size() > self.buffer_limit:
+        if transport.get_write_buffer_size() > self.buffer_limit:
             self.drop(CLOSE_OVERLOADED, "too slow; reconnect and resume")
             return False
-        self.transport.write(frame)
+        transport.write(frame)
         return True
 
     def drop(self, code: int, reason: str) -> None:
@@ -65,6 +77,24 @@ class Connection:
         )
         task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
 
+    def ping(self) -> None:
+        """One round of the shared heartbeat: abort a client that did not answer the last
+        ping (nor send anything since), else ping it."""
+        if self.dropped or self.transport.is_closing():
+            return
+        if not self.alive:
+            self.dropped = True
+            self.transport.abort()  # a dead peer answers no close handshake either
+            return
+        self.alive = False
+        self.send(PING_FRAME)
+
     def is_staff(self, room: str) -> bool:
         """Whether this client moderates ``room``."""
-        return room in self.staff_rooms
+        return self._staff is not None and room in self._staff
+
+    def leave(self, room: str) -> None:
+        """Forget ``room`` (and moderating it)."""
+        self.rooms.discard(room)
+        if self._staff is not None:
+            self._staff.discard(room)

@@ -24,7 +24,9 @@ HARD_FRAME_LIMIT = 64 * 1024  # beyond this aiohttp closes with 1009; below it w
 async def websocket(request: web.Request) -> web.StreamResponse:
     """Serve one client's websocket until it goes away."""
     settings = request.app[SETTINGS]
-    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=HARD_FRAME_LIMIT, compress=False)
+    # No per-connection heartbeat timers: the hub pings every client in one sweep (see
+    # Hub._ping_loop) and we answer pings ourselves (autoping off, so pongs reach us).
+    ws = web.WebSocketResponse(autoping=False, max_msg_size=HARD_FRAME_LIMIT, compress=False)
     refusal: StudioError | FrameError | None = None
     principal: Principal | None = None
     try:
@@ -60,11 +62,20 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                "name": conn.name, "role": role, "node": hub.node_id}  # fmt: skip
     conn.send(frame(welcome))
     try:
-        async for message in ws:
-            if message.type is WSMsgType.TEXT:
+        while True:
+            message = await ws.receive()
+            conn.alive = True
+            kind = message.type
+            if kind is WSMsgType.TEXT:
                 await actions.handle(conn, principal, message.data)
-            elif message.type is WSMsgType.BINARY:
+            elif kind is WSMsgType.PONG:
+                continue
+            elif kind is WSMsgType.PING:
+                await ws.pong(message.data)
+            elif kind is WSMsgType.BINARY:
                 conn.send(error_frame(FrameError(ErrorCode.BAD_FRAME, "send JSON text frames")))
+            else:  # closing, closed or broken
+                break
     finally:
         hub.disconnect(conn)
     return ws

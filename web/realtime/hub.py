@@ -3,7 +3,10 @@
 For each room with local viewers the hub keeps the folded ``RoomState``. Entries arrive from the
 engine (from this node or any other) in log order; their events are gathered and, once per tick,
 encoded into one frame for viewers and one for moderators and written to every local client
-without awaiting any of them.
+without awaiting any of them. The viewer count rides along with the next batch (two frames, one
+write per client). Ticks keep a fixed cadence (a long fan-out is not followed by a full tick of
+idling), and a fan-out to many clients yields to the event loop every ``FANOUT_CHUNK`` writes so
+that incoming messages, acks and store commits are not held up behind it.
 """
 
 from __future__ import annotations
@@ -29,7 +32,10 @@ log = logging.getLogger(__name__)
 PRESENCE_TTL_S = 15.0
 PRESENCE_EVERY_S = 1.0
 RECORD_EVERY_TICKS = 10
+PING_EVERY_S = 30.0  # the shared heartbeat: a client silent for two rounds is cut off
 EVENT_ROOM = "event"
+FANOUT_CHUNK = int(__import__("os").environ.get("TORGET_FANOUT_CHUNK", "500"))  # XXX experiment
+IDLE_GAP_S = float(__import__("os").environ.get("TORGET_GAP_S", "0.02"))  # XXX experiment
 
 _encode = msgspec.json.Encoder().encode
 
@@ -47,6 +53,17 @@ class LiveRoom:
     state: RoomState
     members: set[Connection] = field(default_factory=set)
     pending: list[Emit] = field(default_factory=list)
+    # joined since the pending batch began -> how many of its emits their history covers
+    joiners: dict[Connection, int] = field(default_factory=dict)
+    count_frame: bytes = b""  # the latest viewer count, written with the next batch
+    sending: list[Connection] | None = None  # the fan-out in progress (members at its start)
+    gone: set[Connection] = field(default_factory=set)  # left while ``sending``
+
+    @property
+    def due(self) -> bool:
+        """Whether the next tick has something to write."""
+        return bool(self.pending or self.count_frame)
+
     viewers: int = 0
     uniques: int = 0
     minute: datetime | None = None
@@ -76,6 +93,7 @@ class Hub:
         self._tasks = [
             asyncio.create_task(self._tick_loop(), name="realtime-tick"),
             asyncio.create_task(self._presence_loop(), name="realtime-presence"),
+            asyncio.create_task(self._ping_loop(), name="realtime-ping"),
         ]
 
     async def close(self) -> None:
@@ -137,22 +155,27 @@ class Hub:
             conn.send(notice)
 
     def join(self, live: LiveRoom, conn: Connection) -> None:
-        """Add a client to a room's fan-out (after sending what is pending to the others, so the
-        joiner's history covers everything up to now and nothing arrives twice)."""
-        self._flush(live)
+        """Add a client to a room's fan-out. Its history (read right after, from the folded
+        state) covers every event up to now: the next batch gives it only what comes later, so
+        nothing arrives twice and nothing is skipped."""
+        live.joiners[conn] = len(live.pending)
+        if live.sending is not None:  # a fan-out is under way: its batch is in the history
+            live.gone.add(conn)
         live.members.add(conn)
         conn.rooms.add(live.name)
 
     def leave(self, name: str, conn: Connection) -> None:
         """Remove a client from a room (the room is unfollowed when its last client leaves)."""
-        conn.rooms.discard(name)
-        conn.staff_rooms.discard(name)
+        conn.leave(name)
         live = self.rooms.get(name)
         if live is None:
             return
         live.members.discard(conn)
+        live.joiners.pop(conn, None)
+        if live.sending is not None:
+            live.gone.add(conn)
         if not live.members:
-            self._flush(live)
+            live.pending.clear()
             del self.rooms[name]
             task = asyncio.get_running_loop().create_task(self.engine.unfollow(name))
             task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
@@ -166,15 +189,24 @@ class Hub:
     # --- fan-out -----------------------------------------------------------------------------
 
     async def _tick_loop(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(self.tick_s)
+            started = loop.time()
             for live in list(self.rooms.values()):
-                if live.pending:
-                    self._flush(live)
+                if live.due:
+                    await self._flush(live)
+            # A fixed cadence, but never back to back: after a long fan-out the loop gets a
+            # breather to take messages in (reads, store commits, acks) before the next one.
+            now = loop.time()
+            await asyncio.sleep(max(started + self.tick_s - now, IDLE_GAP_S))
 
-    def _flush(self, live: LiveRoom) -> None:
+    async def _flush(self, live: LiveRoom) -> None:
+        """Write the room's pending batch (and viewer count) to every member, in chunks."""
         emits, live.pending = live.pending, []
-        if not emits or not live.members:
+        joiners, live.joiners = live.joiners, {}
+        extra, live.count_frame = live.count_frame, b""
+        members = list(live.members)
+        if not members:
             return
         public = [e.event for e in emits if e.audience == "public"]
         staff_events = [e.event for e in emits]
@@ -185,19 +217,52 @@ class Hub:
         if len(staff_events) != len(public):
             staff_frame = frame({"type": "events", "room": live.name, "events": staff_events})
         private = _private(emits)
-        if not staff_frame and not private:
-            for conn in live.members:  # the common case: one frame for everyone
-                conn.send(public_frame)
-            return
-        for conn in live.members:
-            if staff_frame and conn.is_staff(live.name):
-                conn.send(staff_frame)
-                continue
-            if conn.viewer_id in private:
-                mine = [e.event for e in emits if e.visible_to(conn.viewer_id, staff=False)]
-                conn.send(frame({"type": "events", "room": live.name, "events": mine}))
-            elif public_frame:
-                conn.send(public_frame)
+        common = public_frame + extra
+        special = bool(staff_frame or private or (joiners and emits))
+        live.sending, live.gone = members, set()
+        try:
+            for start in range(0, len(members), FANOUT_CHUNK):
+                if start:
+                    await asyncio.sleep(0)  # let reads, acks and commits in between
+                chunk = members[start : start + FANOUT_CHUNK]
+                if live.gone:
+                    chunk = [c for c in chunk if c not in live.gone]
+                if not special:  # the common case: one ready frame for everyone
+                    if common:
+                        for conn in chunk:
+                            conn.send(common)
+                    continue
+                for conn in chunk:
+                    skip = joiners.get(conn, 0) if joiners else 0
+                    if skip or (private and conn.viewer_id in private):
+                        staff = conn.is_staff(live.name)
+                        mine = [e.event for e in emits[skip:]
+                                if e.visible_to(conn.viewer_id, staff=staff)]  # fmt: skip
+                        batch = (
+                            frame({"type": "events", "room": live.name, "events": mine})
+                            if mine else b""
+                        )  # fmt: skip
+                        data = batch + extra
+                    elif staff_frame and conn.is_staff(live.name):
+                        data = staff_frame + extra
+                    else:
+                        data = common
+                    if data:
+                        conn.send(data)
+        finally:
+            live.sending, live.gone = None, set()
+
+    async def _ping_loop(self) -> None:
+        """One heartbeat for every client (instead of a timer each): every ``PING_EVERY_S``
+        ping them all, cutting off those that stayed silent since the previous round."""
+        while True:
+            await asyncio.sleep(PING_EVERY_S)
+            clients = list(self.connections)
+            for start in range(0, len(clients), FANOUT_CHUNK):
+                if start:
+                    await asyncio.sleep(0)
+                for conn in clients[start : start + FANOUT_CHUNK]:
+                    conn.ping()
 
     async def _presence_loop(self) -> None:
         ticks = 0
@@ -226,9 +291,7 @@ class Hub:
             live.minute_peak = max(live.minute_peak, live.viewers)
             if record:
                 await self._record(live)
-            update = frame({"type": "viewers", "room": live.name, "count": live.viewers})
-            for conn in live.members:
-                conn.send(update)
+            live.count_frame = frame({"type": "viewers", "room": live.name, "count": live.viewers})
 
     async def _record(self, live: LiveRoom) -> None:
         """Keep this minute's peak for the after-event report."""

@@ -1,0 +1,1 @@
+"""WebRTC playback (WHEP) benchmark: server cost per viewer, and glass-to-glass latency."""

@@ -1,0 +1,62 @@
+"""The WebRTC benchmark's section of ``BENCHMARKS.md``."""
+
+from __future__ import annotations
+
+import statistics
+
+from bench.webrtc.run import Result
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def markdown(result: Result) -> str:
+    """Tables of the cost per viewer (relay vs decode+encode) and of the latency."""
+    lines = [
+        "## WebRTC playback (WHEP)",
+        "",
+        "A 720p30 H.264 clip (2.5 Mbit/s) published over RTMP; aiortc WHEP viewers in another "
+        "process (not decoding). CPU and RSS of the Torget process, in cores (1.0 = one core "
+        f"busy). With no viewers: {result.baseline_cpu:.3f} cores, "
+        f"{result.baseline_rss / 2**20:.0f} MiB. The figure to beat is a decode + encode per "
+        f"viewer of the same stream: {result.transcode:.3f} cores each "
+        f"(encode alone, as `MediaRelay` does per viewer: {result.encode_only:.3f}).",
+        "",
+        "| viewers | relay CPU (cores) | per viewer | RSS (MiB) | received fps / viewer "
+        "| Mbit/s / viewer | decode+encode per viewer (cores) | ratio |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in result.rows:
+        extra = max(row.cpu - result.baseline_cpu, 0.0)
+        per = extra / row.viewers
+        transcode = result.transcode * row.viewers
+        ratio = f"{transcode / row.cpu:.0f}x" if row.cpu > 0 else "-"
+        lines.append(
+            f"| {row.viewers} | {row.cpu:.3f} | {per:.4f} | {row.rss / 2**20:.0f} | "
+            f"{row.fps:.1f} | {row.mbps:.2f} | {transcode:.2f} | {ratio} |"
+        )
+    lines += [
+        "",
+        "Ratio: what decode+encode per viewer would cost (extrapolated from one) over what the "
+        "relay costs in total. Above ~2 cores the transcoding figure cannot run on this machine.",
+        "",
+    ]
+    if result.latencies:
+        values = result.latencies
+        lines += [
+            "Glass-to-glass latency over WHEP on loopback (wall clock burned into each 720p "
+            "picture by the publisher, read back from the viewer's decoded pictures; publisher "
+            "→ ffmpeg → RTMP → Torget → WebRTC → aiortc decode):",
+            "",
+            "| frames | median (ms) | p95 (ms) | max (ms) |",
+            "| --- | --- | --- | --- |",
+            f"| {len(values)} | {statistics.median(values):.0f} | {_pct(values, 0.95):.0f} "
+            f"| {max(values):.0f} |",
+            "",
+        ]
+    else:
+        lines += ["Glass-to-glass latency: no stamped frame was read back.", ""]
+    lines += [f"- {note}" for note in result.notes]
+    return "\n".join(lines) + "\n"

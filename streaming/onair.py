@@ -1,0 +1,93 @@
+"""What a session's playlists carry, and the ingest held back while a slate is on air. Pure.
+
+``on_air(state, ingest_up, slate)`` is the one decision the media plane follows whenever a
+session's state or its ingest changes:
+
+=========  =========  ==============================================================
+state      ingest     on air
+=========  =========  ==============================================================
+scheduled  down       nothing: the playlists end (a later publish starts new ones)
+scheduled  up         "starting soon" slate (the ingest is about to make it ready)
+ready      up         "starting soon" slate with the title; the ingest is held
+ready      down       nothing: the playlists end
+live       up         the ingest
+live       down       "we'll be right back" slate; the same playlists go on
+ended,     either     nothing: the playlists end; the recording is built
+replay,
+cancelled
+=========  =========  ==============================================================
+
+With slates turned off (``[media] slate = false``) a ready session shows its ingest (the old
+preview behaviour) and a live session without ingest keeps its playlists open without media
+(``SILENT``).
+
+While the "starting soon" slate is on air the publisher's media is not encoded: ``GopBuffer``
+keeps the codec configurations and the tags since the latest keyframe, so that going live
+starts the ingest's ffmpeg run from that keyframe at once instead of waiting for the next one.
+"""
+
+from __future__ import annotations
+
+from streaming.flv import FlvTag, TagType
+from streaming.vocab import OnAir
+from studio.states import SessionState
+
+_OVER = frozenset({SessionState.ENDED, SessionState.REPLAY, SessionState.CANCELLED})
+DEFAULT_HOLD_BYTES = 16 * 1024 * 1024
+
+
+def on_air(state: SessionState, ingest_up: bool, *, slate: bool = True) -> OnAir:
+    """What the session's playlists should carry now (see the table in the module docstring)."""
+    if state in _OVER:
+        return OnAir.OFF
+    if state is SessionState.LIVE:
+        if ingest_up:
+            return OnAir.INGEST
+        return OnAir.BE_RIGHT_BACK if slate else OnAir.SILENT
+    if not ingest_up:
+        return OnAir.OFF
+    return OnAir.STARTING_SOON if slate else OnAir.INGEST
+
+
+class GopBuffer:
+    """The latest script and codec configuration tags, and every tag since the last keyframe.
+
+    A group of pictures larger than ``max_bytes`` is dropped (the buffer then waits for the
+    next keyframe), so a source with rare keyframes cannot make it grow without bound.
+    """
+
+    def __init__(self, max_bytes: int = DEFAULT_HOLD_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._heads: dict[str, FlvTag] = {}
+        self._gop: list[FlvTag] = []
+        self._bytes = 0
+
+    @property
+    def size(self) -> int:
+        """Bytes of media held (configurations not counted)."""
+        return self._bytes
+
+    def push(self, tag: FlvTag) -> None:
+        """Hold ``tag``: a configuration replaces the previous one, a keyframe starts over."""
+        if tag.kind is TagType.SCRIPT:
+            self._heads["script"] = tag
+        elif tag.is_video_config:
+            self._heads["video"] = tag
+        elif tag.is_audio_config:
+            self._heads["audio"] = tag
+        elif tag.kind is TagType.VIDEO and tag.is_keyframe:
+            self._gop = [tag]
+            self._bytes = len(tag.payload)
+        elif self._gop:
+            if self._bytes + len(tag.payload) > self.max_bytes:
+                self._gop, self._bytes = [], 0
+            else:
+                self._gop.append(tag)
+                self._bytes += len(tag.payload)
+
+    def take(self) -> list[FlvTag]:
+        """The held tags in feeding order (configurations, then the GOP); the buffer empties."""
+        heads = [self._heads[k] for k in ("script", "video", "audio") if k in self._heads]
+        tags = heads + self._gop
+        self._gop, self._bytes = [], 0
+        return tags

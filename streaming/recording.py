@@ -1,0 +1,531 @@
+"""Recordings: the replay of every broadcast, built from the files the pipeline left behind.
+
+Every segment ffmpeg writes stays in ``data_dir/<session id>/`` (the live playlists only list a
+window; nothing is deleted). When a session ends, ``Recorder.build`` runs in a background task:
+
+1. it waits until the session's media has stopped (no publisher, no ffmpeg);
+2. ``scan_recording`` (blocking, in a worker thread) reads the run journal (``vod.JOURNAL``) and
+   every run's init segment and segments: the runs that carried the ingest make the recording
+   (the "starting soon" and "we'll be right back" slates are left out), each segment with its
+   duration and covered bytes (a segment ffmpeg was killed in the middle of is its ``.tmp``
+   file's complete fragments). Renditions are matched by name across runs; one that some run
+   lacks (a returning publisher without audio, say) is left out of the replay. The result, a
+   ``vod.Recording``, is written as ``recording.json``: the replay's HLS VOD playlists are
+   rendered from it (``vod.render_media``), so they survive a restart of the node;
+3. the MP4 download: per run, the source video's and the audio's init + segments are joined
+   into one fragmented MP4 each and stream-copied into ``mp4/r<run>.mp4``
+   (``ffmpeg_args.run_mp4_args``); those are joined by the concat demuxer, trimmed with
+   ``-ss``/``-to`` if the operator trimmed the replay (``ffmpeg_args.recording_args``), into
+   ``recording.mp4`` (written aside, then renamed over the old one);
+4. the programme hears ``replay_ready``; the record in the store says ``ready`` with the
+   duration. If anything fails the session stays ended and the record says ``failed`` with the
+   reason (also logged).
+
+A trim (``retrim``) re-renders nothing on disk (the playlists read the trim from the store) and
+rebuilds only step 3's final join. A newer build or trim of the same session cancels the older
+one (its ffmpeg is killed). On start, ``recover`` builds the recordings of sessions that ended
+while the node was down or before their build finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+import msgspec
+
+from streaming import names
+from streaming.errors import InvalidMedia, InvalidName, StreamingError
+from streaming.ffmpeg_args import concat_list, recording_args, run_mp4_args
+from streaming.fmp4 import TrackInfo, parse_init, scan_fragments
+from streaming.vocab import MediaKind, ResourceKind, RunKind
+from streaming.vod import (
+    JOURNAL,
+    Recording,
+    Trim,
+    VodRendition,
+    VodRun,
+    VodSegment,
+    check_trim,
+    parse_journal,
+)
+from studio.errors import StudioError
+from studio.models import Session
+from studio.states import RecordingState
+from studio.store import RecordingRecord
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "recording.json"
+MP4 = "recording.mp4"
+MP4_DIR = "mp4"
+TRIM_TTL = 5.0
+MISSING_TTL = 2.0
+
+
+class RecordingFailed(StreamingError):
+    """The recording could not be built (the reason is shown to operators)."""
+
+
+class RecordingGate(Protocol):
+    """What the recorder asks of the programme (``studio.service.Programme``)."""
+
+    async def replay_ready(self, session_id: str) -> Session:
+        """The replay is published."""
+
+    async def recording_status(self, session_id: str) -> RecordingRecord | None:
+        """The session's recording record."""
+
+    async def save_recording(self, record: RecordingRecord) -> None:
+        """Store the session's recording record."""
+
+    async def ended_sessions(self) -> list[Session]:
+        """Sessions that ended and have no replay yet."""
+
+
+# --- reading the files (blocking: call in a worker thread) -------------------------------------
+
+
+def _guess_name(track: TrackInfo, rendition: int) -> str:
+    if track.kind is MediaKind.AUDIO:
+        return "audio"
+    return "source" if rendition == 0 else f"{track.height}p"
+
+
+def _scan_segments(directory: Path, run: int, rendition: int, track: TrackInfo) -> list[VodSegment]:
+    segments: list[VodSegment] = []
+    number = 1
+    while True:
+        name = names.segment_name(run, rendition, number)
+        abandoned = False
+        try:
+            data = (directory / name).read_bytes()
+        except FileNotFoundError:
+            try:
+                data = (directory / f"{name}.tmp").read_bytes()
+            except FileNotFoundError:
+                return segments
+            abandoned = True
+        fragments = scan_fragments(data, track)
+        if fragments:
+            last = fragments[-1]
+            duration = sum(f.duration for f in fragments) / track.timescale
+            if duration > 0:
+                segments.append(VodSegment(name, duration, last.offset + last.length))
+        if abandoned:
+            return segments
+        number += 1
+
+
+def scan_recording(directory: Path) -> Recording:
+    """The recording the files in ``directory`` hold (see the module docstring)."""
+    try:
+        journal = parse_journal((directory / JOURNAL).read_bytes())
+    except FileNotFoundError:
+        journal = {}
+    inits: dict[int, dict[int, str]] = {}
+    try:
+        listing = sorted(p.name for p in directory.iterdir())
+    except FileNotFoundError:
+        raise RecordingFailed("the broadcast left no media on this node") from None
+    for file_name in listing:
+        try:
+            parsed = names.parse_name(file_name)
+        except InvalidName:
+            continue
+        if parsed.kind is ResourceKind.INIT:
+            inits.setdefault(parsed.run, {})[parsed.rendition] = parsed.name
+    runs: list[dict[str, tuple[TrackInfo, VodRun]]] = []
+    for run in sorted(inits):
+        entry = journal.get(run)
+        if entry is not None and entry.kind is not RunKind.INGEST:
+            continue  # a slate: not part of the recording
+        pieces: dict[str, tuple[TrackInfo, VodRun]] = {}
+        for rendition, init in sorted(inits[run].items()):
+            try:
+                track = parse_init((directory / init).read_bytes())
+            except InvalidMedia:
+                continue
+            segments = _scan_segments(directory, run, rendition, track)
+            if not segments:
+                continue
+            if entry is not None and rendition < len(entry.renditions):
+                name = entry.renditions[rendition]
+            else:
+                name = _guess_name(track, rendition)
+            pieces[name] = (track, VodRun(run, init, tuple(segments)))
+        if any(track.kind is MediaKind.VIDEO for track, _ in pieces.values()):
+            runs.append(pieces)
+    if not runs:
+        raise RecordingFailed("the broadcast left no recorded media (it never went live here)")
+    common = [name for name in runs[0] if all(name in pieces for pieces in runs)]
+    renditions = []
+    for name in common:
+        track = runs[0][name][0]
+        renditions.append(
+            VodRendition(
+                name=name,
+                kind=track.kind,
+                codec=track.codec,
+                width=track.width,
+                height=track.height,
+                runs=tuple(pieces[name][1] for pieces in runs),
+            )
+        )
+    renditions.sort(key=lambda r: (r.kind is MediaKind.AUDIO, r.name != "source"))
+    return Recording(tuple(renditions))
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    aside = path.with_name(path.name + ".part")
+    aside.write_bytes(data)
+    os.replace(aside, path)
+
+
+def load_recording(directory: Path) -> Recording | None:
+    """The recording stored next to the files, or None when there is none (yet)."""
+    try:
+        data = (directory / MANIFEST).read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        return msgspec.json.decode(data, type=Recording)
+    except (msgspec.DecodeError, StreamingError) as exc:
+        log.error("%s is unreadable: %s", directory / MANIFEST, exc)
+        return None
+
+
+def _join(directory: Path, run: VodRun, out: Path) -> None:
+    """Write the run's init segment and segments (only their covered bytes) into ``out``."""
+    with out.open("wb") as sink:
+        sink.write((directory / run.init).read_bytes())
+        for segment in run.segments:
+            for candidate in (segment.uri, f"{segment.uri}.tmp"):
+                try:
+                    with (directory / candidate).open("rb") as source:
+                        sink.write(source.read(segment.length))
+                    break
+                except FileNotFoundError:
+                    continue
+            else:
+                raise RecordingFailed(f"segment {segment.uri} is gone")
+
+
+# --- the adapter ----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Replay:
+    """What the HLS server needs of a published recording: it, its trim, its files by name."""
+
+    recording: Recording
+    trim: Trim
+    segments: Mapping[str, VodSegment]
+    inits: frozenset[str]
+
+    @classmethod
+    def of(cls, recording: Recording, trim: Trim) -> Replay:
+        """Index ``recording``'s files."""
+        runs = [run for rendition in recording.renditions for run in rendition.runs]
+        return cls(
+            recording,
+            trim,
+            {segment.uri: segment for run in runs for segment in run.segments},
+            frozenset(run.init for run in runs),
+        )
+
+
+@dataclasses.dataclass
+class _Cached:
+    replay: Replay | None
+    at: float
+
+
+class Recorder:
+    """Builds, trims and serves the recordings of this node's sessions (module docstring)."""
+
+    def __init__(
+        self,
+        gate: RecordingGate,
+        data_dir: Path,
+        ffmpeg: str,
+        *,
+        ffmpeg_timeout: float = 3600.0,
+    ) -> None:
+        self.gate = gate
+        self.data_dir = data_dir
+        self.ffmpeg = ffmpeg
+        self.ffmpeg_timeout = ffmpeg_timeout
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._cache: dict[str, _Cached] = {}
+
+    def directory(self, session_id: str) -> Path:
+        """Where the session's files are (absolute: paths become ffmpeg arguments)."""
+        return (self.data_dir / session_id).resolve()
+
+    def mp4_path(self, session_id: str) -> Path:
+        """The session's MP4 download (it may not exist)."""
+        return self.directory(session_id) / MP4
+
+    def busy(self, session_id: str) -> bool:
+        """Whether a build or trim of the session is running."""
+        task = self._tasks.get(session_id)
+        return task is not None and not task.done()
+
+    # --- building ----------------------------------------------------------------------------
+
+    def build(
+        self, session_id: str, settle: Callable[[], Awaitable[None]] | None = None
+    ) -> asyncio.Task[None]:
+        """Build the session's replay in the background, after ``settle`` (media stopped)."""
+        return self._spawn(session_id, self._build(session_id, settle))
+
+    def retrim(self, session_id: str) -> asyncio.Task[None]:
+        """Rebuild the MP4 download with the trim now stored (the playlists follow at once)."""
+        self._cache.pop(session_id, None)
+        return self._spawn(session_id, self._retrim(session_id))
+
+    def _spawn(self, session_id: str, work: Awaitable[None]) -> asyncio.Task[None]:
+        older = self._tasks.get(session_id)
+        if older is not None and not older.done():
+            older.cancel()
+
+        async def run() -> None:
+            if older is not None:
+                with contextlib.suppress(BaseException):
+                    await older
+            await work
+
+        task = asyncio.create_task(run(), name=f"recording {session_id}")
+        self._tasks[session_id] = task
+        task.add_done_callback(lambda done: self._forget(session_id, done))
+        return task
+
+    def _forget(self, session_id: str, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(session_id) is task:
+            del self._tasks[session_id]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("session %s: recording task failed", session_id, exc_info=task.exception())
+
+    async def _save(
+        self,
+        session_id: str,
+        state: RecordingState,
+        message: str = "",
+        *,
+        duration: float | None = None,
+    ) -> RecordingRecord:
+        now = datetime.now(UTC)
+        current = await self.gate.recording_status(session_id)
+        if current is None:
+            current = RecordingRecord(session_id, state, message, None, None, None, now)
+        record = dataclasses.replace(
+            current,
+            state=state,
+            message=message,
+            duration=current.duration if duration is None else duration,
+            updated_at=now,
+        )
+        await self.gate.save_recording(record)
+        return record
+
+    async def _build(self, session_id: str, settle: Callable[[], Awaitable[None]] | None) -> None:
+        if settle is not None:
+            await settle()
+        directory = self.directory(session_id)
+        if not await asyncio.to_thread(directory.is_dir):
+            log.info("session %s: no media on this node, so no recording here", session_id)
+            return
+        try:
+            await self._save(session_id, RecordingState.BUILDING)
+            recording = await asyncio.to_thread(scan_recording, directory)
+            data = msgspec.json.encode(recording)
+            await asyncio.to_thread(_write_atomic, directory / MANIFEST, data)
+            self._cache.pop(session_id, None)
+            record = await self.gate.recording_status(session_id)
+            trim = _trim_of(record, recording.duration)
+            await self._make_mp4(directory, recording, trim)
+            await self._save(session_id, RecordingState.READY, duration=recording.duration)
+        except (StreamingError, OSError) as exc:
+            await self._failed(session_id, exc)
+            return
+        except StudioError as exc:
+            log.error("session %s: cannot record the recording's state: %s", session_id, exc)
+            return
+        try:
+            await self.gate.replay_ready(session_id)
+        except StudioError as exc:
+            log.info("session %s: replay_ready not applied: %s", session_id, exc.message)
+        log.info("session %s: replay ready (%.1f s)", session_id, recording.duration)
+
+    async def _retrim(self, session_id: str) -> None:
+        directory = self.directory(session_id)
+        try:
+            recording = await asyncio.to_thread(load_recording, directory)
+            if recording is None:
+                raise RecordingFailed("the recording's files are not on this node")
+            record = await self.gate.recording_status(session_id)
+            await self._make_mp4(directory, recording, _trim_of(record, recording.duration))
+            await self._save(session_id, RecordingState.READY, duration=recording.duration)
+        except (StreamingError, OSError) as exc:
+            await self._failed(session_id, exc)
+        except StudioError as exc:
+            log.error("session %s: cannot record the recording's state: %s", session_id, exc)
+
+    async def _failed(self, session_id: str, exc: Exception) -> None:
+        reason = exc.message if isinstance(exc, StreamingError) else f"cannot write files: {exc}"
+        log.error("session %s: recording failed: %s", session_id, reason)
+        try:
+            await self._save(session_id, RecordingState.FAILED, reason)
+        except StudioError as store_exc:
+            log.error("session %s: cannot record the failure: %s", session_id, store_exc)
+
+    async def _make_mp4(self, directory: Path, recording: Recording, trim: Trim) -> None:
+        """Per-run MP4s (made once), then their join with the trim into ``recording.mp4``."""
+        out_dir = directory / MP4_DIR
+        await asyncio.to_thread(out_dir.mkdir, exist_ok=True)
+        video = recording.video[0]
+        audio = recording.audio
+        parts: list[str] = []
+        for index, run in enumerate(video.runs):
+            out = out_dir / f"r{run.run:04d}.mp4"
+            parts.append(str(out))
+            if await asyncio.to_thread(out.is_file):
+                continue
+            video_in = out_dir / f"r{run.run:04d}_video.mp4"
+            audio_in = out_dir / f"r{run.run:04d}_audio.mp4"
+            try:
+                await asyncio.to_thread(_join, directory, run, video_in)
+                if audio is not None:
+                    await asyncio.to_thread(_join, directory, audio.runs[index], audio_in)
+                aside = out_dir / f"r{run.run:04d}.mp4.part"
+                await self._ffmpeg(
+                    run_mp4_args(
+                        str(video_in),
+                        None if audio is None else str(audio_in),
+                        str(aside),
+                        ffmpeg=self.ffmpeg,
+                    )
+                )
+                await asyncio.to_thread(os.replace, aside, out)
+            finally:
+                for temporary in (video_in, audio_in):
+                    await asyncio.to_thread(temporary.unlink, missing_ok=True)
+        listing = out_dir / "runs.txt"
+        await asyncio.to_thread(listing.write_text, concat_list(parts), encoding="utf-8")
+        aside = directory / f"{MP4}.part"
+        await self._ffmpeg(
+            recording_args(
+                str(listing),
+                str(aside),
+                start=trim.start if trim.start > 0 else None,
+                end=trim.end,
+                ffmpeg=self.ffmpeg,
+            )
+        )
+        await asyncio.to_thread(os.replace, aside, directory / MP4)
+
+    async def _ffmpeg(self, args: Sequence[str]) -> None:
+        """Run one ffmpeg to completion (killed if cancelled or too slow)."""
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *args,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+            )
+        except OSError as exc:
+            raise RecordingFailed(f"cannot start ffmpeg ({self.ffmpeg}): {exc}") from exc
+        tail: deque[str] = deque(maxlen=5)
+
+        async def drain() -> None:
+            assert process.stderr is not None
+            async for raw in process.stderr:
+                line = raw.decode(errors="replace").strip()
+                if line:
+                    tail.append(line)
+
+        try:
+            await asyncio.wait_for(asyncio.gather(drain(), process.wait()), self.ffmpeg_timeout)
+        except TimeoutError:
+            raise RecordingFailed("ffmpeg took too long to write the recording") from None
+        finally:
+            if process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await process.wait()
+        if process.returncode != 0:
+            said = " | ".join(tail) or "no output"
+            raise RecordingFailed(f"ffmpeg failed ({process.returncode}): {said}")
+
+    async def recover(self) -> None:
+        """Build the recordings of sessions that ended without one (the node was down)."""
+        try:
+            sessions = await self.gate.ended_sessions()
+        except StudioError as exc:
+            log.warning("cannot look for recordings to build: %s", exc.message)
+            return
+        for session in sessions:
+            if self.busy(session.id):
+                continue
+            try:
+                record = await self.gate.recording_status(session.id)
+            except StudioError:
+                continue
+            if record is None or record.state is not RecordingState.FAILED:
+                self.build(session.id)
+
+    async def close(self) -> None:
+        """Stop every build (their ffmpeg is killed)."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # --- serving -----------------------------------------------------------------------------
+
+    async def replay(self, session_id: str) -> Replay | None:
+        """The session's published recording and trim on this node, if any (cached briefly)."""
+        now = time.monotonic()
+        cached = self._cache.get(session_id)
+        if cached is not None:
+            ttl = TRIM_TTL if cached.replay is not None else MISSING_TTL
+            if now - cached.at < ttl:
+                return cached.replay
+        if cached is not None and cached.replay is not None:
+            recording: Recording | None = cached.replay.recording
+        else:
+            recording = await asyncio.to_thread(load_recording, self.directory(session_id))
+        replay = None
+        if recording is not None:
+            try:
+                record = await self.gate.recording_status(session_id)
+            except StudioError:
+                record = None
+            trim = _trim_of(record, recording.duration)
+            if cached is not None and cached.replay is not None and cached.replay.trim == trim:
+                replay = cached.replay
+            else:
+                replay = Replay.of(recording, trim)
+        self._cache[session_id] = _Cached(replay, now)
+        return replay
+
+
+def _trim_of(record: RecordingRecord | None, duration: float) -> Trim:
+    """The stored trim, still checked against the recording (a stale one is ignored)."""
+    if record is None or (record.trim_start is None and record.trim_end is None):
+        return Trim()
+    try:
+        return check_trim(record.trim_start or 0.0, record.trim_end, duration)
+    except StreamingError:
+        log.warning("session %s: stored trim does not fit the recording", record.session_id)
+        return Trim()

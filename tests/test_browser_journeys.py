@@ -1,0 +1,539 @@
+"""The four user journeys of the product guide, walked in real headless Chromium against a real
+Torget: the viewer's guide, player, chat and Q&A; the moderator's console; the operator's console
+going live over RTMP (ffmpeg) and from the browser's fake camera (WHIP); the admin's report."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from tests.browser import Watched, chromium, needs_chromium, open_page, sign_in
+from tests.harness import FakeClock, RunningApp, running_app, settings_for, sqlite_url
+from tests.servers import free_port
+from tests.test_media_hls import publisher
+from web.keys import HUB, PROGRAMME
+from web.routes import ROUTES
+
+pytestmark = [pytest.mark.slow, needs_chromium, pytest.mark.asyncio(loop_scope="module")]
+
+XSS_CHAT = '<img src=x onerror="window.__xss=1">'
+XSS_QUESTION = "<script>window.__xss=2</script><b>bold?</b>"
+OPENING = "Opening: innovative municipalities"
+NO_MEDIA = r"/hls/"  # without a media plane the player's playlist requests answer 404
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def browser() -> AsyncIterator[Any]:
+    """One headless Chromium shared by the module's tests (each test uses fresh contexts)."""
+    async with chromium() as running:
+        yield running
+
+
+@dataclass
+class World:
+    """A running Torget with one studio, an operator and a moderator token for it."""
+
+    app: RunningApp
+    base: str
+    studio: str
+    operator: str
+    moderator: str
+    rtmp_port: int
+    browser: Any
+    opened: list[Watched] = field(default_factory=list)
+
+    async def open(self, name: str, **options: Any) -> Watched:
+        """A watched page in a fresh browser context, closed before the app stops."""
+        watched = await open_page(self.browser, self.base, name, **options)
+        self.opened.append(watched)
+        return watched
+
+    async def session(self, title: str, start: int, end: int, **extra: Any) -> dict[str, Any]:
+        """Schedule a session from ``start`` to ``end`` minutes from now; return the answer."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        body = {
+            "studio_id": self.studio,
+            "title": title,
+            "starts_at": (now + timedelta(minutes=start)).isoformat(),
+            "ends_at": (now + timedelta(minutes=end)).isoformat(),
+            **extra,
+        }
+        answer = await self.app.client.post("/api/v1/sessions", json=body, headers=self.app.admin)
+        assert answer.status == 201, await answer.text()
+        created: dict[str, Any] = await answer.json()
+        return created
+
+    async def step(self, session_id: str, step: str) -> None:
+        """Move a session through its lifecycle over the API (``live``, ``end``)."""
+        answer = await self.app.client.post(
+            f"/api/v1/sessions/{session_id}/{step}", headers=self.app.admin
+        )
+        assert answer.status == 200, await answer.text()
+
+
+async def _token(app: RunningApp, role: str, studio: str) -> str:
+    body = {"role": role, "name": f"{role} of the hall", "studio_ids": [studio]}
+    answer = await app.client.post("/api/v1/tokens", json=body, headers=app.admin)
+    assert answer.status == 201, await answer.text()
+    return str((await answer.json())["token"])
+
+
+@contextlib.asynccontextmanager
+async def world(tmp_path: Path, browser: Any, *, media: bool) -> AsyncIterator[World]:
+    """Start Torget (with RTMP on a free port when ``media``) on a real loopback port."""
+    port = free_port()
+    env = {"TORGET_MEDIA_ENABLED": "true" if media else "false"}
+    if media:
+        env |= {
+            "TORGET_MEDIA_RTMP_PORT": str(port),
+            "TORGET_MEDIA_DATA_DIR": str(tmp_path / "media"),
+            "TORGET_MEDIA_PRESET": "ultrafast",
+        }
+    settings = settings_for(sqlite_url(tmp_path), **env)
+    settings.media.ladder_heights = [240]  # one small rendition: the machine is shared
+    clock = FakeClock(datetime.now(UTC))
+    async with running_app(settings, clock) as app:
+        answer = await app.client.post(
+            "/api/v1/studios", json={"name": "Stora scenen"}, headers=app.admin
+        )
+        studio = (await answer.json())["id"]
+        staged = World(
+            app=app,
+            base=str(app.client.make_url("/")).rstrip("/"),
+            studio=studio,
+            operator=await _token(app, "operator", studio),
+            moderator=await _token(app, "moderator", studio),
+            rtmp_port=port,
+            browser=browser,
+        )
+        try:
+            yield staged
+        finally:
+            for watched in staged.opened:  # their websockets would hold the shutdown up
+                await watched.page.context.close()
+
+
+async def current_time(page: Any) -> float:
+    """The player's position in seconds."""
+    return float(await page.evaluate("document.getElementById('video').currentTime"))
+
+
+async def assert_plays(watched: Watched, seconds: float = 60) -> None:
+    """The video element's time advances (so frames are being decoded and shown).
+
+    Polled with ``evaluate`` (``wait_for_function`` would need eval, which the pages' CSP
+    forbids, as it should)."""
+    page = watched.page
+    deadline = asyncio.get_running_loop().time() + seconds
+    first = 0.0
+    while (first := await current_time(page)) <= 0.5:
+        assert asyncio.get_running_loop().time() < deadline, "the video never started"
+        await asyncio.sleep(0.25)
+    deadline = asyncio.get_running_loop().time() + 20
+    while await current_time(page) < first + 1.0:
+        assert asyncio.get_running_loop().time() < deadline, "the video stopped advancing"
+        await asyncio.sleep(0.25)
+
+
+async def test_viewer_finds_the_live_session_chats_asks_and_text_stays_text(
+    browser: Any, tmp_path: Path
+) -> None:
+    """Journey 2: the guide shows what is live and next per studio and filters by language;
+    chat and questions carrying HTML show as text, drafts survive a reload, and a message
+    typed while the connection is down is sent once it is back."""
+    from playwright.async_api import expect
+
+    async with world(tmp_path, browser, media=False) as w:
+        live = await w.session(OPENING, -5, 40, language="sv")
+        await w.session("Next up: schools", 50, 90, language="en")
+        await w.step(live["id"], "live")
+        viewer = await w.open("viewer", expected=NO_MEDIA)
+        page = viewer.page
+        await page.goto("/")
+        now = page.locator("#now")
+        await expect(now).to_contain_text(OPENING)
+        await expect(now).to_contain_text("Next up: schools")
+        await page.locator("#f-language").select_option("en")
+        programme = page.locator("#programme")
+        await expect(programme).to_contain_text("Next up: schools")
+        await expect(programme).not_to_contain_text(OPENING)
+        await viewer.shot("guide")
+
+        await now.get_by_role("link", name=re.compile("Opening")).click()
+        await expect(page.locator("#title")).to_have_text(OPENING)
+        await expect(page.locator("#rt-status")).to_have_text("Connected")
+        await expect(page.locator("#viewers")).to_have_text("1")
+        await page.locator("#chat-name").fill("Eva <b>")
+        await page.locator("#chat-name").dispatch_event("change")
+        await page.locator("#chat-text").fill(XSS_CHAT)
+        await page.locator("#chat-text").press("Enter")
+        message = page.locator("#chat li").last
+        await expect(message.locator(".text")).to_have_text(XSS_CHAT)
+        await expect(message.locator(".who")).to_have_text("Eva <b>")
+        await expect(page.locator("#chat-text")).to_have_value("")
+
+        await page.locator("#ask-text").fill(XSS_QUESTION)
+        await page.get_by_role("button", name="Ask", exact=True).click()
+        await expect(page.locator("#ask .status")).to_contain_text("moderator approves")
+        mine = page.locator("#questions li").first
+        await expect(mine.locator(".text")).to_have_text(XSS_QUESTION)
+        await expect(mine.locator(".badge")).to_have_text("awaiting moderation")
+        assert await page.evaluate("window.__xss") is None
+        assert await page.locator("#chat img, #questions b, #questions script").count() == 0
+
+        await page.locator("#chat-text").fill("half a thought")
+        await page.reload()
+        await expect(page.locator("#chat-text")).to_have_value("half a thought")
+        await expect(page.locator("#chat li .text").first).to_have_text(XSS_CHAT)
+
+        # A network blip: the browser goes offline and the server drops the socket.
+        await page.context.set_offline(True)
+        for conn in list(w.app.web_app[HUB].connections):
+            await conn.ws.close()
+        await expect(page.locator("#rt-status")).to_contain_text("reconnecting")
+        await page.locator("#chat-text").fill("sent while offline")
+        await page.locator("#chat-text").press("Enter")
+        await expect(page.locator("#chat-form .status")).to_contain_text("Offline")
+        await expect(page.locator("#chat-text")).to_have_value("sent while offline")
+        await page.context.set_offline(False)
+        await expect(page.locator("#rt-status")).to_have_text(
+            "Reconnected. Nothing was missed.", timeout=20_000
+        )
+        await expect(page.locator("#chat li .text").last).to_have_text("sent while offline")
+        await expect(page.locator("#chat-text")).to_have_value("")
+        await viewer.shot("session")
+        viewer.assert_clean()
+
+
+async def test_interface_speaks_the_browser_language_and_remembers_a_switch(
+    browser: Any, tmp_path: Path
+) -> None:
+    """A Swedish browser gets Swedish; switching to Finnish is remembered across pages."""
+    from playwright.async_api import expect
+
+    async with world(tmp_path, browser, media=False) as w:
+        await w.session(OPENING, 30, 60)
+        viewer = await w.open("i18n", locale="sv-SE", expected=NO_MEDIA)
+        page = viewer.page
+        await page.goto("/")
+        await expect(page.locator("#now-h")).to_have_text("Direkt nu")
+        assert await page.evaluate("document.documentElement.lang") == "sv"
+        await page.locator("#lang").select_option("fi")
+        await expect(page.locator("#now-h")).to_have_text("Nyt suorana")
+        await page.goto("/studio")
+        await expect(page.locator("#signin h1")).to_have_text("Kirjaudu sisään")
+        await viewer.shot("finnish")
+        viewer.assert_clean()
+
+
+async def test_moderator_runs_the_qa_polls_and_chat_that_viewers_see(
+    browser: Any, tmp_path: Path
+) -> None:
+    """Journey 3: a question goes from pending to approved, highlighted (viewers see it) and
+    answered; a chat message is deleted, its author muted, slow mode and a poll reach the
+    viewer, and the audit log lists what the moderator did."""
+    from playwright.async_api import expect
+
+    async with world(tmp_path, browser, media=False) as w:
+        live = await w.session(OPENING, -5, 40)
+        await w.step(live["id"], "live")
+        room = live["id"]
+        viewer = await w.open("qa-viewer", expected=NO_MEDIA)
+        moderator = await w.open("moderator", expected=NO_MEDIA)
+        vpage, mpage = viewer.page, moderator.page
+        await vpage.goto(f"/s/{room}")
+        await expect(vpage.locator("#rt-status")).to_have_text("Connected")
+        await vpage.locator("#ask-text").fill("What does broadband cost per household?")
+        await vpage.get_by_role("button", name="Ask", exact=True).click()
+
+        await mpage.goto(f"/moderate?session={room}")
+        await sign_in(moderator, w.moderator)
+        pending = mpage.locator("#pending li", has_text="broadband")
+        await expect(pending).to_be_visible()
+        await expect(mpage.locator("#pending-count")).to_have_text("1")
+        await pending.get_by_role("button", name="Approve").click()
+        approved = mpage.locator("#approved li", has_text="broadband")
+        await expect(approved).to_be_visible()
+
+        public = vpage.locator("#questions li", has_text="broadband")
+        await expect(public.locator(".badge")).to_have_count(0)  # approved: no status badge
+        await public.locator("button.vote").click()
+        await expect(approved.locator(".votes")).to_have_text("▲ 1")
+        await approved.get_by_role("button", name="Highlight: answering now").click()
+        await expect(vpage.locator("#highlight")).to_be_visible()
+        await expect(vpage.locator("#highlight-text")).to_have_text(
+            "What does broadband cost per household?"
+        )
+        await viewer.shot("highlighted")
+        await moderator.shot("highlighting")
+        await (
+            mpage.locator("#approved li", has_text="broadband")
+            .get_by_role("button", name="Answered")
+            .click()
+        )
+        await expect(vpage.locator("#highlight")).to_be_hidden()
+        await expect(mpage.locator("#answered li", has_text="broadband")).to_be_visible()
+
+        await vpage.locator("#chat-name").fill("Troll")
+        await vpage.locator("#chat-name").dispatch_event("change")
+        await vpage.locator("#chat-text").fill("buy cheap watches")
+        await vpage.locator("#chat-text").press("Enter")
+        spam = mpage.locator("#chat li", has_text="buy cheap watches")
+        await spam.get_by_role("button", name="Delete").click()
+        await expect(vpage.locator("#chat li", has_text="buy cheap watches")).to_have_count(0)
+        await vpage.locator("#chat-text").fill("again and again")
+        await vpage.locator("#chat-text").press("Enter")
+        await (
+            mpage.locator("#chat li", has_text="again and again")
+            .get_by_role("button", name="Mute 10 min")
+            .click()
+        )
+        await expect(mpage.locator("#mod-status")).to_have_text("Done.")
+        await vpage.locator("#chat-text").fill("can I still talk?")
+        await vpage.locator("#chat-text").press("Enter")
+        await expect(vpage.locator("#chat-form .status")).to_contain_text("muted")
+        await expect(vpage.locator("#chat-text")).to_have_value("can I still talk?")
+
+        await mpage.locator("#slow-mode").select_option("30")
+        await expect(vpage.locator("#slow-mode")).to_have_text(
+            "Slow mode: one message every 30 seconds."
+        )
+
+        await mpage.locator("#poll-q").fill("Which topic next?")
+        await mpage.locator("#poll-o").fill("Schools\nRoads")
+        await mpage.get_by_role("button", name="Open poll").click()
+        poll = vpage.locator("#polls form")
+        await expect(poll.locator("legend")).to_have_text("Which topic next?")
+        await poll.get_by_label("Schools").check()
+        await poll.get_by_role("button", name="Vote").click()
+        await expect(poll).to_contain_text("Thanks for voting.")
+        await expect(mpage.locator("#polls")).to_contain_text("Schools: 1")
+
+        await mpage.get_by_role("button", name="Refresh").click()
+        audit = mpage.locator("#audit")
+        for action in ("qa.moderated", "chat.deleted", "chat.moderation", "chat.settings 30",
+                       "poll.opened"):  # fmt: skip
+            await expect(audit).to_contain_text(f"moderator of the hall: {action}")
+        await expect(mpage.locator("#viewers")).to_have_text("2")
+        await moderator.shot("console")
+        viewer.assert_clean()
+        moderator.assert_clean()
+
+
+async def test_operator_goes_live_over_rtmp_and_a_viewer_watches_and_chats(
+    browser: Any, tmp_path: Path
+) -> None:
+    """Journey 1 with OBS's path and journey 2's player: the operator creates the session in
+    the console, an RTMP publisher (ffmpeg) uses the URL and key the page shows, the console
+    shows ingest health, the operator starts the broadcast and a viewer's video plays."""
+    from playwright.async_api import expect
+
+    async with world(tmp_path, browser, media=True) as w:
+        operator = await w.open("operator-rtmp", timezone_id="Europe/Stockholm")
+        page = operator.page
+        await page.goto("/studio")
+        await sign_in(operator, w.operator)
+        form = page.locator("#session-form")
+        start = datetime.now(UTC).astimezone() + timedelta(minutes=1)
+        await form.locator("#f-title").fill(OPENING)
+        await form.locator("input[name=start]").fill("09:00")
+        await form.locator("input[name=end]").fill("09:45")
+        await form.get_by_role("button", name="Create session").click()
+        await expect(page.locator("#panel-h")).to_have_text(OPENING)
+        await expect(page.locator("#state")).to_have_text("scheduled")
+        rtmp = await page.locator("#rtmp-url").input_value()
+        key = await page.locator("#stream-key").input_value()
+        assert rtmp == f"rtmp://127.0.0.1:{w.rtmp_port}/live/"
+        assert key.startswith("sk_")
+        del start
+        session_id = page.url and (await page.locator("#viewer-link").get_attribute("href"))
+        assert session_id is not None
+        session_id = session_id.rsplit("/", 1)[1]
+        async with publisher(rtmp + key, size="640x360", gop=30):
+            await expect(page.locator("#state")).to_have_text("ready", timeout=30_000)
+            health = page.locator("#health")
+            await expect(health).to_contain_text("640\u00d7360", timeout=20_000)
+            await expect(health).to_contain_text("RTMP")
+            await page.get_by_role("button", name="Start broadcast").click()
+            await expect(page.locator("#state")).to_have_text("live")
+            await operator.shot("live")
+
+            viewer = await w.open("watcher")
+            vpage = viewer.page
+            await vpage.goto(f"/s/{session_id}")
+            await assert_plays(viewer)
+            # Automatic, the 240p rendition and the 360p source passed through.
+            await expect(vpage.locator("#quality option")).to_have_text(
+                ["Automatic", "240p", "360p"]
+            )
+            await vpage.locator("#quality").select_option(label="240p")
+            await vpage.wait_for_timeout(500)
+            await assert_plays(viewer)
+            await vpage.locator("#chat-text").fill("Hej från publiken")
+            await vpage.locator("#chat-text").press("Enter")
+            await expect(vpage.locator("#chat li .text").last).to_have_text("Hej från publiken")
+            await viewer.shot("playing")
+
+            embed = await w.open("embed")
+            await embed.page.goto(f"/embed/{session_id}")
+            await assert_plays(embed)
+            await embed.shot("playing")
+
+            await page.get_by_role("button", name="End broadcast").click()
+            await expect(page.locator("#state")).to_have_text(re.compile("ended|replay"))
+        viewer.assert_clean()
+        embed.assert_clean()
+        operator.assert_clean()
+
+
+WHIP_MISSING = not any(r.path == "/whip/{session_id}" for r in ROUTES)
+
+
+@pytest.mark.skipif(WHIP_MISSING, reason="WHIP ingest (POST /whip/{session_id}) is not built yet")
+async def test_operator_goes_live_from_the_browser_camera_over_whip(
+    browser: Any, tmp_path: Path
+) -> None:
+    """Journey 1 in the browser: the fake camera's preview shows, WHIP sends it, the console
+    shows the ingest as WHIP, the operator starts the broadcast, the overlay shows the
+    highlighted question, and a viewer's video plays."""
+    from playwright.async_api import expect
+
+    async with world(tmp_path, browser, media=True) as w:
+        created = await w.session(OPENING, 0, 45)
+        operator = await w.open("operator-whip")
+        page = operator.page
+        await page.goto(f"/studio?session={created['id']}")
+        await sign_in(operator, w.operator)
+        await expect(page.locator("#panel-h")).to_have_text(OPENING)
+        await page.get_by_role("button", name="Start camera").click()
+        await expect(page.locator("#whip-status")).to_have_text(
+            "Camera and microphone are on (preview)."
+        )
+        await expect(page.locator("#preview")).to_have_js_property("readyState", 4)
+        assert await page.locator("#camera option").count() >= 1
+        # The key from creation is not in this browser: going live issues a new one (confirmed).
+        await page.get_by_role("button", name="Go live from this browser").click()
+        await expect(page.locator("#whip-status")).to_have_text(
+            re.compile("Sending from this browser|Connected"), timeout=20_000
+        )
+        await expect(page.locator("#state")).to_have_text("ready", timeout=30_000)
+        health = page.locator("#health")
+        for figure in ("Resolution", "Frames per second", "Bitrate"):
+            await expect(health).to_contain_text(figure, timeout=20_000)
+        await page.get_by_role("button", name="Start broadcast").click()
+        await expect(page.locator("#state")).to_have_text("live")
+
+        viewer = await w.open("whip-watcher")
+        await viewer.page.goto(f"/s/{created['id']}")
+        await assert_plays(viewer, seconds=90)
+        await viewer.page.locator("#ask-text").fill("Can we see the slides?")
+        await viewer.page.get_by_role("button", name="Ask", exact=True).click()
+        moderator = await w.open("whip-moderator")
+        await moderator.page.goto(f"/moderate?session={created['id']}")
+        await sign_in(moderator, w.moderator)
+        asked = moderator.page.locator("#pending li", has_text="slides")
+        await asked.get_by_role("button", name="Approve").click()
+        await (
+            moderator.page.locator("#approved li", has_text="slides")
+            .get_by_role("button", name="Highlight: answering now")
+            .click()
+        )
+        await expect(page.locator("#overlay-text")).to_have_text("Can we see the slides?")
+        await expect(page.locator("#overlay")).to_be_visible()
+        await viewer.shot("playing")
+        await operator.shot("live")
+        await page.get_by_role("button", name="Stop sending").click()
+        await expect(page.locator("#whip-status")).to_have_text("Stopped sending.")
+        viewer.assert_clean()
+        operator.assert_clean()
+        moderator.assert_clean()
+
+
+async def test_admin_report_shows_the_viewers_chart_and_exports_csv(
+    browser: Any, tmp_path: Path
+) -> None:
+    """Journey 4: the report page shows peak and total viewers, questions and chat volume, a
+    chart of viewers over time, and a CSV export with the same numbers."""
+    from playwright.async_api import expect
+
+    async with world(tmp_path, browser, media=False) as w:
+        live = await w.session(OPENING, -30, 15)
+        await w.step(live["id"], "live")
+        store = w.app.web_app[PROGRAMME].store
+        minute = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=12)
+        for i, viewers in enumerate((3, 8, 21, 34, 30, 12)):
+            await store.record_viewers(live["id"], minute + timedelta(minutes=i), "n1", viewers, 40)
+        viewer = await w.open("report-viewer", expected=NO_MEDIA)
+        await viewer.page.goto(f"/s/{live['id']}")
+        await viewer.page.locator("#chat-text").fill("first!")
+        await viewer.page.locator("#chat-text").press("Enter")
+        await viewer.page.locator("#ask-text").fill("Will the slides be shared?")
+        await viewer.page.get_by_role("button", name="Ask", exact=True).click()
+        await expect(viewer.page.locator("#questions li")).to_have_count(1)
+        await w.step(live["id"], "end")
+
+        admin = await w.open("report")
+        page = admin.page
+        await page.goto(f"/report?session={live['id']}")
+        await sign_in(admin, w.app.admin_token)
+        await expect(page.locator("#report-title")).to_have_text(OPENING)
+        figures = page.locator("#figures")
+        await expect(
+            figures.locator(".figure", has_text="Peak viewers").locator("dd")
+        ).to_have_text("34")
+        await expect(figures.locator(".figure", has_text="Questions").locator("dd")).to_have_text(
+            "1"
+        )
+        await expect(
+            figures.locator(".figure", has_text="Chat messages").locator("dd")
+        ).to_have_text("1")
+        chart = page.locator("#chart svg")
+        await expect(chart).to_be_visible()
+        assert await chart.locator("circle").count() >= 6
+        points = (await chart.locator("polyline").get_attribute("points") or "").split()
+        assert len(points) >= 6
+        heights = [float(p.split(",")[1]) for p in points[:6]]
+        assert heights[3] == min(heights)  # the peak minute is drawn highest
+        await admin.shot("chart")
+        async with page.expect_download() as download_info:
+            await page.get_by_role("button", name="Export CSV").click()
+        download = await download_info.value
+        csv_text = (await download.path()).read_text(encoding="utf-8")
+        assert csv_text.splitlines()[1].split(",")[2] == "34"
+        assert "minute,viewers" in csv_text
+        admin.assert_clean()
+        viewer.assert_clean()
+
+
+async def test_pages_and_static_files_are_served_safely(browser: Any, tmp_path: Path) -> None:
+    """Pages carry the strict policy (the embed page alone may be framed), static files have
+    cache headers and a path that tries to escape the folder is refused."""
+    async with world(tmp_path, browser, media=False) as w:
+        client = w.app.client
+        page = await client.get("/")
+        assert page.status == 200
+        assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+        assert "script-src 'self';" in page.headers["Content-Security-Policy"]
+        embed = await client.get("/embed/ses_x")
+        assert "frame-ancestors *" in embed.headers["Content-Security-Policy"]
+        script = await client.get("/static/js/common.js")
+        assert script.status == 200
+        assert script.headers["Content-Type"].startswith("text/javascript")
+        assert "max-age" in script.headers["Cache-Control"]
+        hls = await client.get("/static/vendor/hls.min.mjs")
+        assert hls.status == 200
+        for bad in ("/static/..%2Fpages.py", "/static/js/..%2F..%2Fpages.py", "/static/.hidden.js",
+                    "/static/vendor/hls.js.LICENSE.exe"):  # fmt: skip
+            answer = await client.get(bad)
+            assert answer.status == 404, bad
+            assert (await answer.json())["error"]["code"] == "not_found"
+        del browser

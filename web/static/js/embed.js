@@ -1,0 +1,62 @@
+// The embeddable player: video only, follows the session's state, shows the highlighted question.
+
+import { $, api, initI18n, Realtime, say, sessionIdFromPath, show, t } from "/static/js/common.js";
+import { Player } from "/static/js/player.js";
+
+const sessionId = sessionIdFromPath();
+const player = new Player($("video"), { onStatus: (text, kind) => say($("player-status"), text, kind) });
+const questions = new Map();
+let playing = "";
+
+async function update() {
+  let session;
+  try {
+    session = await api("GET", `/api/v1/sessions/${encodeURIComponent(sessionId)}`);
+  } catch (error) {
+    say($("player-status"), error.status === 404 ? t("session.not_found") : error.message, "error");
+    return;
+  }
+  const wanted = ["live", "ready"].includes(session.state) ? "live" : session.state === "replay" ? "replay" : "";
+  if (wanted === playing) return;
+  playing = wanted;
+  show($("offair"), !wanted);
+  if (!wanted) {
+    player.stop();
+    $("offair-text").textContent = `${session.title}: ${t(`state.${session.state}`)}`;
+  } else player.play(sessionId, { vod: wanted === "replay" });
+}
+
+function highlight() {
+  const now = [...questions.values()].find((q) => q.status === "answering");
+  $("highlight-text").textContent = now ? now.text : "";
+  show($("highlight"), Boolean(now));
+}
+
+async function main() {
+  await initI18n();
+  $("open-page").href = `/s/${encodeURIComponent(sessionId)}`;
+  await update();
+  const rt = new Realtime();
+  const apply = (event) => {
+    if (event.type === "qa.question") questions.set(event.question.id, event.question);
+    if (event.type === "qa.removed") questions.delete(event.question_id);
+  };
+  rt.join(sessionId, {
+    joined: (msg, resumed) => {
+      if (!resumed) questions.clear();
+      if (!resumed) for (const q of msg.state.questions) questions.set(q.id, q);
+      msg.events.forEach(apply);
+      highlight();
+    },
+    events: (events) => {
+      events.forEach(apply);
+      highlight();
+    },
+  });
+  rt.join("event", {
+    events: (events) => events.some((e) => e.session_id === sessionId) && update(),
+  });
+  rt.connect();
+}
+
+main();

@@ -1,0 +1,344 @@
+// Viewer page of one session: player, chat, Q&A, polls, viewer count, share and embed.
+
+import {
+  $, api, askAccessCode, copyText, displayName, el, explain, formatDay, formatTime, initI18n,
+  keepDraft, Realtime, say, sessionIdFromPath, setDisplayName, show, statusReporter, t,
+} from "/static/js/common.js";
+import { fillQuality, Player, wireCaptions } from "/static/js/player.js";
+
+const sessionId = sessionIdFromPath();
+const questions = new Map();
+const polls = new Map();
+const votedKey = `torget.voted.${sessionId}`;
+const voted = new Set(JSON.parse(localStorage.getItem(votedKey) || "[]"));
+let session = null;
+let rt = null;
+let playing = "";
+
+function remember(id) {
+  voted.add(id);
+  localStorage.setItem(votedKey, JSON.stringify([...voted]));
+}
+
+async function fetchSession() {
+  try {
+    return await api("GET", `/api/v1/sessions/${encodeURIComponent(sessionId)}`);
+  } catch (error) {
+    if (error.status === 401) {
+      await askAccessCode();
+      return fetchSession();
+    }
+    throw error;
+  }
+}
+
+function renderSession() {
+  document.title = `${session.title} · Torget`;
+  $("title").textContent = session.title;
+  const speakers = session.speakers.length ? ` · ${session.speakers.join(", ")}` : "";
+  $("meta").textContent =
+    `${session.studio_name} · ${formatDay(session.starts_at)} ${formatTime(session.starts_at)}–` +
+    `${formatTime(session.ends_at)} · ${session.language}${speakers} · ${t(`state.${session.state}`)}`;
+  $("description").textContent = session.description;
+}
+
+// --- Player -----------------------------------------------------------------------------------
+
+const player = new Player($("video"), {
+  onStatus: (text, kind) => say($("player-status"), text, kind),
+  onLevels: (levels, current) => fillQuality($("quality"), levels, current),
+});
+
+function updatePlayer() {
+  const state = session.state;
+  const wanted = state === "live" || state === "ready" ? "live" : state === "replay" ? "replay" : "";
+  const low = $("lowlatency").checked;
+  const key = wanted ? `${wanted}:${low}` : "";
+  if (key === playing) return;
+  playing = key;
+  const offair = $("offair");
+  if (!wanted) {
+    player.stop();
+    const text = {
+      scheduled: t("player.starts_at", { time: `${formatDay(session.starts_at)} ${formatTime(session.starts_at)}` }),
+      ended: t("player.ended"),
+      cancelled: t("player.cancelled"),
+    }[state] || "";
+    $("offair-text").textContent = text;
+    show(offair, true);
+    return;
+  }
+  show(offair, false);
+  player.play(sessionId, { lowLatency: low, vod: wanted === "replay" });
+}
+
+// --- Chat -------------------------------------------------------------------------------------
+
+function addChat(event) {
+  const list = $("chat");
+  const item = el(
+    "li",
+    { dataset: { id: event.id } },
+    el("span", { class: "who", text: event.name }),
+    " ",
+    el("span", { class: "text", text: event.text }),
+  );
+  list.append(item);
+  while (list.children.length > 300) list.firstElementChild.remove();
+  list.scrollTop = list.scrollHeight;
+}
+
+function applySettings(event) {
+  const note = $("slow-mode");
+  const seconds = event.slow_mode_seconds || 0;
+  note.textContent = seconds ? t("chat.slow_mode_on", { seconds }) : "";
+  show(note, seconds > 0);
+}
+
+// --- Questions --------------------------------------------------------------------------------
+
+const ORDER = { answering: 0, approved: 1, pending: 2, answered: 3, rejected: 4 };
+
+function renderQuestions() {
+  const list = $("questions");
+  const shown = [...questions.values()]
+    .filter((q) => q.status !== "merged")
+    .sort((a, b) => ORDER[a.status] - ORDER[b.status] || b.votes - a.votes || a.asked_at - b.asked_at);
+  list.replaceChildren(
+    ...shown.map((q) => {
+      const vote = el("button", {
+        type: "button",
+        class: "vote",
+        "aria-pressed": voted.has(q.id) ? "true" : "false",
+        disabled: q.status !== "approved" && q.status !== "answering" ? true : voted.has(q.id),
+        "aria-label": t("qa.upvote_label", { votes: q.votes }),
+        text: `▲ ${q.votes}`,
+        onclick: () => upvote(q.id),
+      });
+      return el(
+        "li",
+        { class: `question ${q.status}`, dataset: { id: q.id } },
+        vote,
+        el("span", { class: "text", text: q.text }),
+        el("span", { class: "by", text: q.author_name || t("qa.anonymous_author") }),
+        q.status === "approved" ? null : el("span", { class: "badge", text: t(`qa.status.${q.status}`) }),
+      );
+    }),
+  );
+  const now = shown.find((q) => q.status === "answering");
+  $("highlight-text").textContent = now ? now.text : "";
+  show($("highlight"), Boolean(now));
+}
+
+async function upvote(id) {
+  const status = $("ask").querySelector(".status");
+  remember(id);
+  renderQuestions();
+  try {
+    await rt.send({ type: "qa.vote", room: sessionId, question_id: id });
+  } catch (error) {
+    say(status, explain(error), "error");
+  }
+}
+
+// --- Polls ------------------------------------------------------------------------------------
+
+function renderPolls() {
+  const box = $("polls");
+  const shown = [...polls.values()].sort((a, b) => Number(b.open) - Number(a.open)).slice(0, 3);
+  show($("polls-box"), shown.length > 0);
+  box.replaceChildren(...shown.map(pollView));
+}
+
+function pollView(poll) {
+  const total = poll.voters || 0;
+  const canVote = poll.open && !voted.has(poll.id);
+  const name = `poll-${poll.id}`;
+  const form = el("form", { class: "poll stack", dataset: { id: poll.id } });
+  const fieldset = el("fieldset", {}, el("legend", { text: poll.question }));
+  poll.options.forEach((option, index) => {
+    const count = poll.tally[index] || 0;
+    const share = total ? Math.round((100 * count) / total) : 0;
+    const input = canVote
+      ? el("input", { type: poll.multiple ? "checkbox" : "radio", name, value: String(index) })
+      : null;
+    const bar = el("span", { class: "bar-fill" });
+    bar.style.width = `${share}%`; // CSSOM, allowed by the style-src policy
+    fieldset.append(
+      el(
+        "label",
+        { class: "option" },
+        input,
+        el("span", { class: "option-text", text: option }),
+        el("span", { class: "bar" }, bar),
+        el("span", { class: "count", text: t("polls.votes", { count, share }) }),
+      ),
+    );
+  });
+  form.append(fieldset);
+  if (canVote) form.append(el("button", { type: "submit", text: t("polls.vote") }));
+  else form.append(el("p", { class: "note", text: poll.open ? t("polls.voted") : t("polls.closed") }));
+  const status = el("p", { class: "status", role: "status", "aria-live": "polite" });
+  form.append(status);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const choices = [...form.querySelectorAll("input:checked")].map((i) => Number(i.value));
+    if (!choices.length) return say(status, t("polls.choose"), "error");
+    try {
+      await rt.send({ type: "poll.vote", room: sessionId, poll_id: poll.id, choices });
+      remember(poll.id);
+      renderPolls();
+    } catch (error) {
+      say(status, explain(error), "error");
+    }
+  });
+  return form;
+}
+
+// --- Realtime ---------------------------------------------------------------------------------
+
+function applyEvent(event) {
+  switch (event.type) {
+    case "chat.message":
+      addChat(event);
+      break;
+    case "chat.deleted":
+      $("chat").querySelector(`li[data-id="${CSS.escape(event.message_id)}"]`)?.remove();
+      break;
+    case "chat.settings":
+      applySettings(event);
+      break;
+    case "qa.question":
+      questions.set(event.question.id, event.question);
+      renderQuestions();
+      break;
+    case "qa.removed":
+      questions.delete(event.question_id);
+      renderQuestions();
+      break;
+    case "poll":
+      polls.set(event.poll.id, event.poll);
+      renderPolls();
+      break;
+    default:
+      break;
+  }
+}
+
+function joined(msg, resumed) {
+  if (!resumed) {
+    $("chat").replaceChildren();
+    questions.clear();
+    polls.clear();
+    for (const q of msg.state.questions) questions.set(q.id, q);
+    for (const p of msg.state.polls) polls.set(p.id, p);
+    applySettings(msg.state.chat);
+  }
+  for (const event of msg.events) applyEvent(event);
+  renderQuestions();
+  renderPolls();
+}
+
+function wireForms() {
+  const nameInput = $("chat-name");
+  nameInput.value = displayName();
+  nameInput.addEventListener("change", () => {
+    const name = nameInput.value.trim();
+    if (!name) return;
+    setDisplayName(name);
+    rt.hello(name);
+  });
+  const chatForm = $("chat-form");
+  const chatText = $("chat-text");
+  const clearChat = keepDraft(chatText, `${sessionId}.chat`);
+  chatForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = chatText.value.trim();
+    const status = chatForm.querySelector(".status");
+    if (!text) return;
+    if (rt.queued || !rt.open) say(status, t("rt.queued"), "warn");
+    try {
+      await rt.send({ type: "chat.send", room: sessionId, text });
+      clearChat(chatText.value.trim() === text ? chatText.value : undefined);
+      say(status, "");
+    } catch (error) {
+      say(status, explain(error), "error");
+    }
+  });
+  const askForm = $("ask");
+  const askText = $("ask-text");
+  const clearAsk = keepDraft(askText, `${sessionId}.ask`);
+  askForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = askText.value.trim();
+    const status = askForm.querySelector(".status");
+    if (!text) return;
+    if (!rt.open) say(status, t("rt.queued"), "warn");
+    try {
+      await rt.send({ type: "qa.ask", room: sessionId, text, anonymous: askForm.elements.anonymous.checked });
+      clearAsk(askText.value.trim() === text ? askText.value : undefined);
+      say(status, session.qa_auto_approve ? t("qa.sent") : t("qa.sent_pending"), "ok");
+    } catch (error) {
+      say(status, explain(error), "error");
+    }
+  });
+}
+
+function wireShare() {
+  const url = `${location.origin}/embed/${encodeURIComponent(sessionId)}`;
+  const snippet = `<iframe src="${url}" title="${session.title.replace(/["<>&]/g, "")}" width="640" height="360" allow="autoplay; fullscreen" allowfullscreen></iframe>`;
+  $("embed-code").value = snippet;
+  $("copy-embed").addEventListener("click", () => copyText(snippet, $("share-status")));
+  $("calendar").href = `/api/v1/studios/${encodeURIComponent(session.studio_id)}/program.ics`;
+}
+
+async function main() {
+  await initI18n();
+  try {
+    session = await fetchSession();
+  } catch (error) {
+    $("title").textContent = error.status === 404 ? t("session.not_found") : error.message;
+    return;
+  }
+  renderSession();
+  wireShare();
+  $("lowlatency").checked = localStorage.getItem("torget.lowlatency") === "1";
+  $("lowlatency").addEventListener("change", () => {
+    localStorage.setItem("torget.lowlatency", $("lowlatency").checked ? "1" : "0");
+    updatePlayer();
+  });
+  $("quality").addEventListener("change", () => player.setQuality(Number($("quality").value)));
+  fillQuality($("quality"), [], -1);
+  wireCaptions($("video"), $("captions"));
+  updatePlayer();
+  rt = new Realtime({
+    onStatus: statusReporter($("rt-status")),
+    onNotice: (msg) => say($("rt-status"), msg.text || msg.message, "warn"),
+  });
+  if (displayName()) rt.name = displayName();
+  wireForms();
+  rt.join(sessionId, {
+    joined,
+    events: (events) => events.forEach(applyEvent),
+    viewers: (count) => ($("viewers").textContent = String(count)),
+  });
+  rt.join("event", {
+    joined: () => refresh(),
+    events: (events) => {
+      if (events.some((e) => e.type === "program.session" && e.session_id === sessionId)) refresh();
+    },
+  });
+  rt.connect();
+}
+
+async function refresh() {
+  try {
+    session = await fetchSession();
+    renderSession();
+    updatePlayer();
+  } catch {
+    /* keep what we show; the next event retries */
+  }
+}
+
+main();
