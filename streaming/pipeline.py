@@ -266,6 +266,7 @@ class SessionPipeline:
         self._slate_kind = SlateKind.BE_RIGHT_BACK
         self._held: GopBuffer | None = None
         self._feed_lock = asyncio.Lock()
+        self._switching = asyncio.Lock()  # hold / go_live / a held ingest leaving, one at a time
         self._slate: asyncio.subprocess.Process | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._stderr: deque[str] = deque(maxlen=_STDERR_LINES)
@@ -369,22 +370,24 @@ class SessionPipeline:
         for tag in tags:
             held.push(tag)
         self._held = held
-        await self.start_slate(title, SlateKind.STARTING_SOON)
+        async with self._switching:
+            await self.start_slate(title, SlateKind.STARTING_SOON)
         if self._mode is None:  # no slate (turned off, or it failed): show the ingest
             await self.go_live()
 
     async def go_live(self) -> None:
         """The session went live: take the slate off and start the held ingest's run."""
-        held = self._held
-        if held is None or self.ended:
-            return
-        if self._mode is RunMode.SLATE:
-            await self.stop_slate()
-        async with self._feed_lock:
-            await self._begin(RunMode.INGEST)
-            self._held = None
-            for tag in held.take():
-                await self._write(tag)
+        async with self._switching:
+            held = self._held
+            if held is None or self.ended:
+                return
+            if self._mode is RunMode.SLATE:
+                await self.stop_slate()
+            async with self._feed_lock:
+                await self._begin(RunMode.INGEST)
+                self._held = None
+                for tag in held.take():
+                    await self._write(tag)
 
     async def start_slate(self, title: str, kind: SlateKind = SlateKind.BE_RIGHT_BACK) -> None:
         """Put a slate on air: "we'll be right back" (a live session lost its ingest) or
@@ -455,9 +458,10 @@ class SessionPipeline:
 
     async def stop_ingest(self, *, end: bool) -> None:
         """The publisher is gone: let ffmpeg finish its last segment, then end if asked."""
-        if self._held is not None:
-            self._held = None
-            await self.stop_slate()
+        async with self._switching:
+            if self._held is not None:
+                self._held = None
+                await self.stop_slate()
         if self._mode is not RunMode.INGEST:
             if end:
                 self.end()

@@ -24,7 +24,8 @@ window; nothing is deleted). When a session ends, ``Recorder.build`` runs in a b
 A trim (``retrim``) re-renders nothing on disk (the playlists read the trim from the store) and
 rebuilds only step 3's final join. A newer build or trim of the same session cancels the older
 one (its ffmpeg is killed). On start, ``recover`` builds the recordings of sessions that ended
-while the node was down or before their build finished.
+while the node was down or before their build finished (a failed build is tried again: restart
+the node to retry after fixing, say, a full disk), and finishes interrupted trims.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import contextlib
 import dataclasses
 import logging
 import os
+import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -65,6 +67,7 @@ from studio.store import RecordingRecord
 
 log = logging.getLogger(__name__)
 
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MANIFEST = "recording.json"
 MP4 = "recording.mp4"
 MP4_DIR = "mp4"
@@ -90,6 +93,9 @@ class RecordingGate(Protocol):
 
     async def ended_sessions(self) -> list[Session]:
         """Sessions that ended and have no replay yet."""
+
+    async def unfinished_recordings(self) -> list[RecordingRecord]:
+        """Recordings still marked as being built."""
 
 
 # --- reading the files (blocking: call in a worker thread) -------------------------------------
@@ -269,7 +275,10 @@ class Recorder:
         self._cache: dict[str, _Cached] = {}
 
     def directory(self, session_id: str) -> Path:
-        """Where the session's files are (absolute: paths become ffmpeg arguments)."""
+        """Where the session's files are (absolute: paths become ffmpeg arguments); an id that
+        could not name a media directory (``..``, slashes) raises ``InvalidName``."""
+        if not SESSION_ID.fullmatch(session_id):
+            raise InvalidName(session_id)
         return (self.data_dir / session_id).resolve()
 
     def mp4_path(self, session_id: str) -> Path:
@@ -468,21 +477,21 @@ class Recorder:
             raise RecordingFailed(f"ffmpeg failed ({process.returncode}): {said}")
 
     async def recover(self) -> None:
-        """Build the recordings of sessions that ended without one (the node was down)."""
+        """Build the recordings of sessions that ended without one (a failed build is tried
+        again), and finish trims that were under way, when the node stopped meanwhile."""
         try:
             sessions = await self.gate.ended_sessions()
+            unfinished = await self.gate.unfinished_recordings()
         except StudioError as exc:
             log.warning("cannot look for recordings to build: %s", exc.message)
             return
-        for session in sessions:
-            if self.busy(session.id):
-                continue
-            try:
-                record = await self.gate.recording_status(session.id)
-            except StudioError:
-                continue
-            if record is None or record.state is not RecordingState.FAILED:
-                self.build(session.id)
+        ended = {session.id for session in sessions}
+        for session_id in sorted(ended):
+            if not self.busy(session_id):
+                self.build(session_id)
+        for record in unfinished:
+            if record.session_id not in ended and not self.busy(record.session_id):
+                self.retrim(record.session_id)
 
     async def close(self) -> None:
         """Stop every build (their ffmpeg is killed)."""
@@ -495,6 +504,8 @@ class Recorder:
 
     async def replay(self, session_id: str) -> Replay | None:
         """The session's published recording and trim on this node, if any (cached briefly)."""
+        if not SESSION_ID.fullmatch(session_id):
+            return None
         now = time.monotonic()
         cached = self._cache.get(session_id)
         if cached is not None:

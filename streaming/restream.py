@@ -10,14 +10,17 @@ The parts, pure first:
   again) and when to give up (``max_failures`` consecutive failures → failed). A push that
   stayed up for ``stable_seconds`` clears the count.
 - ``ProgressReader``: ffmpeg's ``-progress`` blocks (``total_size`` is the bytes sent).
+- ``PushBuffer``: what one push sends: its own ``flv.FlvFeed`` (starts at a keyframe with the
+  configurations) and a bounded queue that drops to the next keyframe when full.
 
 The adapters:
 
 - ``Pusher``: one destination of one publish. Runs ``ffmpeg -f flv -i pipe:0 -c copy -f flv
-  <url>`` (``ffmpeg_args.restream_args``) fed with its own ``flv.FlvFeed``; ``tag()`` never
-  blocks: bytes wait in a bounded queue, and when the queue is full the pusher drops tags until
-  the next keyframe (counted as dropped frames). ffmpeg exiting is a failure: the pusher waits
-  as the policy says and starts again at the next keyframe, until it gives up.
+  <url>`` (``ffmpeg_args.restream_args``, an argument list, never a shell) fed from its
+  ``PushBuffer``; ``tag()`` never blocks. ffmpeg exiting is a failure, and so is one not live
+  ``connect_timeout`` after it started or that sent nothing for ``stall_timeout`` (it is
+  killed): the pusher waits as the policy says and starts again at the next keyframe, until it
+  gives up. It is live once ffmpeg reports bytes written (it only writes once connected).
 - ``RestreamTap``: the ``plane.MediaTap`` of one publish: remembers the decoder configurations
   and hands every tag to its pushers.
 - ``Restreamer``: the node's ``plane.TapFactory`` and the status board. It asks the programme
@@ -583,8 +586,10 @@ class RestreamTap:
         if self.closed:
             return
         for target in targets:
-            if target.id not in self.pushers:
-                status = self.restreamer.fresh_status(target.id)
+            if target.id in self.pushers:
+                continue
+            status = self.restreamer.fresh_status(target.id)
+            try:
                 pusher = Pusher(
                     self.session_id,
                     target,
@@ -594,8 +599,12 @@ class RestreamTap:
                     status,
                     self.restreamer.wall,
                 )
-                self.pushers[target.id] = pusher
-                pusher.start()
+            except InvalidArgument as exc:  # stored before the rules were stricter
+                status.last_error = f"the destination URL cannot be used ({exc.problem})"
+                status.move(RestreamState.FAILED, self.restreamer.wall())
+                continue
+            self.pushers[target.id] = pusher
+            pusher.start()
 
     async def close(self) -> None:
         """The publish ended: stop every push."""
@@ -717,7 +726,10 @@ class Restreamer:
         while True:
             await asyncio.sleep(self.config.sync_seconds)
             for session_id in list(self._taps):
-                await self.sync(session_id)
+                try:
+                    await self.sync(session_id)
+                except Exception:  # one session's trouble must not end the loop
+                    log.exception("session %s: restream sync failed", session_id)
 
     async def close(self) -> None:
         """Stop every push (shutdown)."""

@@ -61,7 +61,6 @@ from streaming.flv import FlvTag
 from streaming.vocab import IngestOrigin
 from streaming.webrtc_media import (
     FlvVideoMuxer,
-    H264Track,
     aac_config_tag,
     aac_frame_tag,
     add_bitrate_hints,
@@ -388,16 +387,9 @@ class WhipResource:
                 log.warning(
                     "session %s: the pipeline falls behind; dropping media", self.session_id
                 )
-                if self._feeder is not None:
-                    import io
-
-                    buf = io.StringIO()
-                    self._feeder.print_stack(file=buf)
-                    log.warning("DEBUG feeder: %s", buf.getvalue())
 
     async def _video(self, track: MediaStreamTrack) -> None:
         muxer = FlvVideoMuxer()
-        relay_track = H264Track()
         offset: int | None = None
         try:
             while True:
@@ -408,10 +400,9 @@ class WhipResource:
                     offset = self._offset_ms()
                 timestamp = rtp_to_ms(offset, unit.pts, VIDEO_CLOCK)
                 access, tags = muxer.push(unit.data, timestamp)
-                relay_track.sps, relay_track.pps = muxer.track.sps, muxer.track.pps
                 if access.nals:
                     self.relay.publish_video(
-                        relay_track.for_relay(access), offset * 90 + unit.pts, access.keyframe
+                        muxer.track.for_relay(access), offset * 90 + unit.pts, access.keyframe
                     )
                 for tag in tags:
                     self._queue(tag)
@@ -562,10 +553,7 @@ class WhipIngest:
         try:
             sdp = await resource.negotiate(offer, has_audio=summary.has_audio)
         except BaseException:
-            resource.closed = True
-            with contextlib.suppress(Exception):
-                await pc.close()
-            await publish.close()
+            await asyncio.shield(resource.close("the offer was not negotiated"))
             raise
         self._resources[resource.id] = resource
         resource.start()

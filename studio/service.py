@@ -279,6 +279,10 @@ class Programme:
         """Sessions whose broadcast is over but whose replay is not published yet."""
         return await self.store.list_sessions(states=[SessionState.ENDED])
 
+    async def unfinished_recordings(self) -> list[RecordingRecord]:
+        """Recordings whose build or trim had not finished (the node stopped meanwhile)."""
+        return await self.store.recordings_in(RecordingState.BUILDING)
+
     # --- restream destinations --------------------------------------------------------------
 
     async def _restream_session(self, who: Principal | None, session_id: str) -> Session:

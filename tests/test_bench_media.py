@@ -255,3 +255,58 @@ async def test_the_media_benchmark_runs_end_to_end() -> None:
     text = markdown(result)
     assert "### Glass-to-glass latency" in text
     assert "| source + 360p | 720p30 |" in text
+
+
+def _boxes(data: bytes) -> list[tuple[bytes, bytes]]:
+    """The top-level MP4 boxes of ``data`` as (type, whole box)."""
+    found, offset = [], 0
+    while offset < len(data):
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        found.append((data[offset + 4 : offset + 8], data[offset : offset + size]))
+        offset += size
+    return found
+
+
+def test_the_reader_decodes_fragments_in_order_and_reads_their_clock(tmp_path: Path) -> None:
+    """Fragmented MP4 (one fragment per frame, so most start mid-GOP, like LL-HLS parts) fed
+    after its init segment gives every frame's burned-in clock, in media-time order."""
+    from bench.media.reader import Decoder
+
+    width, height = 320, 180
+    values = [1_795_000_000_000 + 1000 * i for i in range(20)]
+    path = tmp_path / "frag.mp4"
+    output: Any = av.open(
+        str(path), "w", format="mp4",
+        options={"movflags": "empty_moov+default_base_moof+frag_every_frame"},
+    )  # fmt: skip
+    video = output.add_stream("libx264", rate=10, options={"preset": "ultrafast", "g": "10"})
+    video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+    luma, chroma = background(width, height), bytes([128]) * (width * height)
+    for index, value in enumerate(values):
+        frame = video_frame(luma, chroma, width, height, value)
+        frame.pts, frame.time_base = index, Fraction(1, 10)
+        for packet in video.encode(frame):
+            output.mux(packet)
+    for packet in video.encode(None):
+        output.mux(packet)
+    output.close()
+
+    boxes = _boxes(path.read_bytes())
+    init = b"".join(box for kind, box in boxes if kind in (b"ftyp", b"moov"))
+    fragments: list[bytes] = []
+    for kind, box in boxes:
+        if kind == b"moof":
+            fragments.append(box)
+        elif kind == b"mdat":
+            fragments[-1] += box
+    assert len(fragments) == len(values)
+
+    decoder = Decoder()
+    newest = [decoder.feed(init, fragment) for fragment in fragments]
+    assert newest == values
+    assert decoder.stamps == values
+    assert decoder.times == pytest.approx([i / 10 for i in range(20)])
+    assert decoder.edge == pytest.approx(2.0)
+    assert decoder.stamp_at(0.95) == values[9]
+    assert decoder.stamp_at(-1) is None
+    assert decoder.unreadable == 0

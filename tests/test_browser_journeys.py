@@ -136,7 +136,14 @@ async def assert_plays(watched: Watched, seconds: float = 60) -> None:
     deadline = asyncio.get_running_loop().time() + seconds
     first = 0.0
     while (first := await current_time(page)) <= 0.5:
-        assert asyncio.get_running_loop().time() < deadline, "the video never started"
+        if asyncio.get_running_loop().time() > deadline:
+            await watched.shot("never-started")
+            state = await page.evaluate(
+                "(() => { const v = document.getElementById('video');"
+                " return [v.readyState, v.networkState, v.error && v.error.message,"
+                " document.getElementById('player-status').textContent]; })()"
+            )
+            raise AssertionError(f"the video never started: {state}")
         await asyncio.sleep(0.25)
     deadline = asyncio.get_running_loop().time() + 20
     while await current_time(page) < first + 1.0:

@@ -40,7 +40,7 @@ from tests.test_media_hls import (
 )
 from web.keys import MEDIA
 
-pytestmark = [needs_ffmpeg]
+pytestmark = [pytest.mark.slow, needs_ffmpeg]
 
 
 def media_settings(tmp_path: Path) -> Settings:
@@ -129,7 +129,6 @@ async def recording_ready(st: Stage, session_id: str) -> dict[str, Any]:
     return found
 
 
-@pytest.mark.slow
 async def test_starting_soon_then_live_then_a_trimmed_replay_that_survives_a_restart(
     tmp_path: Path,
 ) -> None:
@@ -247,6 +246,12 @@ async def test_starting_soon_then_live_then_a_trimmed_replay_that_survives_a_res
         (tmp_path / "last.mp4").write_bytes(init + data)
         assert probe(tmp_path / "last.mp4")["streams"][0]["codec_name"] == "h264"
 
+        # A session id that is not one cannot reach a recording outside the media directory.
+        manifest = (st.media_dir / session_id / "recording.json").read_bytes()
+        (st.media_dir.parent / "recording.json").write_bytes(manifest)
+        for path in ("/hls/%2E%2E/index.m3u8", "/hls/%2E%2E/source.m3u8", "/hls/../source.m3u8"):
+            await fetch(st, path, 404)
+
         session = await api(st, "GET", session_id, 200)
         assert session["replay"]["hls"].endswith(f"/hls/{session_id}/index.m3u8")
         assert session["replay"]["mp4"].endswith(f"/api/v1/sessions/{session_id}/recording.mp4")
@@ -307,7 +312,6 @@ async def test_starting_soon_then_live_then_a_trimmed_replay_that_survives_a_res
         assert status["state"] == "ready"
 
 
-@pytest.mark.slow
 async def test_a_session_that_never_went_live_has_no_replay_and_says_why(tmp_path: Path) -> None:
     """A session whose publisher only ever fed the starting-soon slate records nothing: after
     the end it stays ended, its recording says why, and there is nothing to download."""
@@ -344,27 +348,61 @@ async def test_a_session_that_never_went_live_has_no_replay_and_says_why(tmp_pat
         )
 
 
-def test_scan_finds_the_ingest_runs_and_a_segment_cut_short(tmp_path: Path) -> None:
-    """From real ffmpeg output: slate runs (per the journal) are left out, each ingest run's
-    segments are found with their durations, and a segment ffmpeg left as ``.tmp`` counts with
-    its complete fragments only."""
+def write_runs(directory: Path, runs: list[tuple[int, RunKind]], seconds: float = 3) -> None:
+    """Have the pipeline's ffmpeg write ``runs`` of a 320x240 test pattern with sound into
+    ``directory``, as a session would, with their journal."""
     assert FFMPEG is not None
+    directory.mkdir(parents=True, exist_ok=True)
     plan = plan_ladder(SourceInfo(320, 240, 30.0, VideoCodec.H264, keyframe_interval=0.5))
     journal = b""
-    for run, kind in ((1, RunKind.STARTING_SOON), (2, RunKind.INGEST), (3, RunKind.INGEST)):
+    for run, kind in runs:
         journal += journal_line(JournalEntry(run, kind, ("source", "audio")))
-        args = live_args(plan, PipeInput(InputFormat.MPEGTS), str(tmp_path), run, ffmpeg=FFMPEG)
+        args = live_args(plan, PipeInput(InputFormat.MPEGTS), str(directory), run, ffmpeg=FFMPEG)
         pattern = [
             FFMPEG, "-hide_banner", "-loglevel", "error",
             "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30",
-            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "3",
+            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", str(seconds),
             "-c:v", "libx264", "-preset", "ultrafast", "-g", "15", "-c:a", "aac",
             "-f", "mpegts", "pipe:1",
         ]  # fmt: skip
         with subprocess.Popen(pattern, stdout=subprocess.PIPE) as feeder:
             subprocess.run(args, stdin=feeder.stdout, capture_output=True, check=True, timeout=60)
             assert feeder.wait(timeout=60) == 0
-    (tmp_path / JOURNAL).write_bytes(journal)
+    (directory / JOURNAL).write_bytes(journal)
+
+
+async def test_a_restarted_node_builds_the_recordings_left_over(tmp_path: Path) -> None:
+    """A session that ended while its media was not there to record (the node went down) gets
+    its replay built when the node starts again."""
+    settings = media_settings(tmp_path)
+    async with staged(tmp_path, settings) as st:
+        session_id, _ = await new_session(st, "Night shift")
+        await api(st, "POST", f"{session_id}/end", 200)
+        status = await api(st, "GET", f"{session_id}/recording", 200)
+        assert status["state"] == "none"
+    await asyncio.to_thread(
+        write_runs, tmp_path / "media" / session_id, [(1, RunKind.INGEST), (2, RunKind.INGEST)]
+    )
+    async with staged(tmp_path, settings, st.studio, st.app.admin_token) as again:
+
+        async def replay() -> bool:
+            return await state(again, session_id) == "replay"
+
+        await until(replay, "the left-over recording to be built", 60)
+        vod = await playlist(again, f"/hls/{session_id}/source.m3u8")
+        assert vod.playlist_type == "vod"
+        assert [s.discontinuity for s in vod.segments].count(True) == 1
+        total = sum(s.duration for s in vod.segments)
+        assert total == pytest.approx(6.0, abs=0.1)
+        info = await download(again, session_id, tmp_path / "left-over.mp4")
+        assert float(info["format"]["duration"]) == pytest.approx(total, abs=0.3)
+
+
+def test_scan_finds_the_ingest_runs_and_a_segment_cut_short(tmp_path: Path) -> None:
+    """From real ffmpeg output: slate runs (per the journal) are left out, each ingest run's
+    segments are found with their durations, and a segment ffmpeg left as ``.tmp`` counts with
+    its complete fragments only."""
+    write_runs(tmp_path, [(1, RunKind.STARTING_SOON), (2, RunKind.INGEST), (3, RunKind.INGEST)])
     # ffmpeg was killed in the middle of run 3's last video segment: half of it is left.
     last = max(tmp_path.glob("r0003_0_*.m4s"))
     data = last.read_bytes()

@@ -7,13 +7,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from streaming.restream import RestreamConfig, RetryPolicy
-from tests.harness import RunningApp, running_app, settings_for, sqlite_url
+from studio.errors import Conflict, NotFound
+from studio.secrets import hash_secret
+from studio.store import Destination, Store
+from tests.harness import T0, RunningApp, running_app, settings_for, sqlite_url
 from tests.media_tools import probe
 from tests.servers import free_port
 from tests.test_media_hls import (
@@ -28,6 +32,7 @@ from tests.test_media_hls import (
     stop,
     until,
 )
+from tests.test_store import a_session
 from web.keys import MEDIA, PROGRAMME, RESTREAMER
 
 KEY = "rs-secret-key-0123456789abcdef"
@@ -177,6 +182,68 @@ async def test_deleting_a_session_removes_its_destinations(
     answer = await app.client.delete(f"/api/v1/sessions/{session_id}", headers=app.admin)
     assert answer.status == 204
     assert await app.web_app[PROGRAMME].store.list_destinations(session_id) == []
+
+
+# --- the store, on both back ends -----------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """An empty store on each back end."""
+    if request.param == "sqlite":
+        url = sqlite_url(tmp_path)
+    else:
+        url = request.getfixturevalue("postgres_db_url")
+    opened = await Store.open(url)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+async def test_the_store_keeps_destinations_per_session(store: Store) -> None:
+    """Destinations round-trip with their URL, are limited per session, change, and go with
+    their session; a destination of another session is not found through this one."""
+    studio = await store.create_studio("Hall", T0)
+    one = await store.create_session(a_session(studio.id), hash_secret("sk_1"))
+    two = await store.create_session(a_session(studio.id, 60), hash_secret("sk_2"))
+    first = Destination(
+        id="rst_1", session_id=one.id, name="YouTube", url=f"rtmp://h/live2/{KEY}",
+        enabled=True, created_at=T0, updated_at=T0,
+    )  # fmt: skip
+    assert await store.add_destination(first, limit=2) == first
+    assert KEY not in repr(first)
+    await store.add_destination(
+        Destination(id="rst_2", session_id=one.id, name="FB", url="rtmps://f:443/rtmp/k",
+                    enabled=False, created_at=T0 + timedelta(seconds=1), updated_at=T0),
+        limit=2,
+    )  # fmt: skip
+    with pytest.raises(Conflict, match="at most 2 restream destinations"):
+        await store.add_destination(
+            Destination(id="rst_3", session_id=one.id, name="X", url="rtmp://h/a/b",
+                        enabled=True, created_at=T0, updated_at=T0),
+            limit=2,
+        )  # fmt: skip
+    with pytest.raises(NotFound):
+        await store.add_destination(
+            Destination(id="rst_4", session_id="ses_none", name="X", url="rtmp://h/a/b",
+                        enabled=True, created_at=T0, updated_at=T0),
+            limit=2,
+        )  # fmt: skip
+    assert [d.id for d in await store.list_destinations(one.id)] == ["rst_1", "rst_2"]
+    assert await store.get_destination(one.id, "rst_1") == first
+    with pytest.raises(NotFound):
+        await store.get_destination(two.id, "rst_1")
+    later = T0 + timedelta(minutes=5)
+    changed = await store.update_destination(one.id, "rst_1", later, enabled=False)
+    assert (changed.enabled, changed.name, changed.updated_at) == (False, "YouTube", later)
+    with pytest.raises(NotFound):
+        await store.update_destination(two.id, "rst_1", later, name="Moved")
+    with pytest.raises(NotFound):
+        await store.delete_destination(two.id, "rst_2")
+    await store.delete_destination(one.id, "rst_2")
+    await store.delete_session(one.id)
+    assert await store.list_destinations(one.id) == []
 
 
 # --- end to end ----------------------------------------------------------------------------------
@@ -406,3 +473,58 @@ async def test_a_destination_added_while_live_starts_and_shutdown_ends_its_push(
     assert not any(alive(pid) for pid in pids)
     [video, *_] = (s for s in probe(out)["streams"] if s["codec_type"] == "video")
     assert (video["codec_name"], video["width"], video["height"]) == ("h264", 320, 240)
+
+
+@pytest.mark.slow
+@needs_ffmpeg
+async def test_a_push_stops_with_the_ingest_and_resumes_when_it_returns(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Torget's own RTMP ingest as the destination (another session's key): the push makes that
+    session ready; when the live session's publisher leaves the push stops (the other session
+    loses its ingest); when the publisher returns the push resumes."""
+    caplog.set_level(logging.INFO)
+    for name in ("streaming", "studio", "web"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    async with stage(tmp_path, ladder=[]) as st:
+        source_id, source_key = await new_session(st, "Source", 9)
+        target_id, target_key = await new_session(st, "Relay", 10)
+        answer = await st.app.client.post(
+            f"/api/v1/sessions/{source_id}/live", headers=st.app.admin
+        )
+        assert answer.status == 200
+        body = {"name": "Self", "url": st.rtmp(target_key)}
+        answer = await st.app.client.post(
+            restreams_path(source_id), json=body, headers=st.app.admin
+        )
+        assert answer.status == 201
+        destination = (await answer.json())["id"]
+        assert target_key not in await answer.text()
+
+        async def target_is(wanted: str) -> bool:
+            return await state(st, target_id) == wanted
+
+        for _ in range(2):  # the publisher comes, goes, and comes back
+            async with publisher(st.rtmp(source_key), size="320x240") as pub:
+
+                async def relayed() -> bool:
+                    status = await status_of(st, source_id, destination)
+                    return bool(status["state"] == "live" and await target_is("ready"))
+
+                await until(relayed, "the push to make the other session ready", 30)
+                health = await (
+                    await st.app.client.get(
+                        f"/api/v1/sessions/{target_id}/health", headers=st.app.admin
+                    )
+                ).json()
+                assert (health["source"]["width"], health["source"]["height"]) == (320, 240)
+                await stop(pub)
+
+            async def stopped() -> bool:
+                status = await status_of(st, source_id, destination)
+                return bool(status["state"] == "stopped" and await target_is("scheduled"))
+
+            await until(stopped, "the push to stop with the ingest", 30)
+            assert await state(st, source_id) == "live"
+    assert target_key not in caplog.text
+    assert source_key not in caplog.text

@@ -20,6 +20,7 @@ from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 
 from streaming.whip import WhipIngest
+from tests.browser import chromium, needs_chromium
 from tests.media_tools import probe
 from tests.test_media_hls import (
     Stage,
@@ -254,6 +255,7 @@ async def test_whip_refusals_have_exact_answers(tmp_path: Path) -> None:
     async with stage(tmp_path, ladder=[]) as st:
         session_id, key = await new_session(st, "Panel", 9)
         other_id, other_key = await new_session(st, "Other", 10)
+        plane = st.app.web_app[MEDIA]
         pc = await offer_for()
         sdp = pc.localDescription.sdp
         await pc.close()
@@ -306,8 +308,20 @@ async def test_whip_refusals_have_exact_answers(tmp_path: Path) -> None:
             assert status == 400, body
             assert headers["Content-Type"].startswith("application/json")
             assert f'"message":"{message}"' in body
+        # An offer that passes the checks but has no codec aiortc can take: the publish that
+        # was opened for it is closed again.
+        status, _, body = await whip_post(
+            st, session_id, key, sdp.replace("packetization-mode=1", "packetization-mode=0")
+        )
+        assert status == 400, body
+        assert (
+            '"message":"the offer cannot be negotiated: '
+            'Failed to set remote video description send parameters"'
+        ) in body
         assert await state(st, session_id) == "scheduled"
         assert ingest(st).resources() == []
+        assert not plane.publishing(session_id)
+        assert not whip_tasks()
 
         async with whip_publisher(st, session_id, key) as first:
             assert first.status == 201
@@ -418,3 +432,66 @@ async def test_a_vanished_peer_and_shutdown_leave_nothing_behind(tmp_path: Path)
         assert not whip_tasks()
     finally:
         await pc.close()
+
+
+WHIP_JS = """
+async ([url, key]) => {
+  const stream = await navigator.mediaDevices.getUserMedia({
+    video: {width: {ideal: 640}, height: {ideal: 360}, frameRate: {ideal: 30}}, audio: true});
+  const pc = new RTCPeerConnection();
+  for (const track of stream.getTracks()) pc.addTransceiver(track, {direction: 'sendonly'});
+  await pc.setLocalDescription(await pc.createOffer());
+  await new Promise((done) => {
+    if (pc.iceGatheringState === 'complete') return done();
+    pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && done();
+  });
+  const answer = await fetch(url, {method: 'POST', body: pc.localDescription.sdp,
+    headers: {'Content-Type': 'application/sdp', 'Authorization': 'Bearer ' + key}});
+  const sdp = await answer.text();
+  await pc.setRemoteDescription({type: 'answer', sdp});
+  const settings = stream.getVideoTracks()[0].getSettings();
+  window.whip = {pc, location: answer.headers.get('Location'), key};
+  return [answer.status, window.whip.location, settings.width, settings.height];
+}
+"""
+
+
+@needs_chromium
+async def test_chromium_publishes_over_whip(tmp_path: Path) -> None:
+    """Headless Chromium (fake camera and microphone) publishes with WHIP: H.264 is preferred
+    over the VP8 Chrome lists first, HLS gets H.264 at the camera's size and AAC, and the
+    page's DELETE ends the publish."""
+    async with stage(tmp_path, ladder=[]) as st:
+        session_id, key = await new_session(st, "From the browser", 9)
+        plane = st.app.web_app[MEDIA]
+        base = f"http://127.0.0.1:{st.app.client.port}"
+        async with chromium() as browser:
+            context = await browser.new_context(base_url=base, bypass_csp=True)
+            page = await context.new_page()
+            await page.goto("/healthz")
+            status, location, width, height = await page.evaluate(
+                WHIP_JS, [f"/whip/{session_id}", key]
+            )
+            assert status == 201
+            assert location.startswith(f"/whip/{session_id}/")
+            pipeline = await plane.wait_ready(session_id, 40)
+            assert pipeline is not None
+            assert pipeline.plan is not None
+            assert pipeline.plan.passthrough
+            video = await decoded(st, tmp_path, session_id, "source.m3u8")
+            assert (video["codec_name"], video["width"], video["height"]) == (
+                "h264",
+                width,
+                height,
+            )
+            audio = await decoded(st, tmp_path, session_id, "audio.m3u8")
+            assert audio["codec_name"] == "aac"
+            status = await page.evaluate(
+                "async () => (await fetch(window.whip.location, {method: 'DELETE', "
+                "headers: {'Authorization': 'Bearer ' + window.whip.key}})).status"
+            )
+            assert status == 204
+            assert not plane.publishing(session_id)
+            assert ingest(st).resources() == []
+            await context.close()
+        st.remember_pids()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -140,8 +141,20 @@ async def run_async(plan: ClusterPlan, say: Say, baseline: Iterable[Cell] = ()) 
 
 
 def run(plan: ClusterPlan, say: Say = print, baseline: Iterable[Cell] = ()) -> ClusterResult:
-    """Run the two-node benchmark (blocking)."""
-    return asyncio.run(run_async(plan, say, baseline))
+    """Run the two-node benchmark (blocking). SIGTERM cancels it cleanly: the servers, Redis
+    and load generators it started are stopped, not left behind."""
+
+    async def main() -> ClusterResult:
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        try:
+            return await run_async(plan, say, baseline)
+        finally:
+            loop.remove_signal_handler(signal.SIGTERM)
+
+    return asyncio.run(main())
 
 
 # --- report ------------------------------------------------------------------------------

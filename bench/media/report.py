@@ -50,6 +50,11 @@ def first_table(result: MediaResult) -> list[str]:
     return lines
 
 
+def _first_errors(result: MediaResult) -> list[str]:
+    errors = [f"- run {i + 1}: {r.error}" for i, r in enumerate(result.first) if r.error]
+    return [*errors, ""] if errors else []
+
+
 def _latency_row(label: str, values: list[float], target: float | None) -> str:
     found = summarize(values)
     if found is None:
@@ -153,6 +158,7 @@ def markdown(result: MediaResult) -> str:
         "",
         *first_table(result),
         "",
+        *_first_errors(result),
         "### Glass-to-glass latency",
         "",
         f"A Python publisher (PyAV) makes {plan.latency_size[0]}x{plan.latency_size[1]} frames "

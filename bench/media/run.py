@@ -282,8 +282,8 @@ async def first_playable(server: MediaServer, ffmpeg: str, clip: Path) -> FirstP
                 await asyncio.sleep(0.02)
             if result.segment is None:
                 result.error = "no segment within 20 s"
-    except Unavailable as exc:
-        result.error = str(exc)
+    except (Unavailable, aiohttp.ClientError, OSError) as exc:
+        result.error = str(exc) or type(exc).__name__
     finally:
         await stop_process(publisher)
         await proxy.stop()
@@ -304,7 +304,11 @@ async def glass_to_glass(server: MediaServer, ffmpeg: str, plan: Plan) -> Latenc
             commands.publisher_args(sys.executable, plan.latency_size, 30, 1.0),
             stdout=write_fd,
         )
-        relay = await _start(commands.relay_args(ffmpeg, server.rtmp_url(key)), stdin=read_fd)
+        try:
+            relay = await _start(commands.relay_args(ffmpeg, server.rtmp_url(key)), stdin=read_fd)
+        except OSError:
+            await stop_process(encoder)
+            raise
     finally:
         os.close(read_fd)
         os.close(write_fd)
@@ -327,8 +331,8 @@ async def glass_to_glass(server: MediaServer, ffmpeg: str, plan: Plan) -> Latenc
                 low.run(plan.latency_seconds), classic.run(plan.latency_seconds)
             )
             latency.publisher_cores = (total_cpu(pids) - cpu_before) / (time.monotonic() - clock)
-    except Unavailable as exc:
-        latency.error = str(exc)
+    except (Unavailable, aiohttp.ClientError, OSError) as exc:
+        latency.error = str(exc) or type(exc).__name__
     finally:
         await stop_process(encoder)
         await stop_process(relay)
@@ -406,8 +410,8 @@ async def cpu_run(
             run.error = f"Torget started {children.started} ffmpeg during the window (a restart)"
         if publisher.returncode is not None:
             run.error = f"the publisher exited ({publisher.returncode}) during the window"
-    except Unavailable as exc:
-        run.error = str(exc)
+    except (Unavailable, aiohttp.ClientError, OSError) as exc:
+        run.error = str(exc) or type(exc).__name__
     finally:
         await stop_process(publisher)
         await _settle(server)
@@ -456,6 +460,16 @@ async def run_async(plan: Plan, say: Say) -> MediaResult:
     """Run the three parts; failures become notes, never exceptions."""
     result = MediaResult(plan)
     started = time.monotonic()
+    try:
+        await _run_parts(plan, say, result)
+    except Unavailable as exc:
+        result.notes.append(f"not measured: {exc}")
+        say(f"media: not measured: {exc}")
+    result.seconds = time.monotonic() - started
+    return result
+
+
+async def _run_parts(plan: Plan, say: Say, result: MediaResult) -> None:
     ffmpeg = ffmpeg_program()
     result.ffmpeg = ffmpeg_version(ffmpeg)
     with tempfile.TemporaryDirectory(prefix="torget-media-bench-") as tmp:
@@ -487,8 +501,6 @@ async def run_async(plan: Plan, say: Say) -> MediaResult:
             except Unavailable as exc:
                 result.notes.append(f"{ladder_name(ladder)}: {exc}")
                 say(f"media: {ladder_name(ladder)}: {exc}")
-    result.seconds = time.monotonic() - started
-    return result
 
 
 def _s(value: float | None) -> str:

@@ -122,6 +122,18 @@ def _session(row: sa.Row[Any]) -> Session:
     )
 
 
+def _recording(row: sa.Row[Any]) -> RecordingRecord:
+    return RecordingRecord(
+        session_id=row.session_id,
+        state=RecordingState(row.state),
+        message=row.message,
+        duration=row.duration,
+        trim_start=row.trim_start,
+        trim_end=row.trim_end,
+        updated_at=row.updated_at,
+    )
+
+
 def _token(row: sa.Row[Any]) -> ApiToken:
     return ApiToken(
         id=row.id,
@@ -663,17 +675,13 @@ class Store:
             row = (
                 await conn.execute(sa.select(t.recordings).where(c.session_id == session_id))
             ).first()
-        if row is None:
-            return None
-        return RecordingRecord(
-            session_id=row.session_id,
-            state=RecordingState(row.state),
-            message=row.message,
-            duration=row.duration,
-            trim_start=row.trim_start,
-            trim_end=row.trim_end,
-            updated_at=row.updated_at,
-        )
+        return None if row is None else _recording(row)
+
+    async def recordings_in(self, state: RecordingState) -> list[RecordingRecord]:
+        """Every recording record in ``state``."""
+        query = sa.select(t.recordings).where(t.recordings.c.state == state.value)
+        async with self._read() as conn:
+            return [_recording(row) for row in await conn.execute(query)]
 
     async def save_recording(self, record: RecordingRecord) -> None:
         """Create or replace a session's recording record."""

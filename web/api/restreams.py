@@ -326,7 +326,9 @@ def media_taps(app: web.Application, plane: MediaPlane) -> Restreamer:
 
     def peer(session_id: str) -> tuple[IngestOrigin, str | None]:
         publish = plane.publisher(session_id)
-        return IngestOrigin.RTMP, None if publish is None else publish.peer
+        if publish is None:
+            return IngestOrigin.RTMP, None
+        return publish.origin, publish.peer
 
     board = HealthBoard(peer)
     plane.add_tap(board)
