@@ -127,7 +127,22 @@ async def current_time(page: Any) -> float:
     return float(await page.evaluate("document.getElementById('video').currentTime"))
 
 
-async def assert_plays(watched: Watched, seconds: float = 60) -> None:
+async def hls_state(w: World, session_id: str) -> str:
+    """The session's playlists as the server answers them now (for failure messages)."""
+    client = w.app.client
+    top = await client.get(f"/hls/{session_id}/index.m3u8")
+    text = await top.text()
+    names = [line for line in text.splitlines() if line and not line.startswith("#")]
+    media = ""
+    if names:
+        answer = await client.get(f"/hls/{session_id}/{names[0]}")
+        media = (await answer.text())[-1500:]
+    return f"{top.status}\n{text}\n---\n{media}"
+
+
+async def assert_plays(
+    watched: Watched, seconds: float = 60, *, w: World | None = None, session_id: str = ""
+) -> None:
     """The video element's time advances (so frames are being decoded and shown).
 
     Polled with ``evaluate`` (``wait_for_function`` would need eval, which the pages' CSP
@@ -143,7 +158,8 @@ async def assert_plays(watched: Watched, seconds: float = 60) -> None:
                 " return [v.readyState, v.networkState, v.error && v.error.message,"
                 " document.getElementById('player-status').textContent]; })()"
             )
-            raise AssertionError(f"the video never started: {state}")
+            served = await hls_state(w, session_id) if w is not None else ""
+            raise AssertionError(f"the video never started: {state}\n{served}")
         await asyncio.sleep(0.25)
     deadline = asyncio.get_running_loop().time() + 20
     while await current_time(page) < first + 1.0:
@@ -441,7 +457,7 @@ async def test_operator_goes_live_from_the_browser_camera_over_whip(
 
         viewer = await w.open("whip-watcher")
         await viewer.page.goto(f"/s/{created['id']}")
-        await assert_plays(viewer, seconds=90)
+        await assert_plays(viewer, seconds=90, w=w, session_id=created["id"])
         await viewer.page.locator("#ask-text").fill("Can we see the slides?")
         await viewer.page.get_by_role("button", name="Ask", exact=True).click()
         moderator = await w.open("whip-moderator")

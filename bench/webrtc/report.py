@@ -24,23 +24,28 @@ def markdown(result: Result) -> str:
         f"viewer of the same stream: {result.transcode:.3f} cores each "
         f"(encode alone, as `MediaRelay` does per viewer: {result.encode_only:.3f}).",
         "",
-        "| viewers | relay CPU (cores) | per viewer | RSS (MiB) | received fps / viewer "
-        "| Mbit/s / viewer | decode+encode per viewer (cores) | ratio |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| viewers | Torget CPU (cores) | RSS (MiB) | received fps / viewer | Mbit/s / viewer "
+        "| load avg | relay cost per viewer at 30 fps (cores) | decode+encode per viewer "
+        "(cores) | ratio per viewer | decode+encode for all (cores) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in result.rows:
         extra = max(row.cpu - result.baseline_cpu, 0.0)
-        per = extra / row.viewers
-        transcode = result.transcode * row.viewers
-        ratio = f"{transcode / row.cpu:.0f}x" if row.cpu > 0 else "-"
+        per = extra / (row.viewers * row.fps) * 30 if row.fps > 0 else 0.0
+        ratio = f"{result.transcode / per:.0f}x" if per > 0 else "-"
         lines.append(
-            f"| {row.viewers} | {row.cpu:.3f} | {per:.4f} | {row.rss / 2**20:.0f} | "
-            f"{row.fps:.1f} | {row.mbps:.2f} | {transcode:.2f} | {ratio} |"
+            f"| {row.viewers} | {row.cpu:.3f} | {row.rss / 2**20:.0f} | {row.fps:.1f} | "
+            f"{row.mbps:.2f} | {row.load:.1f} | {per:.4f} | {result.transcode:.3f} | {ratio} | "
+            f"{result.transcode * row.viewers:.1f} |"
         )
     lines += [
         "",
-        "Ratio: what decode+encode per viewer would cost (extrapolated from one) over what the "
-        "relay costs in total. Above ~2 cores the transcoding figure cannot run on this machine.",
+        "Relay cost per viewer: the Torget process's CPU above the no-viewer baseline, divided "
+        "by the video frames it delivered (viewers x received fps) and scaled to 30 fps, so a "
+        "row whose viewers did not get every frame (the machine busy with other work: see the "
+        "load average on 2 cores) still gives the cost of what was sent. A full 30 fps row is "
+        "the direct measurement. Decode+encode for all: what transcoding per viewer would need; "
+        "past ~2 cores it cannot run on this machine at all.",
         "",
     ]
     if result.latencies:

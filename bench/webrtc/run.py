@@ -61,6 +61,7 @@ class Row:
     rss: int  # bytes
     fps: float  # video frames per second per viewer, as received
     mbps: float  # received video Mbit/s per viewer
+    load: float  # the machine's 1-minute load average after the window
 
 
 @dataclass
@@ -81,6 +82,11 @@ def ffmpeg() -> str:
     from streaming.plane import find_ffmpeg
 
     return find_ffmpeg("")
+
+
+def load_average() -> float:
+    """The 1-minute load average (other work on the machine shows up here)."""
+    return float(Path("/proc/loadavg").read_text().split()[0])
 
 
 async def _measure(pid: int, seconds: float) -> tuple[float, int]:
@@ -177,12 +183,10 @@ async def run_async(plan: Plan, say: Say) -> Result:
                 cpu, rss = await _measure(server.pid, plan.window)
             finally:
                 data = await _finish(proc)
-            span = data["seconds"]  # includes connecting: the counts are reset at "ready"
-            window = max(plan.window + plan.warmup, 1.0)
+            window = max(plan.window + plan.warmup, 1.0)  # the counts start at "ready"
             fps = data["video_frames"] / count / window
             mbps = data["video_bytes"] * 8 / count / window / 1e6
-            del span
-            result.rows.append(Row(count, cpu, rss, fps, mbps))
+            result.rows.append(Row(count, cpu, rss, fps, mbps, load_average()))
             say(f"{count} viewers: {cpu:.3f} cores, {rss >> 20} MiB, {fps:.1f} fps/viewer")
             await asyncio.sleep(2)
         await stop_process(publisher)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections import deque
 from urllib.parse import urlsplit
 
+import msgspec
 from aiohttp import WSMsgType, web
 
 from studio.access import Principal
@@ -19,6 +23,15 @@ from web.realtime.protocol import PROTOCOL_VERSION, ErrorCode
 
 log = logging.getLogger(__name__)
 HARD_FRAME_LIMIT = 64 * 1024  # beyond this aiohttp closes with 1009; below it we answer errors
+PIPELINE = 32  # chat messages of one client being stored at once
+PIPELINED = frozenset({"chat.send"})  # frames that change nothing about the connection itself
+
+
+class _Kind(msgspec.Struct):
+    type: str = ""
+
+
+_kind = msgspec.json.Decoder(_Kind).decode
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
@@ -61,12 +74,29 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     welcome = {"type": "welcome", "v": PROTOCOL_VERSION, "viewer_id": conn.viewer_id,
                "name": conn.name, "role": role, "node": hub.node_id}  # fmt: skip
     conn.send(frame(welcome))
+    # Chat messages wait for the store before their ack; handling them one after another would
+    # cap a client at one message per commit. They are taken in order and stored concurrently
+    # (up to PIPELINE); any other frame waits until they are done, so joins, leaves and the
+    # like still apply in the order they were sent.
+    pipeline = hub.engine.ordered_appends
+    inflight: deque[asyncio.Task[None]] = deque()
     try:
         while True:
             message = await ws.receive()
             conn.alive = True
             kind = message.type
             if kind is WSMsgType.TEXT:
+                while inflight and inflight[0].done():
+                    inflight.popleft().result()
+                if pipeline and _pipelined(message.data):
+                    inflight.append(
+                        asyncio.create_task(actions.handle(conn, principal, message.data))
+                    )
+                    if len(inflight) >= PIPELINE:
+                        await inflight.popleft()
+                    continue
+                while inflight:
+                    await inflight.popleft()
                 await actions.handle(conn, principal, message.data)
             elif kind is WSMsgType.PONG:
                 continue
@@ -77,8 +107,19 @@ async def websocket(request: web.Request) -> web.StreamResponse:
             else:  # closing, closed or broken
                 break
     finally:
+        for task in inflight:  # their acks go nowhere, but what was sent is stored
+            with contextlib.suppress(Exception):
+                await task
         hub.disconnect(conn)
     return ws
+
+
+def _pipelined(data: str) -> bool:
+    """Whether this text frame may be handled while the previous ones are being stored."""
+    try:
+        return _kind(data).type in PIPELINED
+    except msgspec.MsgspecError:
+        return False  # handled in turn: it gets its error frame there
 
 
 def _check_origin(request: web.Request, public_url: str) -> None:

@@ -35,6 +35,10 @@ def now_ms() -> int:
 class Engine(abc.ABC):
     """What the hub needs from an engine."""
 
+    #: appends made one after another (without awaiting each) get increasing ids in call order,
+    #: so a client's chat messages may be stored concurrently without reordering them
+    ordered_appends = False
+
     def __init__(self) -> None:
         self._on_entry: EntryListener = lambda room, event_id, data: None
         self._on_status: StatusListener = lambda up: None
@@ -82,6 +86,8 @@ class Engine(abc.ABC):
 
 class MemoryEngine(Engine):
     """One node's engine: the log is kept in memory and written to the store before acking."""
+
+    ordered_appends = True  # ids are taken before the first await of ``append``
 
     def __init__(self, store: Store) -> None:
         super().__init__()
