@@ -8,6 +8,9 @@ Rules:
   (``-c:v copy``) when the ingest is H.264 and its keyframe interval is unknown or at most
   ``max_passthrough_gop`` seconds (HLS segments cannot be shorter than a GOP, and the target
   duration of a playlist never changes); otherwise it is transcoded at the source size.
+- The **target duration** follows the longest segment the source can make
+  (``longest_segment``): 1 s for a source with a keyframe every second, so that players that
+  stay three target durations behind live (hls.js without LL-HLS) stay 3 s behind, not 6.
 - **Lower rungs** (default 720p, 480p, 360p) are added only when smaller than the source height,
   widths keep the source's aspect ratio rounded to even numbers.
 - **Audio** is one AAC rendition (last output stream), 48 kHz stereo, shared by every variant.
@@ -172,6 +175,19 @@ def _check_source(source: SourceInfo) -> None:
         raise InvalidArgument("source", f"frame rate {source.fps} is out of range")
 
 
+def longest_segment(source: SourceInfo, settings: LadderSettings, passthrough: bool) -> float:
+    """How long a segment can last: ffmpeg cuts at the first keyframe at or past
+    ``segment_seconds``, so a passed-through source with a measured keyframe interval ``k``
+    makes segments of ``segment_seconds`` rounded up to whole ``k``; an unmeasured one may
+    take up to ``max_passthrough_gop``; transcoded renditions get keyframes on the dot."""
+    if not passthrough:
+        return settings.segment_seconds
+    k = source.keyframe_interval
+    if k is None or k <= 0:
+        return settings.max_passthrough_gop
+    return min(math.ceil(settings.segment_seconds / k - 1e-6) * k, settings.max_passthrough_gop)
+
+
 def plan_ladder(source: SourceInfo, settings: LadderSettings | None = None) -> LadderPlan:
     """Decide the renditions for ``source``: source first, smaller rungs, then audio."""
     settings = settings or LadderSettings()
@@ -246,8 +262,9 @@ def plan_ladder(source: SourceInfo, settings: LadderSettings | None = None) -> L
                 part_target=audio_part_target(settings.part_seconds, settings.audio_sample_rate),
             )
         )
-    longest_segment = settings.max_passthrough_gop if passthrough else settings.segment_seconds
-    target_duration = max(1, math.ceil(longest_segment - 1e-9))
+    # A segment's duration rounded to the nearest second must not exceed the target (RFC 8216
+    # 4.4.3.1); 10 % of margin covers a measured keyframe interval that wobbles a little.
+    target_duration = max(1, math.floor(longest_segment(source, settings, passthrough) * 1.1 + 0.5))
     # Three times the largest PART-TARGET as rendered (rounded up to 5 decimals), rounded up.
     largest_part = max(math.ceil(r.part_target * 100_000 - 1e-6) / 100_000 for r in renditions)
     part_hold_back = math.ceil(3 * largest_part * 1000 - 1e-6) / 1000

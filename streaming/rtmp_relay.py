@@ -7,7 +7,8 @@
   in ``tag`` and reaches the relay at once.
 - Audio: FLV AAC is decoded and encoded to Opus (48 kHz stereo, 20 ms packets) with PyAV, once
   per session, by a worker task fed through a bounded queue: ``tag`` never waits, and drops
-  audio when the worker falls behind.
+  audio when the worker falls behind. While the session has no WebRTC viewer the audio is not
+  converted at all.
 
 RTMP cannot be asked for a keyframe, so the tap sets no keyframe requester; new viewers start
 from the relay's cached group of pictures instead. A session whose relay is fed natively (a
@@ -164,6 +165,10 @@ class AacToOpus:
         )
         self._next_pts: int | None = None
 
+    def resync(self) -> None:
+        """Frames were skipped: time the next output from its own tag again."""
+        self._next_pts = None
+
     def convert(self, frame: bytes, timestamp_ms: int) -> list[tuple[bytes, int]]:
         """Opus packets (with 48 kHz timestamps) for one AAC frame at ``timestamp_ms``."""
         packet = self._av.Packet(frame)
@@ -238,6 +243,9 @@ class RtmpRelayTap:
                 continue
             frame = aac_frame(tag)
             if frame is None or converter is None:
+                continue
+            if not self.relay.viewers:  # nobody listens: spare the CPU, restart the clock later
+                converter.resync()
                 continue
             try:
                 packets = converter.convert(frame, tag.timestamp)

@@ -49,7 +49,7 @@ def test_ladder_for_1080p_h264_passes_the_source_through_and_adds_three_rungs() 
         (4, "audio", MediaKind.AUDIO, None, 0, 0),
     ]
     assert plan.passthrough is True
-    assert plan.target_duration == 2
+    assert plan.target_duration == 1
     assert [r.bitrate for r in plan.renditions] == [
         6_000_000,
         2_800_000,
@@ -402,3 +402,16 @@ def test_redact_url_hides_the_stream_key() -> None:
         "rtmp://a.rtmp.youtube.com/live2/***"
     )
     assert redact_url("rtmps://user:pw@host:443/app/key?token=1") == "rtmps://host:443/app/***?***"
+
+
+def test_target_duration_follows_the_measured_keyframe_interval() -> None:
+    """A passed-through source's target duration is its segment length, not the longest GOP."""
+    durations = {
+        k: plan_ladder(
+            SourceInfo(1280, 720, 30.0, VideoCodec.H264, keyframe_interval=k)
+        ).target_duration
+        for k in (None, 0.5, 0.8, 1.0, 1.001, 1.4, 2.0)
+    }
+    assert durations == {None: 2, 0.5: 1, 0.8: 2, 1.0: 1, 1.001: 1, 1.4: 2, 2.0: 2}
+    transcoded = plan_ladder(SourceInfo(1280, 720, 30.0, VideoCodec.H264, keyframe_interval=8.0))
+    assert transcoded.target_duration == 1
