@@ -178,12 +178,15 @@ def _check_source(source: SourceInfo) -> None:
 def longest_segment(source: SourceInfo, settings: LadderSettings, passthrough: bool) -> float:
     """How long a segment can last: ffmpeg cuts at the first keyframe at or past
     ``segment_seconds``, so a passed-through source with a measured keyframe interval ``k``
-    makes segments of ``segment_seconds`` rounded up to whole ``k``; an unmeasured one may
-    take up to ``max_passthrough_gop``; transcoded renditions get keyframes on the dot."""
+    makes segments of ``segment_seconds`` rounded up to whole ``k``; an unmeasured one, or one
+    whose first GOP was shorter than a segment, may take up to ``max_passthrough_gop``;
+    transcoded renditions get keyframes on the dot."""
     if not passthrough:
         return settings.segment_seconds
     k = source.keyframe_interval
-    if k is None or k <= 0:
+    if k is None or k < 0.9 * settings.segment_seconds:
+        # Unknown, or shorter than a segment (a scene cut, a keyframe on request): the next
+        # GOPs may be longer, up to what passthrough allows.
         return settings.max_passthrough_gop
     return min(math.ceil(settings.segment_seconds / k - 1e-6) * k, settings.max_passthrough_gop)
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import re
 import shutil
@@ -165,6 +166,10 @@ class Publish:
             raise InvalidMedia("the source was not recognised in time (two keyframes needed)")
         source = self._probe.add(tag)
         if source is not None:
+            if self.origin is IngestOrigin.WHIP:
+                # A WebRTC publisher sends keyframes when asked (a PLI every segment), so the
+                # gap between its first two says nothing about the segments to come.
+                source = dataclasses.replace(source, keyframe_interval=None)
             first = self._probe.buffered
             self._pipeline = await self.plane._attach(self.session_id, source, first)
             self._probe.buffered = []

@@ -412,6 +412,6 @@ def test_target_duration_follows_the_measured_keyframe_interval() -> None:
         ).target_duration
         for k in (None, 0.5, 0.8, 1.0, 1.001, 1.4, 2.0)
     }
-    assert durations == {None: 2, 0.5: 1, 0.8: 2, 1.0: 1, 1.001: 1, 1.4: 2, 2.0: 2}
+    assert durations == {None: 2, 0.5: 2, 0.8: 2, 1.0: 1, 1.001: 1, 1.4: 2, 2.0: 2}
     transcoded = plan_ladder(SourceInfo(1280, 720, 30.0, VideoCodec.H264, keyframe_interval=8.0))
     assert transcoded.target_duration == 1
