@@ -84,10 +84,10 @@ async def open_page(
     allowed = re.compile(
         f"{EXPECTED_FAILURES.pattern}|{expected}" if expected else EXPECTED_FAILURES.pattern
     )
+    options.setdefault("viewport", {"width": 1280, "height": 900})
     context = await browser.new_context(
         base_url=base_url,
         locale=locale,
-        viewport={"width": 1280, "height": 900},
         permissions=["camera", "microphone", "clipboard-read", "clipboard-write"],
         **options,
     )
@@ -119,3 +119,31 @@ async def sign_in(watched: Watched, token: str) -> None:
     await page.locator("#token").fill(token)
     await page.get_by_role("button", name="Sign in").click()
     await page.locator("#console").wait_for(state="visible")
+
+
+UNLABELLED = """
+(() => {
+  const named = (el) =>
+    (el.labels && el.labels.length > 0) || el.getAttribute("aria-label") ||
+    el.getAttribute("aria-labelledby") || el.title ||
+    ((el.tagName === "BUTTON" || el.tagName === "A") && el.textContent.trim());
+  const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+  return [...document.querySelectorAll("input:not([type=hidden]), select, textarea, button, a[href], video")]
+    .filter((el) => visible(el) && !named(el))
+    .map((el) => el.outerHTML.slice(0, 120));
+})()
+"""
+
+
+async def assert_accessible(watched: Watched) -> None:
+    """Every visible control has an accessible name, the page has a language and one h1 at
+    most, and nothing is wider than the viewport (so a phone never scrolls sideways)."""
+    page = watched.page
+    unlabelled = await page.evaluate(UNLABELLED)
+    assert not unlabelled, f"{watched.name}: controls without a name: {unlabelled}"
+    assert await page.evaluate("document.documentElement.lang") in {"en", "sv", "fi", "nb"}
+    assert await page.locator("h1:visible").count() <= 1, watched.name
+    overflow = await page.evaluate(
+        "document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth"
+    )
+    assert overflow <= 0, f"{watched.name}: {overflow}px wider than the viewport"

@@ -16,7 +16,14 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from tests.browser import Watched, chromium, needs_chromium, open_page, sign_in
+from tests.browser import (
+    Watched,
+    assert_accessible,
+    chromium,
+    needs_chromium,
+    open_page,
+    sign_in,
+)
 from tests.harness import FakeClock, RunningApp, running_app, settings_for, sqlite_url
 from tests.servers import free_port
 from tests.test_media_hls import publisher
@@ -190,6 +197,7 @@ async def test_viewer_finds_the_live_session_chats_asks_and_text_stays_text(
         await expect(programme).to_contain_text("Next up: schools")
         await expect(programme).not_to_contain_text(OPENING)
         await viewer.shot("guide")
+        await assert_accessible(viewer)
 
         await now.get_by_role("link", name=re.compile("Opening")).click()
         await expect(page.locator("#title")).to_have_text(OPENING)
@@ -234,7 +242,19 @@ async def test_viewer_finds_the_live_session_chats_asks_and_text_stays_text(
         await expect(page.locator("#chat li .text").last).to_have_text("sent while offline")
         await expect(page.locator("#chat-text")).to_have_value("")
         await viewer.shot("session")
+        await assert_accessible(viewer)
         viewer.assert_clean()
+
+        phone = await w.open("phone", viewport={"width": 390, "height": 844}, is_mobile=True)
+        await phone.page.goto(f"/s/{live['id']}")
+        await expect(phone.page.locator("#chat li .text").first).to_have_text(XSS_CHAT)
+        await phone.shot("session")
+        await assert_accessible(phone)
+        await phone.page.goto("/")
+        await expect(phone.page.locator("#now")).to_contain_text(OPENING)
+        await phone.shot("guide")
+        await assert_accessible(phone)
+        phone.assert_clean()
 
 
 async def test_interface_speaks_the_browser_language_and_remembers_a_switch(
@@ -348,6 +368,7 @@ async def test_moderator_runs_the_qa_polls_and_chat_that_viewers_see(
             await expect(audit).to_contain_text(f"moderator of the hall: {action}")
         await expect(mpage.locator("#viewers")).to_have_text("2")
         await moderator.shot("console")
+        await assert_accessible(moderator)
         viewer.assert_clean()
         moderator.assert_clean()
 
@@ -356,8 +377,9 @@ async def test_operator_goes_live_over_rtmp_and_a_viewer_watches_and_chats(
     browser: Any, tmp_path: Path
 ) -> None:
     """Journey 1 with OBS's path and journey 2's player: the operator creates the session in
-    the console, an RTMP publisher (ffmpeg) uses the URL and key the page shows, the console
-    shows ingest health, the operator starts the broadcast and a viewer's video plays."""
+    the console, adds and removes a restream destination, an RTMP publisher (ffmpeg) uses the
+    URL and key the page shows, the console shows ingest health, the operator starts the
+    broadcast, a viewer's video plays at a chosen quality and the embed player plays too."""
     from playwright.async_api import expect
 
     async with world(tmp_path, browser, media=True) as w:
@@ -381,6 +403,14 @@ async def test_operator_goes_live_over_rtmp_and_a_viewer_watches_and_chats(
         session_id = page.url and (await page.locator("#viewer-link").get_attribute("href"))
         assert session_id is not None
         session_id = session_id.rsplit("/", 1)[1]
+        restreams = page.locator("#restreams")
+        await page.get_by_label("Name").fill("Kommunens Facebook")
+        await page.get_by_label("RTMP URL with key").fill("rtmp://127.0.0.1:9/live/fb-secret")
+        await page.get_by_role("button", name="Add destination").click()
+        await expect(restreams.locator("li")).to_have_count(1)
+        await expect(restreams).to_contain_text("Kommunens Facebook")
+        await restreams.get_by_role("button", name="Remove").click()
+        await expect(restreams.locator("li")).to_have_count(0)
         async with publisher(rtmp + key, size="640x360", gop=30):
             await expect(page.locator("#state")).to_have_text("ready", timeout=30_000)
             health = page.locator("#health")
@@ -389,6 +419,7 @@ async def test_operator_goes_live_over_rtmp_and_a_viewer_watches_and_chats(
             await page.get_by_role("button", name="Start broadcast").click()
             await expect(page.locator("#state")).to_have_text("live")
             await operator.shot("live")
+            await assert_accessible(operator)
 
             viewer = await w.open("watcher")
             vpage = viewer.page
@@ -400,6 +431,15 @@ async def test_operator_goes_live_over_rtmp_and_a_viewer_watches_and_chats(
             )
             await vpage.locator("#quality").select_option(label="240p")
             await vpage.wait_for_timeout(500)
+            await assert_plays(viewer)
+            await vpage.get_by_label("Low latency").check()
+            await expect(vpage.locator("#video")).to_have_js_property(
+                "readyState", 4, timeout=20_000
+            )
+            assert await vpage.evaluate("document.getElementById('video').srcObject !== null")
+            await assert_plays(viewer)
+            await viewer.shot("low-latency")
+            await vpage.get_by_label("Low latency").uncheck()
             await assert_plays(viewer)
             await vpage.locator("#chat-text").fill("Hej från publiken")
             await vpage.locator("#chat-text").press("Enter")
@@ -437,6 +477,7 @@ async def test_operator_goes_live_from_the_browser_camera_over_whip(
         await page.goto(f"/studio?session={created['id']}")
         await sign_in(operator, w.operator)
         await expect(page.locator("#panel-h")).to_have_text(OPENING)
+        await page.get_by_label("Picture size").select_option("640x360")  # the machine is shared
         await page.get_by_role("button", name="Start camera").click()
         await expect(page.locator("#whip-status")).to_have_text(
             "Camera and microphone are on (preview)."
@@ -457,7 +498,7 @@ async def test_operator_goes_live_from_the_browser_camera_over_whip(
 
         viewer = await w.open("whip-watcher")
         await viewer.page.goto(f"/s/{created['id']}")
-        await assert_plays(viewer, seconds=90, w=w, session_id=created["id"])
+        await assert_plays(viewer, seconds=60, w=w, session_id=created["id"])
         await viewer.page.locator("#ask-text").fill("Can we see the slides?")
         await viewer.page.get_by_role("button", name="Ask", exact=True).click()
         moderator = await w.open("whip-moderator")
@@ -527,6 +568,7 @@ async def test_admin_report_shows_the_viewers_chart_and_exports_csv(
         heights = [float(p.split(",")[1]) for p in points[:6]]
         assert heights[3] == min(heights)  # the peak minute is drawn highest
         await admin.shot("chart")
+        await assert_accessible(admin)
         async with page.expect_download() as download_info:
             await page.get_by_role("button", name="Export CSV").click()
         download = await download_info.value

@@ -21,6 +21,7 @@ from tests.test_media_hls import (
     state,
     until,
 )
+from tests.test_media_whep import relay_live, viewer
 from web.keys import MEDIA, PLAYBACK
 
 pytestmark = [pytest.mark.slow, needs_ffmpeg]
@@ -91,6 +92,25 @@ async def test_hls_viewers_join_the_count_once_each_and_expire(tmp_path: Path) -
             body = await report.json()
             assert (body["peak_viewers"], body["unique_viewers"]) == (3, 3)
             await viewer.ws.close()
+            st.remember_pids()
+
+
+async def test_a_webrtc_viewer_is_counted_while_connected(tmp_path: Path) -> None:
+    """A real WHEP (aiortc) viewer moves the websocket viewers frame from 1 to 2 while its peer
+    is up, and back to 1 once it DELETEs its resource."""
+    async with stage(tmp_path, ladder=[]) as st:
+        session_id, key = await new_session(st, "Panel", 9)
+        async with publisher(st.rtmp(key), size="320x240"):
+            await relay_live(st, session_id)
+            watcher = await connect(st.app)
+            await watcher.request("j", type="join", room=session_id)
+            await watcher.until("viewers", timeout=10, count=1)
+            async with viewer(st, session_id) as low_latency:
+                await watcher.until("viewers", timeout=15, count=2)
+                answer = await st.app.client.delete(low_latency.location)
+                assert answer.status == 204
+                await watcher.until("viewers", timeout=15, count=1)
+            await watcher.ws.close()
             st.remember_pids()
 
 

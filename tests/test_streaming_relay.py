@@ -172,3 +172,46 @@ def test_hub_drop_closes_the_relay() -> None:
     hub.drop("s1")
     assert feed.closed
     assert hub.get("s1") is None
+
+
+async def test_rtmp_tap_feeds_the_relay_unless_it_is_fed_natively() -> None:
+    """The RTMP tap factory opens a tap that turns FLV AVC tags into relay units, and none for
+    a session whose relay a WHIP ingest feeds itself."""
+    from datetime import UTC, datetime
+
+    from streaming.flv import FlvTag, TagType
+    from streaming.ladder import SourceInfo
+    from streaming.rtmp_relay import RtmpRelayTaps
+    from streaming.vocab import VideoCodec
+    from studio.models import Session
+    from studio.states import SessionState
+
+    now = datetime(2026, 5, 20, 7, tzinfo=UTC)
+
+    def session(session_id: str) -> Session:
+        return Session(
+            id=session_id, studio_id="std_1", title="T", description="", speakers=(),
+            language="en", starts_at=now, ends_at=now, state=SessionState.READY,
+            auto_start=False, auto_end=False, created_at=now, updated_at=now,
+        )  # fmt: skip
+
+    hub = RelayHub()
+    taps = RtmpRelayTaps(hub)
+    source = SourceInfo(320, 240, 30.0, VideoCodec.H264)
+    hub.relay("whip").native_source = True
+    assert taps(session("whip"), source, []) is None
+    config = FlvTag(
+        TagType.VIDEO,
+        0,
+        bytes([0x17, 0, 0, 0, 0, 1, 0x42, 0, 0x1E, 0xFF, 0xE1, 0, 2, 0x67, 0x42, 1, 0, 1, 0x68]),
+    )
+    idr = FlvTag(TagType.VIDEO, 40, bytes([0x17, 1, 0, 0, 0]) + b"\0\0\0\2\x65\x88")
+    tap = taps(session("rtmp"), source, [config])
+    assert tap is not None
+    feed = hub.relay("rtmp").subscribe()
+    tap.tag(idr)
+    unit, pts = await feed.next_video()
+    assert unit.data == b"\0\0\0\1\x67\x42\0\0\0\1\x68\0\0\0\1\x65\x88"
+    assert (pts, unit.keyframe) == (3600, True)
+    await tap.close()
+    assert not hub.relay("rtmp").live

@@ -44,7 +44,9 @@ def markdown(result: Result) -> str:
         "by the video frames it delivered (viewers x received fps) and scaled to 30 fps, so a "
         "row whose viewers did not get every frame (the machine busy with other work: see the "
         "load average on 2 cores) still gives the cost of what was sent. A full 30 fps row is "
-        "the direct measurement. Decode+encode for all: what transcoding per viewer would need; "
+        "the direct measurement. The first viewer also switches on the session's AAC to Opus "
+        "conversion (once per session, off while nobody watches over WebRTC), hence the higher "
+        "1-viewer figure. Decode+encode for all: what transcoding per viewer would need; "
         "past ~2 cores it cannot run on this machine at all.",
         "",
     ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from urllib.parse import urlsplit
@@ -107,11 +106,15 @@ async def websocket(request: web.Request) -> web.StreamResponse:
             else:  # closing, closed or broken
                 break
     finally:
-        for task in inflight:  # their acks go nowhere, but what was sent is stored
-            with contextlib.suppress(Exception):
-                await task
+        for task in inflight:  # left to finish: what was sent is stored, the acks go nowhere
+            task.add_done_callback(_retrieve)
         hub.disconnect(conn)
     return ws
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("a chat frame failed", exc_info=task.exception())
 
 
 def _pipelined(data: str) -> bool:

@@ -123,30 +123,33 @@ class MemoryEngine(Engine):
         return f"{nxt[0]}-{nxt[1]}"
 
     async def append(self, room: str, data: bytes) -> str:
-        log = await self._log(room)
+        await self._log(room)
         event_id = self._next_id(room)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append((room, event_id, data, done))
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush())
         await done
-        log.append((event_id, data))
-        if room in self._following:
-            self._on_entry(room, event_id, data)
         return event_id
 
     async def _flush(self) -> None:
-        """Group commit: every append queued meanwhile goes into one transaction."""
+        """Group commit: every append queued meanwhile goes into one transaction; once it is
+        stored, each entry joins its room's log and goes live (even if its sender has gone)."""
         while self._queue:
             batch, self._queue = self._queue, []
             try:
                 await self._store.append_room_facts([(r, i, d) for r, i, d, _ in batch])
             except StudioError as exc:
                 for *_, done in batch:
-                    done.set_exception(EngineUnavailable(f"cannot store the message: {exc}"))
+                    if not done.done():  # its sender may have gone (cancelled) meanwhile
+                        done.set_exception(EngineUnavailable(f"cannot store the message: {exc}"))
                 continue
-            for *_, done in batch:
-                done.set_result(None)
+            for room, event_id, data, done in batch:
+                self._logs[room].append((event_id, data))
+                if room in self._following:
+                    self._on_entry(room, event_id, data)
+                if not done.done():
+                    done.set_result(None)
 
     async def read(self, room: str) -> list[Entry]:
         return list(await self._log(room))

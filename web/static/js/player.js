@@ -58,6 +58,10 @@ export class Player {
         video.play().catch(() => this.onStatus(t("player.press_play"), "info"));
       });
       hls.on(Hls.Events.LEVEL_SWITCHED, () => this.reportLevels());
+      let networkRetries = 0;
+      hls.on(Hls.Events.FRAG_LOADED, () => {
+        networkRetries = 0;
+      });
       hls.on(Hls.Events.ERROR, (_, data) => {
         if (!data.fatal) return;
         if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
@@ -65,6 +69,11 @@ export class Player {
           return;
         }
         this.onStatus(t("player.reconnecting"), "warn");
+        if (data.type === Hls.ErrorTypes.NETWORK_ERROR && networkRetries < 3 && hls.levels.length) {
+          networkRetries += 1; // a blip: carry on from where we are, keep the buffer
+          setTimeout(() => this.hls === hls && hls.startLoad(), 1000 * networkRetries);
+          return;
+        }
         this.scheduleRetry();
       });
       hls.loadSource(url);

@@ -334,8 +334,9 @@ async function startCamera() {
     if (stream) stream.getTracks().forEach((track) => track.stop());
     const camera = $("camera").value;
     const mic = $("microphone").value;
+    const [width, height] = $("resolution").value.split("x").map(Number);
     stream = await navigator.mediaDevices.getUserMedia({
-      video: camera ? { deviceId: { exact: camera } } : { width: 1280, height: 720 },
+      video: { ...(camera ? { deviceId: { exact: camera } } : {}), width: { ideal: width }, height: { ideal: height } },
       audio: mic ? { deviceId: { exact: mic } } : true,
     });
     $("preview").srcObject = stream;
@@ -466,6 +467,7 @@ async function main() {
   $("camera-on").addEventListener("click", startCamera);
   $("camera").addEventListener("change", () => stream && startCamera());
   $("microphone").addEventListener("change", () => stream && startCamera());
+  $("resolution").addEventListener("change", () => stream && startCamera());
   $("whip-start").addEventListener("click", startWhip);
   $("whip-stop").addEventListener("click", stopWhip);
   $("show-overlay").addEventListener("change", renderHighlight);
