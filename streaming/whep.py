@@ -198,6 +198,7 @@ class WhepViewer:
     session_id: str
     pc: Any
     feed: ViewerFeed
+    audience: str | None = None
     connected: bool = False
     closing: bool = False
     timer: asyncio.TimerHandle | None = None
@@ -226,8 +227,10 @@ class WhepManager:
         return len(self._by_session.get(session_id, ()))
 
     def viewer_ids(self, session_id: str) -> frozenset[str]:
-        """The WHEP resource ids of the session's viewers on this node."""
-        return frozenset(self._by_session.get(session_id, ()))
+        """Who the session's viewers on this node are: their viewer id where the request gave
+        one (so a viewer with a websocket too counts once), else their WHEP resource id."""
+        viewers = (self._viewers.get(i) for i in self._by_session.get(session_id, ()))
+        return frozenset(v.audience or v.id for v in viewers if v is not None)
 
     @property
     def total(self) -> int:
@@ -248,8 +251,11 @@ class WhepManager:
 
     # --- lifecycle
 
-    async def open(self, session_id: str, offer: str) -> tuple[str, str]:
-        """Answer a viewer's offer: (resource id, SDP answer). Raises ``WhepError``."""
+    async def open(
+        self, session_id: str, offer: str, audience: str | None = None
+    ) -> tuple[str, str]:
+        """Answer a viewer's offer: (resource id, SDP answer). Raises ``WhepError``.
+        ``audience`` is the viewer's id in the viewer count, when the request names one."""
         from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection
         from aiortc import RTCSessionDescription as Description
 
@@ -271,7 +277,7 @@ class WhepManager:
         servers = [RTCIceServer(urls=url) for url in self.limits.ice_servers]
         pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
         feed = relay.subscribe()
-        viewer = WhepViewer(viewer_id, session_id, pc, feed)
+        viewer = WhepViewer(viewer_id, session_id, pc, feed, audience)
         self._viewers[viewer_id] = viewer
         self._by_session.setdefault(session_id, set()).add(viewer_id)
         try:

@@ -19,7 +19,8 @@ from aiohttp import web
 from streaming.plane import OVER
 from streaming.whep import Full, WhepError, check_offer, is_resource_id
 from studio.errors import NotFound
-from web.auth import require_viewer_access
+from studio.interaction.playback import valid_viewer_query
+from web.auth import require_viewer_access, viewer_id
 from web.errors import error_response
 from web.keys import PROGRAMME, WHEP
 
@@ -50,7 +51,8 @@ async def offer(request: web.Request) -> web.StreamResponse:
     if session.state in OVER:
         return error_response(409, "not_live", f"this session is {session.state.value}")
     try:
-        resource, answer = await request.app[WHEP].open(session_id, sdp)
+        audience = viewer_id(request) or valid_viewer_query(request.query.get("v"))
+        resource, answer = await request.app[WHEP].open(session_id, sdp, audience)
     except WhepError as exc:
         response = error_response(exc.status, exc.code, exc.message)
         if isinstance(exc, Full):

@@ -169,18 +169,18 @@ def _peer(video: bool = True, audio: bool = True) -> tuple[Viewer, RTCPeerConnec
     return viewer, pc
 
 
-async def post_offer(st: Stage, session_id: str, sdp: str) -> Any:
+async def post_offer(st: Stage, session_id: str, sdp: str, query: str = "") -> Any:
     """POST an SDP offer to the session's WHEP endpoint."""
-    return await st.app.client.post(f"/whep/{session_id}", data=sdp, headers=SDP)
+    return await st.app.client.post(f"/whep/{session_id}{query}", data=sdp, headers=SDP)
 
 
 @contextlib.asynccontextmanager
-async def viewer(st: Stage, session_id: str) -> AsyncIterator[Viewer]:
+async def viewer(st: Stage, session_id: str, query: str = "") -> AsyncIterator[Viewer]:
     """A connected WHEP viewer for the block, closed afterwards."""
     watcher, pc = _peer()
     try:
         await pc.setLocalDescription(await pc.createOffer())
-        answer = await post_offer(st, session_id, pc.localDescription.sdp)
+        answer = await post_offer(st, session_id, pc.localDescription.sdp, query)
         assert answer.status == 201, await answer.text()
         assert answer.content_type == "application/sdp"
         watcher.location = answer.headers["Location"]

@@ -22,7 +22,7 @@ from tests.test_media_hls import (
     until,
 )
 from tests.test_media_whep import relay_live, viewer
-from web.keys import MEDIA, PLAYBACK
+from web.keys import MEDIA, PLAYBACK, WHEP
 
 pytestmark = [pytest.mark.slow, needs_ffmpeg]
 
@@ -97,7 +97,8 @@ async def test_hls_viewers_join_the_count_once_each_and_expire(tmp_path: Path) -
 
 async def test_a_webrtc_viewer_is_counted_while_connected(tmp_path: Path) -> None:
     """A real WHEP (aiortc) viewer moves the websocket viewers frame from 1 to 2 while its peer
-    is up, and back to 1 once it DELETEs its resource."""
+    is up, and back to 1 once it DELETEs its resource; one that names the websocket's viewer id
+    counts once with it."""
     async with stage(tmp_path, ladder=[]) as st:
         session_id, key = await new_session(st, "Panel", 9)
         async with publisher(st.rtmp(key), size="320x240"):
@@ -110,6 +111,13 @@ async def test_a_webrtc_viewer_is_counted_while_connected(tmp_path: Path) -> Non
                 answer = await st.app.client.delete(low_latency.location)
                 assert answer.status == 204
                 await watcher.until("viewers", timeout=15, count=1)
+            # The same person in the chat and on the low-latency player counts once.
+            myself = f"?v={watcher.welcome['viewer_id']}"
+            async with viewer(st, session_id, myself), viewer(st, session_id):
+                await watcher.until("viewers", timeout=15, count=2)
+                whep = st.app.web_app[WHEP]
+                assert whep.viewers(session_id) == 2
+                assert watcher.welcome["viewer_id"] in whep.viewer_ids(session_id)
             await watcher.ws.close()
             st.remember_pids()
 

@@ -164,7 +164,8 @@ ROUTES: tuple[Route, ...] = (
           "Low-latency playback (WHEP): an SDP offer in, the SDP answer and the resource's "
           "Location out (no trickle ICE: PATCH answers 405)", "media", body=str, status=201,
           body_media_types=(whep_http.SDP_TYPE,), media_types=(whep_http.SDP_TYPE,),
-          viewer_gate=True, errors=(404, 409, 503)),
+          viewer_gate=True, errors=(404, 409, 503),
+          query=(Query("v", "the player's viewer id (its websocket's), for the viewer count"),)),
     Route("DELETE", "/whep/{session_id}/{resource_id}", whep_http.leave,
           "End a low-latency (WHEP) playback", "media", status=204, viewer_gate=True,
           errors=(404,)),
