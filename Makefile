@@ -97,7 +97,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP)
+bench: deps-system $(STAMP)
 	$(BIN)/python -m bench
 
 clean:

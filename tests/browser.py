@@ -127,8 +127,10 @@ UNLABELLED = """
     (el.labels && el.labels.length > 0) || el.getAttribute("aria-label") ||
     el.getAttribute("aria-labelledby") || el.title ||
     ((el.tagName === "BUTTON" || el.tagName === "A") && el.textContent.trim());
-  const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
-  return [...document.querySelectorAll("input:not([type=hidden]), select, textarea, button, a[href], video")]
+  const visible = (el) =>
+    el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+  const controls = "input:not([type=hidden]), select, textarea, button, a[href], video";
+  return [...document.querySelectorAll(controls)]
     .filter((el) => visible(el) && !named(el))
     .map((el) => el.outerHTML.slice(0, 120));
 })()
