@@ -33,6 +33,7 @@ class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     public_url: str = ""
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 1_048_576
     rtmp_url: str = ""
+    node_url: str = ""
 
 
 class StoreSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -132,6 +133,19 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         if self.server.public_url:
             return self.server.public_url.rstrip("/")
         return f"http://{self.server.host}:{self.server.port}"
+
+    @property
+    def node_url(self) -> str:
+        """The base URL other nodes reach this node at (media requests are forwarded to the
+        node that holds a session's media), without a trailing slash."""
+        if self.server.node_url:
+            return self.server.node_url.rstrip("/")
+        host = self.server.host
+        if host in ("", "0.0.0.0", "::"):  # noqa: S104 (a comparison, not a bind)
+            host = "127.0.0.1"
+        elif ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.server.port}"
 
 
 def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> None:

@@ -29,6 +29,7 @@ from aiohttp import web
 from streaming import names
 from streaming.errors import BadDirective, InvalidName, PlaylistConflict
 from streaming.llhls import MediaPlaylist, cache_control, parse_directives
+from streaming.media_proxy import elsewhere
 from streaming.pipeline import SessionPipeline
 from streaming.recording import Replay
 from streaming.vocab import ReloadDecision, ResourceKind
@@ -128,6 +129,8 @@ async def _replay_resource(request: web.Request, replay: Replay) -> web.StreamRe
 
 async def multivariant(request: web.Request) -> web.StreamResponse:
     """The multivariant playlist: every video rendition and the shared audio."""
+    if (proxied := await elsewhere(request)) is not None:
+        return proxied  # another node holds this session's media
     await require_viewer_access(request)
     session_id = request.match_info["session_id"]
     replay = await _replay(request)
@@ -147,6 +150,8 @@ async def multivariant(request: web.Request) -> web.StreamResponse:
 
 async def media_resource(request: web.Request) -> web.StreamResponse:
     """A media playlist (blocking reload), an init segment, a segment or a part."""
+    if (proxied := await elsewhere(request)) is not None:
+        return proxied  # another node holds this session's media
     await require_viewer_access(request)
     replay = await _replay(request)
     if replay is not None:

@@ -157,6 +157,7 @@ PUBLIC = {
     ("GET", "/studio"),
     ("GET", "/moderate"),
     ("GET", "/report"),
+    ("GET", "/admin"),
     ("GET", "/static/{name}"),
     ("GET", "/static/{folder}/{name}"),
 }

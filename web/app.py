@@ -9,10 +9,13 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
 
+import aiohttp
 from aiohttp import web
 
 from config import Settings
 from config.settings import DEMO_PROGRAM_FILE
+from streaming.media_proxy import MediaProxy
+from streaming.ownership import Echoes
 from streaming.plane import OVER, MediaPlane, plane_config
 from streaming.relay import RelayOptions
 from streaming.rtmp_relay import RtmpRelayTaps
@@ -31,12 +34,15 @@ from web.api import restreams
 from web.errors import Handler, error_middleware
 from web.keys import (
     ACTIONS,
+    ECHOES,
     HUB,
     MEDIA,
+    MEDIA_PROXY,
     METRICS,
     OPENAPI,
     PLAYBACK,
     PROGRAMME,
+    RESTREAMER,
     SETTINGS,
     SIGNER,
     URLS,
@@ -88,12 +94,14 @@ def create_app(
     app[SETTINGS] = settings
     app[URLS] = Urls(settings)
     app[METRICS] = metrics
+    app[ECHOES] = Echoes()  # session changes this node announces (see _media_owner_ctx)
     document = openapi.build(ROUTES, title="Torget API", version="1", server=settings.public_url)
     app[OPENAPI] = json.dumps(document, indent=1).encode()
     add_routes(app)
     app.cleanup_ctx.append(_store_ctx(clock or SystemClock(), announce or _print))
     app.cleanup_ctx.append(_realtime_ctx)
     app.cleanup_ctx.append(_media_ctx)
+    app.cleanup_ctx.append(_media_owner_ctx)
     app.cleanup_ctx.append(_scheduler_ctx)
     return app
 
@@ -193,6 +201,7 @@ async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
             starts_at=session.starts_at.isoformat(),
             ends_at=session.ends_at.isoformat(),
         )
+        app[ECHOES].sent(session.id, fact.state)
         await engine.append(EVENT_ROOM, encode_fact(fact))
         if session.state is SessionState.ENDED:
             await engine.archive(session.id)
@@ -248,6 +257,46 @@ async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
         await whep.close()
         await plane.close()
         plane.relays.close()
+
+
+@contextlib.asynccontextmanager
+async def _media_owner_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Media ownership across nodes (``streaming.media_proxy``): publishes claim their session
+    for this node, other nodes' media requests are forwarded to the owner, and the owner acts on
+    session changes made on other nodes."""
+    settings, programme, plane, hub = app[SETTINGS], app[PROGRAMME], app[MEDIA], app[HUB]
+    client = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=1000), auto_decompress=False
+    )
+    proxy = MediaProxy(
+        programme.store,
+        client,
+        node_url=settings.node_url,
+        node_id=hub.node_id,
+        echoes=app[ECHOES],
+    )
+    app[MEDIA_PROXY] = proxy
+    plane.add_tap(proxy.tap)
+
+    async def react(session: Session) -> None:  # the local listeners of _media_ctx, again
+        await plane.session_changed(session)
+        await app[RESTREAMER].session_changed(session)
+        if session.state in OVER:
+            await app[WHEP].close_session(session.id)
+
+    try:
+        await hub.watch_events(proxy.follow_changes(plane, programme.store.get_session, react))
+    except StudioError as exc:
+        log.warning("session changes of other nodes not followed yet: %s", exc.message)
+    task = asyncio.create_task(proxy.run(), name="media-owner")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await proxy.close()
+        await client.close()
 
 
 async def run_scheduler(programme: Programme, metrics: Metrics) -> None:

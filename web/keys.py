@@ -6,6 +6,8 @@ from aiohttp import web
 
 from config import Settings
 from streaming.health import HealthBoard
+from streaming.media_proxy import MediaProxy
+from streaming.ownership import Echoes
 from streaming.plane import MediaPlane
 from streaming.restream import Restreamer
 from streaming.whep import WhepManager
@@ -30,3 +32,5 @@ RESTREAMER = web.AppKey("restreamer", Restreamer)
 HEALTH = web.AppKey("health", HealthBoard)
 WHEP = web.AppKey("whep", WhepManager)
 PLAYBACK = web.AppKey("playback", PlaybackViewers)
+MEDIA_PROXY = web.AppKey("media_proxy", MediaProxy)
+ECHOES = web.AppKey("echoes", Echoes)

@@ -141,6 +141,11 @@ async def moderate_page(request: web.Request) -> web.Response:
     return _page("moderate.html")
 
 
+async def admin_page(request: web.Request) -> web.Response:
+    """The admin's page: programme import, studios, access tokens, reports."""
+    return _page("admin.html")
+
+
 async def report_page(request: web.Request) -> web.Response:
     """The after-event report of a session."""
     return _page("report.html")

@@ -3,6 +3,7 @@
 from studio.store.store import (
     Destination,
     ImportResult,
+    MediaOwnerRecord,
     RecordingRecord,
     Store,
     TokenRecord,
@@ -12,6 +13,7 @@ from studio.store.store import (
 __all__ = [
     "Destination",
     "ImportResult",
+    "MediaOwnerRecord",
     "RecordingRecord",
     "Store",
     "TokenRecord",

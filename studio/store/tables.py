@@ -157,6 +157,22 @@ recordings = sa.Table(
     sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
 
+# The node that holds a session's media (streaming.ownership): written when a publish is
+# accepted, confirmed every few seconds by that node while it runs.
+media_owners = sa.Table(
+    "media_owners",
+    metadata,
+    sa.Column(
+        "session_id",
+        sa.String(32),
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("node_url", sa.String(300), nullable=False, index=True),
+    sa.Column("node_id", sa.String(64), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
 meta = sa.Table(
     "meta",
     metadata,

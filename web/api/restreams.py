@@ -14,6 +14,7 @@ from aiohttp import web
 
 from streaming.errors import InvalidArgument
 from streaming.health import HealthBoard
+from streaming.media_proxy import elsewhere
 from streaming.plane import MediaPlane
 from streaming.restream import (
     MAX_URL,
@@ -126,15 +127,21 @@ def _session_id(request: web.Request) -> str:
     return request.match_info["session_id"]
 
 
-async def list_restreams(request: web.Request) -> list[RestreamView]:
+async def list_restreams(request: web.Request) -> list[RestreamView] | web.StreamResponse:
     """A session's restream destinations with the status of each push."""
+    if (proxied := await elsewhere(request)) is not None:
+        return proxied  # another node holds this session's media (and the pushes)
     who = await principal(request)
     _, found = await request.app[PROGRAMME].list_destinations(who, _session_id(request))
     return [_view(request, d) for d in found]
 
 
-async def add_restream(request: web.Request, body: RestreamInput) -> RestreamView:
+async def add_restream(
+    request: web.Request, body: RestreamInput
+) -> RestreamView | web.StreamResponse:
     """Add a destination; while the session is live the push starts at the next keyframe."""
+    if (proxied := await elsewhere(request)) is not None:
+        return proxied  # another node holds this session's media (and the pushes)
     try:
         url = check_push_url(body.url)
     except InvalidArgument as exc:
@@ -148,8 +155,12 @@ async def add_restream(request: web.Request, body: RestreamInput) -> RestreamVie
     return _view(request, destination)
 
 
-async def update_restream(request: web.Request, body: RestreamPatch) -> RestreamView:
+async def update_restream(
+    request: web.Request, body: RestreamPatch
+) -> RestreamView | web.StreamResponse:
     """Rename a destination or switch its push on or off."""
+    if (proxied := await elsewhere(request)) is not None:
+        return proxied  # another node holds this session's media (and the pushes)
     who = await principal(request)
     session_id = _session_id(request)
     restream_id = request.match_info["restream_id"]
@@ -165,8 +176,10 @@ async def update_restream(request: web.Request, body: RestreamPatch) -> Restream
     return _view(request, destination)
 
 
-async def remove_restream(request: web.Request) -> None:
+async def remove_restream(request: web.Request) -> web.StreamResponse | None:
     """Remove a destination; a push to it stops."""
+    if (proxied := await elsewhere(request)) is not None:
+        return proxied  # another node holds this session's media (and the pushes)
     who = await principal(request)
     session_id = _session_id(request)
     restream_id = request.match_info["restream_id"]
@@ -174,6 +187,7 @@ async def remove_restream(request: web.Request) -> None:
     restreamer = request.app[RESTREAMER]
     await restreamer.sync(session_id)
     restreamer.forget(restream_id)
+    return None
 
 
 # --- ingest health -------------------------------------------------------------------------------
@@ -238,9 +252,11 @@ def _number(text: str | None) -> float | None:
         return None
 
 
-async def health(request: web.Request) -> HealthView:
+async def health(request: web.Request) -> HealthView | web.StreamResponse:
     """Codec, resolution, frame rate, bit rate, dropped frames and the time since the last
     keyframe of the session's ingest, plus where it comes from and since when."""
+    if (proxied := await elsewhere(request)) is not None:
+        return proxied  # another node holds this session's media (and the pushes)
     session = await request.app[PROGRAMME].store.get_session(_session_id(request))
     authorize(await principal(request), Action.SEE_HEALTH, session.studio_id)
     board, plane = request.app[HEALTH], request.app[MEDIA]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -86,6 +86,7 @@ class Hub:
         self._tasks: list[asyncio.Task[None]] = []
         self.connections: set[Connection] = set()
         self.engine_up = True
+        self.event_listeners: list[Callable[[str, bytes], None]] = []  # see watch_events
 
     async def start(self) -> None:
         """Connect the engine and start the tick and presence loops."""
@@ -136,6 +137,9 @@ class Hub:
             del self._opening[name]
 
     def _on_entry(self, room: str, event_id: str, data: bytes) -> None:
+        if room == EVENT_ROOM:
+            for listener in self.event_listeners:
+                listener(event_id, data)
         live = self.rooms.get(room)
         if live is not None:
             live.pending.extend(live.state.apply(event_id, decode_fact(data)))
@@ -177,6 +181,8 @@ class Hub:
         if not live.members:
             live.pending.clear()
             del self.rooms[name]
+            if name == EVENT_ROOM and self.event_listeners:
+                return  # still followed for watch_events
             task = asyncio.get_running_loop().create_task(self.engine.unfollow(name))
             task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
 
@@ -185,6 +191,14 @@ class Hub:
         for name in list(conn.rooms):
             self.leave(name, conn)
         self.connections.discard(conn)
+
+    # --- media hook: the event room's entries for the node's media plane (web/app.py) ----------
+
+    async def watch_events(self, listener: Callable[[str, bytes], None]) -> None:
+        """Hand every new entry of the event room, from any node, to ``listener`` (the room
+        stays followed for it even when no client is in it)."""
+        self.event_listeners.append(listener)
+        await self.engine.follow(EVENT_ROOM)
 
     # --- fan-out -----------------------------------------------------------------------------
 

@@ -82,6 +82,22 @@ export function el(tag, attrs = {}, ...children) {
 
 export const $ = (id) => document.getElementById(id);
 
+/**
+ * Re-render a part of the page without losing the keyboard focus: if focus was on a control in
+ * an item with data-id, focus the same control (or the item's first one) after ``render``.
+ */
+export function keepFocus(render) {
+  const active = document.activeElement;
+  const item = active?.closest?.("[data-id]");
+  const label = active?.textContent;
+  render();
+  if (!item || document.contains(active)) return;
+  const again = document.querySelector(`[data-id="${CSS.escape(item.dataset.id)}"]`);
+  if (!again) return;
+  const controls = [...again.querySelectorAll("button, select, input")];
+  (controls.find((c) => c.textContent === label && !c.disabled) || controls.find((c) => !c.disabled))?.focus();
+}
+
 export function show(node, visible) {
   node.hidden = !visible;
 }
@@ -134,14 +150,15 @@ export class ApiError extends Error {
 /** Call the JSON API; unsafe methods carry the CSRF token of the browser sign-in. */
 export async function api(method, path, body = undefined, extraHeaders = {}) {
   const headers = { Accept: "application/json", ...extraHeaders };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const raw = typeof body === "string" && "Content-Type" in extraHeaders; // a file, sent as is
+  if (body !== undefined && !raw) headers["Content-Type"] = "application/json";
   if (!["GET", "HEAD"].includes(method) && csrfToken) headers["X-CSRF-Token"] = csrfToken;
   let answer;
   try {
     answer = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || raw ? body : JSON.stringify(body),
       credentials: "same-origin",
     });
   } catch {

@@ -16,7 +16,7 @@ async function update() {
     say($("player-status"), error.status === 404 ? t("session.not_found") : error.message, "error");
     return;
   }
-  const wanted = ["live", "ready"].includes(session.state) ? "live" : session.state === "replay" ? "replay" : "";
+  const wanted = session.state === "live" ? "live" : session.state === "replay" ? "replay" : "";
   if (wanted === playing) return;
   playing = wanted;
   show($("offair"), !wanted);

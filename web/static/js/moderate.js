@@ -2,7 +2,7 @@
 // slow mode, the audit log and the viewer count, for one session at a time.
 
 import {
-  $, api, el, formatDay, formatTime, initI18n, keepDraft, Realtime, requireSignIn, say, statusReporter, t,
+  $, keepFocus, api, el, formatDay, formatTime, initI18n, keepDraft, Realtime, requireSignIn, say, statusReporter, t,
 } from "/static/js/common.js";
 
 let rt = null;
@@ -59,6 +59,10 @@ function questionItem(q) {
 }
 
 function renderQuestions() {
+  keepFocus(() => drawQuestions());
+}
+
+function drawQuestions() {
   const all = [...questions.values()];
   const pending = all.filter((q) => q.status === "pending").sort((a, b) => a.asked_at - b.asked_at);
   const approved = all.filter((q) => ["approved", "answering"].includes(q.status))

@@ -68,7 +68,7 @@ export class Player {
           hls.recoverMediaError();
           return;
         }
-        this.onStatus(t("player.reconnecting"), "warn");
+        this.onStatus(this.video.currentTime > 0 ? t("player.reconnecting") : t("player.waiting"), "warn");
         if (data.type === Hls.ErrorTypes.NETWORK_ERROR && networkRetries < 3 && hls.levels.length) {
           networkRetries += 1; // a blip: carry on from where we are, keep the buffer
           setTimeout(() => this.hls === hls && hls.startLoad(), 1000 * networkRetries);

@@ -1,7 +1,7 @@
 // Viewer page of one session: player, chat, Q&A, polls, viewer count, share and embed.
 
 import {
-  $, api, askAccessCode, copyText, displayName, el, explain, formatDay, formatTime, initI18n,
+  $, keepFocus, api, askAccessCode, copyText, displayName, el, explain, formatDay, formatTime, initI18n,
   keepDraft, Realtime, say, sessionIdFromPath, setDisplayName, show, statusReporter, t,
 } from "/static/js/common.js";
 import { fillQuality, Player, wireCaptions } from "/static/js/player.js";
@@ -51,7 +51,7 @@ const player = new Player($("video"), {
 
 function updatePlayer() {
   const state = session.state;
-  const wanted = state === "live" || state === "ready" ? "live" : state === "replay" ? "replay" : "";
+  const wanted = state === "live" ? "live" : state === "replay" ? "replay" : "";
   const low = $("lowlatency").checked;
   const key = wanted ? `${wanted}:${low}` : "";
   if (key === playing) return;
@@ -61,6 +61,7 @@ function updatePlayer() {
     player.stop();
     const text = {
       scheduled: t("player.starts_at", { time: `${formatDay(session.starts_at)} ${formatTime(session.starts_at)}` }),
+      ready: t("player.ready"),
       ended: t("player.ended"),
       cancelled: t("player.cancelled"),
     }[state] || "";
@@ -100,6 +101,10 @@ function applySettings(event) {
 const ORDER = { answering: 0, approved: 1, pending: 2, answered: 3, rejected: 4 };
 
 function renderQuestions() {
+  keepFocus(() => drawQuestions());
+}
+
+function drawQuestions() {
   const list = $("questions");
   const shown = [...questions.values()]
     .filter((q) => q.status !== "merged")

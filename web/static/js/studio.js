@@ -85,6 +85,8 @@ function editForm(s) {
   form.elements.speakers.value = s.speakers.join(", ");
   form.elements.description.value = s.description;
   form.elements.qa_auto_approve.checked = s.qa_auto_approve;
+  form.elements.auto_start.checked = s.auto_start;
+  form.elements.auto_end.checked = s.auto_end;
 }
 
 function formBody(form) {
@@ -100,6 +102,8 @@ function formBody(form) {
     speakers: f.speakers.value.split(",").map((x) => x.trim()).filter(Boolean),
     description: f.description.value.trim(),
     qa_auto_approve: f.qa_auto_approve.checked,
+    auto_start: f.auto_start.checked,
+    auto_end: f.auto_end.checked,
   };
 }
 
@@ -140,6 +144,7 @@ async function select(id) {
   $("report-link").href = `/report?session=${encodeURIComponent(id)}`;
   $("go-live").disabled = !["scheduled", "ready"].includes(s.state);
   $("end").disabled = !["live", "ready", "scheduled"].includes(s.state);
+  $("extend").disabled = !["live", "ready", "scheduled"].includes(s.state);
   if (!changed) return;
   const ingest = await api("GET", `/api/v1/sessions/${encodeURIComponent(id)}/ingest`);
   $("rtmp-url").value = ingest.rtmp;
@@ -457,6 +462,16 @@ async function main() {
   });
   $("session-form").addEventListener("submit", saveSession);
   $("go-live").addEventListener("click", () => lifecycle("live"));
+  $("extend").addEventListener("click", async () => {
+    try {
+      const s = await api("POST", `/api/v1/sessions/${encodeURIComponent(current.id)}/extend`, { minutes: 10 });
+      say($("panel-status"), t("studio.extended", { time: formatTime(s.ends_at) }), "ok");
+      current = null;
+      await select(s.id);
+    } catch (error) {
+      say($("panel-status"), error.message, "error");
+    }
+  });
   $("end").addEventListener("click", () => window.confirm(t("studio.confirm_end")) && lifecycle("end"));
   $("rotate-key").addEventListener("click", () => window.confirm(t("studio.confirm_rotate")) && rotateKey());
   $("copy-rtmp").addEventListener("click", () => copyText($("rtmp-url").value, $("panel-status")));

@@ -1,0 +1,203 @@
+"""The hub's fan-out over real websockets: slow clients, joins mid-stream, the shared heartbeat."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import socket
+import struct
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import web.realtime.hub as hub_module
+from tests.harness import RunningApp, running_app, settings_for, sqlite_url
+from tests.realtime_client import WsClient
+from web.keys import HUB
+
+Connect = Callable[..., Awaitable[WsClient]]
+FAST_LIMITS = {
+    "TORGET_REALTIME_TICK_MS": "20",
+    "TORGET_REALTIME_RATE_LIMIT_PER_SECOND": "100000",
+    "TORGET_REALTIME_RATE_LIMIT_BURST": "100000",
+    "TORGET_REALTIME_SEND_BUFFER_BYTES": "4096",
+}
+
+
+@pytest.fixture
+async def app(tmp_path: Path) -> AsyncIterator[RunningApp]:
+    """A running Torget without practical rate limits and a 4 KiB per-client send buffer."""
+    settings = settings_for(sqlite_url(tmp_path), **FAST_LIMITS)
+    async with running_app(settings) as running:
+        yield running
+
+
+@pytest.fixture
+async def connect(app: RunningApp) -> AsyncIterator[Connect]:
+    """Open websocket clients (closed at the end)."""
+    opened: list[WsClient] = []
+
+    async def open_client() -> WsClient:
+        client = WsClient(await app.client.ws_connect("/ws"))
+        opened.append(client)
+        client.welcome = await client.next()
+        client.seen.clear()
+        return client
+
+    yield open_client
+    for client in opened:
+        await client.ws.close()
+
+
+async def make_session(app: RunningApp) -> str:
+    """Create a studio and a session; return the session id (the room)."""
+    studio = await app.client.post("/api/v1/studios", json={"name": "A"}, headers=app.admin)
+    body = {"studio_id": (await studio.json())["id"], "title": "Town hall",
+            "starts_at": "2026-05-20T09:00:00Z", "ends_at": "2026-05-20T10:00:00Z"}  # fmt: skip
+    answer = await app.client.post("/api/v1/sessions", json=body, headers=app.admin)
+    return str((await answer.json())["id"])
+
+
+class RawClient:
+    """A websocket client on a plain socket with a tiny receive buffer that reads only when
+    told to: a viewer on a bad link."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> RawClient:
+        """Connect and upgrade to a websocket."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+        reader, writer = await asyncio.open_connection(sock=sock, limit=1 << 24)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write(
+            f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: Upgrade\r\n"
+            f"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+            f"Sec-WebSocket-Key: {key}\r\n\r\n".encode()
+        )
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 101"), head
+        return cls(reader, writer)
+
+    def send(self, **frame: Any) -> None:
+        """Send one masked text frame (clients must mask)."""
+        payload = json.dumps(frame).encode()
+        mask = os.urandom(4)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        assert len(payload) < 126
+        self.writer.write(struct.pack("!BB", 0x81, 0x80 | len(payload)) + mask + masked)
+
+    async def frames(self) -> AsyncIterator[tuple[int, bytes]]:
+        """Every frame (opcode, payload) until the connection ends."""
+        while True:
+            try:
+                first, second = await self.reader.readexactly(2)
+            except asyncio.IncompleteReadError:
+                return
+            size = second & 0x7F
+            if size == 126:
+                (size,) = struct.unpack("!H", await self.reader.readexactly(2))
+            elif size == 127:
+                (size,) = struct.unpack("!Q", await self.reader.readexactly(8))
+            yield first & 0x0F, await self.reader.readexactly(size)
+
+    def close(self) -> None:
+        """Drop the socket."""
+        self.writer.close()
+
+
+async def test_a_client_that_cannot_keep_up_is_dropped_and_others_get_everything(
+    app: RunningApp, connect: Connect
+) -> None:
+    """A viewer that stops reading is closed with 1013 once its backlog passes the limit,
+    while a reading viewer gets every message, in order."""
+    room = await make_session(app)
+    assert app.client.port is not None
+    slow = await RawClient.open(app.client.port)
+    slow.send(type="join", room=room, ref="j")
+    sender, reader = await connect(), await connect()
+    await sender.request("j", type="join", room=room)
+    await reader.request("j", type="join", room=room)
+    hub = app.web_app[HUB]
+    texts = [f"{i:04d} " + "x" * 490 for i in range(1500)]
+    for index, text in enumerate(texts):
+        await sender.send(type="chat.send", room=room, text=text, ref=f"m{index}")
+    got: list[str] = []
+    async with asyncio.timeout(60):
+        while len(got) < len(texts):
+            frame = await reader.next(timeout=30)
+            if frame["type"] == "events":
+                got += [e["text"] for e in frame["events"] if e["type"] == "chat.message"]
+    assert got == texts
+    readers = {sender.welcome["viewer_id"], reader.welcome["viewer_id"]}
+    assert [c.dropped for c in hub.connections if c.viewer_id not in readers] == [True]
+    assert not [c for c in hub.connections if c.viewer_id in readers and c.dropped]
+    closes = [payload for opcode, payload in [f async for f in slow.frames()] if opcode == 0x8]
+    slow.close()
+    assert closes
+    assert struct.unpack("!H", closes[0][:2])[0] == 1013
+
+
+async def test_joining_mid_stream_gives_no_gap_and_no_duplicate(
+    app: RunningApp, connect: Connect
+) -> None:
+    """Viewers joining while chat flows see each message exactly once: in their history or
+    live, never both, none missing."""
+    room = await make_session(app)
+    sender = await connect()
+    await sender.request("j", type="join", room=room)
+
+    async def send_all() -> None:
+        for index in range(150):
+            await sender.send(type="chat.send", room=room, text=f"m{index:03d}", ref=str(index))
+            await asyncio.sleep(0.002)
+
+    sending = asyncio.create_task(send_all())
+    joiners: list[tuple[WsClient, dict[str, Any]]] = []
+    for _ in range(6):
+        await asyncio.sleep(0.03)
+        client = await connect()
+        joiners.append((client, await client.request("j", type="join", room=room)))
+    await sending
+    wanted = [f"m{index:03d}" for index in range(150)]
+    for client, joined in joiners:
+        seen = [e["text"] for e in joined["events"] if e["type"] == "chat.message"]
+        live: list[str] = []
+        async with asyncio.timeout(20):
+            while not live or live[-1] != wanted[-1]:
+                frame = await client.next(timeout=10)
+                if frame["type"] == "events":
+                    live += [e["text"] for e in frame["events"] if e["type"] == "chat.message"]
+        assert seen + live == wanted
+
+
+async def test_a_client_that_never_answers_pings_is_cut_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shared heartbeat closes a connection silent for two ping rounds and keeps one
+    that answers."""
+    monkeypatch.setattr(hub_module, "PING_EVERY_S", 0.2)
+    settings = settings_for(sqlite_url(tmp_path), **FAST_LIMITS)
+    async with running_app(settings) as app:
+        assert app.client.port is not None
+        mute = await RawClient.open(app.client.port)
+        answering = WsClient(await app.client.ws_connect("/ws", autoping=True))
+        frames = mute.frames()
+        pings = 0
+        async with asyncio.timeout(10):
+            async for opcode, _ in frames:  # read, never answer
+                pings += opcode == 0x9
+        mute.close()
+        assert pings >= 1
+        # the answering client is still served
+        await answering.next()  # welcome
+        assert (await answering.request("p", type="ping"))["type"] == "pong"
+        await answering.ws.close()
