@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from tests.browser import (
     Watched,
@@ -282,11 +284,12 @@ async def test_viewer_finds_the_live_session_chats_asks_and_text_stays_text(
 async def test_interface_speaks_the_browser_language_and_remembers_a_switch(
     browser: Any, tmp_path: Path
 ) -> None:
-    """A Swedish browser gets Swedish; switching to Finnish is remembered across pages."""
+    """A Swedish browser gets Swedish; switching to Finnish is remembered across pages (the
+    session page says in Finnish when a session starts)."""
     from playwright.async_api import expect
 
     async with world(tmp_path, browser, media=False) as w:
-        await w.session(OPENING, 30, 60)
+        later = await w.session(OPENING, 30, 60)
         viewer = await w.open("i18n", locale="sv-SE", expected=NO_MEDIA)
         page = viewer.page
         await page.goto("/")
@@ -294,6 +297,9 @@ async def test_interface_speaks_the_browser_language_and_remembers_a_switch(
         assert await page.evaluate("document.documentElement.lang") == "sv"
         await page.locator("#lang").select_option("fi")
         await expect(page.locator("#now-h")).to_have_text("Nyt suorana")
+        await page.goto(f"/s/{later['id']}")
+        await expect(page.locator("#offair-text")).to_contain_text("Alkaa")  # not live yet
+        await expect(page.locator("#offair")).to_be_visible()
         await page.goto("/studio")
         await expect(page.locator("#signin h1")).to_have_text("Kirjaudu sisään")
         await viewer.shot("finnish")
@@ -453,6 +459,9 @@ async def test_operator_goes_live_over_rtmp_and_a_viewer_watches_and_chats(
         await form.get_by_role("button", name="Create session").click()
         await expect(page.locator("#panel-h")).to_have_text(OPENING)
         await expect(page.locator("#state")).to_have_text("scheduled")
+        await expect(page.locator("#rtmp-url")).to_have_value(
+            f"rtmp://127.0.0.1:{w.rtmp_port}/live/"
+        )
         rtmp = await page.locator("#rtmp-url").input_value()
         key = await page.locator("#stream-key").input_value()
         assert rtmp == f"rtmp://127.0.0.1:{w.rtmp_port}/live/"
@@ -536,9 +545,10 @@ WHIP_MISSING = not any(r.path == "/whip/{session_id}" for r in ROUTES)
 async def test_operator_goes_live_from_the_browser_camera_over_whip(
     browser: Any, tmp_path: Path
 ) -> None:
-    """Journey 1 in the browser: the fake camera's preview shows, WHIP sends it, the console
-    shows the ingest as WHIP, the operator starts the broadcast, the overlay shows the
-    highlighted question, and a viewer's video plays."""
+    """Journey 1 in the browser: the operator edits the session, the fake camera's preview
+    shows, WHIP sends it, the console shows the ingest health, the operator starts the
+    broadcast, a viewer's video starts, and the question a moderator highlights shows on the
+    preview overlay and on the transparent overlay page for OBS."""
     from playwright.async_api import expect
 
     async with world(tmp_path, browser, media=True) as w:
@@ -548,6 +558,9 @@ async def test_operator_goes_live_from_the_browser_camera_over_whip(
         await page.goto(f"/studio?session={created['id']}")
         await sign_in(operator, w.operator)
         await expect(page.locator("#panel-h")).to_have_text(OPENING)
+        await page.get_by_label("Speakers (comma separated)").fill("Karin Lindqvist, Mikael Berg")
+        await page.get_by_role("button", name="Save changes").click()
+        await expect(page.locator("#session-form .status")).to_have_text("Saved.")
         await page.get_by_label("Picture size").select_option("640x360")  # the machine is shared
         await page.get_by_role("button", name="Start camera").click()
         await expect(page.locator("#whip-status")).to_have_text(
@@ -569,6 +582,7 @@ async def test_operator_goes_live_from_the_browser_camera_over_whip(
 
         viewer = await w.open("whip-watcher")
         await viewer.page.goto(f"/s/{created['id']}")
+        await expect(viewer.page.locator("#meta")).to_contain_text("Karin Lindqvist, Mikael Berg")
         # Frames from the camera reach the viewer. (Sustained playback is asserted in the RTMP
         # journey: under load the WHIP source's pipeline may restart ffmpeg and stall a while.)
         await assert_plays(viewer, seconds=60, w=w, session_id=created["id"], sustained=False)
@@ -586,6 +600,12 @@ async def test_operator_goes_live_from_the_browser_camera_over_whip(
         )
         await expect(page.locator("#overlay-text")).to_have_text("Can we see the slides?")
         await expect(page.locator("#overlay")).to_be_visible()
+        overlay = await w.open("obs-overlay")
+        await overlay.page.goto(await page.locator("#overlay-url").input_value())
+        await expect(overlay.page.locator("#highlight-text")).to_have_text("Can we see the slides?")
+        await expect(overlay.page.locator("#video")).to_be_hidden()
+        await overlay.shot("highlight")
+        overlay.assert_clean()
         await viewer.shot("playing")
         await operator.shot("live")
         await page.get_by_role("button", name="Stop sending").click()
@@ -728,9 +748,37 @@ async def test_admin_report_shows_the_viewers_chart_and_exports_csv(
 
 
 async def test_pages_and_static_files_are_served_safely(browser: Any, tmp_path: Path) -> None:
-    """Pages carry the strict policy (the embed page alone may be framed), static files have
-    cache headers and a path that tries to escape the folder is refused."""
+    """Pages carry the strict policy (the embed page alone may be framed, and another site's
+    page really can frame it but not the session page), static files have cache headers and a
+    path that tries to escape the folder is refused."""
+    from playwright.async_api import expect
+
     async with world(tmp_path, browser, media=False) as w:
+        session = await w.session(OPENING, 30, 60)
+        site = (
+            f'<!doctype html><title>Kommunen</title><iframe id="embed" title="player" '
+            f'src="{w.base}/embed/{session["id"]}"></iframe><iframe id="page" title="page" '
+            f'src="{w.base}/s/{session["id"]}"></iframe>'
+        )
+
+        async def municipality(request: web.Request) -> web.Response:
+            return web.Response(text=site, content_type="text/html")
+
+        # The municipality's own site: another origin (another port) on this machine.
+        municipal = web.Application()
+        municipal.router.add_get("/", municipality)
+        elsewhere = TestServer(municipal, host="127.0.0.1")
+        await elsewhere.start_server()
+        other = await w.open("framing-site")
+        await other.page.goto(str(elsewhere.make_url("/")))
+        embed = other.page.frame_locator("#embed")
+        await expect(embed.locator("#offair-text")).to_contain_text("scheduled")
+        framed = other.page.frame_locator("#page")
+        await other.page.wait_for_timeout(1000)
+        assert await framed.locator("#title").count() == 0  # refused by frame-ancestors
+        assert any("frame-ancestors 'none'" in p for p in other.problems), other.problems
+        await other.page.context.close()
+        await elsewhere.close()
         client = w.app.client
         page = await client.get("/")
         assert page.status == 200

@@ -106,7 +106,7 @@ def serve(settings: Settings) -> int:
     gc.set_threshold(100_000, 50, 1000)
     # The store's driver thread (aiosqlite) needs the GIL between the event loop's long fan-outs:
     # hand it over sooner than the default 5 ms so acks and commits are not starved.
-    sys.setswitchinterval(float(os.environ.get("TORGET_SWITCH_S", "0.0005")))
+    sys.setswitchinterval(0.0005)
     print(f"Torget listening on {settings.public_url}", flush=True)
     web.run_app(
         create_app(settings),

@@ -78,6 +78,8 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     """Add the security headers every answer carries."""
     response = await handler(request)
     for name, value in SECURITY_HEADERS.items():
+        if name == "X-Frame-Options" and "Content-Security-Policy" in response.headers:
+            continue  # a handler's own policy decides framing (the embed page's frame-ancestors)
         response.headers.setdefault(name, value)
     return response
 
@@ -178,7 +180,7 @@ async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
 
         engine = RedisEngine(realtime.redis_url, programme.store)
     else:
-        engine = MemoryEngine(programme.store)
+        engine = MemoryEngine(programme.store, store_url=settings.store.url)
     hub = Hub(engine, programme.store, tick_ms=realtime.tick_ms, history=realtime.history)
     app[HUB] = hub
     app[ACTIONS] = Actions(
@@ -284,17 +286,29 @@ async def _media_owner_ctx(app: web.Application) -> AsyncIterator[None]:
         if session.state in OVER:
             await app[WHEP].close_session(session.id)
 
-    try:
-        await hub.watch_events(proxy.follow_changes(plane, programme.store.get_session, react))
-    except StudioError as exc:
-        log.warning("session changes of other nodes not followed yet: %s", exc.message)
-    task = asyncio.create_task(proxy.run(), name="media-owner")
+    async def watch() -> None:
+        # Follow the event room once the engine is connected: a follow made while the Redis
+        # engine is still subscribing its first rooms would not be subscribed (the engine has
+        # an ``up`` flag, no event to wait on).
+        while not getattr(hub.engine, "up", True):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        try:
+            await hub.watch_events(proxy.follow_changes(plane, programme.store.get_session, react))
+        except StudioError as exc:
+            log.warning("session changes of other nodes not followed yet: %s", exc.message)
+
+    tasks = [
+        asyncio.create_task(proxy.run(), name="media-owner"),
+        asyncio.create_task(watch(), name="media-owner-watch"),
+    ]
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await proxy.close()
         await client.close()
 

@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import logging
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import make_url
 
 from studio.errors import StudioError
 from studio.interaction.facts import log_position
 from studio.store import Store
 
+log = logging.getLogger(__name__)
 Entry = tuple[str, bytes]
+T = TypeVar("T")
 EntryListener = Callable[[str, str, bytes], None]
 StatusListener = Callable[[bool], None]
 
@@ -84,14 +91,69 @@ class Engine(abc.ABC):
         """Copy the room's log into the store (an ended session's chat and Q&A)."""
 
 
+class StoreThread:
+    """A store connection of its own, on its own thread and event loop, for the room logs' group
+    commits. A commit takes about ten turns of an event loop (driver round trips); on the
+    node's loop each turn waits behind a slice of a 20 000-client fan-out, here none does, so
+    acks and live delivery do not slow down with the audience."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="room-log-store", daemon=True
+        )
+        self._store: Store | None = None
+
+    async def start(self) -> None:
+        """Start the thread and open the store there."""
+        self._thread.start()
+        self._store = await self._call(Store.open(self._url))
+
+    async def _call(self, work: Coroutine[Any, Any, T]) -> T:
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self._loop))
+
+    async def append_room_facts(self, rows: Sequence[tuple[str, str, bytes]]) -> None:
+        """``Store.append_room_facts`` on the thread."""
+        assert self._store is not None
+        await self._call(self._store.append_room_facts(rows))
+
+    async def close(self) -> None:
+        """Close the store, stop the loop and the thread."""
+        if self._store is not None:
+            await self._call(self._store.close())
+            self._store = None
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            await asyncio.to_thread(self._thread.join)
+        self._loop.close()
+
+    @staticmethod
+    def usable(url: str | None) -> bool:
+        """Whether a second connection sees the same database (not an in-memory SQLite)."""
+        if not url:
+            return False
+        parsed = make_url(url)
+        return parsed.get_backend_name() != "sqlite" or parsed.database not in (
+            None,
+            "",
+            ":memory:",
+        )
+
+
 class MemoryEngine(Engine):
-    """One node's engine: the log is kept in memory and written to the store before acking."""
+    """One node's engine: the log is kept in memory and written to the store before acking.
+
+    With ``store_url`` (the store's own URL) the commits run on a ``StoreThread``; without it
+    (or if that cannot start) on the caller's loop through ``store``."""
 
     ordered_appends = True  # ids are taken before the first await of ``append``
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, store_url: str | None = None) -> None:
         super().__init__()
         self._store = store
+        self._store_url = store_url
+        self._writer: StoreThread | None = None
         self._logs: dict[str, list[Entry]] = {}
         self._loaded: dict[str, asyncio.Lock] = {}
         self._last: dict[str, tuple[int, int]] = {}
@@ -101,9 +163,25 @@ class MemoryEngine(Engine):
         self._queue: list[tuple[str, str, bytes, asyncio.Future[None]]] = []
         self._flushing: asyncio.Task[None] | None = None
 
+    async def start(self, on_entry: EntryListener, on_status: StatusListener) -> None:
+        await super().start(on_entry, on_status)
+        if StoreThread.usable(self._store_url) and self._writer is None:
+            assert self._store_url is not None
+            writer = StoreThread(self._store_url)
+            try:
+                await writer.start()
+            except Exception as exc:  # any failure: commit on this loop instead
+                log.warning("room logs commit on the main loop: %s", type(exc).__name__)
+                await writer.close()
+                return
+            self._writer = writer
+
     async def close(self) -> None:
         if self._flushing is not None:
             await self._flushing
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
 
     async def _log(self, room: str) -> list[Entry]:
         lock = self._loaded.setdefault(room, asyncio.Lock())
@@ -138,7 +216,8 @@ class MemoryEngine(Engine):
         while self._queue:
             batch, self._queue = self._queue, []
             try:
-                await self._store.append_room_facts([(r, i, d) for r, i, d, _ in batch])
+                rows = [(r, i, d) for r, i, d, _ in batch]
+                await (self._writer or self._store).append_room_facts(rows)
             except StudioError as exc:
                 for *_, done in batch:
                     if not done.done():  # its sender may have gone (cancelled) meanwhile

@@ -2,6 +2,35 @@
 // small DOM helpers. All user-provided text is inserted with textContent, never as HTML.
 
 export const LANGUAGES = ["sv", "fi", "nb", "en"];
+
+/**
+ * localStorage when the browser allows it (an embedded third-party frame may be denied it),
+ * else memory for this page's life.
+ */
+const memory = new Map();
+export const storage = {
+  get(key) {
+    try {
+      return localStorage.getItem(key);
+    } catch {
+      return memory.has(key) ? memory.get(key) : null;
+    }
+  },
+  set(key, value) {
+    try {
+      localStorage.setItem(key, value);
+    } catch {
+      memory.set(key, value);
+    }
+  },
+  remove(key) {
+    try {
+      localStorage.removeItem(key);
+    } catch {
+      memory.delete(key);
+    }
+  },
+};
 const LANG_KEY = "torget.lang";
 let catalogue = {};
 let fallback = {};
@@ -24,7 +53,7 @@ async function loadCatalogue(code) {
 
 /** Load the catalogue of the remembered (or browser) language and translate the page. */
 export async function initI18n() {
-  const stored = localStorage.getItem(LANG_KEY);
+  const stored = storage.get(LANG_KEY);
   lang = LANGUAGES.includes(stored) ? stored : browserLanguage();
   fallback = await loadCatalogue("en");
   catalogue = lang === "en" ? fallback : await loadCatalogue(lang).catch(() => fallback);
@@ -37,7 +66,7 @@ export async function initI18n() {
     );
     picker.value = lang;
     picker.addEventListener("change", () => {
-      localStorage.setItem(LANG_KEY, picker.value);
+      storage.set(LANG_KEY, picker.value);
       location.reload(); // drafts are kept in storage, so nothing typed is lost
     });
   }
@@ -262,11 +291,11 @@ export function askAccessCode() {
 }
 
 export function displayName() {
-  return localStorage.getItem("torget.name") || "";
+  return storage.get("torget.name") || "";
 }
 
 export function setDisplayName(name) {
-  localStorage.setItem("torget.name", name);
+  storage.set("torget.name", name);
 }
 
 // --- Drafts: what a person typed survives reloads, reconnects and language switches ---------
@@ -274,16 +303,16 @@ export function setDisplayName(name) {
 /** Keep ``input``'s value in localStorage under ``key``; return a function that clears it. */
 export function keepDraft(input, key) {
   const storageKey = `torget.draft.${key}`;
-  const saved = localStorage.getItem(storageKey);
+  const saved = storage.get(storageKey);
   if (saved && !input.value) input.value = saved;
   input.addEventListener("input", () => {
-    if (input.value) localStorage.setItem(storageKey, input.value);
-    else localStorage.removeItem(storageKey);
+    if (input.value) storage.set(storageKey, input.value);
+    else storage.remove(storageKey);
   });
   return (sent) => {
     if (sent === undefined || input.value === sent) {
       input.value = "";
-      localStorage.removeItem(storageKey);
+      storage.remove(storageKey);
     }
   };
 }

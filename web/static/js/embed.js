@@ -6,7 +6,7 @@ import { Player } from "/static/js/player.js";
 const sessionId = sessionIdFromPath();
 const player = new Player($("video"), { onStatus: (text, kind) => say($("player-status"), text, kind) });
 const questions = new Map();
-let playing = "";
+let playing = null;
 
 async function update() {
   let session;
@@ -32,10 +32,14 @@ function highlight() {
   show($("highlight"), Boolean(now));
 }
 
+// ?overlay=1: only the highlighted question on a transparent page, for OBS's browser source.
+const overlayOnly = new URLSearchParams(location.search).get("overlay") === "1";
+
 async function main() {
   await initI18n();
   $("open-page").href = `/s/${encodeURIComponent(sessionId)}`;
-  await update();
+  if (overlayOnly) document.body.classList.add("overlay-only");
+  else await update();
   const rt = new Realtime();
   const apply = (event) => {
     if (event.type === "qa.question") questions.set(event.question.id, event.question);
@@ -53,9 +57,11 @@ async function main() {
       highlight();
     },
   });
-  rt.join("event", {
-    events: (events) => events.some((e) => e.session_id === sessionId) && update(),
-  });
+  if (!overlayOnly) {
+    rt.join("event", {
+      events: (events) => events.some((e) => e.session_id === sessionId) && update(),
+    });
+  }
   rt.connect();
 }
 

@@ -2,7 +2,7 @@
 // studio (filtered by studio and language), and replays; kept current over the websocket.
 
 import {
-  $, dayKey, el, formatDay, formatTime, initI18n, loadProgram, Realtime, say, statusReporter, t,
+  $, storage, dayKey, el, formatDay, formatTime, initI18n, loadProgram, Realtime, say, statusReporter, t,
 } from "/static/js/common.js";
 
 const FILTER_KEY = "torget.guide.filters";
@@ -65,7 +65,7 @@ function renderProgramme() {
   const day = $("f-day").value;
   const studio = $("f-studio").value;
   const language = $("f-language").value;
-  localStorage.setItem(FILTER_KEY, JSON.stringify({ day, studio, language }));
+  storage.set(FILTER_KEY, JSON.stringify({ day, studio, language }));
   const shown = program.sessions
     .filter((s) => (!day || dayKey(s.starts_at) === day) && (!studio || s.studio_id === studio) && (!language || s.language === language))
     .sort((a, b) => a.starts_at.localeCompare(b.starts_at));
@@ -117,7 +117,7 @@ async function load() {
   }
   $("event-name").textContent = program.event;
   document.title = `${program.event} · Torget`;
-  const saved = JSON.parse(localStorage.getItem(FILTER_KEY) || "{}");
+  const saved = JSON.parse(storage.get(FILTER_KEY) || "{}");
   const current = $("f-day").options.length
     ? { day: $("f-day").value, studio: $("f-studio").value, language: $("f-language").value }
     : saved;

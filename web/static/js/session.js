@@ -1,7 +1,7 @@
 // Viewer page of one session: player, chat, Q&A, polls, viewer count, share and embed.
 
 import {
-  $, keepFocus, api, askAccessCode, copyText, displayName, el, explain, formatDay, formatTime, initI18n,
+  $, storage, keepFocus, api, askAccessCode, copyText, displayName, el, explain, formatDay, formatTime, initI18n,
   keepDraft, Realtime, say, sessionIdFromPath, setDisplayName, show, statusReporter, t,
 } from "/static/js/common.js";
 import { fillQuality, Player, wireCaptions } from "/static/js/player.js";
@@ -10,14 +10,14 @@ const sessionId = sessionIdFromPath();
 const questions = new Map();
 const polls = new Map();
 const votedKey = `torget.voted.${sessionId}`;
-const voted = new Set(JSON.parse(localStorage.getItem(votedKey) || "[]"));
+const voted = new Set(JSON.parse(storage.get(votedKey) || "[]"));
 let session = null;
 let rt = null;
-let playing = "";
+let playing = null;
 
 function remember(id) {
   voted.add(id);
-  localStorage.setItem(votedKey, JSON.stringify([...voted]));
+  storage.set(votedKey, JSON.stringify([...voted]));
 }
 
 async function fetchSession() {
@@ -307,9 +307,9 @@ async function main() {
   }
   renderSession();
   wireShare();
-  $("lowlatency").checked = localStorage.getItem("torget.lowlatency") === "1";
+  $("lowlatency").checked = storage.get("torget.lowlatency") === "1";
   $("lowlatency").addEventListener("change", () => {
-    localStorage.setItem("torget.lowlatency", $("lowlatency").checked ? "1" : "0");
+    storage.set("torget.lowlatency", $("lowlatency").checked ? "1" : "0");
     updatePlayer();
   });
   $("quality").addEventListener("change", () => player.setQuality(Number($("quality").value)));

@@ -2,7 +2,7 @@
 // go live from this browser (WHIP), ingest health, start and end, restream, highlighted question.
 
 import {
-  $, api, copyText, el, formatDay, formatTime, initI18n, keepDraft, Realtime, requireSignIn, say,
+  $, storage, api, copyText, el, formatDay, formatTime, initI18n, keepDraft, Realtime, requireSignIn, say,
   show, signOut, statusReporter, t,
 } from "/static/js/common.js";
 import { iceGathered } from "/static/js/player.js";
@@ -44,14 +44,14 @@ async function loadStudios() {
   studios = me.role === "admin" ? all : all.filter((s) => me.studio_ids.includes(s.id));
   const picker = $("studio");
   picker.replaceChildren(...studios.map((s) => el("option", { value: s.id, text: s.name })));
-  const saved = localStorage.getItem("torget.studio");
+  const saved = storage.get("torget.studio");
   if (studios.some((s) => s.id === saved)) picker.value = saved;
   await loadSessions();
 }
 
 async function loadSessions() {
   const studioId = $("studio").value;
-  localStorage.setItem("torget.studio", studioId);
+  storage.set("torget.studio", studioId);
   if (!studioId) return;
   const program = await api("GET", `/api/v1/program?studio_id=${encodeURIComponent(studioId)}`);
   sessions = program.sessions.sort((a, b) => a.starts_at.localeCompare(b.starts_at));
@@ -133,6 +133,7 @@ async function saveSession(event) {
 async function select(id) {
   const s = await api("GET", `/api/v1/sessions/${encodeURIComponent(id)}`);
   const changed = !current || current.id !== s.id;
+  if (changed && current && rt) rt.leave(current.id);
   current = s;
   editForm(s);
   show($("panel"), true);
@@ -142,6 +143,7 @@ async function select(id) {
   $("viewer-link").href = `/s/${encodeURIComponent(id)}`;
   $("moderate-link").href = `/moderate?session=${encodeURIComponent(id)}`;
   $("report-link").href = `/report?session=${encodeURIComponent(id)}`;
+  $("overlay-url").value = `${location.origin}/embed/${encodeURIComponent(id)}?overlay=1`;
   $("go-live").disabled = !["scheduled", "ready"].includes(s.state);
   $("end").disabled = !["live", "ready", "scheduled"].includes(s.state);
   $("extend").disabled = !["live", "ready", "scheduled"].includes(s.state);
@@ -192,8 +194,8 @@ async function lifecycle(step) {
   try {
     const s = await api("POST", `/api/v1/sessions/${encodeURIComponent(current.id)}/${step}`);
     say($("panel-status"), t(step === "live" ? "studio.now_live" : "studio.now_ended"), "ok");
-    current = null;
     await select(s.id);
+    await loadSessions();
   } catch (error) {
     say($("panel-status"), error.message, "error");
   }
@@ -466,8 +468,8 @@ async function main() {
     try {
       const s = await api("POST", `/api/v1/sessions/${encodeURIComponent(current.id)}/extend`, { minutes: 10 });
       say($("panel-status"), t("studio.extended", { time: formatTime(s.ends_at) }), "ok");
-      current = null;
       await select(s.id);
+      await loadSessions();
     } catch (error) {
       say($("panel-status"), error.message, "error");
     }
@@ -475,6 +477,7 @@ async function main() {
   $("end").addEventListener("click", () => window.confirm(t("studio.confirm_end")) && lifecycle("end"));
   $("rotate-key").addEventListener("click", () => window.confirm(t("studio.confirm_rotate")) && rotateKey());
   $("copy-rtmp").addEventListener("click", () => copyText($("rtmp-url").value, $("panel-status")));
+  $("copy-overlay").addEventListener("click", () => copyText($("overlay-url").value, $("panel-status")));
   $("copy-key").addEventListener("click", () => copyText($("stream-key").value, $("panel-status")));
   $("reveal-key").addEventListener("click", () => {
     $("stream-key").type = $("stream-key").type === "password" ? "text" : "password";
