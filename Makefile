@@ -85,7 +85,7 @@ deps-system:
 test: deps-system $(STAMP) $(VENDOR_HLS)
 	$(BIN)/pytest -q
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(VENDOR_HLS)
 	$(BIN)/pytest -q -m "not slow"
 
 lint: $(STAMP)

@@ -26,6 +26,7 @@ from streaming.errors import (
     UnknownResource,
     WrongStreamKey,
 )
+from streaming.media_proxy import elsewhere
 from web.errors import BadRequest, PayloadTooLarge, Unsupported, WebError
 from web.keys import MEDIA, PROGRAMME
 
@@ -98,8 +99,10 @@ async def read_offer(request: web.Request) -> str:
         raise BadRequest("the SDP offer must be UTF-8 text") from None
 
 
-async def publish(request: web.Request) -> web.Response:
+async def publish(request: web.Request) -> web.StreamResponse:
     """Publish the session over WebRTC: the body is the SDP offer, the answer the SDP answer."""
+    if (proxied := await elsewhere(request)) is not None:
+        return proxied  # another node holds this session's media: it takes the publish
     session_id = request.match_info["session_id"]
     await request.app[PROGRAMME].store.get_session(session_id)  # 404 when there is none
     key = stream_key(request)
@@ -124,8 +127,10 @@ async def publish(request: web.Request) -> web.Response:
     )
 
 
-async def unpublish(request: web.Request) -> None:
+async def unpublish(request: web.Request) -> web.StreamResponse | None:
     """End a WHIP publish (the stream key is needed here too)."""
+    if (proxied := await elsewhere(request)) is not None:
+        return proxied  # the publish lives on the node that holds the session's media
     session_id = request.match_info["session_id"]
     resource_id = request.match_info["resource_id"]
     await request.app[PROGRAMME].store.get_session(session_id)
@@ -136,3 +141,4 @@ async def unpublish(request: web.Request) -> None:
         await plane.whip.delete(session_id, resource_id)
     except StreamingError as exc:
         raise _as_web_error(exc) from None
+    return None

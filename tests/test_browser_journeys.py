@@ -492,8 +492,12 @@ async def test_operator_goes_live_over_rtmp_and_a_viewer_watches_and_chats(
 
             viewer = await w.open("watcher")
             vpage = viewer.page
+            requested: list[str] = []
+            vpage.on("request", lambda request: requested.append(request.url))
             await vpage.goto(f"/s/{session_id}")
             await assert_plays(viewer)
+            # The player names its websocket's viewer id, so this viewer counts once.
+            assert any("/hls/" in url and "v=vwr_" in url for url in requested), requested[-5:]
             # Automatic, the 240p rendition and the 360p source passed through.
             await expect(vpage.locator("#quality option")).to_have_text(
                 ["Automatic", "240p", "360p"]
@@ -585,7 +589,7 @@ async def test_operator_goes_live_from_the_browser_camera_over_whip(
         await expect(viewer.page.locator("#meta")).to_contain_text("Karin Lindqvist, Mikael Berg")
         # Frames from the camera reach the viewer. (Sustained playback is asserted in the RTMP
         # journey: under load the WHIP source's pipeline may restart ffmpeg and stall a while.)
-        await assert_plays(viewer, seconds=60, w=w, session_id=created["id"], sustained=False)
+        await assert_plays(viewer, seconds=90, w=w, session_id=created["id"], sustained=False)
         await viewer.page.locator("#ask-text").fill("Can we see the slides?")
         await viewer.page.get_by_role("button", name="Ask", exact=True).click()
         moderator = await w.open("whip-moderator")

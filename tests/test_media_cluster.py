@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from tests.test_media_hls import (
     until,
 )
 from tests.test_media_whep import viewer
+from tests.test_media_whip import offer_for, whip_post
 from web.keys import HUB, MEDIA, PLAYBACK, PROGRAMME, WHEP
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, needs_ffmpeg]
@@ -171,6 +173,22 @@ async def _with_owner(a_settings: Settings, b: RunningApp, tmp_path: Path) -> No
             await fetch(on_b, f"{hls}/source.m3u8?v=vwr_through_b01")
             viewers = a.web_app[PLAYBACK]
             assert "vwr_through_b01" in viewers.tracker.present(session_id, viewers.clock())
+
+            # A WHIP publish sent to B reaches A, which already has the RTMP publisher.
+            pc = await offer_for()
+            try:
+                status, headers, refusal = await whip_post(
+                    on_b, session_id, key, pc.localDescription.sdp
+                )
+            finally:
+                await pc.close()
+            assert status == 409, refusal
+            assert json.loads(refusal)["error"]["message"] == (
+                f"session {session_id} already has a publisher "
+                "(send X-Torget-Takeover: 1 to replace it)"
+            )
+            assert headers[NODE_HEADER]
+            assert not b.web_app[MEDIA].publishing(session_id)
 
             # Ingest health through B is A's.
             answer = await call(on_b, "GET", f"/api/v1/sessions/{session_id}/health", 200)

@@ -164,7 +164,13 @@ class RedisEngine(Engine):
             channels = [_keys(r)[1] for r in rooms] or ["torget:nodes"]
             awaiting = set(channels)
             await pubsub.subscribe(*channels)
-            self._pubsub = pubsub
+            # Rooms followed while that was in flight saw no pubsub yet and left it to us.
+            while late := [r for r in self._following if r not in rooms]:
+                rooms += late
+                late_channels = [_keys(r)[1] for r in late]
+                awaiting.update(late_channels)
+                await pubsub.subscribe(*late_channels)
+            self._pubsub = pubsub  # no await since the last check: nothing followed is missed
             while True:
                 message = await pubsub.get_message(timeout=1.0)
                 if message is None:

@@ -127,6 +127,12 @@ export function keepFocus(render) {
   (controls.find((c) => c.textContent === label && !c.disabled) || controls.find((c) => !c.disabled))?.focus();
 }
 
+/** Set a live count only when it changes (a screen reader then hears real changes only). */
+export function setCount(node, count) {
+  const text = String(count);
+  if (node.textContent !== text) node.textContent = text;
+}
+
 export function show(node, visible) {
   node.hidden = !visible;
 }

@@ -4,7 +4,11 @@ import { $, api, initI18n, Realtime, say, sessionIdFromPath, show, t } from "/st
 import { Player } from "/static/js/player.js";
 
 const sessionId = sessionIdFromPath();
-const player = new Player($("video"), { onStatus: (text, kind) => say($("player-status"), text, kind) });
+let rt = null;
+const player = new Player($("video"), {
+  onStatus: (text, kind) => say($("player-status"), text, kind),
+  viewerId: () => rt?.viewerId || "",
+});
 const questions = new Map();
 let playing = null;
 
@@ -40,7 +44,7 @@ async function main() {
   $("open-page").href = `/s/${encodeURIComponent(sessionId)}`;
   if (overlayOnly) document.body.classList.add("overlay-only");
   else await update();
-  const rt = new Realtime();
+  rt = new Realtime();
   const apply = (event) => {
     if (event.type === "qa.question") questions.set(event.question.id, event.question);
     if (event.type === "qa.removed") questions.delete(event.question_id);

@@ -2,14 +2,13 @@
 // slow mode, the audit log and the viewer count, for one session at a time.
 
 import {
-  $, keepFocus, api, el, formatDay, formatTime, initI18n, keepDraft, Realtime, requireSignIn, say, statusReporter, t,
+  $, setCount, keepFocus, api, el, formatDay, formatTime, initI18n, keepDraft, Realtime, requireSignIn, say, statusReporter, t,
 } from "/static/js/common.js";
 
 let rt = null;
 let room = "";
 const questions = new Map();
 const polls = new Map();
-const authors = new Map(); // message id -> viewer id
 
 function status(text, kind = "info") {
   say($("mod-status"), text, kind);
@@ -77,7 +76,6 @@ function drawQuestions() {
 // --- Chat -------------------------------------------------------------------------------------
 
 function addChat(event) {
-  authors.set(event.id, event.viewer_id);
   const list = $("chat");
   list.append(el("li", { dataset: { id: event.id } },
     el("span", { class: "who", text: event.name }), " ",
@@ -170,7 +168,7 @@ function openRoom(id) {
       renderQuestions();
       renderPolls();
     },
-    viewers: (count) => ($("viewers").textContent = String(count)),
+    viewers: (count) => setCount($("viewers"), count),
   });
   if (rt.open) rt.flushQueue();
   loadAudit();

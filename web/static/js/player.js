@@ -11,8 +11,9 @@ export class Player {
    * video: the <video> element. onStatus(text, kind): what to tell the viewer.
    * onLevels(levels, current): the qualities on offer ([{index, label}]).
    */
-  constructor(video, { onStatus = () => {}, onLevels = () => {}, onMode = () => {} } = {}) {
+  constructor(video, { onStatus = () => {}, onLevels = () => {}, onMode = () => {}, viewerId = () => "" } = {}) {
     this.video = video;
+    this.viewerId = viewerId; // the websocket's viewer id: one viewer counts once (docs/protocol.md)
     this.onStatus = onStatus;
     this.onLevels = onLevels;
     this.onMode = onMode;
@@ -22,6 +23,15 @@ export class Player {
     this.url = "";
     this.retry = null;
     this.mode = "off";
+  }
+
+  /** ``url`` with ``v=<viewer id>`` added when we know it. */
+  tagged(url) {
+    const id = this.viewerId();
+    if (!id) return url;
+    const tagged = new URL(url, location.href);
+    tagged.searchParams.set("v", id);
+    return tagged.href;
   }
 
   /** Play ``sessionId``: WHEP when ``lowLatency`` and available, HLS otherwise. */
@@ -50,6 +60,7 @@ export class Player {
         backBufferLength: 30,
         capLevelToPlayerSize: true,
         renderTextTracksNatively: true,
+        xhrSetup: (xhr, requested) => xhr.open("GET", this.tagged(requested), true),
       });
       this.hls = hls;
       hls.on(Hls.Events.MANIFEST_PARSED, () => {
@@ -79,7 +90,7 @@ export class Player {
       hls.loadSource(url);
       hls.attachMedia(video);
     } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
-      video.src = url;
+      video.src = this.tagged(url);
       video.addEventListener("error", () => this.scheduleRetry(), { once: true });
       video.play().catch(() => this.onStatus(t("player.press_play"), "info"));
       this.onLevels([], -1);
@@ -131,7 +142,7 @@ export class Player {
     try {
       await pc.setLocalDescription(await pc.createOffer());
       await iceGathered(pc);
-      const answer = await fetch(`/whep/${encodeURIComponent(sessionId)}`, {
+      const answer = await fetch(this.tagged(`/whep/${encodeURIComponent(sessionId)}`), {
         method: "POST",
         headers: { "Content-Type": "application/sdp", Accept: "application/sdp" },
         body: pc.localDescription.sdp,

@@ -1,7 +1,7 @@
 // Viewer page of one session: player, chat, Q&A, polls, viewer count, share and embed.
 
 import {
-  $, storage, keepFocus, api, askAccessCode, copyText, displayName, el, explain, formatDay, formatTime, initI18n,
+  $, setCount, storage, keepFocus, api, askAccessCode, copyText, displayName, el, explain, formatDay, formatTime, initI18n,
   keepDraft, Realtime, say, sessionIdFromPath, setDisplayName, show, statusReporter, t,
 } from "/static/js/common.js";
 import { fillQuality, Player, wireCaptions } from "/static/js/player.js";
@@ -47,6 +47,7 @@ function renderSession() {
 const player = new Player($("video"), {
   onStatus: (text, kind) => say($("player-status"), text, kind),
   onLevels: (levels, current) => fillQuality($("quality"), levels, current),
+  viewerId: () => rt?.viewerId || "",
 });
 
 function updatePlayer() {
@@ -325,7 +326,7 @@ async function main() {
   rt.join(sessionId, {
     joined,
     events: (events) => events.forEach(applyEvent),
-    viewers: (count) => ($("viewers").textContent = String(count)),
+    viewers: (count) => setCount($("viewers"), count),
   });
   rt.join("event", {
     joined: () => refresh(),

@@ -2,7 +2,7 @@
 // go live from this browser (WHIP), ingest health, start and end, restream, highlighted question.
 
 import {
-  $, storage, api, copyText, el, formatDay, formatTime, initI18n, keepDraft, Realtime, requireSignIn, say,
+  $, setCount, storage, api, copyText, el, formatDay, formatTime, initI18n, keepDraft, Realtime, requireSignIn, say,
   show, signOut, statusReporter, t,
 } from "/static/js/common.js";
 import { iceGathered } from "/static/js/player.js";
@@ -167,7 +167,7 @@ async function select(id) {
         events.forEach(applyEvent);
         renderHighlight();
       },
-      viewers: (count) => ($("viewers").textContent = String(count)),
+      viewers: (count) => setCount($("viewers"), count),
     });
   }
   pollHealth();
