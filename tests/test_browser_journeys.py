@@ -285,7 +285,7 @@ async def test_interface_speaks_the_browser_language_and_remembers_a_switch(
     browser: Any, tmp_path: Path
 ) -> None:
     """A Swedish browser gets Swedish; switching to Finnish is remembered across pages (the
-    session page says in Finnish when a session starts)."""
+    session page says when the session starts); the guide shows it going live as it happens."""
     from playwright.async_api import expect
 
     async with world(tmp_path, browser, media=False) as w:
@@ -299,7 +299,10 @@ async def test_interface_speaks_the_browser_language_and_remembers_a_switch(
         await expect(page.locator("#now-h")).to_have_text("Nyt suorana")
         await page.goto(f"/s/{later['id']}")
         await expect(page.locator("#offair-text")).to_contain_text("Alkaa")  # not live yet
-        await expect(page.locator("#offair")).to_be_visible()
+        await page.goto("/")
+        await expect(page.locator("#rt-status")).to_have_text("Yhdistetty")
+        await w.step(later["id"], "live")  # the guide follows the programme without a reload
+        await expect(page.locator("#now .live-dot")).to_have_text("suorana")
         await page.goto("/studio")
         await expect(page.locator("#signin h1")).to_have_text("Kirjaudu sisään")
         await viewer.shot("finnish")
