@@ -94,5 +94,6 @@ async def test_hls_asks_for_the_access_code_like_the_programme(tmp_path: Path) -
             "name",
             "_HLS_msn",
             "_HLS_part",
+            "v",
         }
         assert set(operation["responses"]) == {"200", "400", "401", "404", "503"}
