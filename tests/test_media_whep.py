@@ -458,3 +458,29 @@ async def test_chromium_plays_the_whep_stream(tmp_path: Path) -> None:
             assert status == 204
             await until(lambda: _zero(whep, session_id), "the browser's peer to be freed", 15)
             await context.close()
+
+
+@pytest.mark.slow
+@needs_ffmpeg
+async def test_a_whip_publisher_reaches_whep_viewers_untouched(tmp_path: Path) -> None:
+    """An aiortc WHIP publisher's H.264 is forwarded as it arrives (the RTMP tap stays out) to
+    two aiortc WHEP viewers, who decode 640x360 frames and Opus audio."""
+    from tests.test_media_whip import whip_publisher
+
+    async with stage(tmp_path, ladder=[]) as st:
+        session_id, key = await new_session(st, "Remote panel")
+        whep = st.app.web_app[WHEP]
+        async with whip_publisher(st, session_id, key) as pub:
+            assert pub.status == 201, pub.body
+            await relay_live(st, session_id)
+            relay = whep.hub.get(session_id)
+            assert relay is not None
+            assert relay.native_source
+            async with viewer(st, session_id) as one, viewer(st, session_id) as two:
+
+                async def both_playing() -> bool:
+                    return all(len(v.sizes) >= 15 and v.audio_frames >= 15 for v in (one, two))
+
+                await until(both_playing, "both viewers to decode frames", 60)
+                assert set(one.sizes) == set(two.sizes) == {(640, 360)}
+        await until(lambda: _zero(whep, session_id), "every peer to be freed", 30)
