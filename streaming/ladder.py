@@ -19,11 +19,14 @@ Rules:
   one every ``segment_seconds``.
 - **Parts**: ffmpeg cuts a fragment at the first frame at or past ``part_seconds``, so each
   rendition's part target is ``part_seconds`` rounded up to whole frames (video) or whole AAC
-  frames of 1024 samples (audio). PART-HOLD-BACK is three times the largest part target.
+  frames of 1024 samples (audio). A source whose frames come unevenly (WebRTC) gets longer
+  fragments and a part target with room for a late frame (``jittery_part_seconds``).
+  PART-HOLD-BACK is three times the largest part target.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
@@ -64,6 +67,9 @@ class SourceInfo:
     has_audio: bool = True
     video_bitrate: int | None = None
     keyframe_interval: float | None = None
+    # How late a frame may come, in seconds: a WebRTC source's frames come when the network
+    # and the sender's encoder deliver them (``jittery_part_seconds``).
+    frame_jitter: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -191,6 +197,20 @@ def longest_segment(source: SourceInfo, settings: LadderSettings, passthrough: b
     return min(math.ceil(settings.segment_seconds / k - 1e-6) * k, settings.max_passthrough_gop)
 
 
+def jittery_part_seconds(settings: LadderSettings, fps: float, jitter: float) -> float:
+    """The fragment length for a source whose frames may come ``jitter`` s late.
+
+    A late frame makes its part longer by up to ``jitter``, so PART-TARGET must allow for it;
+    yet every part but a segment's last must last at least 85 % of PART-TARGET (draft-pantos-
+    hls-rfc8216bis, EXT-X-PART-INF). Fragments of ``F`` whole frames with a target of
+    ``F + jitter`` satisfy both when ``F >= jitter * 0.85 / 0.15``; never shorter than
+    ``part_seconds``, never longer than half a segment.
+    """
+    frames = math.ceil(fps * jitter * 0.85 / 0.15 - 1e-9)
+    wanted = max(settings.part_seconds, frames / fps)
+    return min(wanted, settings.segment_seconds / 2)
+
+
 def plan_ladder(source: SourceInfo, settings: LadderSettings | None = None) -> LadderPlan:
     """Decide the renditions for ``source``: source first, smaller rungs, then audio."""
     settings = settings or LadderSettings()
@@ -200,7 +220,10 @@ def plan_ladder(source: SourceInfo, settings: LadderSettings | None = None) -> L
         source.keyframe_interval is None or source.keyframe_interval <= settings.max_passthrough_gop
     )
     passthrough = source.video_codec is VideoCodec.H264 and gop_ok
-    video_target = video_part_target(settings.part_seconds, source.fps)
+    if source.frame_jitter > 0:
+        part_seconds = jittery_part_seconds(settings, source.fps, source.frame_jitter)
+        settings = dataclasses.replace(settings, part_seconds=part_seconds)
+    video_target = video_part_target(settings.part_seconds, source.fps) + source.frame_jitter
     renditions: list[Rendition] = []
     if passthrough:
         renditions.append(

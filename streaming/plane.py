@@ -169,7 +169,11 @@ class Publish:
             if self.origin is IngestOrigin.WHIP:
                 # A WebRTC publisher sends keyframes when asked (a PLI every segment), so the
                 # gap between its first two says nothing about the segments to come.
-                source = dataclasses.replace(source, keyframe_interval=None)
+                # Its frames come when the network delivers them: parts get room for two late
+                # frames (a loaded sender drops some).
+                source = dataclasses.replace(
+                    source, keyframe_interval=None, frame_jitter=2 / source.fps
+                )
             first = self._probe.buffered
             self._pipeline = await self.plane._attach(self.session_id, source, first)
             self._probe.buffered = []

@@ -415,3 +415,18 @@ def test_target_duration_follows_the_measured_keyframe_interval() -> None:
     assert durations == {None: 2, 0.5: 2, 0.8: 2, 1.0: 1, 1.001: 1, 1.4: 2, 2.0: 2}
     transcoded = plan_ladder(SourceInfo(1280, 720, 30.0, VideoCodec.H264, keyframe_interval=8.0))
     assert transcoded.target_duration == 1
+
+
+def test_a_jittery_source_gets_longer_parts_with_room_for_late_frames() -> None:
+    """A WebRTC-like 30 fps source whose frames may come two frames late gets 0.4 s fragments
+    and a video PART-TARGET 2/30 s longer, so late frames fit and every full part stays at
+    least 85 % of the target."""
+    jittery = plan_ladder(SourceInfo(1280, 720, 30.0, VideoCodec.H264, frame_jitter=2 / 30))
+    assert jittery.settings.part_seconds == pytest.approx(0.4)
+    video = jittery.renditions[0]
+    assert video.part_target == pytest.approx(0.4 + 2 / 30)
+    assert 0.85 * video.part_target <= 0.4
+    assert "-frag_duration" in (args := live_args(jittery, PipeInput(InputFormat.FLV), "/o", 1))
+    assert args[args.index("-frag_duration") + 1] == "0.4"
+    steady = plan_ladder(SourceInfo(1280, 720, 30.0, VideoCodec.H264))
+    assert steady.settings.part_seconds == 0.2
