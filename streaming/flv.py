@@ -348,14 +348,40 @@ class IngestProbe:
 # --- the byte stream of one ffmpeg run -----------------------------------------------------------
 
 
+class StreamHeads:
+    """The latest ``onMetaData`` and codec configurations of a publish: what a reader that
+    joins the stream needs before its first keyframe."""
+
+    __slots__ = ("audio_config", "script", "video_config")
+
+    def __init__(self) -> None:
+        self.script: FlvTag | None = None
+        self.video_config: FlvTag | None = None
+        self.audio_config: FlvTag | None = None
+
+    def remember(self, tag: FlvTag) -> bool:
+        """Keep ``tag`` in place of its predecessor when it is one of them; True if it was."""
+        if tag.kind is TagType.SCRIPT:
+            self.script = tag
+        elif tag.is_video_config:
+            self.video_config = tag
+        elif tag.is_audio_config:
+            self.audio_config = tag
+        else:
+            return False
+        return True
+
+    def tags(self) -> list[FlvTag]:
+        """The ones seen, in the order a stream starts with them."""
+        return [t for t in (self.script, self.video_config, self.audio_config) if t is not None]
+
+
 @dataclass
 class FlvFeed:
     """Re-muxes a publish's tags into the FLV stream one ffmpeg run reads (see module docstring)."""
 
     has_audio: bool
-    script: FlvTag | None = None
-    video_config: FlvTag | None = None
-    audio_config: FlvTag | None = None
+    heads: StreamHeads = field(default_factory=StreamHeads)
     _base: int | None = None
 
     @property
@@ -369,25 +395,17 @@ class FlvFeed:
 
     def push(self, tag: FlvTag) -> bytes:
         """The bytes to write to ffmpeg for ``tag`` (empty while waiting for a keyframe)."""
-        if tag.kind is TagType.SCRIPT:
-            self.script = tag
-            return b""
-        if tag.is_video_config or tag.is_audio_config:
-            if tag.is_video_config:
-                self.video_config = tag
-            else:
-                self.audio_config = tag
-            if self._base is None:
+        if self.heads.remember(tag):
+            if self._base is None or tag.kind is TagType.SCRIPT:
                 return b""
             return encode_tag(tag.kind, max(0, tag.timestamp - self._base), tag.payload)
         if self._base is None:
-            if not tag.is_keyframe or self.video_config is None:
+            if not tag.is_keyframe or self.heads.video_config is None:
                 return b""
             self._base = tag.timestamp
             out = [flv_header(audio=self.has_audio, video=True)]
-            for head in (self.script, self.video_config, self.audio_config):
-                if head is not None:
-                    out.append(encode_tag(head.kind, 0, head.payload))
+            for head in self.heads.tags():
+                out.append(encode_tag(head.kind, 0, head.payload))
             out.append(encode_tag(tag.kind, 0, tag.payload))
             return b"".join(out)
         offset = tag.timestamp - self._base

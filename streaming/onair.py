@@ -28,7 +28,7 @@ starts the ingest's ffmpeg run from that keyframe at once instead of waiting for
 
 from __future__ import annotations
 
-from streaming.flv import FlvTag, TagType
+from streaming.flv import FlvTag, StreamHeads, TagType
 from streaming.vocab import OnAir
 from studio.states import SessionState
 
@@ -58,7 +58,7 @@ class GopBuffer:
 
     def __init__(self, max_bytes: int = DEFAULT_HOLD_BYTES) -> None:
         self.max_bytes = max_bytes
-        self._heads: dict[str, FlvTag] = {}
+        self._heads = StreamHeads()
         self._gop: list[FlvTag] = []
         self._bytes = 0
 
@@ -69,13 +69,9 @@ class GopBuffer:
 
     def push(self, tag: FlvTag) -> None:
         """Hold ``tag``: a configuration replaces the previous one, a keyframe starts over."""
-        if tag.kind is TagType.SCRIPT:
-            self._heads["script"] = tag
-        elif tag.is_video_config:
-            self._heads["video"] = tag
-        elif tag.is_audio_config:
-            self._heads["audio"] = tag
-        elif tag.kind is TagType.VIDEO and tag.is_keyframe:
+        if self._heads.remember(tag):
+            return
+        if tag.kind is TagType.VIDEO and tag.is_keyframe:
             self._gop = [tag]
             self._bytes = len(tag.payload)
         elif self._gop:
@@ -87,7 +83,6 @@ class GopBuffer:
 
     def take(self) -> list[FlvTag]:
         """The held tags in feeding order (configurations, then the GOP); the buffer empties."""
-        heads = [self._heads[k] for k in ("script", "video", "audio") if k in self._heads]
-        tags = heads + self._gop
+        tags = self._heads.tags() + self._gop
         self._gop, self._bytes = [], 0
         return tags

@@ -47,7 +47,7 @@ from urllib.parse import urlsplit
 
 from streaming.errors import InvalidArgument
 from streaming.ffmpeg_args import PipeInput, redact_url, restream_args
-from streaming.flv import FlvFeed, FlvTag, TagType
+from streaming.flv import FlvFeed, FlvTag, StreamHeads, TagType
 from streaming.ladder import SourceInfo
 from streaming.vocab import AudioCodec, InputFormat, RestreamState
 from studio.models import Session
@@ -551,21 +551,13 @@ class RestreamTap:
         self.source = source
         self.pushers: dict[str, Pusher] = {}
         self.closed = False
-        self._heads: dict[str, FlvTag] = {}
+        self._heads = StreamHeads()
         for tag in first:
-            self._remember(tag)
-
-    def _remember(self, tag: FlvTag) -> None:
-        if tag.kind is TagType.SCRIPT:
-            self._heads["script"] = tag
-        elif tag.is_video_config:
-            self._heads["video"] = tag
-        elif tag.is_audio_config:
-            self._heads["audio"] = tag
+            self._heads.remember(tag)
 
     def tag(self, tag: FlvTag) -> None:
         """Hand ``tag`` to every pusher (never blocks)."""
-        self._remember(tag)
+        self._heads.remember(tag)
         for pusher in self.pushers.values():
             pusher.tag(tag)
 
@@ -594,7 +586,7 @@ class RestreamTap:
                     self.session_id,
                     target,
                     self.source,
-                    self._heads.values(),
+                    self._heads.tags(),
                     self.restreamer.config,
                     status,
                     self.restreamer.wall,
