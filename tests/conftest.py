@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
+from studio.store import Store
 from tests import servers
+from tests.harness import sqlite_url
 
 # --- PostgreSQL: one throwaway cluster per test session, a fresh database per test --------
 
@@ -46,3 +49,20 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.R
     server = servers.start_redis(tmp_path_factory.mktemp("redis"))
     yield server
     server.stop()
+
+
+# --- the store, on both back ends ---------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """An empty store on each back end (SQLite, and PostgreSQL started by the tests)."""
+    if request.param == "sqlite":
+        url = sqlite_url(tmp_path)
+    else:
+        url = request.getfixturevalue("postgres_db_url")
+    opened = await Store.open(url)
+    try:
+        yield opened
+    finally:
+        await opened.close()

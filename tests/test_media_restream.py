@@ -187,20 +187,6 @@ async def test_deleting_a_session_removes_its_destinations(
 # --- the store, on both back ends -----------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    """An empty store on each back end."""
-    if request.param == "sqlite":
-        url = sqlite_url(tmp_path)
-    else:
-        url = request.getfixturevalue("postgres_db_url")
-    opened = await Store.open(url)
-    try:
-        yield opened
-    finally:
-        await opened.close()
-
-
 async def test_the_store_keeps_destinations_per_session(store: Store) -> None:
     """Destinations round-trip with their URL, are limited per session, change, and go with
     their session; a destination of another session is not found through this one."""

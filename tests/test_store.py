@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import msgspec
 import pytest
@@ -16,21 +14,7 @@ from studio.roles import Role
 from studio.secrets import hash_secret, new_id
 from studio.states import SessionEvent, SessionState
 from studio.store import Store
-from tests.harness import T0, sqlite_url
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    """An empty store on each back end."""
-    if request.param == "sqlite":
-        url = sqlite_url(tmp_path)
-    else:
-        url = request.getfixturevalue("postgres_db_url")
-    opened = await Store.open(url)
-    try:
-        yield opened
-    finally:
-        await opened.close()
+from tests.harness import T0
 
 
 def a_session(studio_id: str, start_minutes: int = 0, length: int = 45, **kw: object) -> Session:
