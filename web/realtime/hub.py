@@ -1,12 +1,14 @@
-"""The node's realtime hub: folds each followed room's log and fans its events out in batches.
+"""The node's realtime hub: folds each followed room's log and sweeps its events out to clients.
 
-For each room with local viewers the hub keeps the folded ``RoomState``. Entries arrive from the
-engine (from this node or any other) in log order; their events are gathered and, once per tick,
-encoded into one frame for viewers and one for moderators and written to every local client
-without awaiting any of them. The viewer count rides along with the next batch (two frames, one
-write per client). Ticks keep a fixed cadence (a long fan-out is not followed by a full tick of
-idling), and a fan-out to many clients yields to the event loop every ``FANOUT_CHUNK`` writes so
-that incoming messages, acks and store commits are not held up behind it.
+For each room with local viewers the hub keeps the folded ``RoomState`` and a ``RoomFeed``
+(web/realtime/feed.py: which events each member still lacks). Entries arrive from the engine
+(from this node or any other) in log order. At most once a tick the hub sweeps the room's
+members and writes each the one frame that brings it up to date, without awaiting any of them;
+frames are encoded once per group of members that lack the same events. The viewer count rides
+along in the same write. A sweep yields to the event loop every ``FANOUT_CHUNK`` writes, so
+incoming messages, acks and store commits are not held up, and events that arrive meanwhile go
+out to the rest of the sweep at once. When a sweep takes longer than a tick (thousands of
+clients), the next follows straight after: a message waits about one sweep, not two.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ import msgspec
 
 from studio.errors import StudioError
 from studio.interaction.facts import decode_fact
-from studio.interaction.room import Emit, RoomState
+from studio.interaction.room import RoomState
 from studio.secrets import new_id
 from studio.store import Store
 from web.realtime.connection import Connection, text_frame
 from web.realtime.engine import Engine
+from web.realtime.feed import RoomFeed
 
 log = logging.getLogger(__name__)
 PRESENCE_TTL_S = 15.0
@@ -38,11 +41,6 @@ EVENT_ROOM = "event"
 # Writes between two yields to the event loop in one fan-out (~1-2 ms): a store commit takes
 # about ten loop turns, so commits (and acks) keep flowing while 20 000 clients are written.
 FANOUT_CHUNK = 128
-# The least pause between two ticks' fan-outs (at most a tick). Measured at 10 000 viewers,
-# 100 msg/s (the load generator on the same 2 cores): 40 ms beat 5 ms (p99 296-408 vs 383-609
-# ms) and 100 ms (350-368 vs 413-456 ms). Back-to-back fan-outs write smaller frames more
-# often, which costs the node and its clients CPU; a pause lets reads, commits and acks in.
-IDLE_GAP_S = 0.04
 
 _encode = msgspec.json.Encoder().encode
 
@@ -54,28 +52,21 @@ def frame(payload: object) -> bytes:
 
 @dataclass(eq=False)
 class LiveRoom:
-    """A room followed by this node."""
+    """A room followed by this node: its folded state and its members' feed."""
 
     name: str
     state: RoomState
-    members: set[Connection] = field(default_factory=set)
-    pending: list[Emit] = field(default_factory=list)
-    # joined since the pending batch began -> how many of its emits their history covers
-    joiners: dict[Connection, int] = field(default_factory=dict)
-    count_frame: bytes = b""  # the latest viewer count, written with the next batch
-    sending: list[Connection] | None = None  # the fan-out in progress (members at its start)
-    gone: set[Connection] = field(default_factory=set)  # left while ``sending``
-
-    @property
-    def due(self) -> bool:
-        """Whether the next tick has something to write."""
-        return bool(self.pending or self.count_frame)
-
+    feed: RoomFeed[Connection]
     viewers: int = 0
     uniques: int = 0
     minute: datetime | None = None
     minute_peak: int = 0
     counted: set[str] = field(default_factory=set)
+
+    @property
+    def members(self) -> Iterable[Connection]:
+        """The local clients in the room."""
+        return self.feed.cursors.keys()
 
 
 class Hub:
@@ -129,9 +120,9 @@ class Hub:
             state = RoomState(name, history_max=self.history)
             for event_id, data in await self.engine.read(name):
                 state.apply(event_id, decode_fact(data))
-            live = LiveRoom(name, state)
+            live = LiveRoom(name, state, RoomFeed(name, frame))
             for event_id, data in self._buffered.pop(name):
-                live.pending.extend(state.apply(event_id, decode_fact(data)))
+                live.feed.add(state.apply(event_id, decode_fact(data)))
             self.rooms[name] = live
             opening.set_result(live)
             return live
@@ -149,7 +140,7 @@ class Hub:
                 listener(event_id, data)
         live = self.rooms.get(room)
         if live is not None:
-            live.pending.extend(live.state.apply(event_id, decode_fact(data)))
+            live.feed.add(live.state.apply(event_id, decode_fact(data)))
         elif room in self._buffered:
             self._buffered[room].append((event_id, data))
 
@@ -169,10 +160,7 @@ class Hub:
         """Add a client to a room's fan-out. Its history (read right after, from the folded
         state) covers every event up to now: the next batch gives it only what comes later, so
         nothing arrives twice and nothing is skipped."""
-        live.joiners[conn] = len(live.pending)
-        if live.sending is not None:  # a fan-out is under way: its batch is in the history
-            live.gone.add(conn)
-        live.members.add(conn)
+        live.feed.join(conn)
         conn.rooms.add(live.name)
 
     def leave(self, name: str, conn: Connection) -> None:
@@ -181,12 +169,8 @@ class Hub:
         live = self.rooms.get(name)
         if live is None:
             return
-        live.members.discard(conn)
-        live.joiners.pop(conn, None)
-        if live.sending is not None:
-            live.gone.add(conn)
-        if not live.members:
-            live.pending.clear()
+        live.feed.leave(conn)
+        if not live.feed.cursors:
             del self.rooms[name]
             if name == EVENT_ROOM and self.event_listeners:
                 return  # still followed for watch_events
@@ -214,64 +198,27 @@ class Hub:
         while True:
             started = loop.time()
             for live in list(self.rooms.values()):
-                if live.due:
-                    await self._flush(live)
-            # A fixed cadence, but never back to back: after a long fan-out the loop gets a
-            # breather to take messages in (reads, store commits, acks) before the next one.
-            now = loop.time()
-            await asyncio.sleep(max(started + self.tick_s - now, min(IDLE_GAP_S, self.tick_s)))
+                if live.feed.due:
+                    await self._sweep(live)
+            # Sweeps start at most once a tick (so events that come fast share frames); when a
+            # sweep takes longer than a tick, the next one follows at once.
+            await asyncio.sleep(max(started + self.tick_s - loop.time(), 0))
 
-    async def _flush(self, live: LiveRoom) -> None:
-        """Write the room's pending batch (and viewer count) to every member, in chunks."""
-        emits, live.pending = live.pending, []
-        joiners, live.joiners = live.joiners, {}
-        extra, live.count_frame = live.count_frame, b""
-        members = list(live.members)
-        if not members:
-            return
-        public = [e.event for e in emits if e.audience == "public"]
-        staff_events = [e.event for e in emits]
-        public_frame = (
-            frame({"type": "events", "room": live.name, "events": public}) if public else b""
-        )
-        staff_frame = b""
-        if len(staff_events) != len(public):
-            staff_frame = frame({"type": "events", "room": live.name, "events": staff_events})
-        private = _private(emits)
-        common = public_frame + extra
-        special = bool(staff_frame or private or (joiners and emits))
-        live.sending, live.gone = members, set()
+    async def _sweep(self, live: LiveRoom) -> None:
+        """Bring every member of the room up to date, in chunks. Events that arrive between
+        two chunks go out to the rest of this sweep's members at once."""
+        feed = live.feed
+        members = feed.begin()
         try:
             for start in range(0, len(members), FANOUT_CHUNK):
                 if start:
                     await asyncio.sleep(0)  # let reads, acks and commits in between
-                chunk = members[start : start + FANOUT_CHUNK]
-                if live.gone:
-                    chunk = [c for c in chunk if c not in live.gone]
-                if not special:  # the common case: one ready frame for everyone
-                    if common:
-                        for conn in chunk:
-                            conn.send(common)
-                    continue
-                for conn in chunk:
-                    skip = joiners.get(conn, 0) if joiners else 0
-                    if skip or (private and conn.viewer_id in private):
-                        staff = conn.is_staff(live.name)
-                        mine = [e.event for e in emits[skip:]
-                                if e.visible_to(conn.viewer_id, staff=staff)]  # fmt: skip
-                        batch = (
-                            frame({"type": "events", "room": live.name, "events": mine})
-                            if mine else b""
-                        )  # fmt: skip
-                        data = batch + extra
-                    elif staff_frame and conn.is_staff(live.name):
-                        data = staff_frame + extra
-                    else:
-                        data = common
+                for conn in members[start : start + FANOUT_CHUNK]:
+                    data = feed.out(conn)
                     if data:
                         conn.send(data)
         finally:
-            live.sending, live.gone = None, set()
+            feed.end()
 
     async def _ping_loop(self) -> None:
         """One heartbeat for every client (instead of a timer each): each client is pinged
@@ -311,7 +258,9 @@ class Hub:
             live.minute_peak = max(live.minute_peak, live.viewers)
             if record:
                 await self._record(live)
-            live.count_frame = frame({"type": "viewers", "room": live.name, "count": live.viewers})
+            live.feed.set_count(
+                frame({"type": "viewers", "room": live.name, "count": live.viewers})
+            )
 
     async def _record(self, live: LiveRoom) -> None:
         """Keep this minute's peak for the after-event report."""
@@ -319,8 +268,3 @@ class Hub:
             await self.store.record_viewers(
                 live.name, live.minute, self.node_id, live.minute_peak, live.uniques
             )
-
-
-def _private(emits: Iterable[Emit]) -> set[str]:
-    """Viewers who get an event meant for them alone in this batch."""
-    return {e.viewer_id for e in emits if e.viewer_id is not None and e.audience == "staff"}

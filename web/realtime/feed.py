@@ -1,0 +1,126 @@
+"""A room's outgoing events and how far each member has been sent them: the fan-out's decisions.
+
+Pure: no sockets. Events get increasing sequence numbers as they are folded; each member has a
+cursor (the last sequence number it was sent). ``out`` gives the one frame that brings a
+member from its cursor up to now and moves the cursor. A fan-out is a sweep over the members;
+events that arrive while a sweep is under way reach the members it has not written yet in that
+same sweep, and the others in the next. So a viewer waits at most about one sweep for a
+message, not a tick plus a whole fan-out.
+
+Frames are encoded once per distinct cursor (members written between the same two arrivals
+share one), and once more for moderators and for the viewers an event is meant for.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Hashable
+from typing import Generic, Protocol, TypeVar
+
+from studio.interaction.room import Audience, Emit, Event
+
+
+class Member(Hashable, Protocol):
+    """What the feed needs to know of a member."""
+
+    @property
+    def viewer_id(self) -> str: ...
+
+    def is_staff(self, room: str) -> bool: ...
+
+
+Encode = Callable[[object], bytes]
+M = TypeVar("M", bound=Member)
+
+
+class RoomFeed(Generic[M]):
+    """One room's sequence of emits, the latest viewer count, and every member's cursor."""
+
+    def __init__(self, room: str, encode: Encode) -> None:
+        self.room = room
+        self._encode = encode
+        self.head = 0  # sequence number of the newest emit or count
+        self.cursors: dict[M, int] = {}
+        self._seqs: list[int] = []  # of the kept emits, increasing
+        self._emits: list[Emit] = []
+        self._restricted = 0  # sequence number of the newest staff-only emit
+        self._count_seq = 0
+        self._count = b""
+        self._swept = 0  # head when the latest sweep began
+        self._frames: dict[int, bytes] = {}  # cursor -> public frame up to head
+
+    # --- what comes in --------------------------------------------------------------------
+
+    def add(self, emits: list[Emit]) -> None:
+        """Queue folded events, in order."""
+        for emit in emits:
+            self.head += 1
+            self._seqs.append(self.head)
+            self._emits.append(emit)
+            if emit.audience is not Audience.PUBLIC:
+                self._restricted = self.head
+        if emits:
+            self._frames.clear()
+
+    def set_count(self, count_frame: bytes) -> None:
+        """Replace the viewer count members are sent (only the latest is ever sent)."""
+        self.head += 1
+        self._count_seq, self._count = self.head, count_frame
+        self._frames.clear()
+
+    def join(self, member: M) -> None:
+        """Add a member whose history covers every event so far: it gets only later ones."""
+        self.cursors[member] = self.head
+
+    def leave(self, member: M) -> None:
+        """Forget a member (a sweep under way skips it)."""
+        self.cursors.pop(member, None)
+
+    # --- sweeps ----------------------------------------------------------------------------
+
+    @property
+    def due(self) -> bool:
+        """Whether something arrived since the latest sweep began."""
+        return self.head > self._swept
+
+    @property
+    def kept(self) -> int:
+        """How many emits are kept for members that may still lack them."""
+        return len(self._emits)
+
+    def begin(self) -> list[M]:
+        """Start a sweep: the members to write, in order."""
+        self._swept = self.head
+        return list(self.cursors)
+
+    def end(self) -> None:
+        """Finish a sweep: every member is now at least where it began, so older emits go."""
+        keep = bisect.bisect_right(self._seqs, self._swept)
+        if keep:
+            del self._seqs[:keep], self._emits[:keep]
+
+    def out(self, member: M) -> bytes:
+        """The frame that brings ``member`` up to now (empty if it is), moving its cursor."""
+        cursor = self.cursors.get(member)
+        if cursor is None or cursor >= self.head:
+            return b""
+        self.cursors[member] = self.head
+        if cursor >= self._restricted:  # only public events since: the shared frame
+            data = self._frames.get(cursor)
+            if data is None:
+                data = self._frames[cursor] = self._frame(self._since(cursor), cursor)
+            return data
+        emits = self._since(cursor)
+        staff = member.is_staff(self.room)
+        viewer = member.viewer_id
+        return self._frame([e for e in emits if e.visible_to(viewer, staff=staff)], cursor)
+
+    def _since(self, cursor: int) -> list[Emit]:
+        return self._emits[bisect.bisect_right(self._seqs, cursor) :]
+
+    def _frame(self, emits: list[Emit], cursor: int) -> bytes:
+        events: list[Event] = [e.event for e in emits]
+        batch = (
+            self._encode({"type": "events", "room": self.room, "events": events}) if events else b""
+        )
+        return batch + self._count if self._count_seq > cursor else batch
