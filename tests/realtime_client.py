@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
+import socket
+import struct
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import ClientWebSocketResponse, WSMsgType
@@ -68,3 +73,65 @@ class WsClient:
                     "ack", "error", "joined", "left", "pong",
                 ):  # fmt: skip
                     return answer
+
+
+class RawClient:
+    """A websocket client on a plain socket with a tiny receive buffer that reads only when
+    told to: a viewer on a bad link."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> RawClient:
+        """Connect and upgrade to a websocket."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+        # a small stream limit: the client stops reading from the socket once 8 KiB wait
+        reader, writer = await asyncio.open_connection(sock=sock, limit=4096)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write(
+            f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: Upgrade\r\n"
+            f"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+            f"Sec-WebSocket-Key: {key}\r\n\r\n".encode()
+        )
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 101"), head
+        return cls(reader, writer)
+
+    def send(self, **frame: Any) -> None:
+        """Send one text frame."""
+        self.send_frame(0x1, json.dumps(frame).encode())
+
+    def send_frame(self, opcode: int, payload: bytes, *, masked: bool = True) -> None:
+        """Send one frame, masked as clients must unless told otherwise."""
+        size, bit = len(payload), 0x80 if masked else 0
+        if size < 126:
+            header = struct.pack("!BB", 0x80 | opcode, bit | size)
+        else:
+            header = struct.pack("!BBQ", 0x80 | opcode, bit | 127, size)
+        if not masked:
+            self.writer.write(header + payload)
+            return
+        mask = os.urandom(4)
+        self.writer.write(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+    async def frames(self) -> AsyncIterator[tuple[int, bytes]]:
+        """Every frame (opcode, payload) until the connection ends."""
+        while True:
+            try:
+                first, second = await self.reader.readexactly(2)
+            except asyncio.IncompleteReadError:
+                return
+            size = second & 0x7F
+            if size == 126:
+                (size,) = struct.unpack("!H", await self.reader.readexactly(2))
+            elif size == 127:
+                (size,) = struct.unpack("!Q", await self.reader.readexactly(8))
+            yield first & 0x0F, await self.reader.readexactly(size)
+
+    def close(self) -> None:
+        """Drop the socket."""
+        self.writer.close()

@@ -250,7 +250,7 @@ async def test_viewer_finds_the_live_session_chats_asks_and_text_stays_text(
         # A network blip: the server drops the socket and reconnecting fails for a while.
         blip.set()
         for conn in list(w.app.web_app[HUB].connections):
-            await conn.ws.close()
+            conn.shut_down()
         await expect(page.locator("#rt-status")).to_contain_text("reconnecting")
         await page.locator("#chat-text").fill("sent while offline")
         await page.locator("#chat-text").press("Enter")

@@ -213,7 +213,7 @@ async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         for conn in list(hub.connections):
-            await conn.ws.close(code=1001, message=b"server shutting down")
+            conn.shut_down()
         await playback.close()
         await hub.close()
 

@@ -27,8 +27,9 @@ from studio.models import AuditEntry
 from studio.secrets import new_id
 from studio.service import Programme
 from web.realtime import protocol as p
-from web.realtime.connection import CLOSE_POLICY, Connection
+from web.realtime.connection import Connection
 from web.realtime.engine import EngineUnavailable, now_ms
+from web.realtime.frames import CLOSE_POLICY
 from web.realtime.hub import EVENT_ROOM, Hub, frame
 from web.signing import Signer
 from web.validation import explain

@@ -8,35 +8,17 @@ slowing anyone else down.
 from __future__ import annotations
 
 import asyncio
-import struct
 from dataclasses import dataclass, field
 
-from aiohttp import web
-
-CLOSE_OVERLOADED = 1013
-CLOSE_POLICY = 1008
-
-
-def text_frame(payload: bytes) -> bytes:
-    """A complete, unmasked websocket text frame (server to client) holding ``payload``."""
-    size = len(payload)
-    if size < 126:
-        header = struct.pack("!BB", 0x81, size)
-    elif size < 65536:
-        header = struct.pack("!BBH", 0x81, 126, size)
-    else:
-        header = struct.pack("!BBQ", 0x81, 127, size)
-    return header + payload
-
-
-PING_FRAME = b"\x89\x00"  # an empty websocket ping, server to client
+from web.realtime.frames import CLOSE_GOING_AWAY, CLOSE_OVERLOADED, PING_FRAME
+from web.realtime.link import Link
 
 
 @dataclass(eq=False, slots=True)
 class Connection:
     """A connected client (slotted: a node holds tens of thousands of these)."""
 
-    ws: web.WebSocketResponse
+    link: Link
     transport: asyncio.Transport
     viewer_id: str
     name: str
@@ -72,10 +54,12 @@ class Connection:
         if self.dropped:
             return
         self.dropped = True
-        task = asyncio.get_running_loop().create_task(
-            self.ws.close(code=code, message=reason.encode())
-        )
-        task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+        self.link.close(code, reason)
+
+    def shut_down(self) -> None:
+        """Say goodbye: the server is stopping."""
+        self.dropped = True
+        self.link.close(CLOSE_GOING_AWAY, "server shutting down")
 
     def ping(self) -> None:
         """One round of the shared heartbeat: abort a client that did not answer the last

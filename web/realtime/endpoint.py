@@ -1,4 +1,5 @@
-"""``GET /ws``: the websocket edge. Identifies the client, then hands each frame to Actions."""
+"""``GET /ws``: the websocket edge. Identifies the client, answers the upgrade, takes the socket
+over (web/realtime/link.py) and hands each message to Actions."""
 
 from __future__ import annotations
 
@@ -7,22 +8,26 @@ import logging
 from urllib.parse import urlsplit
 
 import msgspec
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from studio.access import Principal
 from studio.errors import StudioError
 from studio.secrets import new_id
 from web import auth
+from web.errors import BadRequest
 from web.keys import ACTIONS, HUB, SETTINGS
-from web.realtime.actions import FrameError, error_frame
-from web.realtime.connection import CLOSE_POLICY, Connection
-from web.realtime.hub import frame
+from web.realtime.actions import Actions, FrameError, error_frame
+from web.realtime.connection import Connection
+from web.realtime.frames import CLOSE_POLICY, FrameParser, Message, Opcode
+from web.realtime.hub import Hub, frame
+from web.realtime.link import take_over
 from web.realtime.protocol import PROTOCOL_VERSION, ErrorCode
 
 log = logging.getLogger(__name__)
 HARD_FRAME_LIMIT = 64 * 1024  # beyond this aiohttp closes with 1009; below it we answer errors
 PIPELINE = 32  # chat messages of one client being stored at once
 PIPELINED = frozenset({"chat.send"})  # frames that change nothing about the connection itself
+INBOX_MAX = 64  # frames read but not handled yet, per client, before reading pauses
 
 
 class _Kind(msgspec.Struct):
@@ -32,12 +37,20 @@ class _Kind(msgspec.Struct):
 _kind = msgspec.json.Decoder(_Kind).decode
 
 
+class _Handshake(web.WebSocketResponse):
+    """The upgrade's response. Once the socket is taken over (``take_over``), aiohttp lets go
+    of the request and must not close the websocket it thinks it has."""
+
+    async def write_eof(self) -> None:  # type: ignore[override]
+        """Nothing to finish: the connection lives on in its ``Link``."""
+
+
 async def websocket(request: web.Request) -> web.StreamResponse:
-    """Serve one client's websocket until it goes away."""
+    """Answer the upgrade, then hand the socket to a ``Link`` and a ``Client`` and return."""
     settings = request.app[SETTINGS]
-    # No per-connection heartbeat timers: the hub pings every client in one sweep (see
-    # Hub._ping_loop) and we answer pings ourselves (autoping off, so pongs reach us).
-    ws = web.WebSocketResponse(autoping=False, max_msg_size=HARD_FRAME_LIMIT, compress=False)
+    ws = _Handshake(autoping=False, max_msg_size=HARD_FRAME_LIMIT, compress=False)
+    if not ws.can_prepare(request).ok:
+        raise BadRequest("this address takes websocket connections only (Upgrade: websocket)")
     refusal: StudioError | FrameError | None = None
     principal: Principal | None = None
     try:
@@ -47,68 +60,102 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         await auth.require_viewer_access(request)
     except (StudioError, FrameError) as exc:
         refusal = exc
-    await ws.prepare(request)
+    transport = request.transport
+    assert transport is not None
     if refusal is not None:
-        assert request.transport is not None
-        request.transport.write(error_frame(refusal))
+        await ws.prepare(request)
+        transport.write(error_frame(refusal))
         await ws.close(code=CLOSE_POLICY, message=b"refused")
         return ws
-    assert request.transport is not None
+    transport.pause_reading()  # the client's first frames are for the link, not for aiohttp
+    await ws.prepare(request)
+    link = await take_over(transport, FrameParser(HARD_FRAME_LIMIT))
+    assert link.transport is not None
     viewer_id = auth.viewer_id(request) or new_id("vwr", 12)
     conn = Connection(
-        ws=ws,
-        transport=request.transport,
+        link=link,
+        transport=link.transport,
         viewer_id=viewer_id,
-        name=f"Guest {viewer_id[-4:]}",
+        name=principal.name if principal is not None else f"Guest {viewer_id[-4:]}",
         address=request.remote or "unknown",
         buffer_limit=settings.realtime.send_buffer_bytes,
         principal_id=principal.token_id if principal else None,
     )
-    if principal is not None:
-        conn.name = principal.name
-    hub, actions = request.app[HUB], request.app[ACTIONS]
+    hub = request.app[HUB]
     hub.connections.add(conn)
     role = principal.role.value if principal else "viewer"
     welcome = {"type": "welcome", "v": PROTOCOL_VERSION, "viewer_id": conn.viewer_id,
                "name": conn.name, "role": role, "node": hub.node_id}  # fmt: skip
     conn.send(frame(welcome))
-    # Chat messages wait for the store before their ack; handling them one after another would
-    # cap a client at one message per commit. They are taken in order and stored concurrently
-    # (up to PIPELINE); any other frame waits until they are done, so joins, leaves and the
-    # like still apply in the order they were sent.
-    pipeline = hub.engine.ordered_appends
-    inflight: list[asyncio.Task[None]] = []  # (a deque would cost ~600 bytes per client)
-    try:
-        while True:
-            message = await ws.receive()
-            conn.alive = True
-            kind = message.type
-            if kind is WSMsgType.TEXT:
-                while inflight and inflight[0].done():
-                    inflight.pop(0).result()
-                if pipeline and _pipelined(message.data):
-                    inflight.append(
-                        asyncio.create_task(actions.handle(conn, principal, message.data))
-                    )
-                    if len(inflight) >= PIPELINE:
-                        await inflight.pop(0)
-                    continue
-                while inflight:
-                    await inflight.pop(0)
-                await actions.handle(conn, principal, message.data)
-            elif kind is WSMsgType.PONG:
-                continue
-            elif kind is WSMsgType.PING:
-                await ws.pong(message.data)
-            elif kind is WSMsgType.BINARY:
-                conn.send(error_frame(FrameError(ErrorCode.BAD_FRAME, "send JSON text frames")))
-            else:  # closing, closed or broken
-                break
-    finally:
-        for task in inflight:  # left to finish: what was sent is stored, the acks go nowhere
-            task.add_done_callback(_retrieve)
-        hub.disconnect(conn)
+    link.attach(Client(conn, principal, request.app[ACTIONS], hub))
     return ws
+
+
+class Client:
+    """One client's messages, handled in order by a task that exists only while there are any.
+
+    Chat messages wait for the store before their ack; handling them one after another would
+    cap a client at one message per commit. They are taken in order and stored concurrently
+    (up to ``PIPELINE``); any other frame waits until they are done, so joins, leaves and the
+    like still apply in the order they were sent."""
+
+    __slots__ = ("actions", "conn", "hub", "inbox", "principal", "worker")
+
+    def __init__(
+        self, conn: Connection, principal: Principal | None, actions: Actions, hub: Hub
+    ) -> None:
+        self.conn, self.principal, self.actions, self.hub = conn, principal, actions, hub
+        self.inbox: list[str] = []
+        self.worker: asyncio.Task[None] | None = None
+
+    def received(self, message: Message) -> None:
+        """Take one message from the link."""
+        conn = self.conn
+        conn.alive = True
+        if message.opcode is Opcode.PONG:
+            return
+        if not isinstance(message.data, str):
+            conn.send(error_frame(FrameError(ErrorCode.BAD_FRAME, "send JSON text frames")))
+            return
+        self.inbox.append(message.data)
+        if len(self.inbox) >= INBOX_MAX:  # read no more until these are handled
+            conn.transport.pause_reading()
+        if self.worker is None:
+            self.worker = asyncio.get_running_loop().create_task(self._work())
+
+    def lost(self) -> None:
+        """The client went away: what it sent and was not handled yet is dropped."""
+        self.inbox.clear()
+        self.hub.disconnect(self.conn)
+
+    async def _work(self) -> None:
+        conn, principal, handle = self.conn, self.principal, self.actions.handle
+        pipeline = self.hub.engine.ordered_appends
+        inflight: list[asyncio.Task[None]] = []
+        try:
+            while True:
+                if self.inbox:
+                    data = self.inbox.pop(0)
+                    if len(self.inbox) == INBOX_MAX // 2 and not conn.link.closing:
+                        conn.transport.resume_reading()
+                    while inflight and inflight[0].done():
+                        inflight.pop(0).result()
+                    if pipeline and _pipelined(data):
+                        inflight.append(asyncio.create_task(handle(conn, principal, data)))
+                        if len(inflight) >= PIPELINE:
+                            await inflight.pop(0)
+                        continue
+                    while inflight:
+                        await inflight.pop(0)
+                    await handle(conn, principal, data)
+                elif inflight:
+                    await inflight.pop(0)
+                else:
+                    return
+        finally:
+            self.worker = None
+            for task in inflight:  # left to finish: what was sent is stored
+                task.add_done_callback(_retrieve)
 
 
 def _retrieve(task: asyncio.Task[None]) -> None:

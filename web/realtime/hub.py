@@ -27,9 +27,10 @@ from studio.interaction.facts import decode_fact
 from studio.interaction.room import RoomState
 from studio.secrets import new_id
 from studio.store import Store
-from web.realtime.connection import Connection, text_frame
+from web.realtime.connection import Connection
 from web.realtime.engine import Engine
 from web.realtime.feed import RoomFeed
+from web.realtime.frames import text_frame
 
 log = logging.getLogger(__name__)
 PRESENCE_TTL_S = 15.0

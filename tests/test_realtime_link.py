@@ -1,0 +1,121 @@
+"""The websocket after its handshake (web/realtime/link.py) over real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import struct
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.harness import RunningApp, running_app, settings_for, sqlite_url
+from tests.realtime_client import RawClient, WsClient
+
+
+@pytest.fixture
+async def app(tmp_path: Path) -> AsyncIterator[RunningApp]:
+    """A running Torget."""
+    async with running_app(settings_for(sqlite_url(tmp_path))) as running:
+        yield running
+
+
+def port(app: RunningApp) -> int:
+    """The port the app listens on."""
+    assert app.client.port is not None
+    return app.client.port
+
+
+async def frames_until_end(client: RawClient) -> list[tuple[int, bytes]]:
+    """Every frame the server sends until it closes the connection."""
+    async with asyncio.timeout(10):
+        return [frame async for frame in client.frames()]
+
+
+async def next_frame(client: RawClient) -> tuple[int, bytes]:
+    """The next frame from the server."""
+    async with asyncio.timeout(5):
+        return await anext(client.frames())
+
+
+def close_code(frames: list[tuple[int, bytes]]) -> tuple[int, str]:
+    """The code and reason of the close frame among ``frames``."""
+    payload = next(p for opcode, p in frames if opcode == 0x8)
+    return struct.unpack("!H", payload[:2])[0], payload[2:].decode()
+
+
+async def test_idle_clients_keep_no_aiohttp_request_alive(app: RunningApp) -> None:
+    """Once upgraded, a websocket no longer holds an aiohttp connection handler (its memory)."""
+    runner = app.client.server.runner
+    assert runner is not None
+    server = runner.server
+    assert server is not None
+    before = len(server.connections)
+    clients = [WsClient(await app.client.ws_connect("/ws")) for _ in range(10)]
+    for client in clients:
+        assert (await client.next())["type"] == "welcome"
+    assert len(server.connections) == before
+    for client in clients:
+        assert (await client.request("p", type="ping"))["type"] == "pong"
+        await client.ws.close()
+
+
+async def test_a_frame_sent_right_after_the_handshake_is_answered(app: RunningApp) -> None:
+    """A client that speaks before the welcome arrived loses nothing: welcome, then its pong."""
+    client = await RawClient.open(port(app))
+    client.send(type="ping", ref="early")
+    first = json.loads((await next_frame(client))[1])
+    second = json.loads((await next_frame(client))[1])
+    assert [first["type"], second["type"], second["ref"]] == ["welcome", "pong", "early"]
+    client.close()
+
+
+async def test_pings_are_answered_and_binary_frames_refused(app: RunningApp) -> None:
+    """A websocket ping gets a pong with its payload; a binary frame gets an error frame."""
+    client = await RawClient.open(port(app))
+    await next_frame(client)  # welcome
+    client.send_frame(0x9, b"are you there")
+    assert await next_frame(client) == (0xA, b"are you there")
+    client.send_frame(0x2, b"\x00\x01")
+    opcode, payload = await next_frame(client)
+    assert opcode == 0x1
+    assert json.loads(payload)["message"] == "send JSON text frames"
+    client.close()
+
+
+async def test_a_client_close_is_answered_and_the_socket_ends(app: RunningApp) -> None:
+    """The closing handshake: the server echoes the client's code and closes the socket."""
+    client = await RawClient.open(port(app))
+    await next_frame(client)
+    client.send_frame(0x8, struct.pack("!H", 1000) + b"bye")
+    assert close_code(await frames_until_end(client))[0] == 1000
+    client.close()
+
+
+@pytest.mark.parametrize(
+    ("masked", "size", "code", "reason"),
+    [
+        (False, 10, 1002, "client frames must be masked"),
+        (True, 70_000, 1009, "messages may be at most 65536 bytes"),
+    ],
+)
+async def test_broken_frames_close_the_connection_with_the_reason(
+    app: RunningApp, masked: bool, size: int, code: int, reason: str
+) -> None:
+    """Framing the server cannot read is answered with a close frame naming the problem."""
+    client = await RawClient.open(port(app))
+    await next_frame(client)
+    client.send_frame(0x1, b"x" * size, masked=masked)
+    assert close_code(await frames_until_end(client)) == (code, reason)
+    client.close()
+
+
+async def test_a_plain_http_request_gets_a_json_error(app: RunningApp) -> None:
+    """GET /ws without the upgrade headers is answered 400 in JSON, and the server goes on."""
+    answer = await app.client.get("/ws")
+    assert answer.status == 400
+    assert (await answer.json())["error"]["message"] == (
+        "this address takes websocket connections only (Upgrade: websocket)"
+    )
+    assert (await app.client.get("/healthz")).status == 200
