@@ -105,18 +105,12 @@ class RawClient:
         """Send one text frame."""
         self.send_frame(0x1, json.dumps(frame).encode())
 
-    def send_frame(self, opcode: int, payload: bytes, *, masked: bool = True) -> None:
-        """Send one frame, masked as clients must unless told otherwise."""
-        size, bit = len(payload), 0x80 if masked else 0
-        if size < 126:
-            header = struct.pack("!BB", 0x80 | opcode, bit | size)
-        else:
-            header = struct.pack("!BBQ", 0x80 | opcode, bit | 127, size)
-        if not masked:
-            self.writer.write(header + payload)
-            return
+    def send_frame(self, opcode: int, payload: bytes) -> None:
+        """Send one masked frame (clients must mask)."""
         mask = os.urandom(4)
-        self.writer.write(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        assert len(payload) < 126
+        self.writer.write(struct.pack("!BB", 0x80 | opcode, 0x80 | len(payload)) + mask + masked)
 
     async def frames(self) -> AsyncIterator[tuple[int, bytes]]:
         """Every frame (opcode, payload) until the connection ends."""

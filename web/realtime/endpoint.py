@@ -69,7 +69,11 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         return ws
     transport.pause_reading()  # the client's first frames are for the link, not for aiohttp
     await ws.prepare(request)
-    link = await take_over(transport, FrameParser(HARD_FRAME_LIMIT))
+    try:
+        link = await take_over(transport, FrameParser(HARD_FRAME_LIMIT))
+    except BaseException:
+        transport.abort()  # upgraded already: no HTTP error may follow on this socket
+        raise
     assert link.transport is not None
     viewer_id = auth.viewer_id(request) or new_id("vwr", 12)
     conn = Connection(

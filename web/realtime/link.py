@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from typing import Protocol
+from typing import Protocol, cast
 
 from web.realtime.frames import (
     CLOSE_GOING_AWAY,
@@ -66,8 +66,7 @@ class Link(asyncio.Protocol):
             listener.lost()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is no asyncio subclass
 
     def data_received(self, data: bytes) -> None:
         try:
