@@ -75,9 +75,7 @@ async def test_a_client_that_cannot_keep_up_is_dropped_and_others_get_everything
     readers = {sender.welcome["viewer_id"], reader.welcome["viewer_id"]}
     (slow_conn,) = [c for c in hub.connections if c.viewer_id not in readers]
     # a bad link: the kernel holds little for this client, so the backlog reaches the server
-    slow_conn.transport.get_extra_info("socket").setsockopt(
-        socket.SOL_SOCKET, socket.SO_SNDBUF, 4096
-    )
+    slow_conn.link.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
     texts = [f"{i:04d} " + "x" * 490 for i in range(600)]
     for index, text in enumerate(texts):
         await sender.send(type="chat.send", room=room, text=text, ref=f"m{index}")
@@ -162,3 +160,28 @@ async def test_a_client_that_never_answers_pings_is_cut_off(
             await ponged.wait()
         answerer.cancel()
         answering.close()
+
+
+async def test_a_room_of_many_gets_every_message_in_order_from_both_writer_threads(
+    app: RunningApp, connect: Connect, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With more members than ``PARALLEL_FROM``, a sweep's writes are split between the event
+    loop and the writer thread; every member still gets every message once, in order."""
+    monkeypatch.setattr(hub_module, "PARALLEL_FROM", 8)
+    room = await make_session(app)
+    viewers = [await connect() for _ in range(90)]  # the test client's pool holds 100
+    for viewer in viewers:
+        await viewer.request("j", type="join", room=room)
+    sender = await connect()
+    await sender.request("j", type="join", room=room)
+    texts = [f"message {i}" for i in range(40)]
+    for index, text in enumerate(texts):
+        await sender.send(type="chat.send", room=room, text=text, ref=f"m{index}")
+    for viewer in viewers:
+        got: list[str] = []
+        async with asyncio.timeout(30):
+            while len(got) < len(texts):
+                frame = await viewer.next(timeout=20)
+                if frame["type"] == "events":
+                    got += [e["text"] for e in frame["events"] if e["type"] == "chat.message"]
+        assert got == texts

@@ -7,7 +7,6 @@ slowing anyone else down.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 
 from web.realtime.frames import CLOSE_GOING_AWAY, CLOSE_OVERLOADED, PING_FRAME
@@ -19,7 +18,6 @@ class Connection:
     """A connected client (slotted: a node holds tens of thousands of these)."""
 
     link: Link
-    transport: asyncio.Transport
     viewer_id: str
     name: str
     address: str
@@ -40,13 +38,20 @@ class Connection:
 
     def send(self, frame: bytes) -> bool:
         """Write a ready frame without waiting; drop the client if it cannot keep up."""
-        transport = self.transport
-        if self.dropped or transport.is_closing():
+        if not self.ready():
             return False
-        if transport.get_write_buffer_size() > self.buffer_limit:
+        self.link.write(frame)
+        return True
+
+    def ready(self) -> bool:
+        """Whether frames may be written to this client now (dropping it if it cannot keep up:
+        its unsent bytes passed the limit). Event loop only."""
+        link = self.link
+        if self.dropped or link.is_closing():
+            return False
+        if link.backlog_bytes > self.buffer_limit:
             self.drop(CLOSE_OVERLOADED, "too slow; reconnect and resume")
             return False
-        transport.write(frame)
         return True
 
     def drop(self, code: int, reason: str) -> None:
@@ -64,11 +69,11 @@ class Connection:
     def ping(self) -> None:
         """One round of the shared heartbeat: abort a client that did not answer the last
         ping (nor send anything since), else ping it."""
-        if self.dropped or self.transport.is_closing():
+        if self.dropped or self.link.is_closing():
             return
         if not self.alive:
             self.dropped = True
-            self.transport.abort()  # a dead peer answers no close handshake either
+            self.link.abort()  # a dead peer answers no close handshake either
             return
         self.alive = False
         self.send(PING_FRAME)

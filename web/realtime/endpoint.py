@@ -74,11 +74,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     except BaseException:
         transport.abort()  # upgraded already: no HTTP error may follow on this socket
         raise
-    assert link.transport is not None
     viewer_id = auth.viewer_id(request) or new_id("vwr", 12)
     conn = Connection(
         link=link,
-        transport=link.transport,
         viewer_id=viewer_id,
         name=principal.name if principal is not None else f"Guest {viewer_id[-4:]}",
         address=request.remote or "unknown",
@@ -123,7 +121,7 @@ class Client:
             return
         self.inbox.append(message.data)
         if len(self.inbox) >= INBOX_MAX:  # read no more until these are handled
-            conn.transport.pause_reading()
+            conn.link.pause_reading()
         if self.worker is None:
             self.worker = asyncio.get_running_loop().create_task(self._work())
 
@@ -141,7 +139,7 @@ class Client:
                 if self.inbox:
                     data = self.inbox.pop(0)
                     if len(self.inbox) == INBOX_MAX // 2 and not conn.link.closing:
-                        conn.transport.resume_reading()
+                        conn.link.resume_reading()
                     while inflight and inflight[0].done():
                         inflight.pop(0).result()
                     if pipeline and _pipelined(data):

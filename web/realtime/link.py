@@ -1,11 +1,19 @@
-"""A client's websocket once the handshake is done: our own small protocol on its socket.
+"""A client's websocket once the handshake is done: our own small protocol on its own socket.
 
-aiohttp answers the upgrade; then ``take_over`` moves the socket to a ``Link`` (an
-``asyncio.Protocol`` on a transport of its own) and aiohttp lets go of the request. For the
-rest of the connection's life no request, response, parser or handler task of aiohttp stays
-alive for it: a few hundred bytes per idle client instead of about 13 KB, which is what lets
-one node hold tens of thousands. The framing rules are in web/realtime/frames.py (no I/O);
-this module only moves bytes and answers the control frames.
+aiohttp answers the upgrade; then ``take_over`` gives a copy of the socket to a ``Link`` and
+aiohttp lets go of the request. For the rest of the connection's life no request, response,
+parser or handler task of aiohttp stays alive for it: a few KiB per idle client instead of about
+17, which is what lets one node hold tens of thousands.
+
+The link owns its socket. It reads with the event loop's reader callback and writes with
+plain ``send`` calls, which may come from the event loop or from the hub's sweep writer thread
+(web/realtime/hub.py: the sweep's writes run on two cores, as a system call does not need the
+GIL). A lock per link keeps writes whole and in order and keeps the socket open while one is
+under way; what the kernel does not take is kept in the link's backlog and sent by the loop
+when the socket can take more. Closing and every callback run on the event loop's thread.
+
+The framing rules are in web/realtime/frames.py (no I/O); this module moves bytes and answers
+the control frames.
 """
 
 from __future__ import annotations
@@ -13,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from typing import Protocol, cast
+import threading
+from typing import Protocol
 
 from web.realtime.frames import (
     CLOSE_GOING_AWAY,
@@ -29,7 +38,8 @@ from web.realtime.frames import (
     pong_frame,
 )
 
-CLOSE_TIMEOUT_S = 5.0  # after our close frame, how long the client has to answer it
+CLOSE_TIMEOUT_S = 5.0  # after our close frame, how long the client has to answer (or drain)
+READ_SIZE = 65536
 
 
 class Listener(Protocol):
@@ -42,18 +52,50 @@ class Listener(Protocol):
         """The connection is gone (closed by either side, or broken)."""
 
 
-class Link(asyncio.Protocol):
-    """The websocket protocol of one client, after the handshake."""
+class Link:
+    """The websocket of one client, after the handshake."""
 
-    __slots__ = ("_closer", "_early", "closing", "listener", "parser", "transport")
+    __slots__ = (
+        "_backlog",
+        "_closer",
+        "_early",
+        "_finish_when_flushed",
+        "_finished",
+        "_loop",
+        "_reading",
+        "_thread",
+        "_writing",
+        "backlog_bytes",
+        "closing",
+        "fd",
+        "listener",
+        "lock",
+        "parser",
+        "sock",
+        "writable",
+    )
 
-    def __init__(self, parser: FrameParser) -> None:
-        self.parser = parser
+    def __init__(
+        self, sock: socket.socket, parser: FrameParser, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        sock.setblocking(False)
+        self.sock, self.fd, self.parser, self._loop = sock, sock.fileno(), parser, loop
+        self._thread = threading.get_ident()  # the event loop's
+        self.lock = threading.Lock()
         self.listener: Listener | None = None
-        self.transport: asyncio.Transport | None = None
         self.closing = False  # our close frame is sent: only the client's close matters now
+        self.writable = True  # false once closed or broken: writes are dropped
+        self.backlog_bytes = 0
+        self._backlog: list[bytes] = []
+        self._writing = False  # waiting for the socket to take the backlog
+        self._reading = False
+        self._finished = False
+        self._finish_when_flushed = False
         self._closer: asyncio.TimerHandle | None = None
         self._early: list[Message] | None = None  # arrived before the listener was attached
+        self.resume_reading()
+
+    # --- reading (event loop) ----------------------------------------------------------------
 
     def attach(self, listener: Listener) -> None:
         """Hand messages to ``listener`` from now on (and those that came before it)."""
@@ -61,22 +103,47 @@ class Link(asyncio.Protocol):
         early, self._early = self._early or [], None
         for message in early:
             listener.received(message)
-        if self.transport is None:  # gone already
+        if self._finished:
             self.listener = None
             listener.lost()
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)  # uvloop's is no asyncio subclass
+    def pause_reading(self) -> None:
+        """Read nothing more until ``resume_reading``."""
+        if self._reading:
+            self._reading = False
+            self._loop.remove_reader(self.fd)
+
+    def resume_reading(self) -> None:
+        """Read again."""
+        if not self._reading and not self._finished:
+            self._reading = True
+            self._loop.add_reader(self.fd, self._readable)
+
+    def _readable(self) -> None:
+        try:
+            data = self.sock.recv(READ_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self.abort()
+            return
+        if not data:
+            self.abort()
+            return
+        self.data_received(data)
 
     def data_received(self, data: bytes) -> None:
+        """Bytes from the client."""
         try:
             messages = self.parser.feed(data)
         except ProtocolViolation as exc:
             self.close(exc.code, exc.reason)
             self.parser = FrameParser(0)  # read nothing more of a broken stream
+            self.pause_reading()
             return
         for message in messages:
             if message.opcode is Opcode.CLOSE:
+                assert isinstance(message.data, bytes)
                 self._closed_by_client(message.data)
                 return
             if self.closing:
@@ -89,9 +156,7 @@ class Link(asyncio.Protocol):
             else:
                 self._early = [*(self._early or []), message]
 
-    def _closed_by_client(self, data: str | bytes) -> None:
-        assert self.transport is not None
-        assert isinstance(data, bytes)
+    def _closed_by_client(self, data: bytes) -> None:
         if not self.closing:
             try:
                 code, _ = close_reason(data)
@@ -99,38 +164,111 @@ class Link(asyncio.Protocol):
                 code = exc.code
             self.closing = True
             self.write(close_frame(CLOSE_NORMAL if code == CLOSE_NO_STATUS else code))
-        self.transport.close()
+        self._finish_after_flush()
 
-    def connection_lost(self, exc: Exception | None) -> None:
+    # --- writing (any thread) -----------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        """Send ready frame bytes now, or keep them in order behind what is waiting."""
+        with self.lock:
+            if not self.writable:
+                return
+            if self._backlog:
+                self._backlog.append(data)
+                self.backlog_bytes += len(data)
+                return
+            try:
+                sent = os.write(self.fd, data)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:  # reset or broken: the loop cleans up
+                self.writable = False
+                self._loop.call_soon_threadsafe(self.abort)
+                return
+            if sent == len(data):
+                return
+            rest = data[sent:]
+            self._backlog.append(rest)
+            self.backlog_bytes += len(rest)
+        if threading.get_ident() == self._thread:
+            self._want_write()
+        else:
+            self._loop.call_soon_threadsafe(self._want_write)
+
+    def _want_write(self) -> None:
+        if not self._writing and not self._finished:
+            self._writing = True
+            self._loop.add_writer(self.fd, self._flush)
+
+    def _flush(self) -> None:
+        with self.lock:
+            while self._backlog and self.writable:
+                data = self._backlog[0]
+                try:
+                    sent = os.write(self.fd, data)
+                except (BlockingIOError, InterruptedError):
+                    return
+                except OSError:
+                    self.writable = False
+                    break
+                self.backlog_bytes -= sent
+                if sent < len(data):
+                    self._backlog[0] = data[sent:]
+                    return
+                self._backlog.pop(0)
+            self._writing = False
+            self._loop.remove_writer(self.fd)
+        if not self.writable or self._finish_when_flushed:
+            self.abort()
+
+    # --- closing (event loop) -----------------------------------------------------------------
+
+    def is_closing(self) -> bool:
+        """Whether the link is closing or gone."""
+        return self.closing or not self.writable
+
+    def close(self, code: int, reason: str) -> None:
+        """Start the closing handshake; the socket is cut if the client does not answer."""
+        if self.closing or self._finished:
+            return
+        self.closing = True
+        self.write(close_frame(code, reason))
+        if code in (CLOSE_GOING_AWAY, CLOSE_OVERLOADED):
+            # shutting down, or a client that does not read: no waiting for an answer; the
+            # socket closes once what is queued has gone out (or is cut after the timeout)
+            self._finish_after_flush()
+        if not self._finished:
+            self._closer = self._loop.call_later(CLOSE_TIMEOUT_S, self.abort)
+
+    def _finish_after_flush(self) -> None:
+        if self._backlog:
+            self._finish_when_flushed = True
+            self.pause_reading()
+        else:
+            self.abort()
+
+    def abort(self) -> None:
+        """Close the socket now, dropping whatever was not sent."""
+        if self._finished:
+            return
+        self._finished, self.closing = True, True
         if self._closer is not None:
             self._closer.cancel()
-        self.closing = True
-        self.transport = None
+        self.pause_reading()
+        with self.lock:  # no write is under way on another thread once we hold it
+            self.writable = False
+            self._backlog.clear()
+            self.backlog_bytes = 0
+            if self._writing:
+                self._loop.remove_writer(self.fd)
+            self.sock.close()
         if self.listener is not None:
             listener, self.listener = self.listener, None
             listener.lost()
 
-    def write(self, data: bytes) -> None:
-        """Write ready frame bytes (the caller checks the buffer)."""
-        assert self.transport is not None
-        self.transport.write(data)
-
-    def close(self, code: int, reason: str) -> None:
-        """Start the closing handshake; the connection is cut if the client does not answer."""
-        transport = self.transport
-        if self.closing or transport is None or transport.is_closing():
-            return
-        self.closing = True
-        transport.write(close_frame(code, reason))
-        if code in (CLOSE_GOING_AWAY, CLOSE_OVERLOADED):
-            # shutting down, or a client that does not read: no waiting for an answer; the
-            # socket closes once what is queued has gone out (or is cut after the timeout)
-            transport.close()
-        self._closer = asyncio.get_running_loop().call_later(CLOSE_TIMEOUT_S, transport.abort)
-
 
 async def take_over(transport: asyncio.Transport, parser: FrameParser) -> Link:
-    """Move a socket whose handshake was just written to a new ``Link``.
+    """Give a socket whose handshake was just written to a new ``Link``.
 
     The old transport must have been paused before the handshake was written, so that no
     frame of the client's is read by it; it keeps its own copy of the socket and is closed by
@@ -143,5 +281,4 @@ async def take_over(transport: asyncio.Transport, parser: FrameParser) -> Link:
     await asyncio.sleep(0)  # a loop turn: writes the event loop queued are flushed too
     original: socket.socket = transport.get_extra_info("socket")
     sock = socket.socket(fileno=os.dup(original.fileno()))
-    _, link = await loop.connect_accepted_socket(lambda: Link(parser), sock)
-    return link
+    return Link(sock, parser, loop)
