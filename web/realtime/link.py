@@ -19,6 +19,7 @@ the control frames.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import threading
@@ -79,7 +80,8 @@ class Link:
         self, sock: socket.socket, parser: FrameParser, loop: asyncio.AbstractEventLoop
     ) -> None:
         sock.setblocking(False)
-        self.sock, self.fd, self.parser, self._loop = sock, sock.fileno(), parser, loop
+        self.sock, self.fd, self._loop = sock, sock.fileno(), loop
+        self.parser: FrameParser | None = parser
         self._thread = threading.get_ident()  # the event loop's
         self.lock = threading.Lock()
         self.listener: Listener | None = None
@@ -134,12 +136,13 @@ class Link:
 
     def data_received(self, data: bytes) -> None:
         """Bytes from the client."""
+        if self.parser is None:  # a broken stream: only its end matters
+            return
         try:
             messages = self.parser.feed(data)
         except ProtocolViolation as exc:
             self.close(exc.code, exc.reason)
-            self.parser = FrameParser(0)  # read nothing more of a broken stream
-            self.pause_reading()
+            self._broken()
             return
         for message in messages:
             if message.opcode is Opcode.CLOSE:
@@ -155,6 +158,16 @@ class Link:
                 self.listener.received(message)
             else:
                 self._early = [*(self._early or []), message]
+
+    def _broken(self) -> None:
+        """The stream cannot be read any further: what comes is read and thrown away (so the
+        socket closes without a reset) and our side is shut once the close frame is out; the
+        client sees the close frame, then the end of the stream, and hangs up."""
+        self.parser = None
+        with self.lock:
+            if not self._backlog and self.writable:
+                with contextlib.suppress(OSError):
+                    self.sock.shutdown(socket.SHUT_WR)
 
     def _closed_by_client(self, data: bytes) -> None:
         if not self.closing:
