@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 import uvloop
 
+from studio.models import Session
 from tests.harness import RunningApp, running_app, settings_for, sqlite_url
 from tests.realtime_client import RawClient, WsClient
+from tests.test_realtime_fanout import make_session
+from web.keys import ACTIONS, HUB
 
 Scenario = Callable[[RunningApp], Awaitable[None]]
 LOOPS = {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
@@ -146,3 +149,35 @@ async def test_a_plain_http_request_gets_a_json_error(app: RunningApp) -> None:
         "this address takes websocket connections only (Upgrade: websocket)"
     )
     assert (await app.client.get("/healthz")).status == 200
+
+
+@on_each_loop
+async def test_a_client_gone_during_its_join_leaves_no_member_behind(app: RunningApp) -> None:
+    """A client that hangs up while its join is being handled is not left in the room."""
+    room = await make_session(app)
+    store = app.web_app[ACTIONS].programme.store
+    real_get_session = store.get_session
+
+    looked_up = asyncio.Event()
+
+    async def slow_get_session(session_id: str) -> Session:
+        await asyncio.sleep(0.3)  # the join is still under way when the client is gone
+        try:
+            return await real_get_session(session_id)
+        finally:
+            looked_up.set()
+
+    store.get_session = slow_get_session  # type: ignore[method-assign]
+    client = await RawClient.open(port(app))
+    client.send(type="join", room=room, ref="j")
+    await asyncio.sleep(0.05)
+    client.writer.transport.abort()
+    hub = app.web_app[HUB]
+    async with asyncio.timeout(5):
+        await looked_up.wait()
+    for _ in range(500):  # until the client's frame handler has finished the join
+        if not any("Client._work" in repr(t.get_coro()) for t in asyncio.all_tasks()):
+            break
+        await asyncio.sleep(0.01)
+    assert not hub.connections
+    assert room not in hub.rooms

@@ -101,7 +101,7 @@ class Client:
     (up to ``PIPELINE``); any other frame waits until they are done, so joins, leaves and the
     like still apply in the order they were sent."""
 
-    __slots__ = ("actions", "conn", "hub", "inbox", "principal", "worker")
+    __slots__ = ("actions", "conn", "gone", "hub", "inbox", "principal", "worker")
 
     def __init__(
         self, conn: Connection, principal: Principal | None, actions: Actions, hub: Hub
@@ -109,6 +109,7 @@ class Client:
         self.conn, self.principal, self.actions, self.hub = conn, principal, actions, hub
         self.inbox: list[str] = []
         self.worker: asyncio.Task[None] | None = None
+        self.gone = False
 
     def received(self, message: Message) -> None:
         """Take one message from the link."""
@@ -126,9 +127,13 @@ class Client:
             self.worker = asyncio.get_running_loop().create_task(self._work())
 
     def lost(self) -> None:
-        """The client went away: what it sent and was not handled yet is dropped."""
+        """The client went away: what it sent and was not handled yet is dropped. A frame
+        being handled (a join, say) finishes first, so the client leaves every room it ends
+        up in."""
+        self.gone = True
         self.inbox.clear()
-        self.hub.disconnect(self.conn)
+        if self.worker is None:
+            self.hub.disconnect(self.conn)
 
     async def _work(self) -> None:
         conn, principal, handle = self.conn, self.principal, self.actions.handle
@@ -158,6 +163,8 @@ class Client:
             self.worker = None
             for task in inflight:  # left to finish: what was sent is stored
                 task.add_done_callback(_retrieve)
+            if self.gone:
+                self.hub.disconnect(self.conn)
 
 
 def _retrieve(task: asyncio.Task[None]) -> None:
