@@ -238,6 +238,16 @@ async def test_without_a_slate_a_dropped_ingest_holds_the_playlist_open(tmp_path
             return pipeline is not None and not pipeline.ingest_up and pipeline.pid is None
 
         await until(dropped, "the ingest to drop")
+        # ffmpeg has exited; its last parts are read once more right after: wait until the
+        # playlist stops growing before asking for the part after its end
+        seen: list[str] = []
+
+        async def settled() -> bool:
+            answer = await st.app.client.get(f"{hls}/source.m3u8")
+            seen.append(await answer.text())
+            return len(seen) >= 3 and seen[-1] == seen[-2] == seen[-3]
+
+        await until(settled, "the playlist to settle")
         held = await playlist(st, f"{hls}/source.m3u8")
         assert not held.is_endlist
         assert not pipeline.slate_on
