@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import resource
 import struct
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -181,3 +183,39 @@ async def test_a_client_gone_during_its_join_leaves_no_member_behind(app: Runnin
         await asyncio.sleep(0.01)
     assert not hub.connections
     assert room not in hub.rooms
+
+
+def is_open(fd: int) -> bool:
+    """Whether ``fd`` is an open file descriptor of this process."""
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
+async def test_out_of_open_files_refuses_one_client_and_the_node_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """When the socket cannot be copied (no open file left), that client is cut off with a
+    warning that names the limit, and the next client is served once files are free."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    async with running_app(settings_for(sqlite_url(tmp_path))) as app:
+        squeezed = await RawClient.open(port(app))  # warm up: every lazy file is open now
+        squeezed.close()
+        await asyncio.sleep(0.1)
+        listed = [int(fd) for fd in os.listdir("/proc/self/fd")]  # (listing took one itself)
+        used = {fd for fd in listed if is_open(fd)}
+        free = [fd for fd in range(soft) if fd not in used][:2]
+        # the client's socket and the server's accepted one fit; the copy does not
+        resource.setrlimit(resource.RLIMIT_NOFILE, (free[-1] + 1, hard))
+        try:
+            client = await RawClient.open(port(app))
+            assert await frames_until_end(client) == []
+            client.close()
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        assert "raise the open-file limit" in caplog.text
+        healthy = WsClient(await app.client.ws_connect("/ws"))
+        assert (await healthy.next())["type"] == "welcome"
+        await healthy.ws.close()

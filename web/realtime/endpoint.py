@@ -71,8 +71,12 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     try:
         link = await take_over(transport, FrameParser(HARD_FRAME_LIMIT))
-    except BaseException:
+    except OSError as exc:  # out of open files, most likely: refuse this client, keep serving
         transport.abort()  # upgraded already: no HTTP error may follow on this socket
+        log.warning("websocket dropped after its handshake: %s (raise the open-file limit)", exc)
+        return ws
+    except BaseException:
+        transport.abort()
         raise
     viewer_id = auth.viewer_id(request) or new_id("vwr", 12)
     conn = Connection(
