@@ -44,7 +44,8 @@ from streaming.relay import (
 
 log = logging.getLogger(__name__)
 
-MAX_OFFER_BYTES = 64 * 1024
+SDP_TYPE = "application/sdp"  # the offers and answers of WHEP and WHIP
+MAX_OFFER_BYTES = 64 * 1024  # the largest SDP offer either takes
 _MEDIA_LINE = re.compile(r"^m=(audio|video) ", re.MULTILINE)
 _RESOURCE_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 VIDEO_TIME_BASE = Fraction(1, VIDEO_CLOCK)

@@ -18,14 +18,13 @@ from aiohttp import web
 
 from streaming.media_proxy import elsewhere
 from streaming.plane import OVER
-from streaming.whep import Full, WhepError, check_offer, is_resource_id
+from streaming.whep import SDP_TYPE, Full, WhepError, check_offer, is_resource_id
 from studio.errors import NotFound
 from studio.interaction.playback import valid_viewer_query
 from web.auth import require_viewer_access, viewer_id
 from web.errors import error_response
 from web.keys import PROGRAMME, WHEP
 
-SDP_TYPE = "application/sdp"
 RETRY_AFTER = "30"
 
 

@@ -27,11 +27,10 @@ from streaming.errors import (
     WrongStreamKey,
 )
 from streaming.media_proxy import elsewhere
+from streaming.whep import MAX_OFFER_BYTES, SDP_TYPE
 from web.errors import BadRequest, PayloadTooLarge, Unsupported, WebError
 from web.keys import MEDIA, PROGRAMME
 
-SDP_TYPE = "application/sdp"
-MAX_OFFER_BYTES = 64 * 1024
 TAKEOVER_HEADER = "X-Torget-Takeover"
 
 

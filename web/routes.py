@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from streaming import hls_http, whep_http, whip_http
+from streaming.whep import SDP_TYPE
 from studio.models import (
     AuditEntry,
     ExtendInput,
@@ -163,7 +164,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/whep/{session_id}", whep_http.offer,
           "Low-latency playback (WHEP): an SDP offer in, the SDP answer and the resource's "
           "Location out (no trickle ICE: PATCH answers 405)", "media", body=str, status=201,
-          body_media_types=(whep_http.SDP_TYPE,), media_types=(whep_http.SDP_TYPE,),
+          body_media_types=(SDP_TYPE,), media_types=(SDP_TYPE,),
           viewer_gate=True, errors=(404, 409, 503),
           query=(Query("v", "the player's viewer id (its websocket's), for the viewer count"),)),
     Route("DELETE", "/whep/{session_id}/{resource_id}", whep_http.leave,
@@ -173,8 +174,8 @@ ROUTES: tuple[Route, ...] = (
           "Publish the session over WebRTC (WHIP, RFC 9725): the SDP offer in, the SDP answer, "
           "Location and ETag out. Authorization: Bearer <stream key>; X-Torget-Takeover: 1 "
           "replaces a present publisher; no trickle ICE (PATCH answers 405)", "media",
-          body=str, status=201, body_media_types=(whip_http.SDP_TYPE,),
-          media_types=(whip_http.SDP_TYPE,), errors=(400, 401, 404, 409, 413, 415, 503)),
+          body=str, status=201, body_media_types=(SDP_TYPE,),
+          media_types=(SDP_TYPE,), errors=(400, 401, 404, 409, 413, 415, 503)),
     Route("DELETE", "/whip/{session_id}/{resource_id}", whip_http.unpublish,
           "End a WHIP publish (Authorization: Bearer <stream key>)", "media", status=204,
           errors=(401, 404, 503)),
