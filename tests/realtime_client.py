@@ -13,6 +13,8 @@ from typing import Any
 
 from aiohttp import ClientWebSocketResponse, WSMsgType
 
+from web.realtime.frames import unmask
+
 
 class WsClient:
     """Sends frames and waits for the ones a test expects, keeping every event it saw."""
@@ -75,6 +77,23 @@ class WsClient:
                     return answer
 
 
+def client_frame(opcode: int, payload: bytes, *, fin: bool = True, masked: bool = True) -> bytes:
+    """A frame as a client sends it (masked unless told otherwise)."""
+    first = (0x80 if fin else 0) | opcode
+    size = len(payload)
+    mask_bit = 0x80 if masked else 0
+    if size < 126:
+        header = struct.pack("!BB", first, mask_bit | size)
+    elif size < 65536:
+        header = struct.pack("!BBH", first, mask_bit | 126, size)
+    else:
+        header = struct.pack("!BBQ", first, mask_bit | 127, size)
+    if not masked:
+        return header + payload
+    mask = os.urandom(4)
+    return header + mask + unmask(mask, payload)
+
+
 class RawClient:
     """A websocket client on a plain socket with a tiny receive buffer that reads only when
     told to: a viewer on a bad link."""
@@ -107,10 +126,7 @@ class RawClient:
 
     def send_frame(self, opcode: int, payload: bytes) -> None:
         """Send one masked frame (clients must mask)."""
-        mask = os.urandom(4)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        assert len(payload) < 126
-        self.writer.write(struct.pack("!BB", 0x80 | opcode, 0x80 | len(payload)) + mask + masked)
+        self.writer.write(client_frame(opcode, payload))
 
     async def frames(self) -> AsyncIterator[tuple[int, bytes]]:
         """Every frame (opcode, payload) until the connection ends."""

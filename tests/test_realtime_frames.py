@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import struct
-
 import pytest
 
+from tests.realtime_client import client_frame
 from web.realtime.frames import (
     CLOSE_INVALID_DATA,
     CLOSE_PROTOCOL_ERROR,
@@ -18,25 +16,7 @@ from web.realtime.frames import (
     close_frame,
     close_reason,
     text_frame,
-    unmask,
 )
-
-
-def client_frame(opcode: int, payload: bytes, *, fin: bool = True, masked: bool = True) -> bytes:
-    """A frame as a client sends it (masked unless told otherwise)."""
-    first = (0x80 if fin else 0) | opcode
-    size = len(payload)
-    mask_bit = 0x80 if masked else 0
-    if size < 126:
-        header = struct.pack("!BB", first, mask_bit | size)
-    elif size < 65536:
-        header = struct.pack("!BBH", first, mask_bit | 126, size)
-    else:
-        header = struct.pack("!BBQ", first, mask_bit | 127, size)
-    if not masked:
-        return header + payload
-    mask = os.urandom(4)
-    return header + mask + unmask(mask, payload)
 
 
 def violation(parser: FrameParser, data: bytes) -> ProtocolViolation:

@@ -63,8 +63,7 @@ class Connection:
 
     def shut_down(self) -> None:
         """Say goodbye: the server is stopping."""
-        self.dropped = True
-        self.link.close(CLOSE_GOING_AWAY, "server shutting down")
+        self.drop(CLOSE_GOING_AWAY, "server shutting down")
 
     def ping(self) -> None:
         """One round of the shared heartbeat: abort a client that did not answer the last
