@@ -16,7 +16,7 @@ A viewer is closed, and its feed and peer freed, when it DELETEs its resource, w
 or the connection closes, when it does not connect within ``connect_timeout``, when its session
 is over (``close_session``), and when the node stops (``close``).
 
-HTTP-free: ``streaming.whep_http`` maps its errors to answers.
+HTTP-free: ``web.media.whep`` maps its errors to answers.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import ClientWebSocketResponse, WSMsgType
 
-from web.realtime.frames import unmask
+from realtime.frames import unmask
 
 
 class WsClient:

@@ -16,8 +16,6 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from config import Settings
-from streaming import media_proxy
-from streaming.media_proxy import UNREACHABLE
 from streaming.ownership import NODE_HEADER, PROXIED_HEADER
 from streaming.vocab import OnAir
 from tests import servers
@@ -38,6 +36,8 @@ from tests.test_media_hls import (
 from tests.test_media_whep import viewer
 from tests.test_media_whip import offer_for, whip_post
 from web.keys import HUB, MEDIA, PLAYBACK, PROGRAMME, WHEP
+from web.media import proxy as media_proxy
+from web.media.proxy import UNREACHABLE
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, needs_ffmpeg]
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from realtime.engine import MemoryEngine
+from realtime.playback import PlaybackViewers
 from studio.interaction.playback import (
     PlaybackTracker,
     Sighting,
@@ -14,10 +16,8 @@ from studio.interaction.playback import (
     valid_viewer_query,
     viewer_identity,
 )
+from studio.signing import Signer
 from studio.store import Store
-from web.realtime.engine import MemoryEngine
-from web.realtime.playback import PlaybackViewers
-from web.signing import Signer
 
 
 def seen(viewer: str, address: str = "a1", *, verified: bool = False) -> Sighting:

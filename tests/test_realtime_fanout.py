@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-import web.realtime.hub as hub_module
+import realtime.hub as hub_module
 from tests.harness import RunningApp, running_app, settings_for, sqlite_url
 from tests.realtime_client import RawClient, WsClient
 from web.keys import HUB

@@ -1,12 +1,12 @@
-"""The fan-out's decisions (web/realtime/feed.py), without sockets."""
+"""The fan-out's decisions (realtime/feed.py), without sockets."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
 
+from realtime.feed import RoomFeed
 from studio.interaction.room import Audience, Emit
-from web.realtime.feed import RoomFeed
 
 
 @dataclass(eq=False)

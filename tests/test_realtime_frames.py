@@ -1,11 +1,10 @@
-"""Websocket framing rules (web/realtime/frames.py), without sockets."""
+"""Websocket framing rules (realtime/frames.py), without sockets."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.realtime_client import client_frame
-from web.realtime.frames import (
+from realtime.frames import (
     CLOSE_INVALID_DATA,
     CLOSE_PROTOCOL_ERROR,
     CLOSE_TOO_BIG,
@@ -17,6 +16,7 @@ from web.realtime.frames import (
     close_reason,
     text_frame,
 )
+from tests.realtime_client import client_frame
 
 
 def violation(parser: FrameParser, data: bytes) -> ProtocolViolation:

@@ -1,4 +1,4 @@
-"""The websocket after its handshake (web/realtime/link.py) over real sockets."""
+"""The websocket after its handshake (realtime/link.py) over real sockets."""
 
 from __future__ import annotations
 

@@ -14,7 +14,11 @@ from aiohttp import web
 
 from config import Settings
 from config.settings import DEMO_PROGRAM_FILE
-from streaming.media_proxy import MediaProxy
+from realtime.actions import Actions
+from realtime.engine import Engine, MemoryEngine
+from realtime.hub import EVENT_ROOM, Hub
+from realtime.playback import PlaybackViewers
+from streaming.owners import MediaOwners
 from streaming.ownership import Echoes
 from streaming.plane import OVER, MediaPlane, plane_config
 from streaming.relay import RelayOptions
@@ -27,11 +31,12 @@ from studio.interaction.ratelimit import Rate
 from studio.models import Session, TokenInput
 from studio.roles import Role
 from studio.service import Clock, Programme, SystemClock
+from studio.signing import Signer
 from studio.states import SessionState
 from studio.store import Store
 from web import openapi
 from web.api import restreams
-from web.errors import Handler, error_middleware
+from web.errors import error_middleware
 from web.keys import (
     ACTIONS,
     ECHOES,
@@ -48,40 +53,15 @@ from web.keys import (
     URLS,
     WHEP,
 )
+from web.media.proxy import MediaProxy
 from web.metrics import Metrics
-from web.realtime.actions import Actions
-from web.realtime.engine import Engine, MemoryEngine
-from web.realtime.hub import EVENT_ROOM, Hub
-from web.realtime.playback import PlaybackViewers
 from web.routes import ROUTES, add_routes
-from web.signing import Signer
+from web.security import security_headers
 from web.views import Urls
 
 log = logging.getLogger(__name__)
 
 Announce = Callable[[str], None]
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-        "media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-        "form-action 'self'; object-src 'none'"
-    ),
-}
-
-
-@web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Add the security headers every answer carries."""
-    response = await handler(request)
-    for name, value in SECURITY_HEADERS.items():
-        if name == "X-Frame-Options" and "Content-Security-Policy" in response.headers:
-            continue  # a handler's own policy decides framing (the embed page's frame-ancestors)
-        response.headers.setdefault(name, value)
-    return response
 
 
 def create_app(
@@ -176,7 +156,7 @@ async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
     realtime = settings.realtime
     engine: Engine
     if realtime.engine == "redis":
-        from web.realtime.redis_engine import RedisEngine
+        from realtime.redis_engine import RedisEngine
 
         engine = RedisEngine(realtime.redis_url, programme.store)
     else:
@@ -263,22 +243,19 @@ async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
 
 @contextlib.asynccontextmanager
 async def _media_owner_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Media ownership across nodes (``streaming.media_proxy``): publishes claim their session
+    """Media ownership across nodes (``web.media.proxy``): publishes claim their session
     for this node, other nodes' media requests are forwarded to the owner, and the owner acts on
     session changes made on other nodes."""
     settings, programme, plane, hub = app[SETTINGS], app[PROGRAMME], app[MEDIA], app[HUB]
     client = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=1000), auto_decompress=False
     )
-    proxy = MediaProxy(
-        programme.store,
-        client,
-        node_url=settings.node_url,
-        node_id=hub.node_id,
-        echoes=app[ECHOES],
+    owners = MediaOwners(
+        programme.store, node_url=settings.node_url, node_id=hub.node_id, echoes=app[ECHOES]
     )
+    proxy = MediaProxy(owners, client)
     app[MEDIA_PROXY] = proxy
-    plane.add_tap(proxy.tap)
+    plane.add_tap(owners.tap)
 
     async def react(session: Session) -> None:  # the local listeners of _media_ctx, again
         await plane.session_changed(session)
@@ -293,12 +270,12 @@ async def _media_owner_ctx(app: web.Application) -> AsyncIterator[None]:
         while not getattr(hub.engine, "up", True):  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         try:
-            await hub.watch_events(proxy.follow_changes(plane, programme.store.get_session, react))
+            await hub.watch_events(owners.follow_changes(plane, programme.store.get_session, react))
         except StudioError as exc:
             log.warning("session changes of other nodes not followed yet: %s", exc.message)
 
     tasks = [
-        asyncio.create_task(proxy.run(), name="media-owner"),
+        asyncio.create_task(owners.run(), name="media-owner"),
         asyncio.create_task(watch(), name="media-owner-watch"),
     ]
     try:
@@ -309,7 +286,7 @@ async def _media_owner_ctx(app: web.Application) -> AsyncIterator[None]:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await proxy.close()
+        await owners.close()
         await client.close()
 
 

@@ -9,7 +9,10 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from streaming.owners import media_here
+from streaming.ownership import PROXIED_HEADER
 from studio.roles import Role
+from web.keys import MEDIA, MEDIA_PROXY
 from web.validation import json_body
 
 TypedHandler = Callable[..., Awaitable[Any]]
@@ -29,6 +32,8 @@ class Route:
     """One endpoint: where it is, who may call it, what it reads and answers.
 
     ``roles`` empty means public (gated only by the event's access code when ``viewer_gate``).
+    ``media_session``: the path names a session whose media may be on another node; the
+    request is forwarded there (``forward_if_elsewhere``) before the handler runs.
     The OpenAPI document is generated from these entries, so it says what the server accepts.
     """
 
@@ -46,13 +51,17 @@ class Route:
     body_media_types: tuple[str, ...] = ("application/json",)
     query: tuple[Query, ...] = field(default=())
     errors: tuple[int, ...] = ()
+    media_session: bool = False
 
     def aiohttp_handler(self) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         """Wrap the typed handler: decode the JSON body, encode the answer with the status."""
         typed, body_type, status = self.handler, self.body, self.status
+        media_session = self.media_session
         reads_json = body_type is not None and self.body_media_types == ("application/json",)
 
         async def handle(request: web.Request) -> web.StreamResponse:
+            if media_session and (proxied := await forward_if_elsewhere(request)) is not None:
+                return proxied  # another node holds this session's media: it answers
             if reads_json:
                 assert body_type is not None
                 result = await typed(request, await json_body(request, body_type))
@@ -68,3 +77,18 @@ class Route:
 
         handle.__name__ = typed.__name__
         return handle
+
+
+async def forward_if_elsewhere(request: web.Request) -> web.StreamResponse | None:
+    """The owner's answer when another node holds the session's media; None when this node
+    answers itself (no ownership here, a request already forwarded, or the media is here)."""
+    proxy = request.app.get(MEDIA_PROXY)
+    if proxy is None or request.headers.get(PROXIED_HEADER):
+        return None
+    session_id = request.match_info["session_id"]
+    if media_here(request.app[MEDIA], session_id):
+        return None
+    target = await proxy.owners.owner_elsewhere(session_id)
+    if target is None:
+        return None
+    return await proxy.forward(request, target)

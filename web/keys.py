@@ -5,18 +5,18 @@ from __future__ import annotations
 from aiohttp import web
 
 from config import Settings
+from realtime.actions import Actions
+from realtime.hub import Hub
+from realtime.playback import PlaybackViewers
 from streaming.health import HealthBoard
-from streaming.media_proxy import MediaProxy
 from streaming.ownership import Echoes
 from streaming.plane import MediaPlane
 from streaming.restream import Restreamer
 from streaming.whep import WhepManager
 from studio.service import Programme
+from studio.signing import Signer
+from web.media.proxy import MediaProxy
 from web.metrics import Metrics
-from web.realtime.actions import Actions
-from web.realtime.hub import Hub
-from web.realtime.playback import PlaybackViewers
-from web.signing import Signer
 from web.views import Urls
 
 SETTINGS = web.AppKey("settings", Settings)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from streaming import hls_http, whep_http, whip_http
 from streaming.whep import SDP_TYPE
 from studio.models import (
     AuditEntry,
@@ -21,7 +20,9 @@ from web import auth, pages
 from web.api import ops, program, recordings, restreams, sessions, studios, tokens
 from web.endpoint import Query, Route
 from web.keys import OPENAPI
-from web.realtime.endpoint import websocket
+from web.media import hls as hls_http
+from web.media import whep as whep_http
+from web.media import whip as whip_http
 from web.views import (
     ImportView,
     IngestUrls,
@@ -34,6 +35,7 @@ from web.views import (
     TokenCreated,
     TokenView,
 )
+from web.websocket import websocket
 
 ADMIN = frozenset({Role.ADMIN})
 OPERATORS = frozenset({Role.ADMIN, Role.OPERATOR})
@@ -115,24 +117,26 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", S + "/recording/trim", recordings.trim,
           "Trim the replay's start and end (playlists to the segment, the MP4 to the frame)",
           "recordings", body=recordings.TrimInput, response=RecordingView, roles=OPERATORS,
-          errors=(404, 409, 422, 503)),
+          errors=(404, 409, 422, 503), media_session=True),
     Route("GET", S + "/recording.mp4", recordings.download, "The replay as an MP4 download",
-          "recordings", media_types=(recordings.MP4_TYPE,), viewer_gate=True, errors=(404, 503)),
+          "recordings", media_types=(recordings.MP4_TYPE,), viewer_gate=True, errors=(404, 503),
+          media_session=True),
     Route("GET", S + "/restreams", restreams.list_restreams,
           "Restream destinations and the status of each push", "sessions",
-          response=list[restreams.RestreamView], roles=OPERATORS, errors=(404, 503)),
+          response=list[restreams.RestreamView], roles=OPERATORS, errors=(404, 503),
+          media_session=True),
     Route("POST", S + "/restreams", restreams.add_restream, "Add a restream destination",
           "sessions", body=restreams.RestreamInput, response=restreams.RestreamView, status=201,
-          roles=OPERATORS, errors=(404, 409, 422, 503)),
+          roles=OPERATORS, errors=(404, 409, 422, 503), media_session=True),
     Route("PATCH", S + "/restreams/{restream_id}", restreams.update_restream,
           "Rename a restream destination or switch it on or off", "sessions",
           body=restreams.RestreamPatch, response=restreams.RestreamView, roles=OPERATORS,
-          errors=(404, 422, 503)),
+          errors=(404, 422, 503), media_session=True),
     Route("DELETE", S + "/restreams/{restream_id}", restreams.remove_restream,
           "Remove a restream destination", "sessions", status=204, roles=OPERATORS,
-          errors=(404, 503)),
+          errors=(404, 503), media_session=True),
     Route("GET", S + "/health", restreams.health, "Ingest health of the session", "sessions",
-          response=restreams.HealthView, roles=STAFF, errors=(404, 503)),
+          response=restreams.HealthView, roles=STAFF, errors=(404, 503), media_session=True),
     Route("GET", "/api/v1/tokens", tokens.list_tokens, "List access tokens", "access",
           response=list[TokenView], roles=ADMIN),
     Route("POST", "/api/v1/tokens", tokens.create_token, "Issue an access token", "access",
@@ -153,32 +157,35 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/hls/{session_id}/index.m3u8", hls_http.multivariant,
           "The session's HLS multivariant playlist (renditions and audio)", "media",
           media_types=(hls_http.PLAYLIST_TYPE,), viewer_gate=True, errors=(404, 503),
-          query=(Query("v", "the player's viewer id (its websocket's), for the viewer count"),)),
+          query=(Query("v", "the player's viewer id (its websocket's), for the viewer count"),),
+          media_session=True),
     Route("GET", "/hls/{session_id}/{name}", hls_http.media_resource,
           "A media playlist (LL-HLS blocking reload), init segment, segment or part", "media",
           media_types=(hls_http.PLAYLIST_TYPE, hls_http.MP4_TYPE), viewer_gate=True,
           errors=(400, 404, 503),
           query=(Query("_HLS_msn", "block until this media sequence number is available"),
                  Query("_HLS_part", "with _HLS_msn: block until this part is available"),
-                 Query("v", "the player's viewer id (its websocket's), for the viewer count"))),
+                 Query("v", "the player's viewer id (its websocket's), for the viewer count")),
+          media_session=True),
     Route("POST", "/whep/{session_id}", whep_http.offer,
           "Low-latency playback (WHEP): an SDP offer in, the SDP answer and the resource's "
           "Location out (no trickle ICE: PATCH answers 405)", "media", body=str, status=201,
           body_media_types=(SDP_TYPE,), media_types=(SDP_TYPE,),
           viewer_gate=True, errors=(404, 409, 503),
-          query=(Query("v", "the player's viewer id (its websocket's), for the viewer count"),)),
+          query=(Query("v", "the player's viewer id (its websocket's), for the viewer count"),),
+          media_session=True),
     Route("DELETE", "/whep/{session_id}/{resource_id}", whep_http.leave,
           "End a low-latency (WHEP) playback", "media", status=204, viewer_gate=True,
-          errors=(404, 503)),
+          errors=(404, 503), media_session=True),
     Route("POST", "/whip/{session_id}", whip_http.publish,
           "Publish the session over WebRTC (WHIP, RFC 9725): the SDP offer in, the SDP answer, "
           "Location and ETag out. Authorization: Bearer <stream key>; X-Torget-Takeover: 1 "
           "replaces a present publisher; no trickle ICE (PATCH answers 405)", "media",
           body=str, status=201, body_media_types=(SDP_TYPE,),
-          media_types=(SDP_TYPE,), errors=(400, 401, 404, 409, 413, 415, 503)),
+          media_types=(SDP_TYPE,), errors=(400, 401, 404, 409, 413, 415, 503), media_session=True),
     Route("DELETE", "/whip/{session_id}/{resource_id}", whip_http.unpublish,
           "End a WHIP publish (Authorization: Bearer <stream key>)", "media", status=204,
-          errors=(401, 404, 503)),
+          errors=(401, 404, 503), media_session=True),
     Route("GET", "/healthz", ops.healthz, "Health of this node", "operations",
           response=ops.Health, errors=(503,)),
     Route("GET", "/metrics", ops.metrics, "Prometheus metrics", "operations",

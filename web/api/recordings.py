@@ -8,7 +8,6 @@ import msgspec
 from aiohttp import web
 
 from streaming.errors import InvalidArgument
-from streaming.media_proxy import elsewhere
 from streaming.vod import check_trim
 from studio.errors import InvalidInput
 from studio.states import SessionState
@@ -41,8 +40,6 @@ async def recording(request: web.Request) -> RecordingView:
 async def trim(request: web.Request, body: TrimInput) -> RecordingView | web.StreamResponse:
     """Keep only part of the replay: the VOD playlists follow at once (whole segments), the MP4
     download is rebuilt, cut to the frame, in the background."""
-    if (proxied := await elsewhere(request)) is not None:
-        return proxied  # another node holds this session's media
     who = await principal(request)
     programme = request.app[PROGRAMME]
     session, record = await programme.recording(who, _id(request))
@@ -60,8 +57,6 @@ async def trim(request: web.Request, body: TrimInput) -> RecordingView | web.Str
 
 async def download(request: web.Request) -> web.StreamResponse:
     """The replay as one MP4 file (byte ranges supported)."""
-    if (proxied := await elsewhere(request)) is not None:
-        return proxied  # another node holds this session's media
     await require_viewer_access(request)
     session = await request.app[PROGRAMME].store.get_session(_id(request))
     path = request.app[MEDIA].recordings.mp4_path(session.id)

@@ -14,7 +14,6 @@ from aiohttp import web
 
 from streaming.errors import InvalidArgument
 from streaming.health import HealthBoard
-from streaming.media_proxy import elsewhere
 from streaming.plane import MediaPlane
 from streaming.restream import (
     MAX_URL,
@@ -129,8 +128,6 @@ def _session_id(request: web.Request) -> str:
 
 async def list_restreams(request: web.Request) -> list[RestreamView] | web.StreamResponse:
     """A session's restream destinations with the status of each push."""
-    if (proxied := await elsewhere(request)) is not None:
-        return proxied  # another node holds this session's media (and the pushes)
     who = await principal(request)
     _, found = await request.app[PROGRAMME].list_destinations(who, _session_id(request))
     return [_view(request, d) for d in found]
@@ -140,8 +137,6 @@ async def add_restream(
     request: web.Request, body: RestreamInput
 ) -> RestreamView | web.StreamResponse:
     """Add a destination; while the session is live the push starts at the next keyframe."""
-    if (proxied := await elsewhere(request)) is not None:
-        return proxied  # another node holds this session's media (and the pushes)
     try:
         url = check_push_url(body.url)
     except InvalidArgument as exc:
@@ -159,8 +154,6 @@ async def update_restream(
     request: web.Request, body: RestreamPatch
 ) -> RestreamView | web.StreamResponse:
     """Rename a destination or switch its push on or off."""
-    if (proxied := await elsewhere(request)) is not None:
-        return proxied  # another node holds this session's media (and the pushes)
     who = await principal(request)
     session_id = _session_id(request)
     restream_id = request.match_info["restream_id"]
@@ -178,8 +171,6 @@ async def update_restream(
 
 async def remove_restream(request: web.Request) -> web.StreamResponse | None:
     """Remove a destination; a push to it stops."""
-    if (proxied := await elsewhere(request)) is not None:
-        return proxied  # another node holds this session's media (and the pushes)
     who = await principal(request)
     session_id = _session_id(request)
     restream_id = request.match_info["restream_id"]
@@ -255,8 +246,6 @@ def _number(text: str | None) -> float | None:
 async def health(request: web.Request) -> HealthView | web.StreamResponse:
     """Codec, resolution, frame rate, bit rate, dropped frames and the time since the last
     keyframe of the session's ingest, plus where it comes from and since when."""
-    if (proxied := await elsewhere(request)) is not None:
-        return proxied  # another node holds this session's media (and the pushes)
     session = await request.app[PROGRAMME].store.get_session(_session_id(request))
     authorize(await principal(request), Action.SEE_HEALTH, session.studio_id)
     board, plane = request.app[HEALTH], request.app[MEDIA]

@@ -29,16 +29,16 @@ from aiohttp import web
 from streaming import names
 from streaming.errors import BadDirective, InvalidName, PlaylistConflict
 from streaming.llhls import MediaPlaylist, cache_control, parse_directives
-from streaming.media_proxy import elsewhere
 from streaming.pipeline import SessionPipeline
 from streaming.recording import Replay
 from streaming.vocab import ReloadDecision, ResourceKind
 from streaming.vod import render_media as render_vod_media
 from streaming.vod import render_multivariant as render_vod_multivariant
+from studio.interaction.playback import client_address
+from web import auth
 from web.auth import require_viewer_access
 from web.errors import error_response
-from web.keys import MEDIA
-from web.realtime.playback import note_playback
+from web.keys import MEDIA, PLAYBACK
 
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 MP4_TYPE = "video/mp4"
@@ -129,8 +129,6 @@ async def _replay_resource(request: web.Request, replay: Replay) -> web.StreamRe
 
 async def multivariant(request: web.Request) -> web.StreamResponse:
     """The multivariant playlist: every video rendition and the shared audio."""
-    if (proxied := await elsewhere(request)) is not None:
-        return proxied  # another node holds this session's media
     await require_viewer_access(request)
     session_id = request.match_info["session_id"]
     replay = await _replay(request)
@@ -150,8 +148,6 @@ async def multivariant(request: web.Request) -> web.StreamResponse:
 
 async def media_resource(request: web.Request) -> web.StreamResponse:
     """A media playlist (blocking reload), an init segment, a segment or a part."""
-    if (proxied := await elsewhere(request)) is not None:
-        return proxied  # another node holds this session's media
     await require_viewer_access(request)
     replay = await _replay(request)
     if replay is not None:
@@ -230,3 +226,18 @@ async def _media_playlist(
         ResourceKind.PLAYLIST, blocking=directive is not None, ended=playlist.ended
     )
     return _answer(text.encode(), PLAYLIST_TYPE, cache)
+
+
+def note_playback(request: web.Request, pipeline: SessionPipeline) -> None:
+    """Count the viewer behind an HLS request of a live session (the HLS handlers' hook)."""
+    viewers = request.app.get(PLAYBACK)
+    if viewers is None or pipeline.ended or pipeline.plan is None:
+        return
+    viewers.seen(
+        pipeline.session_id,
+        target_duration=pipeline.plan.target_duration,
+        address=client_address(request.remote, request.headers.get("X-Forwarded-For")),
+        user_agent=request.headers.get("User-Agent", ""),
+        pass_viewer=auth.viewer_id(request),
+        query_viewer=request.query.get("v"),
+    )

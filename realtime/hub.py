@@ -1,7 +1,7 @@
 """The node's realtime hub: folds each followed room's log and sweeps its events out to clients.
 
 For each room with local viewers the hub keeps the folded ``RoomState`` and a ``RoomFeed``
-(web/realtime/feed.py: which events each member still lacks). Entries arrive from the engine
+(realtime/feed.py: which events each member still lacks). Entries arrive from the engine
 (from this node or any other) in log order. At most once a tick the hub sweeps the room's
 members and writes each the one frame that brings it up to date, without awaiting any of them;
 frames are encoded once per group of members that lack the same events. The viewer count rides
@@ -23,16 +23,16 @@ from datetime import UTC, datetime
 
 import msgspec
 
+from realtime.connection import Connection
+from realtime.engine import Engine
+from realtime.feed import RoomFeed
+from realtime.frames import text_frame
+from realtime.link import Link
 from studio.errors import StudioError
 from studio.interaction.facts import decode_fact
 from studio.interaction.room import RoomState
 from studio.secrets import new_id
 from studio.store import Store
-from web.realtime.connection import Connection
-from web.realtime.engine import Engine
-from web.realtime.feed import RoomFeed
-from web.realtime.frames import text_frame
-from web.realtime.link import Link
 
 log = logging.getLogger(__name__)
 PRESENCE_TTL_S = 15.0

@@ -1,5 +1,5 @@
 """``GET /ws``: the websocket edge. Identifies the client, answers the upgrade, takes the socket
-over (web/realtime/link.py) and hands each message to Actions."""
+over (realtime/link.py) and hands each message to Actions."""
 
 from __future__ import annotations
 
@@ -10,18 +10,18 @@ from urllib.parse import urlsplit
 import msgspec
 from aiohttp import web
 
+from realtime.actions import Actions, FrameError, error_frame
+from realtime.connection import Connection
+from realtime.frames import CLOSE_POLICY, FrameParser, Message, Opcode
+from realtime.hub import Hub, frame
+from realtime.link import take_over
+from realtime.protocol import PROTOCOL_VERSION, ErrorCode
 from studio.access import Principal
 from studio.errors import StudioError
 from studio.secrets import new_id
 from web import auth
 from web.errors import BadRequest
 from web.keys import ACTIONS, HUB, SETTINGS
-from web.realtime.actions import Actions, FrameError, error_frame
-from web.realtime.connection import Connection
-from web.realtime.frames import CLOSE_POLICY, FrameParser, Message, Opcode
-from web.realtime.hub import Hub, frame
-from web.realtime.link import take_over
-from web.realtime.protocol import PROTOCOL_VERSION, ErrorCode
 
 log = logging.getLogger(__name__)
 HARD_FRAME_LIMIT = 64 * 1024  # beyond this aiohttp closes with 1009; below it we answer errors

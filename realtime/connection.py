@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from web.realtime.frames import CLOSE_GOING_AWAY, CLOSE_OVERLOADED, PING_FRAME
-from web.realtime.link import Link
+from realtime.frames import CLOSE_GOING_AWAY, CLOSE_OVERLOADED, PING_FRAME
+from realtime.link import Link
 
 
 @dataclass(eq=False, slots=True)

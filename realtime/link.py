@@ -7,12 +7,12 @@ parser or handler task of aiohttp stays alive for it: a few KiB per idle client 
 
 The link owns its socket. It reads with the event loop's reader callback and writes with
 plain ``send`` calls, which may come from the event loop or from the hub's sweep writer thread
-(web/realtime/hub.py: the sweep's writes run on two cores, as a system call does not need the
+(realtime/hub.py: the sweep's writes run on two cores, as a system call does not need the
 GIL). A lock per link keeps writes whole and in order and keeps the socket open while one is
 under way; what the kernel does not take is kept in the link's backlog and sent by the loop
 when the socket can take more. Closing and every callback run on the event loop's thread.
 
-The framing rules are in web/realtime/frames.py (no I/O); this module moves bytes and answers
+The framing rules are in realtime/frames.py (no I/O); this module moves bytes and answers
 the control frames.
 """
 
@@ -25,7 +25,7 @@ import socket
 import threading
 from typing import Protocol
 
-from web.realtime.frames import (
+from realtime.frames import (
     CLOSE_GOING_AWAY,
     CLOSE_NO_STATUS,
     CLOSE_NORMAL,

@@ -1,22 +1,16 @@
-"""Media requests of sessions whose media another node holds are forwarded to that node.
+"""This node's side of media ownership: claims, confirmations, look-ups, and changes made on
+other nodes to sessions whose media this node holds (the rule is ``streaming.ownership``).
 
 One node holds a session's media: the node that accepted its publish (RTMP or WHIP) runs the
 pipeline, the WebRTC relays, the restream pushes, and builds the recording on its own disk. It
 records itself as the session's owner in the store (``claim``, a media tap, so at the first
-publish that reaches the pipeline) and confirms its rows every few seconds (``run``). The rule
-is ``streaming.ownership.proxy_target``.
-
-Handlers of media URLs (HLS, WHEP, replay MP4, ingest health, restreams) call ``elsewhere``
-first: when the session's media is not here and a live owner elsewhere holds it, the request
-is forwarded as it came (method, path, query, body, the headers ``ownership`` allows) and the
-owner's answer comes back (status, body, the headers ``ownership`` allows, marked with
-``X-Torget-Media-Node``). A forwarded request carries ``X-Torget-Proxied: 1``; a node that gets
-one answers itself, so nothing loops. An owner that cannot be reached is a 503.
+publish that reaches the pipeline) and confirms its rows every few seconds (``run``).
 
 ``follow_changes`` makes the owner act on session changes made on other nodes (an operator
 ending the session through node B, B's scheduler): they arrive as ``SessionChanged`` facts of
 the realtime engine's event room; the owner re-reads the session and hands it to the same
-listeners local changes go to.
+listeners local changes go to. Forwarding requests to the owner is the web edge's job
+(``web/media/proxy.py``).
 """
 
 from __future__ import annotations
@@ -28,24 +22,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-import aiohttp
 import msgspec
-from aiohttp import web
 
-from streaming.ownership import (
-    PROXIED_HEADER,
-    REFRESH_EVERY_S,
-    Echoes,
-    proxy_request_headers,
-    proxy_response_headers,
-    proxy_target,
-    same_node,
-)
+from streaming.ownership import REFRESH_EVERY_S, Echoes, proxy_target, same_node
 from studio.errors import NotFound, StudioError
 from studio.interaction.facts import SessionChanged, decode_fact
-from studio.interaction.playback import client_address
 from studio.models import Session
-from web.errors import error_response
 
 if TYPE_CHECKING:
     from streaming.flv import FlvTag
@@ -56,12 +38,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LOOKUP_TTL_S = 1.0  # how long a node trusts what the store said about a session's owner
-CONNECT_TIMEOUT_S = 3.0
-READ_TIMEOUT_S = 60.0  # longer than any blocking playlist reload the owner may hold
-BUFFER_LIMIT = 1 << 20  # answers larger than this (or of unknown length) are streamed
-UNREACHABLE = (
-    "the node that holds this session's media cannot be reached; try again in a few seconds"
-)
 
 SessionListener = Callable[[Session], Awaitable[None]]
 
@@ -70,13 +46,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class MediaProxy:
-    """This node's side of media ownership: claims, confirmations, lookups and forwarding."""
+class MediaOwners:
+    """Claims and confirms this node's sessions; looks up (with a short cache) who holds one."""
 
     def __init__(
         self,
         store: Store,
-        client: aiohttp.ClientSession,
         *,
         node_url: str,
         node_id: str,
@@ -84,7 +59,6 @@ class MediaProxy:
         clock: Callable[[], datetime] = _now,
     ) -> None:
         self.store = store
-        self.client = client
         self.node_url = node_url
         self.node_id = node_id
         self.clock = clock
@@ -92,8 +66,6 @@ class MediaProxy:
         self._reacted: dict[str, str] = {}  # session -> the state last acted on from elsewhere
         self._lookups: dict[str, tuple[float, str | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-
-    # --- ownership ---------------------------------------------------------------------------
 
     async def claim(self, session_id: str) -> None:
         """Record this node as the holder of the session's media."""
@@ -136,65 +108,14 @@ class MediaProxy:
         self._lookups[session_id] = (loop.time() + LOOKUP_TTL_S, target)
         return target
 
+    def forget_lookups(self) -> None:
+        """Drop every cached look-up (an owner could not be reached: ask the store again)."""
+        self._lookups.clear()
+
     async def is_mine(self, session_id: str) -> bool:
         """Whether the store names this node as the session's media owner."""
         row = await self.store.media_owner(session_id)
         return row is not None and same_node(row.node_url, self.node_url)
-
-    # --- forwarding --------------------------------------------------------------------------
-
-    async def forward(self, request: web.Request, target: str) -> web.StreamResponse:
-        """Send ``request`` to the node at ``target`` and answer with what it answers."""
-        headers = proxy_request_headers(
-            request.headers.items(),
-            client_address(request.remote, request.headers.get("X-Forwarded-For")),
-        )
-        body = await request.read() if request.body_exists else None
-        url = target + str(request.rel_url)
-        timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=CONNECT_TIMEOUT_S, sock_read=READ_TIMEOUT_S
-        )
-        response: web.StreamResponse | None = None
-        try:
-            async with self.client.request(
-                request.method,
-                url,
-                headers=headers,
-                data=body,
-                timeout=timeout,
-                allow_redirects=False,
-            ) as upstream:
-                passed = proxy_response_headers(upstream.headers, target)
-                length = upstream.content_length
-                if length is not None and length <= BUFFER_LIMIT:
-                    data = await upstream.read()
-                    return web.Response(status=upstream.status, body=data, headers=passed)
-                response = web.StreamResponse(status=upstream.status, headers=passed)
-                if length is not None:
-                    response.content_length = length
-                from web.app import SECURITY_HEADERS  # here: web.app imports the handlers
-
-                for name, value in SECURITY_HEADERS.items():
-                    response.headers.setdefault(name, value)
-                await response.prepare(request)
-                async for chunk in upstream.content.iter_chunked(1 << 16):
-                    await response.write(chunk)
-                await response.write_eof()
-                return response
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            log.warning(
-                "media request %s %s to %s failed: %s",
-                request.method,
-                request.rel_url.path,
-                target,
-                exc,
-            )
-            if response is not None and response.prepared:
-                raise  # the answer was under way: the viewer sees a cut-off download
-            self._lookups.clear()
-            return error_response(503, "unavailable", UNREACHABLE)
-
-    # --- session changes made on other nodes ---------------------------------------------------
 
     def follow_changes(
         self, plane: MediaPlane, load: Callable[[str], Awaitable[Session]], react: SessionListener
@@ -265,20 +186,3 @@ def media_here(plane: MediaPlane, session_id: str) -> bool:
     """Whether the session's live media is on this node (a publisher, or a running pipeline)."""
     pipeline = plane.pipeline(session_id)
     return plane.publishing(session_id) or (pipeline is not None and not pipeline.ended)
-
-
-async def elsewhere(request: web.Request, *, here: bool = False) -> web.StreamResponse | None:
-    """The owner's answer when another node holds the session's media (``here``: this node
-    knows it holds it, no look-up needed); None when this node answers itself."""
-    from web.keys import MEDIA, MEDIA_PROXY  # here: web.keys imports this module
-
-    proxy = request.app.get(MEDIA_PROXY)
-    if proxy is None or request.headers.get(PROXIED_HEADER):
-        return None
-    session_id = request.match_info["session_id"]
-    if here or media_here(request.app[MEDIA], session_id):
-        return None
-    target = await proxy.owner_elsewhere(session_id)
-    if target is None:
-        return None
-    return await proxy.forward(request, target)

@@ -4,7 +4,7 @@
 close), checking what RFC 6455 requires of client frames: masked, no extension bits, known
 opcodes, control frames short and unfragmented, fragments in order, text valid UTF-8, and a
 message no larger than the limit. A violation raises ``ProtocolViolation`` carrying the close
-code to answer with; the link (web/realtime/link.py) closes the connection with it.
+code to answer with; the link (realtime/link.py) closes the connection with it.
 
 The server's own frames (``text_frame``, ``close_frame``, ``pong_frame``) are unmasked and
 built once, ready to write to any number of clients.

@@ -26,7 +26,6 @@ from streaming.errors import (
     UnknownResource,
     WrongStreamKey,
 )
-from streaming.media_proxy import elsewhere
 from streaming.whep import MAX_OFFER_BYTES, SDP_TYPE
 from web.errors import BadRequest, PayloadTooLarge, Unsupported, WebError
 from web.keys import MEDIA, PROGRAMME
@@ -100,8 +99,6 @@ async def read_offer(request: web.Request) -> str:
 
 async def publish(request: web.Request) -> web.StreamResponse:
     """Publish the session over WebRTC: the body is the SDP offer, the answer the SDP answer."""
-    if (proxied := await elsewhere(request)) is not None:
-        return proxied  # another node holds this session's media: it takes the publish
     session_id = request.match_info["session_id"]
     await request.app[PROGRAMME].store.get_session(session_id)  # 404 when there is none
     key = stream_key(request)
@@ -128,8 +125,6 @@ async def publish(request: web.Request) -> web.StreamResponse:
 
 async def unpublish(request: web.Request) -> web.StreamResponse | None:
     """End a WHIP publish (the stream key is needed here too)."""
-    if (proxied := await elsewhere(request)) is not None:
-        return proxied  # the publish lives on the node that holds the session's media
     session_id = request.match_info["session_id"]
     resource_id = request.match_info["resource_id"]
     await request.app[PROGRAMME].store.get_session(session_id)

@@ -11,6 +11,11 @@ from typing import Any
 
 import msgspec
 
+from realtime import protocol as p
+from realtime.connection import Connection
+from realtime.engine import EngineUnavailable, now_ms
+from realtime.frames import CLOSE_POLICY
+from realtime.hub import EVENT_ROOM, Hub, frame
 from studio.access import Action, Principal, authorize
 from studio.errors import (
     Conflict,
@@ -26,13 +31,8 @@ from studio.interaction.ratelimit import Rate, RateLimiter
 from studio.models import AuditEntry
 from studio.secrets import new_id
 from studio.service import Programme
-from web.realtime import protocol as p
-from web.realtime.connection import Connection
-from web.realtime.engine import EngineUnavailable, now_ms
-from web.realtime.frames import CLOSE_POLICY
-from web.realtime.hub import EVENT_ROOM, Hub, frame
-from web.signing import Signer
-from web.validation import explain
+from studio.signing import Signer
+from studio.validation import explain
 
 _E = p.ErrorCode
 

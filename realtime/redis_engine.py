@@ -22,9 +22,9 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from realtime.engine import Engine, EngineUnavailable, Entry, now_ms
 from studio.interaction.facts import log_position
 from studio.store import Store
-from web.realtime.engine import Engine, EngineUnavailable, Entry, now_ms
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +192,7 @@ class RedisEngine(Engine):
         finally:
             self._pubsub = None
             with contextlib.suppress(Exception):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                await pubsub.aclose()
 
     async def _catch_up(self, rooms: list[str]) -> None:
         """After (re)subscribing: deliver what each followed room logged meanwhile, in order."""

@@ -1,6 +1,6 @@
 """Playback viewers (HLS requests, WebRTC peers) in the cluster-wide viewer count.
 
-    streaming/hls_http.py   note_playback(request, pipeline) on every playlist/media request
+    web/media/hls.py        note_playback(request, pipeline) on every playlist/media request
     media code (WHEP)       app[PLAYBACK].joined(session_id, viewer_id) / .left(...), or
                             .webrtc_now(session_id, ids) with the whole set on each change
                             (web/app.py wires WhepManager.on_change to it)
@@ -24,18 +24,12 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
+from realtime.engine import Engine
 from studio.errors import StudioError
-from studio.interaction.playback import PlaybackTracker, client_address, viewer_identity
+from studio.interaction.playback import PlaybackTracker, viewer_identity
+from studio.signing import Signer
 from studio.store import Store
-from web.realtime.engine import Engine
-from web.signing import Signer
-
-if TYPE_CHECKING:
-    from aiohttp import web
-
-    from streaming.pipeline import SessionPipeline
 
 log = logging.getLogger(__name__)
 PLAYBACK_TTL_S = 3.0  # presence of a playback identity in the engine, renewed every second
@@ -164,21 +158,3 @@ class PlaybackViewers:
             await self.store.record_viewers(
                 room_name, room.minute, self.node, room.minute_peak, room.uniques
             )
-
-
-def note_playback(request: web.Request, pipeline: SessionPipeline) -> None:
-    """Count the viewer behind an HLS request of a live session (the HLS handlers' hook)."""
-    from web import auth  # here, not above: web.keys imports this module, web.auth web.keys
-    from web.keys import PLAYBACK
-
-    viewers = request.app.get(PLAYBACK)
-    if viewers is None or pipeline.ended or pipeline.plan is None:
-        return
-    viewers.seen(
-        pipeline.session_id,
-        target_duration=pipeline.plan.target_duration,
-        address=client_address(request.remote, request.headers.get("X-Forwarded-For")),
-        user_agent=request.headers.get("User-Agent", ""),
-        pass_viewer=auth.viewer_id(request),
-        query_viewer=request.query.get("v"),
-    )

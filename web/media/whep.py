@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from streaming.media_proxy import elsewhere
 from streaming.plane import OVER
 from streaming.whep import SDP_TYPE, Full, WhepError, check_offer, is_resource_id
 from studio.errors import NotFound
@@ -30,8 +29,6 @@ RETRY_AFTER = "30"
 
 async def offer(request: web.Request) -> web.StreamResponse:
     """Answer a viewer's SDP offer with a peer that plays the session's live media."""
-    if (proxied := await elsewhere(request)) is not None:
-        return proxied  # another node holds this session's media
     await require_viewer_access(request)
     if request.content_type != SDP_TYPE:
         return error_response(
@@ -70,8 +67,6 @@ async def offer(request: web.Request) -> web.StreamResponse:
 
 async def leave(request: web.Request) -> web.StreamResponse:
     """End a viewer's playback and free its peer."""
-    if (proxied := await elsewhere(request)) is not None:
-        return proxied  # another node holds this session's media
     await require_viewer_access(request)
     resource = request.match_info["resource_id"]
     session_id = request.match_info["session_id"]
