@@ -21,7 +21,10 @@ RUN rm -rf build ./*.egg-info && pip wheel --no-deps --wheel-dir /wheels .
 FROM base
 WORKDIR /app
 COPY --from=wheel /wheels /wheels
-RUN pip install /wheels/*.whl \
+COPY requirements.lock /wheels/
+# The pinned versions of requirements.lock, then Torget's own wheel without resolving again.
+RUN pip install -r /wheels/requirements.lock \
+ && pip install --no-deps /wheels/*.whl \
  && rm -rf /wheels \
  && useradd --system --uid 10001 --home-dir /app --no-create-home torget \
  && mkdir -p /app/data/media \

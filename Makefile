@@ -3,7 +3,8 @@
 #   make run [ARGS="--config my.toml"]   install into .venv if needed, then `torget serve`
 #   make test        system packages (apt) + Python install, then the whole test suite
 #   make test-fast   Python install, then the quick tier (-m "not slow")
-#   make lint        ruff format --check, ruff check, mypy --strict
+#   make lint        ruff format --check, ruff check, mypy --strict, import layers
+#   make lock        re-pin requirements*.lock from pyproject.toml (pip-tools)
 #   make format      ruff format + ruff check --fix
 #   make bench       run the benchmarks into BENCHMARKS.md
 #   make assets      npm install in web/frontend, vendor hls.js into web/static/vendor
@@ -16,6 +17,7 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp-install
+STAMP_RUN := $(VENV)/.stamp-run
 ARGS   ?=
 FRONTEND   := web/frontend
 VENDOR     := web/static/vendor
@@ -24,7 +26,7 @@ VENDOR_HLS := $(VENDOR)/hls.min.mjs
 # apt never asks questions.
 APT_ENV := DEBIAN_FRONTEND=noninteractive
 
-.PHONY: help run install deps-system test test-fast lint format bench clean assets
+.PHONY: help run install deps-system test test-fast lint format bench clean assets lock
 
 help:
 	@sed -n '3,10s/^# //p' $(firstword $(MAKEFILE_LIST))
@@ -38,15 +40,22 @@ $(BIN)/python:
 	  echo "make: '$(PYTHON) -m venv' failed; on Debian install python3-venv" >&2; \
 	  rm -rf $(VENV); exit 1; }
 
-# Reinstall only when pyproject.toml is newer than the stamp (the stamp lives in the venv,
-# so removing .venv also forgets it).
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e '.[dev]'
+# Install the pinned versions of requirements*.lock, then Torget itself (editable, no deps);
+# again only when the lock file or pyproject.toml is newer than the stamp (the stamps live in
+# the venv, so removing .venv also forgets them).
+$(STAMP): pyproject.toml requirements-dev.lock | $(BIN)/python
+	$(BIN)/python -m pip install -r requirements-dev.lock
+	$(BIN)/python -m pip install --no-deps -e .
+	@touch $@ $(STAMP_RUN)
+
+$(STAMP_RUN): pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install -r requirements.lock
+	$(BIN)/python -m pip install --no-deps -e .
 	@touch $@
 
 install: $(STAMP)
 
-run: $(STAMP) $(VENDOR_HLS)
+run: $(STAMP_RUN) $(VENDOR_HLS)
 	exec $(BIN)/torget serve $(ARGS)
 
 # --- Browser assets: hls.js from npm, vendored (and committed) so a fresh clone runs without npm
@@ -83,7 +92,7 @@ deps-system:
 # --- Tests, lint, benchmarks -------------------------------------------------------------
 
 test: deps-system $(STAMP) $(VENDOR_HLS)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=20
 
 test-fast: $(STAMP) $(VENDOR_HLS)
 	$(BIN)/pytest -q -m "not slow"
@@ -92,10 +101,18 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Pins: change the ranges in pyproject.toml, then `make lock` and commit both lock files.
+lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+	  --extra ffmpeg -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+	  --extra ffmpeg --extra dev -o requirements-dev.lock pyproject.toml
 
 bench: deps-system $(STAMP)
 	$(BIN)/python -m bench
