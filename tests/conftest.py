@@ -1,4 +1,4 @@
-"""Shared fixtures. Real servers (PostgreSQL, Redis) come from ``tests/servers.py``."""
+"""Shared fixtures. Real servers (PostgreSQL, Redis) come from ``tests/support/servers.py``."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from studio.store import Store
-from tests import servers
-from tests.harness import sqlite_url
+from tests.support import servers
+from tests.support.harness import sqlite_url
 
 # --- PostgreSQL: one throwaway cluster per test session, a fresh database per test --------
 

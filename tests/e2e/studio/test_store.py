@@ -1,0 +1,156 @@
+"""The store on both back ends: SQLite (embedded) and PostgreSQL (started by the tests)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import msgspec
+import pytest
+
+from studio.errors import Conflict, InvalidTransition, NotFound, ScheduleOverlap, StoreUnavailable
+from studio.models import ApiToken, Session
+from studio.roles import Role
+from studio.secrets import hash_secret, new_id
+from studio.states import SessionEvent, SessionState
+from studio.store import Store
+from tests.support.harness import T0
+
+
+def a_session(studio_id: str, start_minutes: int = 0, length: int = 45, **kw: object) -> Session:
+    """A session in ``studio_id`` starting ``start_minutes`` after T0."""
+    base = Session(
+        id=new_id("ses"),
+        studio_id=studio_id,
+        title="Opening: innovative municipalities",
+        description="",
+        speakers=("Anna", "Matti"),
+        language="sv",
+        starts_at=T0 + timedelta(minutes=start_minutes),
+        ends_at=T0 + timedelta(minutes=start_minutes + length),
+        state=SessionState.SCHEDULED,
+        auto_start=True,
+        auto_end=True,
+        created_at=T0,
+        updated_at=T0,
+    )
+    return msgspec.structs.replace(base, **kw)
+
+
+async def test_studio_and_session_round_trip(store: Store) -> None:
+    """What is written reads back equal, with timezone-aware UTC times."""
+    studio = await store.create_studio("Stora scenen", T0)
+    session = await store.create_session(a_session(studio.id), hash_secret("sk_1"))
+    assert await store.get_session(session.id) == session
+    assert (await store.get_session(session.id)).starts_at.tzinfo is not None
+    assert await store.list_studios() == [studio]
+    assert await store.session_by_stream_key_hash(hash_secret("sk_1")) == session
+    assert await store.session_by_stream_key_hash(hash_secret("sk_2")) is None
+
+
+async def test_overlap_in_one_studio_is_refused(store: Store) -> None:
+    """Two sessions of one studio may not share time; touching ends are fine."""
+    studio = await store.create_studio("A", T0)
+    other = await store.create_studio("B", T0)
+    first = await store.create_session(a_session(studio.id), "h1")
+    with pytest.raises(ScheduleOverlap) as caught:
+        await store.create_session(a_session(studio.id, start_minutes=30), "h2")
+    assert caught.value.other_id == first.id
+    await store.create_session(a_session(studio.id, start_minutes=45), "h3")
+    await store.create_session(a_session(other.id, start_minutes=30), "h4")
+    assert len(await store.list_sessions()) == 3
+
+
+async def test_cancelled_session_frees_its_slot(store: Store) -> None:
+    """A cancelled session does not block its time."""
+    studio = await store.create_studio("A", T0)
+    first = await store.create_session(a_session(studio.id), "h1")
+    await store.transition_session(first.id, SessionEvent.CANCEL, T0)
+    await store.create_session(a_session(studio.id, start_minutes=10), "h2")
+
+
+async def test_concurrent_creates_cannot_both_take_a_slot(store: Store) -> None:
+    """Two overlapping creates racing: exactly one wins."""
+    studio = await store.create_studio("A", T0)
+    results = await asyncio.gather(
+        *(store.create_session(a_session(studio.id, start_minutes=i), f"h{i}") for i in range(4)),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, Session) for r in results) == 1
+    assert all(isinstance(r, (Session, ScheduleOverlap)) for r in results)
+
+
+async def test_transition_records_times_and_refuses_bad_steps(store: Store) -> None:
+    """Going live and ending stamp the times; a bad step changes nothing."""
+    studio = await store.create_studio("A", T0)
+    session = await store.create_session(a_session(studio.id), "h1")
+    _, live = await store.transition_session(session.id, SessionEvent.GO_LIVE, T0)
+    assert (live.state, live.went_live_at) == (SessionState.LIVE, T0)
+    with pytest.raises(InvalidTransition):
+        await store.transition_session(session.id, SessionEvent.CANCEL, T0)
+    _, ended = await store.transition_session(session.id, SessionEvent.END, T0 + timedelta(hours=1))
+    assert ended.ended_at == T0 + timedelta(hours=1)
+    assert (await store.get_session(session.id)).state is SessionState.ENDED
+
+
+async def test_unknown_ids_are_not_found(store: Store) -> None:
+    """Every lookup by a missing id raises NotFound naming it."""
+    with pytest.raises(NotFound, match="session 'ses_nope' does not exist"):
+        await store.get_session("ses_nope")
+    with pytest.raises(NotFound):
+        await store.transition_session("ses_nope", SessionEvent.END, T0)
+    with pytest.raises(NotFound, match="studio 'std_nope'"):
+        await store.create_session(a_session("std_nope"), "h")
+    with pytest.raises(NotFound):
+        await store.revoke_token("tok_nope")
+
+
+async def test_studio_names_unique_and_delete_needs_empty_studio(store: Store) -> None:
+    """Duplicate names clash; a studio with sessions cannot be deleted."""
+    studio = await store.create_studio("A", T0)
+    with pytest.raises(Conflict, match="a studio named 'A' already exists"):
+        await store.create_studio("A", T0)
+    session = await store.create_session(a_session(studio.id), "h1")
+    with pytest.raises(Conflict, match="still has 1 session"):
+        await store.delete_studio(studio.id)
+    await store.delete_session(session.id)
+    await store.delete_studio(studio.id)
+    assert await store.list_studios() == []
+
+
+async def test_failed_update_leaves_the_row_unchanged(store: Store) -> None:
+    """An update refused for overlap writes nothing."""
+    studio = await store.create_studio("A", T0)
+    first = await store.create_session(a_session(studio.id), "h1")
+    second = await store.create_session(a_session(studio.id, start_minutes=60), "h2")
+    moved = msgspec.structs.replace(second, starts_at=first.starts_at, title="moved")
+    with pytest.raises(ScheduleOverlap):
+        await store.update_session(moved)
+    assert await store.get_session(second.id) == second
+
+
+async def test_tokens_and_web_sessions(store: Store) -> None:
+    """Tokens are found by hash only; revoking one ends its browser sign-ins."""
+    token = ApiToken(id="tok_1", role=Role.OPERATOR, name="op", studio_ids=(), created_at=T0)
+    await store.create_token(token, hash_secret("secret"))
+    assert await store.token_by_hash(hash_secret("secret")) == token
+    assert await store.token_by_hash("secret") is None
+    await store.create_web_session("ws_hash", token.id, T0 + timedelta(hours=1))
+    assert (await store.web_session("ws_hash", T0)) is not None
+    assert await store.web_session("ws_hash", T0 + timedelta(hours=2)) is None
+    await store.revoke_token(token.id)
+    assert await store.web_session("ws_hash", T0) is None
+    assert await store.token_by_hash(hash_secret("secret")) is None
+
+
+async def test_claim_is_granted_once(store: Store) -> None:
+    """Only the first claim of a key succeeds (first-start work runs once)."""
+    results = await asyncio.gather(*(store.claim("boot", str(i)) for i in range(5)))
+    assert results.count(True) == 1
+    assert await store.get_meta("boot") is not None
+
+
+async def test_unreachable_database_is_store_unavailable() -> None:
+    """A PostgreSQL URL nobody answers maps to StoreUnavailable, not a driver error."""
+    with pytest.raises(StoreUnavailable, match="cannot open the store"):
+        await Store.open("postgresql+asyncpg://torget@127.0.0.1:1/torget")

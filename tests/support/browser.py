@@ -1,0 +1,151 @@
+"""Helpers for the browser tests: real headless Chromium through Playwright, screenshots, and
+pages that fail the test on any script error or Content-Security-Policy violation."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+CHROMIUM_ARGS = [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+    "--disable-dev-shm-usage",
+]
+# Console noise that is not a fault of the page: a missing favicon, the source map the vendored
+# hls.js names, and the browser's own note that a websocket dropped while we cut it on purpose.
+BENIGN = re.compile(r"Failed to load resource|WebSocket connection to .* failed")
+# Answers >= 400 a page may get on purpose (not signed in yet; WHEP full or absent).
+EXPECTED_FAILURES = re.compile(r"/api/v1/auth/me$|/whep/")
+
+needs_chromium = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() or shutil.which("ffmpeg") is None,
+    reason="needs /usr/bin/chromium and ffmpeg (make deps-system)",
+)
+
+
+@dataclass
+class Watched:
+    """A page and the problems it reported (console errors, uncaught exceptions)."""
+
+    page: Any
+    name: str
+    problems: list[str] = field(default_factory=list)
+
+    def assert_clean(self) -> None:
+        """No script error and no CSP violation happened on this page."""
+        assert not self.problems, f"{self.name}: " + "\n".join(self.problems)
+
+    async def shot(self, label: str) -> Path:
+        """Write a full-page screenshot under test-artifacts/browser/."""
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{self.name}-{label}.png"
+        await self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@contextlib.asynccontextmanager
+async def chromium() -> AsyncIterator[Any]:
+    """A headless Chromium for the block (the system one; browsers are never downloaded)."""
+    from playwright.async_api import async_playwright
+
+    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def open_page(
+    browser: Any,
+    base_url: str,
+    name: str,
+    *,
+    locale: str = "en-GB",
+    expected: str = "",
+    **options: Any,
+) -> Watched:
+    """A fresh browser context (own cookies and storage) with one watched page; answers >= 400
+    fail the test unless their URL matches ``expected`` (a regex) or is expected anyway."""
+    allowed = re.compile(
+        f"{EXPECTED_FAILURES.pattern}|{expected}" if expected else EXPECTED_FAILURES.pattern
+    )
+    options.setdefault("viewport", {"width": 1280, "height": 900})
+    context = await browser.new_context(
+        base_url=base_url,
+        locale=locale,
+        permissions=["camera", "microphone", "clipboard-read", "clipboard-write"],
+        **options,
+    )
+    context.set_default_timeout(15_000)
+    page = await context.new_page()
+    watched = Watched(page, name)
+
+    def on_console(message: Any) -> None:
+        if message.type == "error" and not BENIGN.search(message.text):
+            watched.problems.append(f"console: {message.text}")
+
+    page.on("console", on_console)
+
+    def on_response(response: Any) -> None:
+        if response.status >= 400 and not allowed.search(response.url.split("?")[0]):
+            watched.problems.append(
+                f"HTTP {response.status}: {response.request.method} {response.url}"
+            )
+
+    page.on("response", on_response)
+    page.on("pageerror", lambda error: watched.problems.append(f"page error: {error}"))
+    page.on("dialog", lambda dialog: dialog.accept())
+    return watched
+
+
+async def sign_in(watched: Watched, token: str) -> None:
+    """Fill the console's sign-in form with ``token``."""
+    page = watched.page
+    await page.locator("#token").fill(token)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.locator("#console").wait_for(state="visible")
+
+
+UNLABELLED = """
+(() => {
+  const named = (el) =>
+    (el.labels && el.labels.length > 0) || el.getAttribute("aria-label") ||
+    el.getAttribute("aria-labelledby") || el.title ||
+    ((el.tagName === "BUTTON" || el.tagName === "A") && el.textContent.trim());
+  const visible = (el) =>
+    el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+  const controls = "input:not([type=hidden]), select, textarea, button, a[href], video";
+  return [...document.querySelectorAll(controls)]
+    .filter((el) => visible(el) && !named(el))
+    .map((el) => el.outerHTML.slice(0, 120));
+})()
+"""
+
+
+async def assert_accessible(watched: Watched) -> None:
+    """Every visible control has an accessible name, the page has a language and one h1 at
+    most, and nothing is wider than the viewport (so a phone never scrolls sideways)."""
+    page = watched.page
+    unlabelled = await page.evaluate(UNLABELLED)
+    assert not unlabelled, f"{watched.name}: controls without a name: {unlabelled}"
+    assert await page.evaluate("document.documentElement.lang") in {"en", "sv", "fi", "nb"}
+    assert await page.locator("h1:visible").count() <= 1, watched.name
+    overflow = await page.evaluate(
+        "document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth"
+    )
+    assert overflow <= 0, f"{watched.name}: {overflow}px wider than the viewport"

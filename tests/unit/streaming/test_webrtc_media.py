@@ -1,0 +1,282 @@
+"""WHIP's pure parts: offer checks, answer munging, H.264 Annex-B to FLV, AAC tags."""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from streaming.errors import BadOffer
+from streaming.flv import (
+    FlvTag,
+    IngestProbe,
+    TagType,
+    avc_config_size,
+    encode_tag,
+    flv_header,
+)
+from streaming.vocab import VideoCodec
+from streaming.webrtc_media import (
+    FlvVideoMuxer,
+    H264Track,
+    aac_config_tag,
+    aac_frame_tag,
+    add_bitrate_hints,
+    annexb,
+    audio_specific_config,
+    avc_decoder_config,
+    avcc,
+    check_offer,
+    rtp_to_ms,
+    split_annexb,
+)
+from tests.e2e.media.test_hls import FFMPEG
+from tests.support.media_tools import FFPROBE, probe
+
+# An SPS of 640x360 (constrained baseline, level 3.0) and a PPS, as x264 writes them.
+SPS = bytes.fromhex("6742c01ed900a02ff970110000030001000003003c0f162e48")
+PPS = bytes.fromhex("68cb83cb20")
+IDR = bytes.fromhex("65888404") + bytes(40) + b"\x80"
+SLICE = bytes.fromhex("419a2438") + bytes(20) + b"\x80"
+
+OFFER = "\r\n".join(
+    [
+        "v=0",
+        "o=- 1 1 IN IP4 0.0.0.0",
+        "s=-",
+        "t=0 0",
+        "a=group:BUNDLE 0 1",
+        "a=fingerprint:sha-256 AA:BB",
+        "m=video 9 UDP/TLS/RTP/SAVPF 96 97 102",
+        "a=mid:0",
+        "a=ice-ufrag:abcd",
+        "a=ice-pwd:0123456789abcdef012345",
+        "a=sendonly",
+        "a=rtpmap:96 VP8/90000",
+        "a=rtpmap:97 rtx/90000",
+        "a=fmtp:97 apt=96",
+        "a=rtpmap:102 H264/90000",
+        "a=fmtp:102 packetization-mode=1;profile-level-id=42e01f",
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111",
+        "a=mid:1",
+        "a=sendonly",
+        "a=rtpmap:111 opus/48000/2",
+        "",
+    ]
+)
+
+
+def test_a_browser_like_offer_is_summarised() -> None:
+    """An offer with VP8 and H.264 video and Opus audio is accepted and summarised in order."""
+    summary = check_offer(OFFER)
+    assert summary.video_codecs == ("VP8", "H264")
+    assert summary.has_audio
+
+
+@pytest.mark.parametrize(
+    ("offer", "message"),
+    [
+        ("", "the body is not an SDP offer (it must start with v=0)"),
+        ("<html>", "the body is not an SDP offer (it must start with v=0)"),
+        (OFFER + "\x00", "the SDP offer holds a NUL character"),
+        (
+            OFFER.replace("m=audio 9 UDP/TLS/RTP/SAVPF 111", "m=application 9 UDP/DTLS/SCTP x"),
+            "the offer has a application section; send one video and one audio only",
+        ),
+        (OFFER + "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n", "the offer has more than one video or "
+         "audio section; send one of each"),
+        (OFFER.split("m=video")[0] + "m=audio" + OFFER.split("m=audio")[1],
+         "the offer sends no video; send H.264 or VP8 video (and Opus audio)"),
+        (OFFER.replace("a=sendonly", "a=recvonly", 1),
+         "the offer's video is recvonly; a WHIP publisher sends it"),
+        (OFFER.replace("VP8/", "VP9/").replace("H264/", "AV1/"),
+         "the offer's video is neither H.264 nor VP8"),
+        (OFFER.replace("opus/", "PCMU/"), "the offer's audio is not Opus"),
+        (OFFER.replace("a=fingerprint:sha-256 AA:BB\r\n", ""),
+         "the offer has no DTLS fingerprint (a=fingerprint)"),
+        (OFFER.replace("a=ice-pwd:0123456789abcdef012345\r\n", ""),
+         "the offer has no ICE credentials (a=ice-ufrag and a=ice-pwd)"),
+    ],
+)  # fmt: skip
+def test_offers_torget_cannot_take_are_refused_with_the_reason(offer: str, message: str) -> None:
+    """Each unusable offer is refused with a sentence naming what is wrong."""
+    with pytest.raises(BadOffer) as caught:
+        check_offer(offer)
+    assert caught.value.message == message
+
+
+def test_an_offer_without_audio_is_accepted() -> None:
+    """Video alone is enough."""
+    offer = OFFER.split("m=audio")[0]
+    assert not check_offer(offer).has_audio
+
+
+def test_bitrate_hints_go_on_every_video_format_and_nothing_else() -> None:
+    """Existing video fmtp lines get the hints appended, formats without one get a new line
+    right after their rtpmap, rtx and audio lines stay as they were, line endings are kept."""
+    munged = add_bitrate_hints(OFFER, start_kbps=2500, min_kbps=600, max_kbps=6000)
+    hints = "x-google-start-bitrate=2500;x-google-min-bitrate=600;x-google-max-bitrate=6000"
+    lines = munged.split("\r\n")
+    assert lines[lines.index("a=rtpmap:96 VP8/90000") + 1] == f"a=fmtp:96 {hints}"
+    assert f"a=fmtp:102 packetization-mode=1;profile-level-id=42e01f;{hints}" in lines
+    assert "a=fmtp:97 apt=96" in lines
+    assert "a=rtpmap:111 opus/48000/2" in lines
+    assert munged.count("x-google-start-bitrate") == 2
+    assert munged.endswith("\r\n")
+    assert add_bitrate_hints(munged, start_kbps=2500, min_kbps=600, max_kbps=6000) == munged
+    with pytest.raises(ValueError, match="min <= start <= max"):
+        add_bitrate_hints(OFFER, start_kbps=100, min_kbps=600, max_kbps=6000)
+
+
+def test_annexb_splits_on_three_and_four_byte_start_codes_and_round_trips() -> None:
+    """NAL units come out without start codes or padding zeros; AVCC prefixes each length."""
+    data = b"\x00\x00\x00\x01" + SPS + b"\x00\x00\x01" + PPS + b"\x00\x00\x00\x01" + IDR
+    assert split_annexb(data) == [SPS, PPS, IDR]
+    assert split_annexb(annexb([SPS, PPS])) == [SPS, PPS]
+    assert split_annexb(b"") == []
+    assert split_annexb(b"\x01\x02") == []
+    assert avcc([PPS, SLICE]) == struct.pack(">I", 5) + PPS + struct.pack(">I", 25) + SLICE
+
+
+def test_decoder_configuration_record_carries_the_picture_size() -> None:
+    """The record built from SPS/PPS is what the FLV probe reads 640x360 from."""
+    record = avc_decoder_config(SPS, PPS)
+    assert record[:4] == bytes([1, 0x42, 0xC0, 0x1E])
+    assert record[4] == 0xFF
+    assert record[5] == 0xE1
+    tag = FlvTag(TagType.VIDEO, 0, bytes([0x17, 0, 0, 0, 0]) + record)
+    assert avc_config_size(tag) == (640, 360)
+    with pytest.raises(ValueError, match=r"not an H\.264 SPS"):
+        avc_decoder_config(PPS, SPS)
+
+
+def test_the_relay_gets_parameter_sets_in_front_of_every_idr() -> None:
+    """An IDR that came without SPS/PPS gets the remembered ones; other frames do not."""
+    track = H264Track()
+    first = track.add(annexb([b"\x09\xf0", SPS, PPS, IDR]))
+    assert first.keyframe
+    assert first.parameter_sets_changed
+    assert split_annexb(track.for_relay(first)) == [SPS, PPS, IDR]
+    later = track.add(annexb([IDR]))
+    assert later.keyframe
+    assert not later.parameter_sets_changed
+    assert split_annexb(track.for_relay(later)) == [SPS, PPS, IDR]
+    inter = track.add(annexb([SLICE]))
+    assert not inter.keyframe
+    assert split_annexb(track.for_relay(inter)) == [SLICE]
+
+
+def test_the_flv_muxer_waits_for_a_keyframe_and_repeats_the_header_on_change() -> None:
+    """Frames before the first IDR are dropped; then a sequence header, then AVCC frames
+    without parameter sets; new parameter sets bring a new sequence header."""
+    muxer = FlvVideoMuxer()
+    assert muxer.push(annexb([SLICE]), 0)[1] == []
+    _, tags = muxer.push(annexb([SPS, PPS, IDR]), 33)
+    assert [t.is_video_config for t in tags] == [True, False]
+    assert tags[0].payload[5:] == avc_decoder_config(SPS, PPS)
+    assert tags[1].is_keyframe
+    assert tags[1].timestamp == 33
+    assert tags[1].payload[5:] == avcc([IDR])
+    _, tags = muxer.push(annexb([SLICE]), 66)
+    assert len(tags) == 1
+    assert tags[0].is_frame
+    assert not tags[0].is_keyframe
+    other_pps = bytes.fromhex("68cb83cb21")
+    _, tags = muxer.push(annexb([SPS, other_pps, IDR]), 99)
+    assert [t.is_video_config for t in tags] == [True, False]
+    assert tags[0].payload[5:] == avc_decoder_config(SPS, other_pps)
+
+
+def test_aac_tags_and_audio_specific_config() -> None:
+    """48 kHz stereo AAC-LC is 0x1190; the tags are what FLV readers call AAC config and frames."""
+    assert audio_specific_config(48000, 2) == b"\x11\x90"
+    assert audio_specific_config(44100, 1) == b"\x12\x08"
+    with pytest.raises(ValueError, match="no sampling frequency index for 47000 Hz"):
+        audio_specific_config(47000, 2)
+    config = aac_config_tag(b"\x11\x90", 0)
+    assert config.is_audio_config
+    frame = aac_frame_tag(b"\x21\x00", 20)
+    assert frame.payload == b"\xaf\x01\x21\x00"
+    assert not frame.is_audio_config
+    assert rtp_to_ms(100, 90_000, 90_000) == 1100
+    assert rtp_to_ms(0, 960, 48_000) == 20
+
+
+def test_the_probe_decides_on_muxed_webrtc_video() -> None:
+    """Tags made by the muxer satisfy the same probe the RTMP ingest uses: size from the SPS,
+    the keyframe interval from two IDRs, H.264."""
+    muxer = FlvVideoMuxer()
+    probe_ = IngestProbe(max_gop=2.0)
+    source = None
+    for n in range(31):
+        data = annexb([SPS, PPS, IDR]) if n % 30 == 0 else annexb([SLICE])
+        for tag in muxer.push(data, n * 33)[1]:
+            source = probe_.add(tag)
+    assert source is not None
+    assert (source.width, source.height, source.video_codec) == (640, 360, VideoCodec.H264)
+    assert source.keyframe_interval == 0.99
+
+
+@pytest.mark.skipif(FFMPEG is None or FFPROBE is None, reason="ffmpeg/ffprobe not installed")
+def test_ffmpeg_reads_muxed_h264_as_flv(tmp_path: Path) -> None:
+    """Real H.264 from x264 (Annex-B), muxed by our code into FLV, is read back by ffprobe as
+    640x360 H.264 with every frame."""
+    assert FFMPEG is not None
+    raw = tmp_path / "in.h264"
+    subprocess.run(
+        [FFMPEG, "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
+         "-frames:v", "45", "-c:v", "libx264", "-g", "30", "-bf", "0", "-f", "h264", str(raw)],
+        check=True, timeout=60,
+    )  # fmt: skip
+    data = raw.read_bytes()
+    nals = split_annexb(data)
+    units: list[list[bytes]] = []
+    current: list[bytes] = []
+    has_slice = False
+    for nal in nals:  # access units: a new one at a parameter set or a first slice
+        kind = nal[0] & 0x1F
+        vcl = kind in (1, 5)
+        if has_slice and ((not vcl and kind in (6, 7, 8, 9)) or (vcl and nal[1] & 0x80)):
+            units.append(current)
+            current, has_slice = [], False
+        current.append(nal)
+        has_slice = has_slice or vcl
+    units.append(current)
+    muxer = FlvVideoMuxer()
+    out = [flv_header(audio=False, video=True)]
+    for n, unit in enumerate(units):
+        for tag in muxer.push(annexb(unit), n * 33)[1]:
+            out.append(encode_tag(tag.kind, tag.timestamp, tag.payload))
+    flv = tmp_path / "out.flv"
+    flv.write_bytes(b"".join(out))
+    [stream] = probe(flv, "-count_frames")["streams"]
+    assert (stream["codec_name"], stream["width"], stream["height"]) == ("h264", 640, 360)
+    assert stream["nb_read_frames"] == "45"
+
+
+def test_only_whip_codecs_get_the_pass_through_decoder() -> None:
+    """aiortc's decoder lookup gives a codec object marked by the WHIP ingest our decoder and
+    every other codec object aiortc's own, so other aiortc users still decode."""
+    from aiortc import rtcrtpreceiver
+    from aiortc.codecs.h264 import H264Decoder
+    from aiortc.jitterbuffer import JitterFrame
+    from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+
+    from streaming import whip
+
+    whip.install_decoders()
+    whip.install_decoders()  # idempotent: still one wrapper around aiortc's lookup
+    ours = RTCRtpCodecParameters(mimeType="video/H264", clockRate=90000, payloadType=102)
+    theirs = RTCRtpCodecParameters(mimeType="video/H264", clockRate=90000, payloadType=102)
+    setattr(ours, whip._DECODER_ATTR, whip.H264PassThrough)
+    lookup = rtcrtpreceiver.get_decoder  # type: ignore[attr-defined]
+    assert isinstance(lookup(theirs), H264Decoder)
+    decoder = lookup(ours)
+    assert isinstance(decoder, whip.H264PassThrough)
+    data = annexb([SPS, PPS, IDR])
+    [unit] = decoder.decode(JitterFrame(data, 3000))
+    assert unit == whip.VideoUnit(data, 3000, keyframe=True)
+    [unit] = decoder.decode(JitterFrame(annexb([SLICE]), 6000))
+    assert not unit.keyframe
