@@ -134,7 +134,7 @@ class Actions:
             raise FrameError(_E.FORBIDDEN, "only moderators of this session may do that")
         auto_approve = False
         if isinstance(m, p.QaAsk):
-            auto_approve = (await self.programme.store.get_session(m.room)).qa_auto_approve
+            auto_approve = (await self.programme.get_session(m.room)).qa_auto_approve
         fact = self._fact(conn, who, m, auto_approve)
         live = await self.hub.room(m.room)
         live.state.evaluate(fact, now_ms())
@@ -159,7 +159,7 @@ class Actions:
     async def _join(self, conn: Connection, who: Principal | None, m: p.Join) -> dict[str, Any]:
         staff = False
         if m.room != EVENT_ROOM:
-            session = await self.programme.store.get_session(m.room)
+            session = await self.programme.get_session(m.room)
             try:
                 authorize(who, Action.MODERATE, session.studio_id)
                 staff = True

@@ -85,6 +85,24 @@ class Programme:
             except Exception:  # a listener's failure must not undo a committed change
                 log.exception("session listener failed for %s", session.id)
 
+    # --- public reads (anyone who may watch the event) ---------------------------------------
+
+    async def get_studio(self, studio_id: str) -> Studio:
+        """One studio (raises NotFound)."""
+        return await self.store.get_studio(studio_id)
+
+    async def list_studios(self) -> list[Studio]:
+        """Every studio, by name."""
+        return await self.store.list_studios()
+
+    async def get_session(self, session_id: str) -> Session:
+        """One session (raises NotFound)."""
+        return await self.store.get_session(session_id)
+
+    async def list_sessions(self, studio_id: str | None = None) -> list[Session]:
+        """The programme's sessions in time order, optionally of one studio."""
+        return await self.store.list_sessions(studio_id=studio_id)
+
     # --- studios ----------------------------------------------------------------------------
 
     async def create_studio(self, who: Principal | None, data: StudioInput) -> Studio:

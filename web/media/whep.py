@@ -44,7 +44,7 @@ async def offer(request: web.Request) -> web.StreamResponse:
         return error_response(exc.status, exc.code, exc.message)
     session_id = request.match_info["session_id"]
     try:
-        session = await request.app[PROGRAMME].store.get_session(session_id)
+        session = await request.app[PROGRAMME].get_session(session_id)
     except NotFound:
         return error_response(404, "not_found", "no such session")
     if session.state in OVER:

@@ -100,7 +100,7 @@ async def read_offer(request: web.Request) -> str:
 async def publish(request: web.Request) -> web.StreamResponse:
     """Publish the session over WebRTC: the body is the SDP offer, the answer the SDP answer."""
     session_id = request.match_info["session_id"]
-    await request.app[PROGRAMME].store.get_session(session_id)  # 404 when there is none
+    await request.app[PROGRAMME].get_session(session_id)  # 404 when there is none
     key = stream_key(request)
     plane = request.app[MEDIA]
     try:
@@ -127,7 +127,7 @@ async def unpublish(request: web.Request) -> web.StreamResponse | None:
     """End a WHIP publish (the stream key is needed here too)."""
     session_id = request.match_info["session_id"]
     resource_id = request.match_info["resource_id"]
-    await request.app[PROGRAMME].store.get_session(session_id)
+    await request.app[PROGRAMME].get_session(session_id)
     key = stream_key(request)
     plane = request.app[MEDIA]
     try:
