@@ -61,6 +61,96 @@ def test_scripts_never_insert_html() -> None:
             assert banned not in code, f"{script.name}: {banned}"
 
 
+SCRIPTS = STATIC_ROOT / "js"
+IMPORT = re.compile(
+    r"\bimport\s+(?:(?P<default>[\w$]+)\s*,?\s*)?(?:\{(?P<names>[^}]*)\}\s*)?(?:from\s+)?"
+    r'"(?P<path>[^"]+)"'
+)
+EXPORT = re.compile(r"\bexport\s+(?:async\s+)?(?:function\*?|class|const|let|var)\s+([\w$]+)")
+PAGE_SCRIPT = re.compile(r'<script\b[^>]*\bsrc="([^"]+)"')
+# The realtime events a room folds (docs/protocol.md): room.js is the one reducer of them.
+ROOM_EVENTS = ("chat.message", "chat.deleted", "chat.settings", "qa.question", "qa.removed")
+
+
+def static_file(url: str) -> Path | None:
+    """The file a ``/static/...`` address names, or None."""
+    parts = url.removeprefix("/static/").split("/")
+    if not url.startswith("/static/") or len(parts) > 2:
+        return None
+    return static_path(parts[0] if len(parts) == 2 else None, parts[-1])
+
+
+def imports(script: Path) -> list[tuple[str, list[str]]]:
+    """The addresses ``script`` imports from, each with the names it takes (``default`` too)."""
+    found = []
+    for match in IMPORT.finditer(script.read_text("utf-8")):
+        names = [n.split(" as ")[0].strip() for n in (match["names"] or "").split(",")]
+        taken = [n for n in names if n] + (["default"] if match["default"] else [])
+        found.append((match["path"], taken))
+    return found
+
+
+def test_every_page_script_and_import_exists() -> None:
+    """Pages load modules that exist, and every module they import (at any depth) is served."""
+    pages = list(STATIC_ROOT.glob("*.html"))
+    loaded = {src for page in pages for src in PAGE_SCRIPT.findall(page.read_text("utf-8"))}
+    assert loaded, "the scan found no scripts"
+    for script in SCRIPTS.glob("*.js"):
+        loaded |= {path for path, _ in imports(script)}
+    for url in sorted(loaded):
+        assert static_file(url) is not None, url
+
+
+def test_every_imported_name_is_exported() -> None:
+    """A module imports only names the module it imports from exports (our modules, not vendor)."""
+    exported = {f"/static/js/{s.name}": set(EXPORT.findall(s.read_text("utf-8")))
+                for s in SCRIPTS.glob("*.js")}  # fmt: skip
+    checked = 0
+    for script in SCRIPTS.glob("*.js"):
+        for path, names in imports(script):
+            if path.startswith("/static/vendor/"):
+                continue
+            missing = set(names) - exported[path]
+            assert not missing, f"{script.name} imports {sorted(missing)} from {path}"
+            checked += len(names)
+    assert checked > 50, checked
+
+
+def test_modules_import_each_other_without_cycles() -> None:
+    """Our modules form a tree of imports (a cycle could meet a binding not yet initialised)."""
+    graph = {s.name: [p.rsplit("/", 1)[1] for p, _ in imports(s) if p.startswith("/static/js/")]
+             for s in SCRIPTS.glob("*.js")}  # fmt: skip
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        assert name not in path, " -> ".join((*path, name))
+        if name in done:
+            return
+        for imported in graph[name]:
+            visit(imported, (*path, name))
+        done.add(name)
+
+    for name in graph:
+        visit(name, ())
+
+
+def test_room_events_are_folded_only_by_the_room_module() -> None:
+    """One reducer: only room.js reads chat, question and poll events; pages draw its state."""
+    for script in SCRIPTS.glob("*.js"):
+        if script.name == "room.js":
+            continue
+        code = script.read_text("utf-8")
+        for event in ROOM_EVENTS:
+            assert f'"{event}"' not in code, f"{script.name}: {event}"
+        assert not re.search(r'(case|===)\s*"poll"', code), script.name
+
+
+def test_http_goes_through_the_api_and_webrtc_modules() -> None:
+    """Only api.js (JSON API), webrtc.js (WHIP/WHEP) and i18n.js (catalogues) call fetch."""
+    callers = {s.name for s in SCRIPTS.glob("*.js") if "fetch(" in s.read_text("utf-8")}
+    assert callers == {"api.js", "webrtc.js", "i18n.js"}
+
+
 @pytest.mark.parametrize(
     ("folder", "name"),
     [

@@ -1,9 +1,10 @@
 // Admin page: import (and export) the programme, studios, access tokens for operators and
 // moderators, and links to each session's report.
 
-import {
-  $, api, copyText, el, formatDay, formatTime, initI18n, requireSignIn, say, t,
-} from "/static/js/common.js";
+import { api } from "/static/js/api.js";
+import { copyText, requireSignIn } from "/static/js/common.js";
+import { $, el, say } from "/static/js/dom.js";
+import { formatDay, formatTime, initI18n, t } from "/static/js/i18n.js";
 
 let studios = [];
 

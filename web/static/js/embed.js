@@ -1,7 +1,12 @@
 // The embeddable player: video only, follows the session's state, shows the highlighted question.
 
-import { $, api, initI18n, Realtime, say, sessionIdFromPath, show, t } from "/static/js/common.js";
+import { api } from "/static/js/api.js";
+import { sessionIdFromPath } from "/static/js/common.js";
+import { $, say, show } from "/static/js/dom.js";
+import { initI18n, t } from "/static/js/i18n.js";
 import { Player } from "/static/js/player.js";
+import { Realtime } from "/static/js/realtime.js";
+import { followRoom, highlighted } from "/static/js/room.js";
 
 const sessionId = sessionIdFromPath();
 let rt = null;
@@ -9,7 +14,6 @@ const player = new Player($("video"), {
   onStatus: (text, kind) => say($("player-status"), text, kind),
   viewerId: () => rt?.viewerId || "",
 });
-const questions = new Map();
 let playing = null;
 
 async function update() {
@@ -30,8 +34,8 @@ async function update() {
   } else player.play(sessionId, { vod: wanted === "replay" });
 }
 
-function highlight() {
-  const now = [...questions.values()].find((q) => q.status === "answering");
+function highlight(room) {
+  const now = highlighted(room);
   $("highlight-text").textContent = now ? now.text : "";
   show($("highlight"), Boolean(now));
 }
@@ -45,22 +49,7 @@ async function main() {
   if (overlayOnly) document.body.classList.add("overlay-only");
   else await update();
   rt = new Realtime();
-  const apply = (event) => {
-    if (event.type === "qa.question") questions.set(event.question.id, event.question);
-    if (event.type === "qa.removed") questions.delete(event.question_id);
-  };
-  rt.join(sessionId, {
-    joined: (msg, resumed) => {
-      if (!resumed) questions.clear();
-      if (!resumed) for (const q of msg.state.questions) questions.set(q.id, q);
-      msg.events.forEach(apply);
-      highlight();
-    },
-    events: (events) => {
-      events.forEach(apply);
-      highlight();
-    },
-  });
+  followRoom(rt, sessionId, { update: (room, parts) => parts.has("questions") && highlight(room) });
   if (!overlayOnly) {
     rt.join("event", {
       events: (events) => events.some((e) => e.session_id === sessionId) && update(),

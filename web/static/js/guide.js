@@ -1,12 +1,20 @@
 // The programme guide: live now per studio with what comes next, the programme by day and
 // studio (filtered by studio and language), and replays; kept current over the websocket.
 
-import {
-  $, storage, dayKey, el, formatDay, formatTime, initI18n, loadProgram, Realtime, say, statusReporter, t,
-} from "/static/js/common.js";
+import { loadProgram } from "/static/js/common.js";
+import { $, el, say } from "/static/js/dom.js";
+import { formatDay, formatTime, initI18n, t } from "/static/js/i18n.js";
+import { Realtime, statusReporter } from "/static/js/realtime.js";
+import { storage } from "/static/js/storage.js";
 
 const FILTER_KEY = "torget.guide.filters";
 let program = null;
+
+/** The local calendar day of ``iso`` (YYYY-MM-DD), for grouping and the day filter. */
+function dayKey(iso) {
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
 
 function sessionLink(s, extra = "") {
   return el(

@@ -1,14 +1,17 @@
 // Moderator console: pending and approved questions, highlight, merge, polls, chat moderation,
 // slow mode, the audit log and the viewer count, for one session at a time.
 
-import {
-  $, setCount, keepFocus, api, el, formatDay, formatTime, initI18n, keepDraft, Realtime, requireSignIn, say, statusReporter, t,
-} from "/static/js/common.js";
+import { api } from "/static/js/api.js";
+import { requireSignIn } from "/static/js/common.js";
+import { $, appendKept, el, keepFocus, removeItem, say, setCount } from "/static/js/dom.js";
+import { formatDay, formatTime, initI18n, t } from "/static/js/i18n.js";
+import { Realtime, statusReporter } from "/static/js/realtime.js";
+import { CHAT_KEPT, emptyRoom, followRoom } from "/static/js/room.js";
+import { keepDraft } from "/static/js/storage.js";
 
 let rt = null;
-let room = "";
-const questions = new Map();
-const polls = new Map();
+let roomId = "";
+let room = emptyRoom();
 
 function status(text, kind = "info") {
   say($("mod-status"), text, kind);
@@ -16,7 +19,7 @@ function status(text, kind = "info") {
 
 async function act(frame) {
   try {
-    await rt.send({ room, ...frame });
+    await rt.send({ room: roomId, ...frame });
     status(t("mod.done"), "ok");
     loadAudit();
   } catch (error) {
@@ -40,7 +43,7 @@ function questionItem(q) {
     actions.push(button(t("mod.answering"), moderate("answering"), "primary"), button(t("mod.reject"), moderate("reject"), "danger"));
   }
   if (q.status === "answering") actions.push(button(t("mod.answered"), moderate("answered"), "primary"));
-  const others = [...questions.values()].filter((o) => o.id !== q.id && ["approved", "answering"].includes(o.status));
+  const others = [...room.questions.values()].filter((o) => o.id !== q.id && ["approved", "answering"].includes(o.status));
   let merge = null;
   if (["pending", "approved"].includes(q.status) && others.length) {
     const select = el("select", { "aria-label": t("mod.merge_into") },
@@ -62,7 +65,7 @@ function renderQuestions() {
 }
 
 function drawQuestions() {
-  const all = [...questions.values()];
+  const all = [...room.questions.values()];
   const pending = all.filter((q) => q.status === "pending").sort((a, b) => a.asked_at - b.asked_at);
   const approved = all.filter((q) => ["approved", "answering"].includes(q.status))
     .sort((a, b) => (a.status === "answering" ? -1 : 0) - (b.status === "answering" ? -1 : 0) || b.votes - a.votes);
@@ -76,23 +79,20 @@ function drawQuestions() {
 // --- Chat -------------------------------------------------------------------------------------
 
 function addChat(event) {
-  const list = $("chat");
-  list.append(el("li", { dataset: { id: event.id } },
+  appendKept($("chat"), el("li", { dataset: { id: event.id } },
     el("span", { class: "who", text: event.name }), " ",
     el("span", { class: "text", text: event.text }),
     el("span", { class: "actions" },
       button(t("mod.delete"), () => act({ type: "chat.delete", message_id: event.id }), "danger"),
       button(t("mod.mute"), () => act({ type: "chat.mute", viewer_id: event.viewer_id, minutes: 10 })),
       button(t("mod.ban"), () => window.confirm(t("mod.confirm_ban", { name: event.name })) &&
-        act({ type: "chat.ban", viewer_id: event.viewer_id, banned: true }), "danger"))));
-  while (list.children.length > 300) list.firstElementChild.remove();
-  list.scrollTop = list.scrollHeight;
+        act({ type: "chat.ban", viewer_id: event.viewer_id, banned: true }), "danger"))), CHAT_KEPT);
 }
 
 // --- Polls ------------------------------------------------------------------------------------
 
 function renderPolls() {
-  $("polls").replaceChildren(...[...polls.values()].reverse().map((p) =>
+  $("polls").replaceChildren(...[...room.polls.values()].reverse().map((p) =>
     el("li", { class: "poll-row" },
       el("strong", { text: p.question }),
       el("span", { class: "note", text: ` ${p.open ? t("polls.open") : t("polls.closed")} · ${t("polls.voters", { count: p.voters })}` }),
@@ -103,9 +103,9 @@ function renderPolls() {
 // --- Audit ------------------------------------------------------------------------------------
 
 async function loadAudit() {
-  if (!room) return;
+  if (!roomId) return;
   try {
-    const entries = await api("GET", `/api/v1/sessions/${encodeURIComponent(room)}/audit`);
+    const entries = await api("GET", `/api/v1/sessions/${encodeURIComponent(roomId)}/audit`);
     $("audit").replaceChildren(...entries.slice(-100).reverse().map((e) =>
       el("li", {}, el("time", { datetime: e.at, text: formatTime(e.at) }), ` ${e.actor_name}: ${e.action} `,
         el("span", { class: "note", text: e.target }))));
@@ -116,55 +116,18 @@ async function loadAudit() {
 
 // --- Room -------------------------------------------------------------------------------------
 
-function applyEvent(event) {
-  switch (event.type) {
-    case "chat.message":
-      addChat(event);
-      break;
-    case "chat.deleted":
-      $("chat").querySelector(`li[data-id="${CSS.escape(event.message_id)}"]`)?.remove();
-      break;
-    case "chat.settings":
-      $("slow-mode").value = String(event.slow_mode_seconds ?? 0);
-      break;
-    case "qa.question":
-      questions.set(event.question.id, event.question);
-      break;
-    case "qa.removed":
-      questions.delete(event.question_id);
-      break;
-    case "poll":
-      polls.set(event.poll.id, event.poll);
-      break;
-    default:
-      break;
-  }
-}
-
 function openRoom(id) {
-  if (room) rt.leave(room);
-  room = id;
+  if (roomId) rt.leave(roomId);
+  roomId = id;
   history.replaceState(null, "", `/moderate?session=${encodeURIComponent(id)}`);
-  questions.clear();
-  polls.clear();
   $("chat").replaceChildren();
-  rt.join(id, {
-    joined: (msg, resumed) => {
-      if (!msg.moderator) status(t("mod.not_moderator"), "error");
-      if (!resumed) {
-        questions.clear();
-        polls.clear();
-        $("chat").replaceChildren();
-        for (const q of msg.state.questions) questions.set(q.id, q);
-        for (const p of msg.state.polls) polls.set(p.id, p);
-        $("slow-mode").value = String(msg.state.chat.slow_mode_seconds ?? 0);
-      }
-      msg.events.forEach(applyEvent);
-      renderQuestions();
-      renderPolls();
-    },
-    events: (events) => {
-      events.forEach(applyEvent);
+  room = followRoom(rt, id, {
+    joined: (msg) => msg.moderator || status(t("mod.not_moderator"), "error"),
+    reset: () => $("chat").replaceChildren(),
+    chatAdded: addChat,
+    chatDeleted: (messageId) => removeItem($("chat"), messageId),
+    update: (_, parts) => {
+      if (parts.has("settings")) $("slow-mode").value = String(room.slowModeSeconds);
       renderQuestions();
       renderPolls();
     },
@@ -201,7 +164,7 @@ async function main() {
     event.preventDefault();
     const options = form.elements.options.value.split("\n").map((x) => x.trim()).filter(Boolean);
     try {
-      await rt.send({ type: "poll.open", room, question: form.elements.question.value.trim(), options, multiple: form.elements.multiple.checked });
+      await rt.send({ type: "poll.open", room: roomId, question: form.elements.question.value.trim(), options, multiple: form.elements.multiple.checked });
       clearQ();
       clearO();
       say(form.querySelector(".status"), t("mod.poll_opened"), "ok");

@@ -2,7 +2,9 @@
 // low-latency mode, falling back to HLS when WHEP is full or not offered.
 
 import Hls from "/static/vendor/hls.min.mjs";
-import { t } from "/static/js/common.js";
+import { el } from "/static/js/dom.js";
+import { t } from "/static/js/i18n.js";
+import { endResource, negotiate } from "/static/js/webrtc.js";
 
 const WORKER = "/static/vendor/hls.worker.js";
 
@@ -140,17 +142,7 @@ export class Player {
       }
     });
     try {
-      await pc.setLocalDescription(await pc.createOffer());
-      await iceGathered(pc);
-      const answer = await fetch(this.tagged(`/whep/${encodeURIComponent(sessionId)}`), {
-        method: "POST",
-        headers: { "Content-Type": "application/sdp", Accept: "application/sdp" },
-        body: pc.localDescription.sdp,
-        credentials: "same-origin",
-      });
-      if (answer.status !== 201) throw new Error(`WHEP ${answer.status}`);
-      this.whepResource = answer.headers.get("Location");
-      await pc.setRemoteDescription({ type: "answer", sdp: await answer.text() });
+      this.whepResource = await negotiate(pc, this.tagged(`/whep/${encodeURIComponent(sessionId)}`));
       this.mode = "whep";
       this.onMode("whep");
       this.onLevels([], -1);
@@ -165,11 +157,7 @@ export class Player {
   closeWhep() {
     if (this.pc) this.pc.close();
     this.pc = null;
-    if (this.whepResource) {
-      fetch(new URL(this.whepResource, location.href), { method: "DELETE", keepalive: true }).catch(
-        () => {},
-      );
-    }
+    endResource(this.whepResource, {}, { keepalive: true });
     this.whepResource = null;
     if (this.video.srcObject) this.video.srcObject = null;
   }
@@ -187,33 +175,12 @@ export class Player {
   }
 }
 
-/** Wait until ICE gathering is done (WHIP/WHEP send one offer with every candidate). */
-export function iceGathered(pc, timeoutMs = 3000) {
-  if (pc.iceGatheringState === "complete") return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      pc.removeEventListener("icegatheringstatechange", check);
-      resolve();
-    };
-    const check = () => pc.iceGatheringState === "complete" && done();
-    pc.addEventListener("icegatheringstatechange", check);
-    setTimeout(done, timeoutMs);
-  });
-}
-
 /** Fill a <select> with "Automatic" and the qualities on offer. */
 export function fillQuality(select, levels, current) {
-  select.replaceChildren();
-  const auto = document.createElement("option");
-  auto.value = "-1";
-  auto.textContent = t("player.auto");
-  select.append(auto);
-  for (const level of levels) {
-    const option = document.createElement("option");
-    option.value = String(level.index);
-    option.textContent = level.label;
-    select.append(option);
-  }
+  select.replaceChildren(
+    el("option", { value: "-1", text: t("player.auto") }),
+    ...levels.map((level) => el("option", { value: String(level.index), text: level.label })),
+  );
   select.value = String(current);
   select.disabled = levels.length < 2;
 }
@@ -223,17 +190,12 @@ export function wireCaptions(video, select) {
   const refresh = () => {
     const tracks = [...video.textTracks].filter((track) => ["captions", "subtitles"].includes(track.kind));
     const chosen = tracks.findIndex((track) => track.mode === "showing");
-    select.replaceChildren();
-    const off = document.createElement("option");
-    off.value = "-1";
-    off.textContent = t("player.captions_off");
-    select.append(off);
-    tracks.forEach((track, index) => {
-      const option = document.createElement("option");
-      option.value = String(index);
-      option.textContent = track.label || track.language || t("player.captions");
-      select.append(option);
-    });
+    select.replaceChildren(
+      el("option", { value: "-1", text: t("player.captions_off") }),
+      ...tracks.map((track, index) =>
+        el("option", { value: String(index), text: track.label || track.language || t("player.captions") }),
+      ),
+    );
     select.value = String(chosen);
     select.disabled = tracks.length === 0;
     select.onchange = () => {

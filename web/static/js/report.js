@@ -1,7 +1,10 @@
 // After-event report: peak and unique viewers, viewers over time (an SVG chart drawn here),
 // questions and chat volume, CSV export.
 
-import { $, api, el, formatDay, formatTime, initI18n, requireSignIn, say, t } from "/static/js/common.js";
+import { api } from "/static/js/api.js";
+import { requireSignIn } from "/static/js/common.js";
+import { $, el, say } from "/static/js/dom.js";
+import { formatDay, formatTime, initI18n, t } from "/static/js/i18n.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 let report = null;

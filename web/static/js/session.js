@@ -1,18 +1,20 @@
 // Viewer page of one session: player, chat, Q&A, polls, viewer count, share and embed.
 
-import {
-  $, setCount, storage, keepFocus, api, askAccessCode, copyText, displayName, el, explain, formatDay, formatTime, initI18n,
-  keepDraft, Realtime, say, sessionIdFromPath, setDisplayName, show, statusReporter, t,
-} from "/static/js/common.js";
+import { api } from "/static/js/api.js";
+import { askAccessCode, copyText, sessionIdFromPath } from "/static/js/common.js";
+import { $, appendKept, el, keepFocus, removeItem, say, setCount, show } from "/static/js/dom.js";
+import { formatDay, formatTime, initI18n, t } from "/static/js/i18n.js";
 import { fillQuality, Player, wireCaptions } from "/static/js/player.js";
+import { explain, Realtime, statusReporter } from "/static/js/realtime.js";
+import { CHAT_KEPT, emptyRoom, followRoom, highlighted } from "/static/js/room.js";
+import { displayName, keepDraft, setDisplayName, storage } from "/static/js/storage.js";
 
 const sessionId = sessionIdFromPath();
-const questions = new Map();
-const polls = new Map();
 const votedKey = `torget.voted.${sessionId}`;
 const voted = new Set(JSON.parse(storage.get(votedKey) || "[]"));
 let session = null;
 let rt = null;
+let room = emptyRoom();
 let playing = null;
 
 function remember(id) {
@@ -77,7 +79,6 @@ function updatePlayer() {
 // --- Chat -------------------------------------------------------------------------------------
 
 function addChat(event) {
-  const list = $("chat");
   const item = el(
     "li",
     { dataset: { id: event.id } },
@@ -85,14 +86,11 @@ function addChat(event) {
     " ",
     el("span", { class: "text", text: event.text }),
   );
-  list.append(item);
-  while (list.children.length > 300) list.firstElementChild.remove();
-  list.scrollTop = list.scrollHeight;
+  appendKept($("chat"), item, CHAT_KEPT);
 }
 
-function applySettings(event) {
+function showSlowMode(seconds) {
   const note = $("slow-mode");
-  const seconds = event.slow_mode_seconds || 0;
   note.textContent = seconds ? t("chat.slow_mode_on", { seconds }) : "";
   show(note, seconds > 0);
 }
@@ -107,7 +105,7 @@ function renderQuestions() {
 
 function drawQuestions() {
   const list = $("questions");
-  const shown = [...questions.values()]
+  const shown = [...room.questions.values()]
     .filter((q) => q.status !== "merged")
     .sort((a, b) => ORDER[a.status] - ORDER[b.status] || b.votes - a.votes || a.asked_at - b.asked_at);
   list.replaceChildren(
@@ -131,7 +129,7 @@ function drawQuestions() {
       );
     }),
   );
-  const now = shown.find((q) => q.status === "answering");
+  const now = highlighted(room);
   $("highlight-text").textContent = now ? now.text : "";
   show($("highlight"), Boolean(now));
 }
@@ -151,7 +149,7 @@ async function upvote(id) {
 
 function renderPolls() {
   const box = $("polls");
-  const shown = [...polls.values()].sort((a, b) => Number(b.open) - Number(a.open)).slice(0, 3);
+  const shown = [...room.polls.values()].sort((a, b) => Number(b.open) - Number(a.open)).slice(0, 3);
   show($("polls-box"), shown.length > 0);
   box.replaceChildren(...shown.map(pollView));
 }
@@ -199,50 +197,6 @@ function pollView(poll) {
     }
   });
   return form;
-}
-
-// --- Realtime ---------------------------------------------------------------------------------
-
-function applyEvent(event) {
-  switch (event.type) {
-    case "chat.message":
-      addChat(event);
-      break;
-    case "chat.deleted":
-      $("chat").querySelector(`li[data-id="${CSS.escape(event.message_id)}"]`)?.remove();
-      break;
-    case "chat.settings":
-      applySettings(event);
-      break;
-    case "qa.question":
-      questions.set(event.question.id, event.question);
-      renderQuestions();
-      break;
-    case "qa.removed":
-      questions.delete(event.question_id);
-      renderQuestions();
-      break;
-    case "poll":
-      polls.set(event.poll.id, event.poll);
-      renderPolls();
-      break;
-    default:
-      break;
-  }
-}
-
-function joined(msg, resumed) {
-  if (!resumed) {
-    $("chat").replaceChildren();
-    questions.clear();
-    polls.clear();
-    for (const q of msg.state.questions) questions.set(q.id, q);
-    for (const p of msg.state.polls) polls.set(p.id, p);
-    applySettings(msg.state.chat);
-  }
-  for (const event of msg.events) applyEvent(event);
-  renderQuestions();
-  renderPolls();
 }
 
 function wireForms() {
@@ -323,9 +277,15 @@ async function main() {
   });
   if (displayName()) rt.name = displayName();
   wireForms();
-  rt.join(sessionId, {
-    joined,
-    events: (events) => events.forEach(applyEvent),
+  room = followRoom(rt, sessionId, {
+    reset: () => $("chat").replaceChildren(),
+    chatAdded: addChat,
+    chatDeleted: (id) => removeItem($("chat"), id),
+    update: (_, parts) => {
+      if (parts.has("settings")) showSlowMode(room.slowModeSeconds);
+      if (parts.has("questions")) renderQuestions();
+      if (parts.has("polls")) renderPolls();
+    },
     viewers: (count) => setCount($("viewers"), count),
   });
   rt.join("event", {

@@ -1,11 +1,14 @@
 // Operator console: sign in, pick a studio, create and edit sessions, stream key and RTMP URL,
 // go live from this browser (WHIP), ingest health, start and end, restream, highlighted question.
 
-import {
-  $, setCount, storage, api, copyText, el, formatDay, formatTime, initI18n, keepDraft, Realtime, requireSignIn, say,
-  show, signOut, statusReporter, t,
-} from "/static/js/common.js";
-import { iceGathered } from "/static/js/player.js";
+import { api, signOut } from "/static/js/api.js";
+import { copyText, requireSignIn } from "/static/js/common.js";
+import { $, el, say, setCount, show } from "/static/js/dom.js";
+import { formatDay, formatTime, initI18n, t } from "/static/js/i18n.js";
+import { Realtime, statusReporter } from "/static/js/realtime.js";
+import { emptyRoom, followRoom, highlighted } from "/static/js/room.js";
+import { keepDraft, storage } from "/static/js/storage.js";
+import { endResource, negotiate, preferH264 } from "/static/js/webrtc.js";
 
 let me = null;
 let studios = [];
@@ -16,7 +19,7 @@ let doc = null;
 let healthTimer = null;
 let stream = null;
 let whip = null; // {pc, location, key}
-const questions = new Map();
+let room = emptyRoom(); // the selected session's room: its highlighted question
 
 const keyStore = (id) => `torget.key.${id}`;
 
@@ -151,22 +154,11 @@ async function select(id) {
   const ingest = await api("GET", `/api/v1/sessions/${encodeURIComponent(id)}/ingest`);
   $("rtmp-url").value = ingest.rtmp;
   showKey(sessionStorage.getItem(keyStore(id)) || "");
-  questions.clear();
+  room = emptyRoom();
   renderHighlight();
   if (rt) {
-    rt.join(id, {
-      joined: (msg, resumed) => {
-        if (!resumed) {
-          questions.clear();
-          for (const q of msg.state.questions) questions.set(q.id, q);
-        }
-        msg.events.forEach(applyEvent);
-        renderHighlight();
-      },
-      events: (events) => {
-        events.forEach(applyEvent);
-        renderHighlight();
-      },
+    room = followRoom(rt, id, {
+      update: (_, parts) => parts.has("questions") && renderHighlight(),
       viewers: (count) => setCount($("viewers"), count),
     });
   }
@@ -201,13 +193,8 @@ async function lifecycle(step) {
   }
 }
 
-function applyEvent(event) {
-  if (event.type === "qa.question") questions.set(event.question.id, event.question);
-  if (event.type === "qa.removed") questions.delete(event.question_id);
-}
-
 function renderHighlight() {
-  const now = [...questions.values()].find((q) => q.status === "answering");
+  const now = highlighted(room);
   $("highlighted").textContent = now ? now.text : t("studio.no_highlight");
   $("overlay-text").textContent = now ? now.text : "";
   show($("overlay"), Boolean(now) && $("show-overlay").checked);
@@ -362,15 +349,7 @@ async function replaceTracks() {
   }
 }
 
-function preferH264(pc) {
-  const caps = RTCRtpSender.getCapabilities?.("video");
-  if (!caps) return;
-  const h264 = caps.codecs.filter((c) => c.mimeType.toLowerCase() === "video/h264");
-  const rest = caps.codecs.filter((c) => c.mimeType.toLowerCase() !== "video/h264");
-  for (const tr of pc.getTransceivers()) {
-    if (tr.sender.track?.kind === "video" && tr.setCodecPreferences && h264.length) tr.setCodecPreferences([...h264, ...rest]);
-  }
-}
+const bearer = (key) => ({ Authorization: `Bearer ${key}` });
 
 async function startWhip() {
   const status = $("whip-status");
@@ -386,25 +365,8 @@ async function startWhip() {
   preferH264(pc);
   try {
     say(status, t("studio.whip_connecting"));
-    await pc.setLocalDescription(await pc.createOffer());
-    await iceGathered(pc);
-    const answer = await fetch(`/whip/${encodeURIComponent(current.id)}`, {
-      method: "POST",
-      headers: { "Content-Type": "application/sdp", Authorization: `Bearer ${key}` },
-      body: pc.localDescription.sdp,
-    });
-    if (answer.status !== 201) {
-      const text = await answer.text();
-      let message = `${answer.status}`;
-      try {
-        message = JSON.parse(text).error.message;
-      } catch {
-        /* not JSON */
-      }
-      throw new Error(message);
-    }
-    await pc.setRemoteDescription({ type: "answer", sdp: await answer.text() });
-    whip = { pc, location: answer.headers.get("Location"), key };
+    const resource = await negotiate(pc, `/whip/${encodeURIComponent(current.id)}`, bearer(key));
+    whip = { pc, location: resource, key };
     pc.addEventListener("connectionstatechange", () => {
       if (whip?.pc !== pc) return;
       const state = pc.connectionState;
@@ -425,9 +387,7 @@ async function stopWhip() {
   const { pc, location: resource, key } = whip;
   whip = null;
   // End the WHIP resource first (RFC 9725), then the peer connection.
-  if (resource) {
-    await fetch(new URL(resource, location.href), { method: "DELETE", headers: { Authorization: `Bearer ${key}` } }).catch(() => {});
-  }
+  await endResource(resource, bearer(key));
   pc.close();
   show($("whip-start"), true);
   show($("whip-stop"), false);
@@ -489,9 +449,7 @@ async function main() {
   $("whip-start").addEventListener("click", startWhip);
   $("whip-stop").addEventListener("click", stopWhip);
   $("show-overlay").addEventListener("change", renderHighlight);
-  window.addEventListener("pagehide", () => {
-    if (whip?.location) fetch(new URL(whip.location, location.href), { method: "DELETE", keepalive: true, headers: { Authorization: `Bearer ${whip.key}` } });
-  });
+  window.addEventListener("pagehide", () => whip && endResource(whip.location, bearer(whip.key), { keepalive: true }));
   const date = new Date();
   const form = $("session-form");
   if (!form.elements.date.value) form.elements.date.value = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
