@@ -2,7 +2,7 @@
 // moderators, and links to each session's report.
 
 import { api } from "/static/js/api.js";
-import { copyText, requireSignIn } from "/static/js/common.js";
+import { copyText, openConsole } from "/static/js/common.js";
 import { $, el, say } from "/static/js/dom.js";
 import { formatDay, formatTime, initI18n, t } from "/static/js/i18n.js";
 
@@ -102,9 +102,7 @@ function wire() {
 
 async function main() {
   await initI18n();
-  const me = await requireSignIn($("signin"));
-  $("who").textContent = `${me.name} (${t(`role.${me.role}`)})`;
-  $("console").hidden = false;
+  const me = await openConsole();
   if (me.role !== "admin") {
     $("console").replaceChildren(el("p", { class: "card", text: t("admin.only_admins") }));
     return;

@@ -1,4 +1,4 @@
-// What several pages do the same way around the modules: the staff sign-in form, the viewers'
+// What several pages do the same way around the modules: the staff pages' sign-in, the viewers'
 // access-code dialog (and the programme behind it), copying to the clipboard and the session id
 // in the page's address.
 
@@ -8,10 +8,22 @@ import { t } from "/static/js/i18n.js";
 import { displayName } from "/static/js/storage.js";
 
 /**
+ * Open a staff page: its sign-in form (#signin) until the person is signed in, then who they are
+ * in #who (with their role unless ``withRole`` is false) and the page's #console; resolve with
+ * who they are.
+ */
+export async function openConsole({ withRole = true } = {}) {
+  const me = await requireSignIn($("signin"));
+  $("who").textContent = withRole ? `${me.name} (${t(`role.${me.role}`)})` : me.name;
+  $("console").hidden = false;
+  return me;
+}
+
+/**
  * Show the sign-in form in ``form`` until the person is signed in; resolve with who they are.
  * The form has an input named "token" and an output element with class "status".
  */
-export async function requireSignIn(form, onSignedOut) {
+async function requireSignIn(form) {
   const me = await whoAmI();
   if (me) {
     form.hidden = true;
@@ -33,7 +45,6 @@ export async function requireSignIn(form, onSignedOut) {
         input.focus();
       }
     });
-    if (onSignedOut) onSignedOut();
   });
 }
 

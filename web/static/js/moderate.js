@@ -2,7 +2,7 @@
 // slow mode, the audit log and the viewer count, for one session at a time.
 
 import { api } from "/static/js/api.js";
-import { requireSignIn } from "/static/js/common.js";
+import { openConsole } from "/static/js/common.js";
 import { $, appendKept, el, keepFocus, removeItem, say, setCount } from "/static/js/dom.js";
 import { formatDay, formatTime, initI18n, t } from "/static/js/i18n.js";
 import { Realtime, statusReporter } from "/static/js/realtime.js";
@@ -139,9 +139,7 @@ function openRoom(id) {
 
 async function main() {
   await initI18n();
-  const me = await requireSignIn($("signin"));
-  $("who").textContent = `${me.name} (${t(`role.${me.role}`)})`;
-  $("console").hidden = false;
+  const me = await openConsole();
   const program = await api("GET", "/api/v1/program");
   const mine = program.sessions
     .filter((s) => me.role === "admin" || me.studio_ids.includes(s.studio_id))

@@ -2,7 +2,7 @@
 // questions and chat volume, CSV export.
 
 import { api } from "/static/js/api.js";
-import { requireSignIn } from "/static/js/common.js";
+import { openConsole } from "/static/js/common.js";
 import { $, el, say } from "/static/js/dom.js";
 import { formatDay, formatTime, initI18n, t } from "/static/js/i18n.js";
 
@@ -118,9 +118,7 @@ async function load(id) {
 
 async function main() {
   await initI18n();
-  const me = await requireSignIn($("signin"));
-  $("who").textContent = me.name;
-  $("console").hidden = false;
+  const me = await openConsole({ withRole: false });
   const program = await api("GET", "/api/v1/program");
   const mine = program.sessions
     .filter((s) => me.role === "admin" || me.studio_ids.includes(s.studio_id))

@@ -2,7 +2,7 @@
 // go live from this browser (WHIP), ingest health, start and end, restream, highlighted question.
 
 import { api, signOut } from "/static/js/api.js";
-import { copyText, requireSignIn } from "/static/js/common.js";
+import { copyText, openConsole } from "/static/js/common.js";
 import { $, el, say, setCount, show } from "/static/js/dom.js";
 import { formatDay, formatTime, initI18n, t } from "/static/js/i18n.js";
 import { Realtime, statusReporter } from "/static/js/realtime.js";
@@ -398,14 +398,12 @@ async function stopWhip() {
 
 async function main() {
   await initI18n();
-  me = await requireSignIn($("signin"));
-  $("who").textContent = `${me.name} (${t(`role.${me.role}`)})`;
+  me = await openConsole();
   show($("signout"), true);
   $("signout").addEventListener("click", async () => {
     await signOut();
     location.reload();
   });
-  show($("console"), true);
   rt = new Realtime({ onStatus: statusReporter($("rt-status")) });
   rt.join("event", {
     events: (events) => {
