@@ -1,7 +1,8 @@
-"""The programme service: every use case of studios, sessions and tokens, with its access check.
+"""The programme service: every use case of the programme, with its access check.
 
-It adapts the pure rules (``access``, ``states``, ``schedule``, ``models``) to the store. The HTTP
-edge, the CLI, the scheduler loop and the media plane all go through it.
+It adapts the pure rules (``access``, ``states``, ``schedule``, ``models``, ``program_io``) to the
+store, and hands each session change to its listeners. The web edge, the CLI, the scheduler and
+the media plane go through it (docs/architecture.md, "How data flows").
 """
 
 from __future__ import annotations
@@ -283,28 +284,31 @@ class Programme:
         """The media plane reports the recording is published."""
         return await self._step(session_id, SessionEvent.REPLAY_READY)
 
-    async def ingest_session(self, who: Principal | None, session_id: str) -> Session:
-        """A session whose ingest addresses the caller may see (operators of its studio)."""
-        return await self._session_as(who, session_id, Action.SEE_INGEST)
+    # The staff views below take the session as read (``get_session``): an unknown session is
+    # answered 404 before the caller's credentials are looked at.
 
-    async def health_session(self, who: Principal | None, session_id: str) -> Session:
-        """A session whose ingest health the caller may see (staff of its studio)."""
-        return await self._session_as(who, session_id, Action.SEE_HEALTH)
+    def check_ingest_access(self, who: Principal | None, session: Session) -> None:
+        """Raise unless the caller may see the session's ingest addresses (its operators)."""
+        authorize(who, Action.SEE_INGEST, session.studio_id)
+
+    def check_health_access(self, who: Principal | None, session: Session) -> None:
+        """Raise unless the caller may see the session's ingest health (staff of its studio)."""
+        authorize(who, Action.SEE_HEALTH, session.studio_id)
 
     # --- what the rooms leave behind --------------------------------------------------------
 
-    async def audit(self, who: Principal | None, session_id: str) -> list[AuditEntry]:
+    async def audit(self, who: Principal | None, session: Session) -> list[AuditEntry]:
         """The moderators' actions in a session's room, oldest first (its moderators)."""
-        session = await self._session_as(who, session_id, Action.MODERATE)
+        authorize(who, Action.MODERATE, session.studio_id)
         return await self.store.audit(session.id)
 
     async def record_audit(self, entry: AuditEntry) -> None:
         """The realtime actions record a moderator's action."""
         await self.store.add_audit(entry)
 
-    async def report(self, who: Principal | None, session_id: str) -> SessionReport:
+    async def report(self, who: Principal | None, session: Session) -> SessionReport:
         """A session's after-event report: viewers per minute, questions and chat volume."""
-        session = await self._session_as(who, session_id, Action.SEE_REPORT)
+        authorize(who, Action.SEE_REPORT, session.studio_id)
         return build_report(
             session.id,
             session.title,
@@ -546,7 +550,7 @@ class Programme:
 
     # --- programme files --------------------------------------------------------------------
 
-    def check_import(self, who: Principal | None) -> None:
+    def check_import_access(self, who: Principal | None) -> None:
         """Raise unless the caller may import a programme (before its file is read)."""
         authorize(who, Action.IMPORT_PROGRAM)
 

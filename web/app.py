@@ -1,4 +1,8 @@
-"""Build the aiohttp application: resources wired with ``cleanup_ctx`` and typed ``AppKey``s."""
+"""Build the aiohttp application: resources wired with ``cleanup_ctx`` and typed ``AppKey``s.
+
+The store is opened and closed here and handed to the parts that take it; everything else
+goes through ``Programme`` (docs/architecture.md, "How data flows").
+"""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 Pure: text in, text out (``reading``, ``writing``, ``cells``), documents made from the store's
 records and moved in time (``document``), and what an import writes (``importing``). Exporting
-and parsing again gives an equal document. The format is described in docs/program-format.md;
-the parts in docs/architecture.md, "Programme".
+and parsing again gives an equal document. The format is in docs/program-format.md, imports in
+docs/architecture.md, "How data flows".
 """
 
 from studio.program_io.document import (

@@ -2,7 +2,7 @@
 
 A module per aggregate (``meta``, ``programme``, ``access``, ``rooms``, ``restreams``,
 ``recordings``, ``media_owners``) on one engine (``database``), joined in ``Store``
-(docs/architecture.md, "The store").
+(docs/architecture.md, "How data flows").
 """
 
 from studio.store.access import WebSession

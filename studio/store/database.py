@@ -1,6 +1,6 @@
 """The store's connection: one async engine for SQLite or PostgreSQL, read and write
 transactions, the row locks several parts share, and driver errors mapped where they cross into
-our code (docs/architecture.md, "The store").
+our code (docs/architecture.md, "How data flows").
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Studios and sessions: unique studio names, free slots, lifecycle steps, stream key hashes and
-programme imports, each write in one transaction (docs/architecture.md, "The store").
+programme imports, each write in one transaction (docs/architecture.md, "How data flows").
 """
 
 from __future__ import annotations

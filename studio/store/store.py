@@ -1,7 +1,7 @@
 """The store: one class made of a part per aggregate, all on one engine (``database``).
 
 Callers hold one ``Store`` and call every part's methods on it; each part keeps its tables
-and rules in its own module of this package (docs/architecture.md, "The store").
+and rules in its own module of this package (docs/architecture.md, "How data flows").
 """
 
 from __future__ import annotations

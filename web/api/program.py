@@ -89,7 +89,7 @@ async def export_program(request: web.Request) -> web.Response:
 async def import_program(request: web.Request) -> ImportView:
     """Create or update studios and sessions from a YAML or CSV file, all or nothing."""
     who = await principal(request)
-    request.app[PROGRAMME].check_import(who)  # before reading a possibly large body
+    request.app[PROGRAMME].check_import_access(who)  # before reading a possibly large body
     raw = await read_body(request, media_types=YAML_TYPES + CSV_TYPES)
     try:
         text = raw.decode("utf-8-sig")

@@ -246,8 +246,8 @@ def _number(text: str | None) -> float | None:
 async def health(request: web.Request) -> HealthView | web.StreamResponse:
     """Codec, resolution, frame rate, bit rate, dropped frames and the time since the last
     keyframe of the session's ingest, plus where it comes from and since when."""
-    who = await principal(request)
-    session = await request.app[PROGRAMME].health_session(who, _session_id(request))
+    session = await request.app[PROGRAMME].get_session(_session_id(request))
+    request.app[PROGRAMME].check_health_access(await principal(request), session)
     board, plane = request.app[HEALTH], request.app[MEDIA]
     live = board.get(session.id)
     source = measured = pipeline_view = None

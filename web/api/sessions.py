@@ -88,16 +88,18 @@ async def rotate_stream_key(request: web.Request) -> StreamKeyView:
 
 async def ingest(request: web.Request) -> IngestUrls:
     """Where to publish this session (the stream key is not repeated: rotate to see a new one)."""
-    who = await principal(request)
-    session = await request.app[PROGRAMME].ingest_session(who, _id(request))
+    session = await request.app[PROGRAMME].get_session(_id(request))
+    request.app[PROGRAMME].check_ingest_access(await principal(request), session)
     return request.app[URLS].ingest(session.id)
 
 
 async def audit(request: web.Request) -> list[AuditEntry]:
     """The moderators' actions in this session's room, oldest first."""
-    return await request.app[PROGRAMME].audit(await principal(request), _id(request))
+    session = await request.app[PROGRAMME].get_session(_id(request))
+    return await request.app[PROGRAMME].audit(await principal(request), session)
 
 
 async def report(request: web.Request) -> SessionReport:
     """Peak and unique viewers, viewers per minute, questions and chat volume."""
-    return await request.app[PROGRAMME].report(await principal(request), _id(request))
+    session = await request.app[PROGRAMME].get_session(_id(request))
+    return await request.app[PROGRAMME].report(await principal(request), session)

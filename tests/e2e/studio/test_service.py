@@ -99,8 +99,8 @@ async def test_imported_sessions_open_with_no_key_until_one_is_rotated(
 
 async def test_staff_views_of_a_session_check_the_callers_studio(programme: Programme) -> None:
     """Ingest, health, audit and report belong to staff of the session's studio."""
-    session_id = await schedule(programme)
-    studio_id = (await programme.get_session(session_id)).studio_id
+    session = await programme.get_session(await schedule(programme))
+    studio_id = session.studio_id
     elsewhere = Principal(
         token_id="t2", role=Role.OPERATOR, name="op", studio_ids=frozenset({"std_x"})
     )
@@ -110,14 +110,17 @@ async def test_staff_views_of_a_session_check_the_callers_studio(programme: Prog
     moderator = Principal(
         token_id="t4", role=Role.MODERATOR, name="mod", studio_ids=frozenset({studio_id})
     )
-    for view in (programme.ingest_session, programme.health_session, programme.report):
+    for check in (programme.check_ingest_access, programme.check_health_access):
         with pytest.raises(Forbidden):
-            await view(elsewhere, session_id)
-    assert (await programme.ingest_session(here, session_id)).id == session_id
-    assert (await programme.health_session(moderator, session_id)).id == session_id
-    assert await programme.audit(moderator, session_id) == []
-    with pytest.raises(Unauthenticated, match=r"^sign in to moderate chat and Q&A$"):
-        await programme.audit(None, session_id)
+            check(elsewhere, session)
     with pytest.raises(Forbidden):
-        programme.check_import(here)
-    programme.check_import(ADMIN)
+        await programme.report(elsewhere, session)
+    programme.check_ingest_access(here, session)
+    programme.check_health_access(moderator, session)
+    assert (await programme.report(here, session)).session_id == session.id
+    assert await programme.audit(moderator, session) == []
+    with pytest.raises(Unauthenticated, match=r"^sign in to moderate chat and Q&A$"):
+        await programme.audit(None, session)
+    with pytest.raises(Forbidden):
+        programme.check_import_access(here)
+    programme.check_import_access(ADMIN)
