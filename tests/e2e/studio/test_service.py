@@ -9,7 +9,7 @@ import pytest
 
 from studio.access import Principal
 from studio.errors import Forbidden, Unauthenticated
-from studio.models import Session, TokenInput
+from studio.models import AuditEntry, Session, TokenInput
 from studio.program_io import ImportResult, ProgramDocument, ProgramSession
 from studio.roles import Role
 from studio.secrets import no_stream_key
@@ -98,7 +98,7 @@ async def test_imported_sessions_open_with_no_key_until_one_is_rotated(
 
 
 async def test_staff_views_of_a_session_check_the_callers_studio(programme: Programme) -> None:
-    """Ingest, health, audit and report belong to staff of the session's studio."""
+    """Ingest, health, the audit log and the report belong to staff of the session's studio."""
     session = await programme.get_session(await schedule(programme))
     studio_id = session.studio_id
     elsewhere = Principal(
@@ -119,6 +119,10 @@ async def test_staff_views_of_a_session_check_the_callers_studio(programme: Prog
     programme.check_health_access(moderator, session)
     assert (await programme.report(here, session)).session_id == session.id
     assert await programme.audit(moderator, session) == []
+    entry = AuditEntry(room=session.id, at=T0, actor_id="t4", actor_name="mod", action="mute",
+                       target="vwr_1", detail="{}")  # fmt: skip
+    await programme.record_audit(entry)
+    assert await programme.audit(moderator, session) == [entry]
     with pytest.raises(Unauthenticated, match=r"^sign in to moderate chat and Q&A$"):
         await programme.audit(None, session)
     with pytest.raises(Forbidden):
