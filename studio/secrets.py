@@ -24,6 +24,12 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def no_stream_key(session_id: str) -> str:
+    """What a session without a stream key stores in place of a key's hash: unique to the
+    session, and no key hashes to it (a hash is 64 hexadecimal digits)."""
+    return f"none:{session_id}"
+
+
 def same_secret(a: str, b: str) -> bool:
     """Compare two secrets in constant time."""
     return hmac.compare_digest(a.encode(), b.encode())

@@ -1,13 +1,16 @@
-"""The programme service: every use case of studios, sessions and tokens, with its access check.
+"""The programme service: every use case of the programme, with its access check.
 
-It adapts the pure rules (``access``, ``states``, ``schedule``, ``models``) to the store. The HTTP
-edge, the CLI, the scheduler loop and the media plane all go through it.
+It adapts the pure rules (``access``, ``states``, ``schedule``, ``models``, ``program_io``) to the
+store, and hands each session change to its listeners. The web edge, the CLI, the scheduler and
+the media plane go through it (docs/architecture.md, "How data flows").
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,10 +19,13 @@ from typing import Protocol
 import msgspec
 
 from config import Settings
+from config.settings import DEMO_PROGRAM_FILE
+from studio import program_io
 from studio.access import Action, Principal, authorize
-from studio.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from studio.errors import Conflict, InvalidInput, InvalidTransition, NotFound, Unauthenticated
 from studio.models import (
     ApiToken,
+    AuditEntry,
     Session,
     SessionInput,
     SessionPatch,
@@ -30,12 +36,13 @@ from studio.models import (
     check_times,
     clean_text,
 )
-from studio.program_io import ProgramDocument, document_from
+from studio.program_io import ImportDefaults, ImportResult, ProgramDocument
+from studio.report import SessionReport, build_report
 from studio.roles import Role
 from studio.schedule import Decision, decide
 from studio.secrets import hash_secret, new_id, new_secret
 from studio.states import EDITABLE_TIMES, RecordingState, SessionEvent, SessionState
-from studio.store import Destination, ImportResult, RecordingRecord, Store
+from studio.store import Destination, RecordingRecord, Store
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +72,16 @@ class NewSession:
     stream_key: str
 
 
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    """A browser sign-in made from a token: the cookie's secret (shown this once) and how long
+    it lasts."""
+
+    token: ApiToken
+    cookie: str
+    lifetime: timedelta
+
+
 class Programme:
     """Use cases of the programme."""
 
@@ -72,14 +89,28 @@ class Programme:
         self.store = store
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
-        self._listeners: list[SessionListener] = []
+        self._listeners: list[tuple[SessionListener, bool]] = []  # (listener, local only)
 
-    def on_session_change(self, listener: SessionListener) -> None:
-        """Call ``listener`` with the new record whenever a session changes or is created."""
-        self._listeners.append(listener)
+    # --- session changes --------------------------------------------------------------------
+
+    def on_session_change(self, listener: SessionListener, *, local_only: bool = False) -> None:
+        """Call ``listener`` with the new record whenever a session changes or is created: on
+        this node, and (unless ``local_only``: announcing changes to the other nodes) when
+        another node changed a session this node follows (``changed_elsewhere``)."""
+        self._listeners.append((listener, local_only))
+
+    async def changed_elsewhere(self, session: Session) -> None:
+        """Hand a session another node changed, as re-read here, to the listeners that follow
+        such changes."""
+        await self._tell(session, elsewhere=True)
 
     async def _changed(self, session: Session) -> None:
-        for listener in self._listeners:
+        await self._tell(session, elsewhere=False)
+
+    async def _tell(self, session: Session, *, elsewhere: bool) -> None:
+        for listener, local_only in self._listeners:
+            if elsewhere and local_only:
+                continue
             try:
                 await listener(session)
             except Exception:  # a listener's failure must not undo a committed change
@@ -102,6 +133,12 @@ class Programme:
     async def list_sessions(self, studio_id: str | None = None) -> list[Session]:
         """The programme's sessions in time order, optionally of one studio."""
         return await self.store.list_sessions(studio_id=studio_id)
+
+    async def _session_as(self, who: Principal | None, session_id: str, action: Action) -> Session:
+        """The session, if the caller may do ``action`` in its studio."""
+        session = await self.store.get_session(session_id)
+        authorize(who, action, session.studio_id)
+        return session
 
     # --- studios ----------------------------------------------------------------------------
 
@@ -159,8 +196,7 @@ class Programme:
         self, who: Principal | None, session_id: str, patch: SessionPatch
     ) -> Session:
         """Change fields of a session; times and studio only while it is not over."""
-        current = await self.store.get_session(session_id)
-        authorize(who, Action.MANAGE_SESSIONS, current.studio_id)
+        current = await self._session_as(who, session_id, Action.MANAGE_SESSIONS)
         changes = {f: v for f, v in msgspec.structs.asdict(patch).items() if v is not msgspec.UNSET}
         if "studio_id" in changes:
             authorize(who, Action.MANAGE_SESSIONS, changes["studio_id"])
@@ -189,8 +225,7 @@ class Programme:
 
     async def delete_session(self, who: Principal | None, session_id: str) -> None:
         """Delete a session that is not on air."""
-        current = await self.store.get_session(session_id)
-        authorize(who, Action.MANAGE_SESSIONS, current.studio_id)
+        current = await self._session_as(who, session_id, Action.MANAGE_SESSIONS)
         if current.state is SessionState.LIVE:
             raise Conflict("end the broadcast before deleting a live session")
         await self.store.delete_session(session_id)
@@ -203,8 +238,7 @@ class Programme:
     async def _step_as(
         self, who: Principal | None, session_id: str, event: SessionEvent, action: Action
     ) -> Session:
-        current = await self.store.get_session(session_id)
-        authorize(who, action, current.studio_id)
+        await self._session_as(who, session_id, action)
         return await self._step(session_id, event)
 
     async def go_live(self, who: Principal | None, session_id: str) -> Session:
@@ -221,8 +255,7 @@ class Programme:
 
     async def extend(self, who: Principal | None, session_id: str, minutes: int) -> Session:
         """Push the planned end later so the scheduler does not end a running session."""
-        current = await self.store.get_session(session_id)
-        authorize(who, Action.BROADCAST, current.studio_id)
+        current = await self._session_as(who, session_id, Action.BROADCAST)
         if current.state not in EDITABLE_TIMES:
             raise Conflict(f"a session that is {current.state} cannot be extended")
         longer = SessionPatch(ends_at=current.ends_at + timedelta(minutes=minutes))
@@ -230,8 +263,7 @@ class Programme:
 
     async def rotate_stream_key(self, who: Principal | None, session_id: str) -> str:
         """Issue a new stream key for a session; the old one stops working."""
-        current = await self.store.get_session(session_id)
-        authorize(who, Action.MANAGE_STREAM_KEYS, current.studio_id)
+        await self._session_as(who, session_id, Action.MANAGE_STREAM_KEYS)
         key = new_secret("sk")
         await self.store.set_stream_key_hash(session_id, hash_secret(key), self.clock.now())
         return key
@@ -252,14 +284,45 @@ class Programme:
         """The media plane reports the recording is published."""
         return await self._step(session_id, SessionEvent.REPLAY_READY)
 
+    # The staff views below take the session as read (``get_session``): an unknown session is
+    # answered 404 before the caller's credentials are looked at.
+
+    def check_ingest_access(self, who: Principal | None, session: Session) -> None:
+        """Raise unless the caller may see the session's ingest addresses (its operators)."""
+        authorize(who, Action.SEE_INGEST, session.studio_id)
+
+    def check_health_access(self, who: Principal | None, session: Session) -> None:
+        """Raise unless the caller may see the session's ingest health (staff of its studio)."""
+        authorize(who, Action.SEE_HEALTH, session.studio_id)
+
+    # --- what the rooms leave behind --------------------------------------------------------
+
+    async def audit(self, who: Principal | None, session: Session) -> list[AuditEntry]:
+        """The moderators' actions in a session's room, oldest first (its moderators)."""
+        authorize(who, Action.MODERATE, session.studio_id)
+        return await self.store.audit(session.id)
+
+    async def record_audit(self, entry: AuditEntry) -> None:
+        """The realtime actions record a moderator's action."""
+        await self.store.add_audit(entry)
+
+    async def report(self, who: Principal | None, session: Session) -> SessionReport:
+        """A session's after-event report: viewers per minute, questions and chat volume."""
+        authorize(who, Action.SEE_REPORT, session.studio_id)
+        return build_report(
+            session.id,
+            session.title,
+            await self.store.viewer_timeline(session.id),
+            await self.store.room_facts(session.id),
+        )
+
     # --- recordings -------------------------------------------------------------------------
 
     async def recording(
         self, who: Principal | None, session_id: str
     ) -> tuple[Session, RecordingRecord | None]:
         """A session and its recording's record (operators of its studio)."""
-        session = await self.store.get_session(session_id)
-        authorize(who, Action.BROADCAST, session.studio_id)
+        session = await self._session_as(who, session_id, Action.BROADCAST)
         return session, await self.store.get_recording(session_id)
 
     async def trim_recording(
@@ -303,16 +366,11 @@ class Programme:
 
     # --- restream destinations --------------------------------------------------------------
 
-    async def _restream_session(self, who: Principal | None, session_id: str) -> Session:
-        session = await self.store.get_session(session_id)
-        authorize(who, Action.RESTREAM, session.studio_id)
-        return session
-
     async def list_destinations(
         self, who: Principal | None, session_id: str
     ) -> tuple[Session, list[Destination]]:
         """A session's restream destinations (operators of its studio)."""
-        session = await self._restream_session(who, session_id)
+        session = await self._session_as(who, session_id, Action.RESTREAM)
         return session, await self.store.list_destinations(session_id)
 
     async def add_destination(
@@ -322,7 +380,7 @@ class Programme:
 
         At most ``MAX_RESTREAM_DESTINATIONS`` per session; none for a session that is over.
         """
-        session = await self._restream_session(who, session_id)
+        session = await self._session_as(who, session_id, Action.RESTREAM)
         if session.state in _OVER:
             raise Conflict(
                 f"the session is {session.state.value}; it cannot be restreamed any more"
@@ -349,7 +407,7 @@ class Programme:
         enabled: bool | None = None,
     ) -> Destination:
         """Rename a restream destination or switch it on or off."""
-        await self._restream_session(who, session_id)
+        await self._session_as(who, session_id, Action.RESTREAM)
         return await self.store.update_destination(
             session_id,
             destination_id,
@@ -362,8 +420,19 @@ class Programme:
         self, who: Principal | None, session_id: str, destination_id: str
     ) -> None:
         """Remove a restream destination (a running push to it stops)."""
-        await self._restream_session(who, session_id)
+        await self._session_as(who, session_id, Action.RESTREAM)
         await self.store.delete_destination(session_id, destination_id)
+
+    async def pushes_due(self, session_id: str) -> tuple[bool, list[Destination]]:
+        """The restreamer asks whether a session is live, and its enabled destinations."""
+        try:
+            session = await self.store.get_session(session_id)
+        except NotFound:
+            return False, []
+        if session.state is not SessionState.LIVE:
+            return False, []
+        found = await self.store.list_destinations(session_id)
+        return True, [d for d in found if d.enabled]
 
     # --- scheduler --------------------------------------------------------------------------
 
@@ -420,22 +489,91 @@ class Programme:
         token = await self.store.token_by_hash(hash_secret(secret))
         return None if token is None else principal_of(token)
 
+    # --- browser sign-ins ------------------------------------------------------------------
+
+    async def sign_in(self, secret: str) -> SignIn:
+        """Trade a token's secret for a browser sign-in of ``auth.web_session_hours``."""
+        token = await self.store.token_by_hash(hash_secret(secret))
+        if token is None:
+            raise Unauthenticated("the token is not valid (mistyped or revoked)")
+        cookie = new_secret("ws")
+        lifetime = timedelta(hours=self.settings.auth.web_session_hours)
+        await self.store.create_web_session(
+            hash_secret(cookie), token.id, self.clock.now() + lifetime
+        )
+        return SignIn(token, cookie, lifetime)
+
+    async def principal_for_sign_in(self, cookie: str) -> Principal | None:
+        """The principal a browser sign-in stands for, or None (unknown, expired, revoked)."""
+        signed_in = await self.store.web_session(hash_secret(cookie), self.clock.now())
+        return None if signed_in is None else principal_of(signed_in.token)
+
+    async def sign_out(self, cookie: str) -> None:
+        """End a browser sign-in."""
+        await self.store.delete_web_session(hash_secret(cookie))
+
+    # --- first start and operations --------------------------------------------------------
+
+    async def signing_key(self) -> bytes:
+        """The key every node signs with (the first node to ask makes it)."""
+        await self.store.claim("signing_key", secrets.token_hex(32))
+        key = await self.store.get_meta("signing_key")
+        assert key is not None
+        return bytes.fromhex(key)
+
+    async def bootstrap_admin(self) -> str | None:
+        """Once per store: issue the first admin token and return its secret (None after)."""
+        if not await self.store.claim("admin_bootstrapped", self.clock.now().isoformat()):
+            return None
+        _, secret = await self.issue_token(TokenInput(role=Role.ADMIN, name="first admin"))
+        return secret
+
+    async def load_demo_once(self) -> None:
+        """Once per store, when the settings ask and there are no studios yet: import the demo
+        programme, moved so that its first session began this hour."""
+        if not (
+            self.settings.demo.load_on_first_start
+            and not await self.store.list_studios()
+            and await self.store.claim("demo_loaded", self.clock.now().isoformat())
+        ):
+            return
+        doc = program_io.parse_yaml(DEMO_PROGRAM_FILE.read_text(encoding="utf-8"))
+        this_hour = self.clock.now().replace(minute=0, second=0, microsecond=0)
+        result = await self._import(program_io.shift_to_start(doc, this_hour))
+        log.info("demo programme loaded: %d sessions", result.sessions_created)
+
+    async def check_store(self) -> str:
+        """Raise StoreUnavailable unless the store answers; return its kind (``sqlite`` or
+        ``postgresql``)."""
+        await self.store.ping()
+        return self.store.dialect
+
     # --- programme files --------------------------------------------------------------------
+
+    def check_import_access(self, who: Principal | None) -> None:
+        """Raise unless the caller may import a programme (before its file is read)."""
+        authorize(who, Action.IMPORT_PROGRAM)
 
     async def import_program(self, who: Principal | None, doc: ProgramDocument) -> ImportResult:
         """Create or update studios and sessions from a programme file, all or nothing."""
         authorize(who, Action.IMPORT_PROGRAM)
-        return await self.store.import_program(
-            doc,
+        return await self._import(doc)
+
+    async def _import(self, doc: ProgramDocument) -> ImportResult:
+        defaults = ImportDefaults(
             now=self.clock.now(),
-            default_language=self.settings.event.default_language,
-            default_auto_start=self.settings.scheduler.auto_start,
+            language=self.settings.event.default_language,
+            auto_start=self.settings.scheduler.auto_start,
         )
+        plan = await self.store.apply_import(
+            functools.partial(program_io.plan_import, doc, defaults=defaults)
+        )
+        return plan.result()
 
     async def export_program(self, who: Principal | None) -> ProgramDocument:
         """The whole programme as a document (admin)."""
         authorize(who, Action.EXPORT_PROGRAM)
-        return document_from(
+        return program_io.document_from(
             await self.store.list_studios(),
             await self.store.list_sessions(),
             event=self.settings.event.name,

@@ -1,4 +1,8 @@
-"""Build the aiohttp application: resources wired with ``cleanup_ctx`` and typed ``AppKey``s."""
+"""Build the aiohttp application: resources wired with ``cleanup_ctx`` and typed ``AppKey``s.
+
+The store is opened and closed here and handed to the parts that take it; everything else
+goes through ``Programme`` (docs/architecture.md, "How data flows").
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,12 @@ import asyncio
 import contextlib
 import json
 import logging
-import secrets
 from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 from aiohttp import web
 
 from config import Settings
-from config.settings import DEMO_PROGRAM_FILE
 from realtime.actions import Actions
 from realtime.engine import Engine, MemoryEngine
 from realtime.hub import EVENT_ROOM, Hub
@@ -24,12 +26,10 @@ from streaming.plane import OVER, MediaPlane, plane_config
 from streaming.relay import RelayOptions
 from streaming.rtmp_relay import RtmpRelayTaps
 from streaming.whep import WhepLimits, WhepManager
-from studio import program_io
 from studio.errors import StudioError
 from studio.interaction.facts import SessionChanged, encode_fact
 from studio.interaction.ratelimit import Rate
-from studio.models import Session, TokenInput
-from studio.roles import Role
+from studio.models import Session
 from studio.service import Clock, Programme, SystemClock
 from studio.signing import Signer
 from studio.states import SessionState
@@ -47,7 +47,6 @@ from web.keys import (
     OPENAPI,
     PLAYBACK,
     PROGRAMME,
-    RESTREAMER,
     SETTINGS,
     SIGNER,
     URLS,
@@ -62,6 +61,7 @@ from web.views import Urls
 log = logging.getLogger(__name__)
 
 Announce = Callable[[str], None]
+STORE: web.AppKey[Store] = web.AppKey("store", Store)  # for the parts that take it as is
 
 
 def create_app(
@@ -102,10 +102,8 @@ def _store_ctx(
         store = await Store.open(settings.store.url)
         try:
             programme = Programme(store, settings, clock)
-            await store.claim("signing_key", secrets.token_hex(32))
-            key = await store.get_meta("signing_key")
-            assert key is not None
-            app[SIGNER] = Signer(bytes.fromhex(key))
+            app[SIGNER] = Signer(await programme.signing_key())
+            app[STORE] = store
             app[PROGRAMME] = programme
             await _first_start(programme, announce)
             yield
@@ -117,10 +115,9 @@ def _store_ctx(
 
 async def _first_start(programme: Programme, announce: Announce) -> None:
     """Once per store: issue the first admin token and load the demo programme if asked."""
-    settings = programme.settings
-    if await programme.store.claim("admin_bootstrapped", programme.clock.now().isoformat()):
-        _, secret = await programme.issue_token(TokenInput(role=Role.ADMIN, name="first admin"))
-        base = settings.public_url
+    secret = await programme.bootstrap_admin()
+    if secret is not None:
+        base = programme.settings.public_url
         announce(
             "\nTorget: first start. Sign in as admin with this token. It is shown only now;\n"
             "keep it somewhere safe (make more with `torget token create --role admin`):\n\n"
@@ -128,40 +125,21 @@ async def _first_start(programme: Programme, announce: Announce) -> None:
             f"  browser: {base}/studio  (paste the token)\n"
             f'  API:     curl -H "Authorization: Bearer <token>" {base}/api/v1/tokens\n'
         )
-    if (
-        settings.demo.load_on_first_start
-        and not await programme.store.list_studios()
-        and await programme.store.claim("demo_loaded", programme.clock.now().isoformat())
-    ):
-        await load_demo(programme)
-
-
-async def load_demo(programme: Programme) -> None:
-    """Import the demo programme, moved so that its first session began this hour."""
-    settings = programme.settings
-    doc = program_io.parse_yaml(DEMO_PROGRAM_FILE.read_text(encoding="utf-8"))
-    this_hour = programme.clock.now().replace(minute=0, second=0, microsecond=0)
-    result = await programme.store.import_program(
-        program_io.shift_to_start(doc, this_hour),
-        now=programme.clock.now(),
-        default_language=settings.event.default_language,
-        default_auto_start=settings.scheduler.auto_start,
-    )
-    log.info("demo programme loaded: %d sessions", result.sessions_created)
+    await programme.load_demo_once()
 
 
 @contextlib.asynccontextmanager
 async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
-    settings, programme = app[SETTINGS], app[PROGRAMME]
+    settings, programme, store = app[SETTINGS], app[PROGRAMME], app[STORE]
     realtime = settings.realtime
     engine: Engine
     if realtime.engine == "redis":
         from realtime.redis_engine import RedisEngine
 
-        engine = RedisEngine(realtime.redis_url, programme.store)
+        engine = RedisEngine(realtime.redis_url, store)
     else:
-        engine = MemoryEngine(programme.store, store_url=settings.store.url)
-    hub = Hub(engine, programme.store, tick_ms=realtime.tick_ms, history=realtime.history)
+        engine = MemoryEngine(store, store_url=settings.store.url)
+    hub = Hub(engine, store, tick_ms=realtime.tick_ms, history=realtime.history)
     app[HUB] = hub
     app[ACTIONS] = Actions(
         hub,
@@ -172,7 +150,7 @@ async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
         flood_strikes=realtime.flood_strikes,
     )
     await hub.start()
-    playback = PlaybackViewers(engine, programme.store, app[SIGNER], node_id=hub.node_id)
+    playback = PlaybackViewers(engine, store, app[SIGNER], node_id=hub.node_id)
     app[PLAYBACK] = playback
     playback.start()
 
@@ -188,7 +166,7 @@ async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
         if session.state is SessionState.ENDED:
             await engine.archive(session.id)
 
-    programme.on_session_change(announce)
+    programme.on_session_change(announce, local_only=True)  # other nodes hear it from here
     try:
         yield
     finally:
@@ -251,17 +229,11 @@ async def _media_owner_ctx(app: web.Application) -> AsyncIterator[None]:
         connector=aiohttp.TCPConnector(limit=1000), auto_decompress=False
     )
     owners = MediaOwners(
-        programme.store, node_url=settings.node_url, node_id=hub.node_id, echoes=app[ECHOES]
+        app[STORE], node_url=settings.node_url, node_id=hub.node_id, echoes=app[ECHOES]
     )
     proxy = MediaProxy(owners, client)
     app[MEDIA_PROXY] = proxy
     plane.add_tap(owners.tap)
-
-    async def react(session: Session) -> None:  # the local listeners of _media_ctx, again
-        await plane.session_changed(session)
-        await app[RESTREAMER].session_changed(session)
-        if session.state in OVER:
-            await app[WHEP].close_session(session.id)
 
     async def watch() -> None:
         # Follow the event room once the engine is connected: a follow made while the Redis
@@ -270,7 +242,10 @@ async def _media_owner_ctx(app: web.Application) -> AsyncIterator[None]:
         while not getattr(hub.engine, "up", True):  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         try:
-            await hub.watch_events(owners.follow_changes(plane, programme.store.get_session, react))
+            follow = owners.follow_changes(
+                plane, programme.get_session, programme.changed_elsewhere
+            )
+            await hub.watch_events(follow)
         except StudioError as exc:
             log.warning("session changes of other nodes not followed yet: %s", exc.message)
 

@@ -4,16 +4,13 @@ and signed viewer passes when the event asks for an access code.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import msgspec
 from aiohttp import web
 
 from studio.access import Principal
 from studio.errors import Forbidden, Unauthenticated
 from studio.models import Name
-from studio.secrets import hash_secret, new_id, new_secret, same_secret
-from studio.service import principal_of
+from studio.secrets import new_id, same_secret
 from web.keys import PROGRAMME, SETTINGS, SIGNER
 
 SESSION_COOKIE = "torget_session"
@@ -79,14 +76,14 @@ async def _authenticate(request: web.Request) -> Principal | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
-    signed_in = await programme.store.web_session(hash_secret(cookie), programme.clock.now())
+    signed_in = await programme.principal_for_sign_in(cookie)
     if signed_in is None:
         return None
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         if not same_secret(sent, csrf_token(request, cookie)):
             raise Forbidden(f"the {CSRF_HEADER} header is missing or wrong; reload the page")
-    return principal_of(signed_in.token)
+    return signed_in
 
 
 def csrf_token(request: web.Request, cookie: str) -> str:
@@ -96,16 +93,9 @@ def csrf_token(request: web.Request, cookie: str) -> str:
 
 async def login(request: web.Request, body: LoginInput) -> web.Response:
     """Start a browser sign-in from a token: set the cookie, answer with the CSRF token."""
-    programme = request.app[PROGRAMME]
     settings = request.app[SETTINGS]
-    token = await programme.store.token_by_hash(hash_secret(body.token.strip()))
-    if token is None:
-        raise Unauthenticated("the token is not valid (mistyped or revoked)")
-    cookie = new_secret("ws")
-    lifetime = timedelta(hours=settings.auth.web_session_hours)
-    await programme.store.create_web_session(
-        hash_secret(cookie), token.id, programme.clock.now() + lifetime
-    )
+    signed_in = await request.app[PROGRAMME].sign_in(body.token.strip())
+    token, cookie = signed_in.token, signed_in.cookie
     answer = SignedIn(
         token_id=token.id,
         role=token.role.value,
@@ -117,7 +107,7 @@ async def login(request: web.Request, body: LoginInput) -> web.Response:
     response.set_cookie(
         SESSION_COOKIE,
         cookie,
-        max_age=int(lifetime.total_seconds()),
+        max_age=int(signed_in.lifetime.total_seconds()),
         path="/",
         secure=settings.auth.cookie_secure,
         httponly=True,
@@ -146,7 +136,7 @@ async def logout(request: web.Request) -> web.Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         await principal(request)  # enforces the CSRF check for a cookie sign-in
-        await request.app[PROGRAMME].store.delete_web_session(hash_secret(cookie))
+        await request.app[PROGRAMME].sign_out(cookie)
     response = web.Response(status=204)
     response.del_cookie(SESSION_COOKIE, path="/")
     return response

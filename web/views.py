@@ -9,9 +9,10 @@ import msgspec
 
 from config import Settings
 from studio.models import ApiToken, Session, Studio
+from studio.program_io import ImportResult
 from studio.roles import Role
 from studio.states import RecordingState, SessionState
-from studio.store import ImportResult, RecordingRecord
+from studio.store import RecordingRecord
 
 
 class ViewerUrls(msgspec.Struct, kw_only=True):

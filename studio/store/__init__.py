@@ -1,21 +1,20 @@
-"""The durable store: one code path for SQLite (embedded) and PostgreSQL (scaled out)."""
+"""The durable store: one code path for SQLite (embedded) and PostgreSQL (scaled out).
 
-from studio.store.store import (
-    Destination,
-    ImportResult,
-    MediaOwnerRecord,
-    RecordingRecord,
-    Store,
-    TokenRecord,
-    WebSession,
-)
+A module per aggregate (``meta``, ``programme``, ``access``, ``rooms``, ``restreams``,
+``recordings``, ``media_owners``) on one engine (``database``), joined in ``Store``
+(docs/architecture.md, "How data flows").
+"""
+
+from studio.store.access import WebSession
+from studio.store.media_owners import MediaOwnerRecord
+from studio.store.recordings import RecordingRecord
+from studio.store.restreams import Destination
+from studio.store.store import Store
 
 __all__ = [
     "Destination",
-    "ImportResult",
     "MediaOwnerRecord",
     "RecordingRecord",
     "Store",
-    "TokenRecord",
     "WebSession",
 ]

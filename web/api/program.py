@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from studio import program_io
-from studio.access import Action, authorize
 from studio.ical import render_calendar
 from web.auth import principal, require_viewer_access
 from web.errors import BadRequest
@@ -23,10 +22,10 @@ CALENDAR_CACHE = "public, max-age=300"
 async def program(request: web.Request) -> ProgramView:
     """Every session with its studio and viewer URLs; filter by ``studio_id`` or ``language``."""
     await require_viewer_access(request)
-    settings, store, urls = request.app[SETTINGS], request.app[PROGRAMME].store, request.app[URLS]
-    studios = await store.list_studios()
+    settings, programme, urls = request.app[SETTINGS], request.app[PROGRAMME], request.app[URLS]
+    studios = await programme.list_studios()
     names = {s.id: s.name for s in studios}
-    sessions = await store.list_sessions(studio_id=request.query.get("studio_id") or None)
+    sessions = await programme.list_sessions(studio_id=request.query.get("studio_id") or None)
     language = request.query.get("language")
     if language:
         sessions = [s for s in sessions if s.language == language]
@@ -40,13 +39,13 @@ async def program(request: web.Request) -> ProgramView:
 
 async def _ics(request: web.Request, studio_id: str | None) -> web.Response:
     await require_viewer_access(request)
-    settings, store, urls = request.app[SETTINGS], request.app[PROGRAMME].store, request.app[URLS]
-    studios = {s.id: s for s in await store.list_studios()}
+    settings, programme, urls = request.app[SETTINGS], request.app[PROGRAMME], request.app[URLS]
+    studios = {s.id: s for s in await programme.list_studios()}
     name = settings.event.name
     if studio_id is not None:
-        name = f"{name}: {(await store.get_studio(studio_id)).name}"
+        name = f"{name}: {(await programme.get_studio(studio_id)).name}"
     body = render_calendar(
-        await store.list_sessions(studio_id=studio_id),
+        await programme.list_sessions(studio_id=studio_id),
         studios,
         calendar_name=name,
         base_url=urls.base,
@@ -90,7 +89,7 @@ async def export_program(request: web.Request) -> web.Response:
 async def import_program(request: web.Request) -> ImportView:
     """Create or update studios and sessions from a YAML or CSV file, all or nothing."""
     who = await principal(request)
-    authorize(who, Action.IMPORT_PROGRAM)  # before reading a possibly large body
+    request.app[PROGRAMME].check_import_access(who)  # before reading a possibly large body
     raw = await read_body(request, media_types=YAML_TYPES + CSV_TYPES)
     try:
         text = raw.decode("utf-8-sig")

@@ -58,7 +58,7 @@ async def trim(request: web.Request, body: TrimInput) -> RecordingView | web.Str
 async def download(request: web.Request) -> web.StreamResponse:
     """The replay as one MP4 file (byte ranges supported)."""
     await require_viewer_access(request)
-    session = await request.app[PROGRAMME].store.get_session(_id(request))
+    session = await request.app[PROGRAMME].get_session(_id(request))
     path = request.app[MEDIA].recordings.mp4_path(session.id)
     if session.state is not SessionState.REPLAY or not await asyncio.to_thread(path.is_file):
         return error_response(404, "not_found", "this session has no recording to download")

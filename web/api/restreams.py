@@ -27,11 +27,11 @@ from streaming.restream import (
     scrub,
 )
 from streaming.vocab import IngestOrigin, RestreamState, VideoCodec
-from studio.access import Action, authorize
-from studio.errors import InvalidInput, NotFound
+from studio.errors import InvalidInput
 from studio.models import Name
+from studio.service import Programme
 from studio.states import SessionState
-from studio.store import Destination, Store
+from studio.store import Destination
 from web.auth import principal
 from web.keys import HEALTH, MEDIA, METRICS, PROGRAMME, RESTREAMER
 from web.metrics import IngestSample, MediaCollector
@@ -246,8 +246,8 @@ def _number(text: str | None) -> float | None:
 async def health(request: web.Request) -> HealthView | web.StreamResponse:
     """Codec, resolution, frame rate, bit rate, dropped frames and the time since the last
     keyframe of the session's ingest, plus where it comes from and since when."""
-    session = await request.app[PROGRAMME].store.get_session(_session_id(request))
-    authorize(await principal(request), Action.SEE_HEALTH, session.studio_id)
+    session = await request.app[PROGRAMME].get_session(_session_id(request))
+    request.app[PROGRAMME].check_health_access(await principal(request), session)
     board, plane = request.app[HEALTH], request.app[MEDIA]
     live = board.get(session.id)
     source = measured = pipeline_view = None
@@ -305,18 +305,12 @@ async def health(request: web.Request) -> HealthView | web.StreamResponse:
 # --- wiring --------------------------------------------------------------------------------------
 
 
-def restream_loader(store: Store) -> Load:
-    """Whether a session is live, and its enabled destinations, read from the store."""
+def restream_loader(programme: Programme) -> Load:
+    """Whether a session is live, and its enabled destinations, from the programme."""
 
     async def load(session_id: str) -> tuple[bool, list[Target]]:
-        try:
-            session = await store.get_session(session_id)
-        except NotFound:
-            return False, []
-        if session.state is not SessionState.LIVE:
-            return False, []
-        found = await store.list_destinations(session_id)
-        return True, [Target(d.id, d.url) for d in found if d.enabled]
+        live, found = await programme.pushes_due(session_id)
+        return live, [Target(d.id, d.url) for d in found]
 
     return load
 
@@ -326,7 +320,7 @@ def media_taps(app: web.Application, plane: MediaPlane) -> Restreamer:
     ``app[HEALTH]``), follow the programme, export gauges; the caller starts and closes it."""
     programme = app[PROGRAMME]
     restreamer = Restreamer(
-        restream_loader(programme.store), RestreamConfig(ffmpeg=plane.config.pipeline.ffmpeg)
+        restream_loader(programme), RestreamConfig(ffmpeg=plane.config.pipeline.ffmpeg)
     )
 
     def peer(session_id: str) -> tuple[IngestOrigin, str | None]:

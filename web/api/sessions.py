@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from studio.access import Action, authorize
 from studio.models import AuditEntry, ExtendInput, Session, SessionInput, SessionPatch
-from studio.report import SessionReport, build_report
+from studio.report import SessionReport
 from web.auth import principal, require_viewer_access
 from web.keys import PROGRAMME, URLS
 from web.views import (
@@ -24,20 +23,20 @@ def _id(request: web.Request) -> str:
 
 
 async def _view(request: web.Request, session: Session) -> SessionView:
-    studio = await request.app[PROGRAMME].store.get_studio(session.studio_id)
+    studio = await request.app[PROGRAMME].get_studio(session.studio_id)
     return session_view(session, studio.name, request.app[URLS])
 
 
 async def get_session(request: web.Request) -> SessionView:
     """One session, as viewers see it."""
     await require_viewer_access(request)
-    return await _view(request, await request.app[PROGRAMME].store.get_session(_id(request)))
+    return await _view(request, await request.app[PROGRAMME].get_session(_id(request)))
 
 
 async def create_session(request: web.Request, body: SessionInput) -> SessionCreated:
     """Schedule a session; the answer holds its stream key, shown this once."""
     created = await request.app[PROGRAMME].create_session(await principal(request), body)
-    studio = await request.app[PROGRAMME].store.get_studio(created.session.studio_id)
+    studio = await request.app[PROGRAMME].get_studio(created.session.studio_id)
     return session_created(created.session, studio.name, created.stream_key, request.app[URLS])
 
 
@@ -89,26 +88,18 @@ async def rotate_stream_key(request: web.Request) -> StreamKeyView:
 
 async def ingest(request: web.Request) -> IngestUrls:
     """Where to publish this session (the stream key is not repeated: rotate to see a new one)."""
-    session = await request.app[PROGRAMME].store.get_session(_id(request))
-    authorize(await principal(request), Action.SEE_INGEST, session.studio_id)
+    session = await request.app[PROGRAMME].get_session(_id(request))
+    request.app[PROGRAMME].check_ingest_access(await principal(request), session)
     return request.app[URLS].ingest(session.id)
 
 
 async def audit(request: web.Request) -> list[AuditEntry]:
     """The moderators' actions in this session's room, oldest first."""
-    session = await request.app[PROGRAMME].store.get_session(_id(request))
-    authorize(await principal(request), Action.MODERATE, session.studio_id)
-    return await request.app[PROGRAMME].store.audit(session.id)
+    session = await request.app[PROGRAMME].get_session(_id(request))
+    return await request.app[PROGRAMME].audit(await principal(request), session)
 
 
 async def report(request: web.Request) -> SessionReport:
     """Peak and unique viewers, viewers per minute, questions and chat volume."""
-    store = request.app[PROGRAMME].store
-    session = await store.get_session(_id(request))
-    authorize(await principal(request), Action.SEE_REPORT, session.studio_id)
-    return build_report(
-        session.id,
-        session.title,
-        await store.viewer_timeline(session.id),
-        await store.room_facts(session.id),
-    )
+    session = await request.app[PROGRAMME].get_session(_id(request))
+    return await request.app[PROGRAMME].report(await principal(request), session)

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import msgspec
-import pytest
 
 from studio.access import Principal
 from studio.models import Session, SessionInput, StudioInput
@@ -16,21 +13,9 @@ from studio.roles import Role
 from studio.schedule import Decision
 from studio.service import Programme
 from studio.states import SessionEvent, SessionState
-from studio.store import Store
-from tests.support.harness import T0, FakeClock, settings_for, sqlite_url
+from tests.support.harness import T0, FakeClock
 
 ADMIN = Principal(token_id="t", role=Role.ADMIN, name="admin")
-
-
-@pytest.fixture
-async def programme(tmp_path: Path) -> AsyncIterator[Programme]:
-    """A programme service over a fresh SQLite store with a hand-moved clock."""
-    settings = settings_for(sqlite_url(tmp_path), TORGET_SCHEDULER_END_GRACE_MINUTES="5")
-    store = await Store.open(settings.store.url)
-    try:
-        yield Programme(store, settings, FakeClock(T0 - timedelta(minutes=30)))
-    finally:
-        await store.close()
 
 
 def clock(programme: Programme) -> FakeClock:

@@ -9,9 +9,16 @@ import msgspec
 import pytest
 
 from studio.errors import Conflict, InvalidTransition, NotFound, ScheduleOverlap, StoreUnavailable
-from studio.models import ApiToken, Session
+from studio.models import ApiToken, Session, Studio
+from studio.program_io import (
+    ImportDefaults,
+    ImportPlan,
+    ProgramDocument,
+    ProgramSession,
+    plan_import,
+)
 from studio.roles import Role
-from studio.secrets import hash_secret, new_id
+from studio.secrets import hash_secret, new_id, no_stream_key
 from studio.states import SessionEvent, SessionState
 from studio.store import Store
 from tests.support.harness import T0
@@ -154,3 +161,37 @@ async def test_unreachable_database_is_store_unavailable() -> None:
     """A PostgreSQL URL nobody answers maps to StoreUnavailable, not a driver error."""
     with pytest.raises(StoreUnavailable, match="cannot open the store"):
         await Store.open("postgresql+asyncpg://torget@127.0.0.1:1/torget")
+
+
+async def test_an_import_writes_its_plan_or_nothing(store: Store) -> None:
+    """The plan made from the rows read is written in that transaction; a refused plan leaves
+    the store as it was."""
+    studio = await store.create_studio("Hall", T0)
+    stored = await store.create_session(a_session(studio.id), hash_secret("sk_1"))
+    defaults = ImportDefaults(now=T0, language="sv", auto_start=True)
+    hour = timedelta(hours=1)
+    doc = ProgramDocument(
+        sessions=[
+            ProgramSession(id=stored.id, studio="Hall", title="Moved", starts_at=T0 + hour,
+                           ends_at=T0 + 2 * hour),
+            ProgramSession(studio="Annex", title="A", starts_at=T0, ends_at=T0 + hour),
+            ProgramSession(studio="Annex", title="B", starts_at=T0 + hour, ends_at=T0 + 2 * hour),
+        ]
+    )  # fmt: skip
+    seen: list[tuple[list[Studio], list[Session]]] = []
+
+    def plan(studios: list[Studio], sessions: list[Session]) -> ImportPlan:
+        seen.append((studios, sessions))
+        return plan_import(doc, studios, sessions, defaults)
+
+    written = await store.apply_import(plan)
+    assert seen == [([studio], [stored])]
+    assert (await store.get_session(stored.id)).title == "Moved"
+    assert [s.name for s in await store.list_studios()] == ["Annex", "Hall"]
+    for created, key_hash in written.created:
+        assert key_hash == no_stream_key(created.id)
+        assert await store.session_by_stream_key_hash(key_hash) == created
+    clash = msgspec.structs.replace(doc, sessions=[*doc.sessions, doc.sessions[1]])
+    with pytest.raises(ScheduleOverlap):
+        await store.apply_import(lambda st, se: plan_import(clash, st, se, defaults))
+    assert len(await store.list_sessions()) == 3

@@ -1,9 +1,8 @@
-"""Programme files: studios and sessions imported from and exported to YAML or CSV.
+"""Reading programme files: YAML and CSV text checked into a ``ProgramDocument``.
 
-Pure: text in, text out. The parsers check everything a person can get wrong and raise
-``InvalidInput`` naming the place (``sessions[3].ends_at`` in YAML, ``row 5.ends_at`` in CSV,
-where 5 is the line the row starts on) and the problem in a plain sentence. Exporting and parsing
-again gives an equal document. The format is described in docs/program-format.md.
+Every problem a person can make raises ``InvalidInput`` naming the place (``sessions[3].ends_at``
+in YAML, ``row 5.ends_at`` in CSV, where 5 is the line the row starts on) and the problem in a
+plain sentence. The format is described in docs/program-format.md.
 """
 
 from __future__ import annotations
@@ -14,10 +13,9 @@ import io
 import re
 import zoneinfo
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
-import msgspec
 import yaml
 
 from studio.errors import InvalidInput
@@ -28,26 +26,13 @@ from studio.models import (
     SPEAKER_MAX,
     SPEAKERS_MAX,
     TITLE_MAX,
-    Session,
-    Studio,
     check_times,
     clean_text,
 )
+from studio.program_io.cells import split_speakers, unguard
+from studio.program_io.document import COLUMNS, ProgramDocument, ProgramSession, ProgramStudio
 from studio.states import SessionState
 
-COLUMNS = (
-    "id",
-    "studio",
-    "title",
-    "starts_at",
-    "ends_at",
-    "language",
-    "speakers",
-    "description",
-    "auto_start",
-    "auto_end",
-    "state",
-)
 REQUIRED = ("studio", "title", "starts_at", "ends_at")
 DOCUMENT_KEYS = ("event", "timezone", "studios", "sessions")
 ID_MAX = 64
@@ -63,40 +48,8 @@ BAD_STATE = "must be one of " + ", ".join(s.value for s in SessionState)
 BAD_ZONE = "must be an IANA time zone name, like Europe/Stockholm"
 
 _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
-_FORMULA = re.compile(r"'*[=+\-@\t\r]")  # what a spreadsheet may run as a formula
 _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
-
-
-class ProgramStudio(msgspec.Struct):
-    """A studio as a programme file names it."""
-
-    name: str
-
-
-class ProgramSession(msgspec.Struct, kw_only=True):
-    """A session as a programme file describes it; ``studio`` is the studio's name."""
-
-    id: str | None = None
-    studio: str
-    title: str
-    starts_at: datetime
-    ends_at: datetime
-    description: str = ""
-    speakers: list[str] = msgspec.field(default_factory=list)
-    language: str | None = None
-    state: str | None = None
-    auto_start: bool | None = None
-    auto_end: bool = True
-
-
-class ProgramDocument(msgspec.Struct, kw_only=True):
-    """A whole programme file."""
-
-    event: str = ""
-    timezone: str = "UTC"
-    studios: list[ProgramStudio] = msgspec.field(default_factory=list)
-    sessions: list[ProgramSession] = msgspec.field(default_factory=list)
 
 
 class _Times(NamedTuple):
@@ -104,9 +57,6 @@ class _Times(NamedTuple):
 
     zone: zoneinfo.ZoneInfo
     naive_problem: str | None  # None: times without an offset are in ``zone``
-
-
-# --- reading ----------------------------------------------------------------------------------
 
 
 def parse_yaml(text: str) -> ProgramDocument:
@@ -162,7 +112,7 @@ def parse_csv(text: str, *, timezone: str | None = None, event: str = "") -> Pro
             raise InvalidInput(
                 where, f"has {len(cells)} cells but the header names {len(columns)} columns"
             )
-        values = zip(columns, map(_unguard, cells), strict=True)
+        values = zip(columns, map(unguard, cells), strict=True)
         raw = {name: _csv_value(name, cell) for name, cell in values if cell != ""}
         if list(raw) == ["studio"]:  # a studio without sessions
             studios.append(ProgramStudio(_text(raw["studio"], f"{where}.studio", NAME_MAX)))
@@ -238,7 +188,7 @@ def _csv_header(cells: list[str], where: str) -> list[str]:
 
 def _csv_value(column: str, cell: str) -> object:
     if column == "speakers":
-        return _split_speakers(cell)
+        return split_speakers(cell)
     if column in ("auto_start", "auto_end"):
         flag = cell.strip().lower()
         return True if flag in _TRUE else False if flag in _FALSE else cell
@@ -385,169 +335,3 @@ def _with_session_studios(
     """The studios listed, then those only named by sessions, in order of first mention."""
     names = dict.fromkeys([s.name for s in studios] + [s.studio for s in sessions])
     return [ProgramStudio(name) for name in names]
-
-
-# --- writing ----------------------------------------------------------------------------------
-
-
-def to_yaml(doc: ProgramDocument) -> str:
-    """The document as YAML; fields left at their defaults are omitted."""
-    data = {
-        "event": doc.event,
-        "timezone": doc.timezone,
-        "studios": [{"name": s.name} for s in doc.studios],
-        "sessions": [_yaml_session(s) for s in doc.sessions],
-    }
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
-
-
-class _Dumper(yaml.SafeDumper):
-    """SafeDumper that double-quotes text holding YAML's extra line breaks (NEL, LS, PS).
-
-    PyYAML's plain and single-quoted styles do not round-trip them; double quotes escape them.
-    """
-
-
-def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
-    style = '"' if any(char in text for char in "\x85\u2028\u2029") else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
-
-
-_Dumper.add_representer(str, _represent_str)
-
-
-def _yaml_session(session: ProgramSession) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for name in COLUMNS:
-        value = getattr(session, name)
-        if isinstance(value, datetime):
-            value = value.isoformat()
-        if value is None or value == "" or value == [] or (name == "auto_end" and value):
-            continue
-        out[name] = value
-    return out
-
-
-def to_csv(doc: ProgramDocument) -> str:
-    """The document as CSV: a row per studio (only its name), then a row per session.
-
-    Cells a spreadsheet could run as a formula get a leading ``'``, which ``parse_csv`` removes.
-    """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for studio in doc.studios:
-        writer.writerow([_guard(studio.name) if c == "studio" else "" for c in COLUMNS])
-    for session in doc.sessions:
-        writer.writerow([_guard(_csv_cell(session, column)) for column in COLUMNS])
-    return buffer.getvalue()
-
-
-def _csv_cell(session: ProgramSession, column: str) -> str:
-    value = getattr(session, column)
-    if column == "speakers":
-        return "; ".join(n.replace("\\", "\\\\").replace(";", "\\;") for n in value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return "" if value is None else str(value)
-
-
-def _split_speakers(cell: str) -> list[str]:
-    """Split on ``;``; ``\\;`` is a semicolon inside a name and ``\\\\`` a backslash."""
-    names: list[str] = []
-    current: list[str] = []
-    chars = iter(cell)
-    for char in chars:
-        if char == "\\":
-            following = next(chars, "")
-            current.append(following if following in ("\\", ";") else char + following)
-        elif char == ";":
-            names.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    names.append("".join(current))
-    return [name.strip() for name in names if name.strip()]
-
-
-def _guard(cell: str) -> str:
-    return "'" + cell if _FORMULA.match(cell) else cell
-
-
-def _unguard(cell: str) -> str:
-    return cell[1:] if cell.startswith("'") and _FORMULA.match(cell) else cell
-
-
-# --- store records and the demo ---------------------------------------------------------------
-
-
-def document_from(
-    studios: Sequence[Studio], sessions: Sequence[Session], *, event: str, timezone: str
-) -> ProgramDocument:
-    """The store's studios and sessions as a document, times in the event's zone."""
-    zone = zoneinfo.ZoneInfo(timezone)
-    names = {studio.id: studio.name for studio in studios}
-    entries = [
-        ProgramSession(
-            id=s.id,
-            studio=names[s.studio_id],
-            title=s.title,
-            starts_at=s.starts_at.astimezone(zone),
-            ends_at=s.ends_at.astimezone(zone),
-            description=s.description,
-            speakers=list(s.speakers),
-            language=s.language,
-            state=s.state.value,
-            auto_start=s.auto_start,
-            auto_end=s.auto_end,
-        )
-        for s in sessions
-    ]
-    entries.sort(key=lambda s: (s.starts_at, s.studio, s.id or ""))
-    return ProgramDocument(
-        event=event,
-        timezone=timezone,
-        studios=[ProgramStudio(studio.name) for studio in studios],
-        sessions=entries,
-    )
-
-
-def rebase(doc: ProgramDocument, first_day: date) -> ProgramDocument:
-    """Move every session by whole days so the first one falls on ``first_day``.
-
-    Days and wall-clock times are those of ``doc.timezone``: 09:00 stays 09:00 across a DST change.
-    """
-    if not doc.sessions:
-        return doc
-    zone = zoneinfo.ZoneInfo(doc.timezone)
-    earliest = min(s.starts_at for s in doc.sessions).astimezone(zone).date()
-    days = first_day - earliest
-
-    def shift(moment: datetime) -> datetime:
-        wall = moment.astimezone(zone).replace(tzinfo=None)
-        return (wall + days).replace(tzinfo=zone)
-
-    sessions = [
-        msgspec.structs.replace(s, starts_at=shift(s.starts_at), ends_at=shift(s.ends_at))
-        for s in doc.sessions
-    ]
-    return msgspec.structs.replace(doc, sessions=sessions)
-
-
-def shift_to_start(doc: ProgramDocument, first_start: datetime) -> ProgramDocument:
-    """Move every session by one exact offset so the earliest starts at ``first_start``."""
-    if not doc.sessions:
-        return doc
-    offset = first_start - min(s.starts_at for s in doc.sessions)
-
-    def shift(moment: datetime) -> datetime:
-        # Exact arithmetic happens in UTC: aware + timedelta in one zone is wall-clock time.
-        return (moment.astimezone(UTC) + offset).astimezone(moment.tzinfo)
-
-    sessions = [
-        msgspec.structs.replace(s, starts_at=shift(s.starts_at), ends_at=shift(s.ends_at))
-        for s in doc.sessions
-    ]
-    return msgspec.structs.replace(doc, sessions=sessions)
