@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from streaming import names
-from streaming.errors import InvalidArgument, InvalidMedia, StreamingError
+from streaming.errors import InvalidArgument, InvalidMedia, PipelineError, StreamingError
 from streaming.ffmpeg_args import PipeInput, live_args, slate_args, slate_text
 from streaming.flv import FlvFeed, FlvTag
 from streaming.fmp4 import TrackInfo, parse_init, scan_fragments
@@ -70,10 +70,6 @@ class RunMode(enum.Enum):
 
     INGEST = "ingest"
     SLATE = "slate"
-
-
-class PipelineError(StreamingError):
-    """The session's ffmpeg could not be started or fed."""
 
 
 @dataclass(frozen=True)

@@ -33,14 +33,20 @@ from typing import Protocol
 
 from config.settings import MediaSettings
 from streaming import names
-from streaming.errors import InvalidMedia, PublisherPresent, SessionOver, WrongStreamKey
+from streaming.errors import (
+    IngestDenied,
+    InvalidMedia,
+    PublisherPresent,
+    SessionOver,
+    WrongStreamKey,
+)
 from streaming.flv import FlvTag, IngestProbe
 from streaming.ladder import DEFAULT_LADDER, LadderSettings, Rung, SourceInfo, plan_ladder
 from streaming.onair import on_air
 from streaming.pipeline import Notifier, PipelineConfig, SessionPipeline
 from streaming.recording import Recorder, RecordingGate
 from streaming.relay import RelayHub
-from streaming.rtmp import IngestRefused, RtmpServer
+from streaming.rtmp import RtmpServer
 from streaming.vocab import IngestOrigin, OnAir, VideoCodec
 from streaming.whip import WhipIngest
 from studio.errors import StudioError
@@ -301,26 +307,26 @@ class MediaPlane:
     # --- the RTMP listener's side ------------------------------------------------------------
 
     async def open_publish(self, key: str, peer: str) -> Publish:
-        """Accept a publish for the session ``key`` opens, or raise ``IngestRefused``."""
+        """Accept a publish for the session ``key`` opens, or raise ``IngestDenied``."""
         try:
             session = await self.gate.session_for_stream_key(key)
         except StudioError as exc:
-            raise IngestRefused(f"cannot check the stream key now ({exc.message})") from None
+            raise IngestDenied(f"cannot check the stream key now ({exc.message})") from None
         if session is None:
-            raise IngestRefused("unknown stream key")
+            raise WrongStreamKey("unknown stream key")
         if session.state in OVER:
-            raise IngestRefused(f"session {session.id} is {session.state.value}")
+            raise SessionOver(f"session {session.id} is {session.state.value}")
         if not _SESSION_ID.fullmatch(session.id):
-            raise IngestRefused("the session id cannot name a media directory")
+            raise WrongStreamKey("the session id cannot name a media directory")
         if session.id in self._publishers:
-            raise IngestRefused(f"session {session.id} already has a publisher")
+            raise PublisherPresent(f"session {session.id} already has a publisher")
         publish = Publish(self, session, peer)
         self._publishers[session.id] = publish
         try:
             await self.gate.ingest_up(session.id)
         except StudioError as exc:
             self._publishers.pop(session.id, None)
-            raise IngestRefused(f"session {session.id}: {exc.message}") from None
+            raise SessionOver(f"session {session.id}: {exc.message}") from None
         return publish
 
     # --- the WHIP ingest's side (``streaming.whip``) --------------------------------------------

@@ -46,7 +46,7 @@ from typing import Protocol
 import msgspec
 
 from streaming import names
-from streaming.errors import InvalidMedia, InvalidName, StreamingError
+from streaming.errors import InvalidMedia, InvalidName, RecordingFailed, StreamingError
 from streaming.ffmpeg_args import concat_list, recording_args, run_mp4_args
 from streaming.fmp4 import TrackInfo, parse_init, scan_fragments
 from streaming.vocab import MediaKind, ResourceKind, RunKind
@@ -73,10 +73,6 @@ MP4 = "recording.mp4"
 MP4_DIR = "mp4"
 TRIM_TTL = 5.0
 MISSING_TTL = 2.0
-
-
-class RecordingFailed(StreamingError):
-    """The recording could not be built (the reason is shown to operators)."""
 
 
 class RecordingGate(Protocol):

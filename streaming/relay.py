@@ -40,6 +40,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from streaming.errors import FeedClosed
+
 VIDEO_CLOCK = 90_000
 AUDIO_CLOCK = 48_000
 DEFAULT_KEYFRAME_INTERVAL = 1.0
@@ -47,10 +49,6 @@ DEFAULT_VIDEO_QUEUE = 300
 DEFAULT_AUDIO_QUEUE = 250
 DEFAULT_GOP_FRAMES = 300
 DEFAULT_GOP_BYTES = 16 * 1024 * 1024
-
-
-class FeedClosed(Exception):
-    """The viewer's feed was closed (the viewer left, or the session is over)."""
 
 
 # --- pure rules --------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from streaming.errors import StreamingError
+from streaming.errors import ProtocolError
 
 RTMP_VERSION = 3
 HANDSHAKE_SIZE = 1536
@@ -53,10 +53,6 @@ Amf = float | bool | str | None | dict[str, "Amf"] | list["Amf"]
 
 
 _MORE: tuple[bool, None] = (False, None)
-
-
-class ProtocolError(StreamingError):
-    """Bytes from a peer that are not RTMP as we accept it."""
 
 
 class Undefined:

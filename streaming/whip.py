@@ -56,7 +56,7 @@ from aiortc.jitterbuffer import JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
 
-from streaming.errors import BadOffer, StreamingError, UnknownResource
+from streaming.errors import BadWhipOffer, StreamingError, UnknownWhipResource
 from streaming.flv import FlvTag
 from streaming.vocab import IngestOrigin
 from streaming.webrtc_media import (
@@ -305,7 +305,9 @@ class WhipResource:
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
         except Exception as exc:  # aiortc raises ValueError and its own errors for bad offers
-            raise BadOffer(f"the offer cannot be negotiated: {exc or type(exc).__name__}") from None
+            raise BadWhipOffer(
+                f"the offer cannot be negotiated: {exc or type(exc).__name__}"
+            ) from None
         segment = self.ingest.segment_seconds
         preset = self.ingest.preset
         wanted = self._wanted
@@ -541,7 +543,7 @@ class WhipIngest:
     async def publish(
         self, session_id: str, key: str, offer: str, *, peer: str, takeover: bool = False
     ) -> WhipAnswer:
-        """Accept ``offer`` for the session, or raise ``IngestDenied`` / ``BadOffer``."""
+        """Accept ``offer`` for the session, or raise ``IngestDenied`` / ``BadWhipOffer``."""
         await self.plane.check_stream_key(session_id, key)
         summary = check_offer(offer)
         publish = await self.plane.open_session_publish(
@@ -561,10 +563,10 @@ class WhipIngest:
         return WhipAnswer(resource.id, sdp, resource.etag)
 
     def find(self, session_id: str, resource_id: str) -> WhipResource:
-        """The open publish ``resource_id`` of the session, or ``UnknownResource``."""
+        """The open publish ``resource_id`` of the session, or ``UnknownWhipResource``."""
         resource = self._resources.get(resource_id)
         if resource is None or resource.session_id != session_id:
-            raise UnknownResource(f"session {session_id} has no WHIP publish {resource_id}")
+            raise UnknownWhipResource(f"session {session_id} has no WHIP publish {resource_id}")
         return resource
 
     async def delete(self, session_id: str, resource_id: str) -> None:

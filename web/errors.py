@@ -5,8 +5,9 @@
     ├── PayloadTooLarge       413: the body exceeds the configured limit
     └── Unsupported           415: a Content-Type we do not read
 
-Errors from the programme (``studio.errors``) and aiohttp's own HTTP exceptions are mapped to
-the same JSON shape by ``error_middleware``: ``{"error": {"code", "message", "field"?}}``.
+Errors from the programme (``studio.errors``), from the media plane (``streaming.errors``,
+by the table ``MEDIA_ANSWERS``) and aiohttp's own HTTP exceptions are mapped to the same JSON
+shape by ``error_middleware``: ``{"error": {"code", "message", "field"?}}``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Awaitable, Callable
 import msgspec
 from aiohttp import web
 
+from streaming import errors as media_errors
 from studio import errors as studio_errors
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,25 @@ _STUDIO_STATUS: list[tuple[type[studio_errors.StudioError], int, str]] = [
     (studio_errors.StoreUnavailable, 503, "store_unavailable"),
 ]
 
+MEDIA_ANSWERS: list[tuple[type[media_errors.StreamingError], int, str]] = [
+    (media_errors.InvalidArgument, 422, "invalid_input"),
+    (media_errors.BadDirective, 400, "bad_request"),
+    (media_errors.WrongStreamKey, 401, "unauthenticated"),
+    (media_errors.SessionOver, 409, "conflict"),
+    (media_errors.PublisherPresent, 409, "conflict"),
+    (media_errors.BadWhipOffer, 400, "bad_request"),
+    (media_errors.UnknownWhipResource, 404, "not_found"),
+    (media_errors.BadWhepOffer, 400, "bad_offer"),
+    (media_errors.UnknownWhepViewer, 404, "not_found"),
+    (media_errors.NotLive, 409, "not_live"),
+    (media_errors.WhepFull, 503, "webrtc_full"),
+]
+"""How a media-plane error is answered: the first row whose class the error is an instance of;
+an error without a row is a failure on our side (500)."""
+
+WHEP_RETRY_AFTER = "30"
+"""Seconds a viewer refused by a WebRTC viewer cap is asked to wait (``Retry-After``)."""
+
 _HTTP_MESSAGES = {
     404: ("not_found", "there is nothing at this address"),
     405: ("method_not_allowed", "this address does not accept that method"),
@@ -94,6 +115,18 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="torget"'
     return response
+
+
+def media_error_response(exc: media_errors.StreamingError) -> web.Response | None:
+    """The answer to a media-plane error (``MEDIA_ANSWERS``), or None when it has no row."""
+    for kind, status, code in MEDIA_ANSWERS:
+        if isinstance(exc, kind):
+            field = exc.field or None if isinstance(exc, media_errors.InvalidArgument) else None
+            response = error_response(status, code, exc.message, field)
+            if isinstance(exc, media_errors.WhepFull):
+                response.headers["Retry-After"] = WHEP_RETRY_AFTER
+            return response
+    return None
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -117,6 +150,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
                     message = f"{field}: {message}"
                 return error_response(status, code, message, field or None)
         raise
+    except media_errors.StreamingError as exc:
+        response = media_error_response(exc)
+        if response is not None:
+            return response
+        log.exception("unhandled media error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "something went wrong on our side")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -12,7 +12,6 @@ from typing import Annotated
 import msgspec
 from aiohttp import web
 
-from streaming.errors import InvalidArgument
 from streaming.health import HealthBoard
 from streaming.plane import MediaPlane
 from streaming.restream import (
@@ -28,7 +27,7 @@ from streaming.restream import (
 )
 from streaming.vocab import IngestOrigin, RestreamState, VideoCodec
 from studio.access import Action, authorize
-from studio.errors import InvalidInput, NotFound
+from studio.errors import NotFound
 from studio.models import Name
 from studio.states import SessionState
 from studio.store import Destination, Store
@@ -137,10 +136,7 @@ async def add_restream(
     request: web.Request, body: RestreamInput
 ) -> RestreamView | web.StreamResponse:
     """Add a destination; while the session is live the push starts at the next keyframe."""
-    try:
-        url = check_push_url(body.url)
-    except InvalidArgument as exc:
-        raise InvalidInput(exc.field, exc.problem) from None
+    url = check_push_url(body.url)  # InvalidArgument: 422 (web.errors)
     who = await principal(request)
     session_id = _session_id(request)
     destination = await request.app[PROGRAMME].add_destination(

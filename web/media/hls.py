@@ -27,7 +27,7 @@ from pathlib import Path
 from aiohttp import web
 
 from streaming import names
-from streaming.errors import BadDirective, InvalidName, PlaylistConflict
+from streaming.errors import InvalidName, PlaylistConflict
 from streaming.llhls import MediaPlaylist, cache_control, parse_directives
 from streaming.pipeline import SessionPipeline
 from streaming.recording import Replay
@@ -200,10 +200,7 @@ async def _media_playlist(
     if found is None:
         return _not_found()
     index, playlist = found
-    try:
-        directive = parse_directives(request.query)
-    except BadDirective as exc:
-        return error_response(400, "bad_request", exc.message)
+    directive = parse_directives(request.query)  # BadDirective: 400 (web.errors)
     if directive is not None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + playlist.blocking_timeout

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from streaming.errors import BadOffer
+from streaming.errors import BadWhipOffer
 from streaming.flv import (
     FlvTag,
     IngestProbe,
@@ -102,7 +102,7 @@ def test_a_browser_like_offer_is_summarised() -> None:
 )  # fmt: skip
 def test_offers_torget_cannot_take_are_refused_with_the_reason(offer: str, message: str) -> None:
     """Each unusable offer is refused with a sentence naming what is wrong."""
-    with pytest.raises(BadOffer) as caught:
+    with pytest.raises(BadWhipOffer) as caught:
         check_offer(offer)
     assert caught.value.message == message
 
