@@ -36,14 +36,14 @@ import math
 import os
 import signal
 import time
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from streaming import names
-from streaming.errors import InvalidArgument, InvalidMedia, PipelineError, StreamingError
+from streaming.errors import FfmpegNotStarted, InvalidMedia, PipelineError, StreamingError
 from streaming.ffmpeg_args import PipeInput, live_args, slate_args, slate_text
+from streaming.ffmpeg_process import DEVNULL, FfmpegProcess
 from streaming.flv import FlvFeed, FlvTag
 from streaming.fmp4 import TrackInfo, parse_init, scan_fragments
 from streaming.ladder import LadderPlan, LadderSettings, SourceInfo, plan_ladder
@@ -62,7 +62,6 @@ from streaming.vod import JOURNAL, JournalEntry, journal_line
 log = logging.getLogger(__name__)
 
 PART_SLACK = 0.0011
-_STDERR_LINES = 20
 
 
 class RunMode(enum.Enum):
@@ -255,7 +254,7 @@ class SessionPipeline:
         self.restarts = 0
         self.progress: dict[str, str] = {}
         self.ended = False
-        self._process: asyncio.subprocess.Process | None = None
+        self._process: FfmpegProcess | None = None
         self._feed: FlvFeed | None = None
         self._mode: RunMode | None = None
         self._title = ""
@@ -263,17 +262,15 @@ class SessionPipeline:
         self._held: GopBuffer | None = None
         self._feed_lock = asyncio.Lock()
         self._switching = asyncio.Lock()  # hold / go_live / a held ingest leaving, one at a time
-        self._slate: asyncio.subprocess.Process | None = None
+        self._slate: FfmpegProcess | None = None
         self._supervisor: asyncio.Task[None] | None = None
-        self._stderr: deque[str] = deque(maxlen=_STDERR_LINES)
 
     # --- what the HTTP side reads ---------------------------------------------------------
 
     @property
     def pid(self) -> int | None:
         """The running ffmpeg's process id, if one runs."""
-        process = self._process
-        return process.pid if process is not None and process.returncode is None else None
+        return self._process.pid if self._process is not None else None
 
     @property
     def ingest_up(self) -> bool:
@@ -394,7 +391,7 @@ class SessionPipeline:
         self._slate_kind = kind
         try:
             await self._begin(RunMode.SLATE)
-        except (PipelineError, InvalidArgument, OSError) as exc:
+        except (StreamingError, OSError) as exc:
             log.error("session %s: no slate: %s", self.session_id, exc)
 
     async def stop_slate(self) -> None:
@@ -418,10 +415,8 @@ class SessionPipeline:
         )
 
     def _end_slate(self, how: signal.Signals) -> None:
-        slate = self._slate
-        if slate is not None and slate.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                slate.send_signal(how)
+        if self._slate is not None:
+            self._slate.send_signal(how)
 
     async def feed(self, tag: FlvTag) -> None:
         """Hand one tag to ffmpeg (dropped while ffmpeg restarts, held while ``holding``)."""
@@ -437,20 +432,13 @@ class SessionPipeline:
         if feed is None or self._mode is not RunMode.INGEST:
             return
         data = feed.push(tag)
-        if not data or process is None or process.returncode is not None:
-            return
-        stdin = process.stdin
-        if stdin is None or stdin.is_closing():
+        if not data or process is None:
             return
         try:
-            stdin.write(data)
-            await asyncio.wait_for(stdin.drain(), self.config.write_timeout)
-        except (BrokenPipeError, ConnectionResetError):
-            return  # ffmpeg died: the supervisor restarts it
+            await process.write(data, self.config.write_timeout)  # False: the supervisor restarts
         except TimeoutError:
             log.warning("session %s: ffmpeg stopped reading its input; killing it", self.session_id)
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
+            process.kill()
 
     async def stop_ingest(self, *, end: bool) -> None:
         """The publisher is gone: let ffmpeg finish its last segment, then end if asked."""
@@ -463,9 +451,8 @@ class SessionPipeline:
                 self.end()
             return
         self._mode = None
-        process = self._process
-        if process is not None and process.stdin is not None and not process.stdin.is_closing():
-            process.stdin.close()
+        if self._process is not None:
+            self._process.end_input()
         await self._await_supervisor(self.config.stop_timeout)
         if end:
             self.end()
@@ -488,10 +475,8 @@ class SessionPipeline:
         self._mode = None
         self._held = None
         self._end_slate(signal.SIGKILL)
-        process = self._process
-        if process is not None and process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
+        if self._process is not None:
+            self._process.kill()
         await self._await_supervisor(self.config.stop_timeout)
 
     async def _await_supervisor(self, within: float) -> None:
@@ -502,10 +487,9 @@ class SessionPipeline:
             await asyncio.wait_for(asyncio.shield(task), within)
         except TimeoutError:
             process = self._process
-            if process is not None and process.returncode is None:
+            if process is not None and process.pid is not None:
                 log.warning("session %s: ffmpeg did not stop; killing it", self.session_id)
-                with contextlib.suppress(ProcessLookupError):
-                    process.kill()
+                process.kill()
             try:
                 await asyncio.wait_for(asyncio.shield(task), within)
             except TimeoutError:
@@ -538,15 +522,12 @@ class SessionPipeline:
         if mode is RunMode.SLATE:
             stdin = await self._start_slate_source()
         try:
-            process = await asyncio.create_subprocess_exec(
-                *args,
-                stdin=stdin,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
+            process = await FfmpegProcess.start(
+                args, label=f"session {self.session_id}", stdin=stdin, on_progress=self._progress
             )
-        except OSError as exc:
+        except FfmpegNotStarted:
             self._end_slate(signal.SIGKILL)
-            raise PipelineError(f"cannot start ffmpeg ({self.config.ffmpeg}): {exc}") from exc
+            raise
         finally:
             if mode is RunMode.SLATE:
                 os.close(stdin)
@@ -560,6 +541,10 @@ class SessionPipeline:
             mode.value if mode else "stopped",
             process.pid,
         )
+
+    def _progress(self, block: dict[str, str]) -> None:
+        """Keep the last ``-progress`` block (frame, fps, bitrate, speed) for ingest health."""
+        self.progress = block
 
     async def _start_slate_source(self) -> int:
         """Start the slate ffmpeg writing MPEG-TS into a pipe; return the pipe's read end."""
@@ -578,15 +563,17 @@ class SessionPipeline:
         )
         read_end, write_end = os.pipe()
         try:
-            self._slate = await asyncio.create_subprocess_exec(
-                *args,
-                stdin=asyncio.subprocess.DEVNULL,
+            self._slate = await FfmpegProcess.start(
+                args,
+                label=f"session {self.session_id} slate",
+                stdin=DEVNULL,
                 stdout=write_end,
-                stderr=asyncio.subprocess.DEVNULL,
+                tail_lines=0,
+                what="the slate",
             )
-        except OSError as exc:
+        except FfmpegNotStarted:
             os.close(read_end)
-            raise PipelineError(f"cannot start the slate ({self.config.ffmpeg}): {exc}") from exc
+            raise
         finally:
             os.close(write_end)
         return read_end
@@ -594,14 +581,8 @@ class SessionPipeline:
     async def _reap_slate(self) -> None:
         """The run is over: make sure its slate process is gone too (bounded)."""
         slate, self._slate = self._slate, None
-        if slate is None:
-            return
-        try:
-            await asyncio.wait_for(slate.wait(), self.config.stop_timeout)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                slate.kill()
-            await asyncio.wait_for(slate.wait(), self.config.stop_timeout)
+        if slate is not None:
+            await slate.finish(self.config.stop_timeout)
 
     async def _supervise(self) -> None:
         delay = self.config.restart_delay
@@ -612,19 +593,15 @@ class SessionPipeline:
             assert self.plan is not None
             output = RunOutput(self.directory, self.run, [r.index for r in self.plan.renditions])
             started = time.monotonic()
-            readers = [
-                asyncio.create_task(self._read_progress(process)),
-                asyncio.create_task(self._read_stderr(process)),
-            ]
             watcher = asyncio.create_task(self._watch(output, process, mode))
             try:
                 code = await process.wait()
                 self._end_slate(signal.SIGKILL)
-                await asyncio.gather(*readers, return_exceptions=True)
+                await process.drained()
                 await watcher
             finally:
-                for task in (*readers, watcher):
-                    task.cancel()
+                watcher.cancel()
+                await process.close()
                 await self._reap_slate()
             if self._mode is None or self._mode is not mode:
                 log.info("session %s: ffmpeg run %d finished (%s)", self.session_id, self.run, code)
@@ -635,7 +612,7 @@ class SessionPipeline:
                 self.session_id,
                 self.run,
                 code,
-                " | ".join(self._stderr) or "(none)",
+                " | ".join(process.tail) or "(none)",
             )
             if time.monotonic() - started > 10 * self.config.max_restart_delay:
                 delay = self.config.restart_delay
@@ -646,14 +623,12 @@ class SessionPipeline:
             self.restarts += 1
             try:
                 await self._start_run()
-            except (PipelineError, InvalidArgument, OSError) as exc:
+            except (StreamingError, OSError) as exc:
                 log.error("session %s: %s", self.session_id, exc)
                 self._mode = None
                 return
 
-    async def _watch(
-        self, output: RunOutput, process: asyncio.subprocess.Process, mode: RunMode | None
-    ) -> None:
+    async def _watch(self, output: RunOutput, process: FfmpegProcess, mode: RunMode | None) -> None:
         """Poll the run's files until ffmpeg exited, then read them one last time."""
         while True:
             finished = process.returncode is not None
@@ -670,7 +645,7 @@ class SessionPipeline:
     def _apply(
         self,
         updates: Sequence[Update],
-        process: asyncio.subprocess.Process,
+        process: FfmpegProcess,
         mode: RunMode | None,
     ) -> None:
         woke = False
@@ -693,9 +668,7 @@ class SessionPipeline:
                     update.rendition,
                     exc.message,
                 )
-                if process.returncode is None:
-                    with contextlib.suppress(ProcessLookupError):
-                        process.kill()
+                process.kill()
                 continue
             woke = woke or bool(added) or update.written.complete
         if not self.ready.is_set() and self.plan is not None:
@@ -708,21 +681,3 @@ class SessionPipeline:
 
     def _has_segment(self, rendition: int) -> bool:
         return any(segment.complete for segment in self.playlists[rendition].segments)
-
-    async def _read_progress(self, process: asyncio.subprocess.Process) -> None:
-        """Keep the last ``-progress`` block (frame, fps, bitrate, speed) for ingest health."""
-        assert process.stdout is not None
-        block: dict[str, str] = {}
-        async for raw in process.stdout:
-            key, _, value = raw.decode(errors="replace").strip().partition("=")
-            block[key] = value
-            if key == "progress":
-                self.progress, block = block, {}
-
-    async def _read_stderr(self, process: asyncio.subprocess.Process) -> None:
-        assert process.stderr is not None
-        async for raw in process.stderr:
-            line = raw.decode(errors="replace").rstrip()
-            if line:
-                self._stderr.append(line)
-                log.debug("session %s: ffmpeg: %s", self.session_id, line)

@@ -37,7 +37,6 @@ import logging
 import os
 import re
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,8 +45,15 @@ from typing import Protocol
 import msgspec
 
 from streaming import names
-from streaming.errors import InvalidMedia, InvalidName, RecordingFailed, StreamingError
+from streaming.errors import (
+    FfmpegTimedOut,
+    InvalidMedia,
+    InvalidName,
+    RecordingFailed,
+    StreamingError,
+)
 from streaming.ffmpeg_args import concat_list, recording_args, run_mp4_args
+from streaming.ffmpeg_process import run_ffmpeg
 from streaming.fmp4 import TrackInfo, parse_init, scan_fragments
 from streaming.vocab import MediaKind, ResourceKind, RunKind
 from streaming.vod import (
@@ -442,35 +448,9 @@ class Recorder:
     async def _ffmpeg(self, args: Sequence[str]) -> None:
         """Run one ffmpeg to completion (killed if cancelled or too slow)."""
         try:
-            process = await asyncio.create_subprocess_exec(
-                *args,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.PIPE,
-            )
-        except OSError as exc:
-            raise RecordingFailed(f"cannot start ffmpeg ({self.ffmpeg}): {exc}") from exc
-        tail: deque[str] = deque(maxlen=5)
-
-        async def drain() -> None:
-            assert process.stderr is not None
-            async for raw in process.stderr:
-                line = raw.decode(errors="replace").strip()
-                if line:
-                    tail.append(line)
-
-        try:
-            await asyncio.wait_for(asyncio.gather(drain(), process.wait()), self.ffmpeg_timeout)
-        except TimeoutError:
+            await run_ffmpeg(args, label="recording", within=self.ffmpeg_timeout)
+        except FfmpegTimedOut:
             raise RecordingFailed("ffmpeg took too long to write the recording") from None
-        finally:
-            if process.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    process.kill()
-                await process.wait()
-        if process.returncode != 0:
-            said = " | ".join(tail) or "no output"
-            raise RecordingFailed(f"ffmpeg failed ({process.returncode}): {said}")
 
     async def recover(self) -> None:
         """Build the recordings of sessions that ended without one (a failed build is tried

@@ -45,8 +45,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from streaming.errors import InvalidArgument
+from streaming.errors import FfmpegNotStarted, InvalidArgument
 from streaming.ffmpeg_args import PipeInput, redact_url, restream_args
+from streaming.ffmpeg_process import FfmpegProcess
+from streaming.ffmpeg_progress import progress_bytes
 from streaming.flv import FlvFeed, FlvTag, StreamHeads, TagType
 from streaming.ladder import SourceInfo
 from streaming.vocab import AudioCodec, InputFormat, RestreamState
@@ -172,35 +174,6 @@ class Retries:
         self._live_at = None
         self.failures += 1
         return self.policy.delay(self.failures)
-
-
-# --- ffmpeg progress ----------------------------------------------------------------------------
-
-
-class ProgressReader:
-    """Collects ffmpeg's ``-progress`` lines into blocks; ``line`` returns a finished block."""
-
-    def __init__(self) -> None:
-        self._block: dict[str, str] = {}
-
-    def line(self, text: str) -> dict[str, str] | None:
-        """Take one line; return the block it completes, if it does."""
-        key, sep, value = text.strip().partition("=")
-        if not sep:
-            return None
-        self._block[key.strip()] = value.strip()
-        if key.strip() != "progress":
-            return None
-        block, self._block = self._block, {}
-        return block
-
-
-def progress_bytes(block: dict[str, str]) -> int:
-    """The bytes written so far according to a progress block (0 when not known)."""
-    try:
-        return max(0, int(block.get("total_size", "0")))
-    except ValueError:
-        return 0
 
 
 # --- status -------------------------------------------------------------------------------------
@@ -348,16 +321,14 @@ class Pusher:
         self._stop = asyncio.Event()
         self._sent_before = 0
         self.progress_at = 0.0
-        self._stderr: deque[str] = deque(maxlen=_STDERR_LINES)
         self.retries = Retries(config.policy)
         self._task: asyncio.Task[None] | None = None
-        self._process: asyncio.subprocess.Process | None = None
+        self._process: FfmpegProcess | None = None
 
     @property
     def pid(self) -> int | None:
         """The running ffmpeg's process id, if one runs."""
-        process = self._process
-        return process.pid if process is not None and process.returncode is None else None
+        return self._process.pid if self._process is not None else None
 
     @property
     def name(self) -> str:
@@ -427,23 +398,19 @@ class Pusher:
     async def _attempt(self) -> str:
         """One ffmpeg run; returns why it ended (scrubbed of the stream key)."""
         try:
-            process = await asyncio.create_subprocess_exec(
-                *self._args,
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
+            process = await FfmpegProcess.start(
+                self._args,
+                label=self.name,
+                on_progress=self._progress,
+                tail_lines=_STDERR_LINES,
+                clean=lambda line: scrub(line, self.target.url)[:300],
             )
-        except OSError as exc:
-            return f"cannot start ffmpeg: {exc.strerror or exc}"
+        except FfmpegNotStarted as exc:
+            return f"cannot start ffmpeg: {exc.reason}"
         self._process = process
-        self._stderr.clear()
         self._buffer.begin()
         log.info("%s: ffmpeg started (pid %d)", self.name, process.pid)
-        tasks = [
-            asyncio.create_task(self._write(process)),
-            asyncio.create_task(self._read_progress(process)),
-            asyncio.create_task(self._read_stderr(process)),
-        ]
+        writer = asyncio.create_task(self._write(process))
         waiter = asyncio.create_task(process.wait())
         stopper = asyncio.create_task(self._stop.wait())
         started = self.progress_at = time.monotonic()
@@ -458,24 +425,22 @@ class Pusher:
                 if done:
                     break
                 stuck = self.stuck(time.monotonic(), started)
-            if stuck is not None or self._stop.is_set():
-                await self._end(process, gently=stuck is None)
+            if stuck is not None:
+                process.kill()
+            elif self._stop.is_set():
+                await process.stop(self.config.stop_timeout)
             await waiter
-            await asyncio.wait(tasks[1:], timeout=self.config.stop_timeout)
+            await process.drained(self.config.stop_timeout)
         finally:
             self._buffer.halt()
-            for task in (*tasks, waiter, stopper):
+            for task in (writer, waiter, stopper):
                 task.cancel()
-            await asyncio.gather(*tasks, waiter, stopper, return_exceptions=True)
-            if process.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    process.kill()
-                await process.wait()
+            await asyncio.gather(writer, waiter, stopper, return_exceptions=True)
+            await process.close()
         self._sent_before = self.status.bytes_sent
         if stuck is not None:
             return stuck
-        last = self._stderr[-1] if self._stderr else ""
-        return last or f"ffmpeg exited with code {process.returncode}"
+        return process.last_line or f"ffmpeg exited with code {process.returncode}"
 
     def stuck(self, now: float, started: float) -> str | None:
         """Why a running ffmpeg should be given up: never connected, or stopped sending."""
@@ -486,55 +451,25 @@ class Pusher:
             return f"nothing sent for {self.config.stall_timeout:g} s"
         return None
 
-    async def _end(self, process: asyncio.subprocess.Process, *, gently: bool) -> None:
-        """EOF first (ffmpeg finishes the FLV), then a kill if it does not exit in time."""
-        stdin = process.stdin
-        if gently and stdin is not None and not stdin.is_closing():
-            stdin.close()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(process.wait(), self.config.stop_timeout)
-        if process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-
-    async def _write(self, process: asyncio.subprocess.Process) -> None:
-        stdin = process.stdin
-        assert stdin is not None
-        try:
-            while not self._stop.is_set():
-                data = self._buffer.take()
-                if data is None:
-                    self._wake.clear()
-                    await self._wake.wait()
-                    continue
-                stdin.write(data)
-                await stdin.drain()
-        except (BrokenPipeError, ConnectionResetError):
-            return  # ffmpeg exited: the run loop sees it
-
-    async def _read_progress(self, process: asyncio.subprocess.Process) -> None:
-        assert process.stdout is not None
-        reader = ProgressReader()
-        async for raw in process.stdout:
-            block = reader.line(raw.decode(errors="replace"))
-            if block is None:
+    async def _write(self, process: FfmpegProcess) -> None:
+        while not self._stop.is_set():
+            data = self._buffer.take()
+            if data is None:
+                self._wake.clear()
+                await self._wake.wait()
                 continue
-            sent = progress_bytes(block)
-            if self._sent_before + sent > self.status.bytes_sent:
-                self.progress_at = time.monotonic()
-            self.status.bytes_sent = self._sent_before + sent
-            if sent > 0 and self.status.state is RestreamState.CONNECTING:
-                self.retries.went_live()
-                self.status.move(RestreamState.LIVE, self._wall())
-                log.info("%s: live", self.name)
+            if not await process.write(data):
+                return  # ffmpeg exited: the run loop sees it
 
-    async def _read_stderr(self, process: asyncio.subprocess.Process) -> None:
-        assert process.stderr is not None
-        async for raw in process.stderr:
-            line = scrub(raw.decode(errors="replace").strip(), self.target.url)
-            if line:
-                self._stderr.append(line[:300])
-                log.debug("%s: ffmpeg: %s", self.name, line)
+    def _progress(self, block: dict[str, str]) -> None:
+        sent = progress_bytes(block)
+        if self._sent_before + sent > self.status.bytes_sent:
+            self.progress_at = time.monotonic()
+        self.status.bytes_sent = self._sent_before + sent
+        if sent > 0 and self.status.state is RestreamState.CONNECTING:
+            self.retries.went_live()
+            self.status.move(RestreamState.LIVE, self._wall())
+            log.info("%s: live", self.name)
 
 
 # --- one publish -------------------------------------------------------------------------------

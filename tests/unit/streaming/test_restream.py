@@ -17,7 +17,6 @@ from streaming.ladder import SourceInfo
 from streaming.restream import (
     URL_PROBLEM,
     DestinationStatus,
-    ProgressReader,
     PushBuffer,
     Pusher,
     RestreamConfig,
@@ -27,7 +26,6 @@ from streaming.restream import (
     Target,
     check_push_url,
     mask_url,
-    progress_bytes,
     scrub,
     url_secrets,
 )
@@ -188,24 +186,6 @@ def test_failures_count_until_a_push_stays_up() -> None:
         clock.now += 5
         assert retries.ended() == expected
     assert retries.failures == 4
-
-
-# --- ffmpeg's progress --------------------------------------------------------------------------
-
-
-def test_progress_blocks_are_collected_and_sizes_read() -> None:
-    """A block ends at ``progress=``; its ``total_size`` is the bytes sent (0 when unknown)."""
-    reader = ProgressReader()
-    assert reader.line("frame=0\n") is None
-    assert reader.line("total_size=N/A\n") is None
-    block = reader.line("progress=continue\n")
-    assert block == {"frame": "0", "total_size": "N/A", "progress": "continue"}
-    assert progress_bytes(block) == 0
-    assert reader.line("garbage without equals") is None
-    reader.line("total_size=461027")
-    block = reader.line("progress=end")
-    assert block is not None
-    assert progress_bytes(block) == 461027
 
 
 # --- the push buffer ----------------------------------------------------------------------------
