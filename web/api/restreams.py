@@ -1,7 +1,8 @@
 """The broadcast's operator controls: restream destinations and ingest health of a session.
 
-Destination URLs hold stream keys: they are checked here (``restream.check_push_url``), stored
-as given, and answered only masked (``restream.mask_url``); push errors are scrubbed.
+Destination URLs hold stream keys: they are checked here (``restream.urls.check_push_url``),
+stored as given, and answered only masked (``restream.urls.mask_url``); push errors are
+scrubbed.
 """
 
 from __future__ import annotations
@@ -14,17 +15,9 @@ from aiohttp import web
 
 from streaming.health import HealthBoard
 from streaming.plane import MediaPlane
-from streaming.restream import (
-    MAX_URL,
-    DestinationStatus,
-    Load,
-    RestreamConfig,
-    Restreamer,
-    Target,
-    check_push_url,
-    mask_url,
-    scrub,
-)
+from streaming.restream.pusher import DestinationStatus, RestreamConfig, Target
+from streaming.restream.restreamer import Load, Restreamer
+from streaming.restream.urls import MAX_URL, check_push_url, mask_url, scrub
 from streaming.vocab import IngestOrigin, RestreamState, VideoCodec
 from studio.access import Action, authorize
 from studio.errors import NotFound
