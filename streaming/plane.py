@@ -43,7 +43,7 @@ from streaming.errors import (
 from streaming.flv import FlvTag, IngestProbe
 from streaming.ladder import DEFAULT_LADDER, LadderSettings, Rung, SourceInfo, plan_ladder
 from streaming.onair import on_air
-from streaming.pipeline import Notifier, PipelineConfig, SessionPipeline
+from streaming.pipeline.supervisor import Notifier, PipelineConfig, SessionPipeline
 from streaming.recording import Recorder, RecordingGate
 from streaming.relay import RelayHub
 from streaming.rtmp import RtmpServer

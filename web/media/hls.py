@@ -29,7 +29,7 @@ from aiohttp import web
 from streaming import names
 from streaming.errors import InvalidName, PlaylistConflict
 from streaming.llhls import MediaPlaylist, cache_control, parse_directives
-from streaming.pipeline import SessionPipeline
+from streaming.pipeline.supervisor import SessionPipeline
 from streaming.recording import Replay
 from streaming.vocab import ReloadDecision, ResourceKind
 from streaming.vod import render_media as render_vod_media

@@ -1,29 +1,9 @@
-"""One live session's media: its ffmpeg process, the files it writes, the LL-HLS playlists.
+"""``SessionPipeline``: one session's ffmpeg runs and playlists (``docs/architecture.md``).
 
-``SessionPipeline`` is the adapter around the pure core. While an ingest is up it keeps one
-ffmpeg process (``ffmpeg_args.live_args``) fed with FLV on stdin (``flv.FlvFeed``); a watcher
-reads what ffmpeg writes every ``poll_seconds`` (only the new bytes of the growing segment files,
-in a worker thread), finds the fragments (``fmp4.scan_fragments``), adds them to the rendition's
-``llhls.MediaPlaylist`` (``apply_written``) and wakes the HTTP requests waiting for a part
-(``Notifier``). If ffmpeg exits while the ingest is up it is started again, as a new *run* with
-its own file names: the playlists mark the discontinuity. When the ingest ends, ffmpeg gets EOF,
-writes its last segment and exits; ``end()`` then adds EXT-X-ENDLIST. While a live session has
-no ingest, ``start_slate`` runs the slate (``ffmpeg_args.slate_args``: still picture with the
-session title, silence, MPEG-TS) piped straight into a pipeline ffmpeg reading MPEG-TS, so the
-same playlists go on; the ingest's return stops it and continues after a discontinuity.
-While a session is ready but not live, ``hold`` puts the "starting soon" slate on air the same
-way and keeps the publisher's latest keyframe onwards (``onair.GopBuffer``) instead of encoding
-it; ``go_live`` stops the slate and starts the ingest's run from that keyframe.
-
-Every run is noted in the session's run journal (``vod.JOURNAL``: run number, ingest or which
-slate, rendition names) so that the recording, built from the files after the session ended,
-knows which runs were the broadcast. No file a run wrote is ever deleted here.
-
-FLV timestamps are whole milliseconds, so a fragment may last up to a millisecond more than
-its frame-exact target: each playlist's PART-TARGET allows for that (``PART_SLACK``).
-
-Processes are started with argument lists (never a shell), their stdout (``-progress``) and
-stderr are always drained, and every wait is bounded; ``close()`` kills what is left.
+While an ingest is up one ffmpeg (``ffmpeg_args.live_args``) is fed FLV on stdin and restarted
+as a new run when it exits; a watcher reads each run's files (``output.RunOutput``) into the
+playlists and wakes waiting requests (``Notifier``). Slates (``slate.start_slate``) are runs
+reading MPEG-TS. Every run is noted in the run journal (``vod.JOURNAL``) for the recording.
 """
 
 from __future__ import annotations
@@ -32,7 +12,6 @@ import asyncio
 import contextlib
 import enum
 import logging
-import math
 import os
 import signal
 import time
@@ -42,26 +21,25 @@ from pathlib import Path
 
 from streaming import names
 from streaming.errors import FfmpegNotStarted, InvalidMedia, PipelineError, StreamingError
-from streaming.ffmpeg_args import PipeInput, live_args, slate_args, slate_text
-from streaming.ffmpeg_process import DEVNULL, FfmpegProcess
+from streaming.ffmpeg_args import PipeInput, live_args
+from streaming.ffmpeg_process import PIPE, FfmpegProcess
 from streaming.flv import FlvFeed, FlvTag
-from streaming.fmp4 import TrackInfo, parse_init, scan_fragments
+from streaming.fmp4 import TrackInfo
 from streaming.ladder import LadderPlan, LadderSettings, SourceInfo, plan_ladder
 from streaming.llhls import (
     MediaPlaylist,
     RenditionReport,
-    WrittenSegment,
     apply_written,
     multivariant_for,
     render_multivariant,
 )
 from streaming.onair import GopBuffer
+from streaming.pipeline.output import InitFound, RunOutput, Update, playlists_for
+from streaming.pipeline.slate import start_slate
 from streaming.vocab import InputFormat, OnAir, RunKind, SlateKind
 from streaming.vod import JOURNAL, JournalEntry, journal_line
 
 log = logging.getLogger(__name__)
-
-PART_SLACK = 0.0011
 
 
 class RunMode(enum.Enum):
@@ -108,127 +86,9 @@ class Notifier:
         return True
 
 
-# --- reading what one ffmpeg run writes ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InitFound:
-    """A rendition's init segment of a run has been read."""
-
-    rendition: int
-    track: TrackInfo
-
-
-@dataclass(frozen=True)
-class SegmentGrew:
-    """New fragments of a rendition's segment (or the segment closed)."""
-
-    rendition: int
-    written: WrittenSegment
-
-
-Update = InitFound | SegmentGrew
-
-
-@dataclass
-class _Reading:
-    rendition: int
-    track: TrackInfo | None = None
-    number: int = 1
-    data: bytearray = field(default_factory=bytearray)
-    fragments: int = 0
-
-
 def _append(path: Path, line: bytes) -> None:
     with path.open("ab") as fh:
         fh.write(line)
-
-
-def _read_from(path: Path, offset: int) -> bytes:
-    with path.open("rb") as fh:
-        fh.seek(offset)
-        return fh.read()
-
-
-class RunOutput:
-    """The files one ffmpeg run writes: ``scan()`` (blocking; call it in a thread) reports what
-    is new since the last scan, reading only the bytes appended since then."""
-
-    def __init__(self, directory: Path, run: int, renditions: Sequence[int]) -> None:
-        self.directory = directory
-        self.run = run
-        self._readings = [_Reading(index) for index in renditions]
-
-    def scan(self) -> list[Update]:
-        """What ffmpeg wrote since the last call."""
-        updates: list[Update] = []
-        for reading in self._readings:
-            if reading.track is None:
-                try:
-                    path = self.directory / names.init_name(self.run, reading.rendition)
-                    reading.track = parse_init(path.read_bytes())
-                except (FileNotFoundError, InvalidMedia):
-                    continue  # not written yet, or written only in part
-                updates.append(InitFound(reading.rendition, reading.track))
-            while self._scan_segment(reading, updates):
-                pass
-        return updates
-
-    def _scan_segment(self, reading: _Reading, updates: list[Update]) -> bool:
-        """Read the current segment; True when it closed (go on with the next one)."""
-        assert reading.track is not None
-        name = names.segment_name(self.run, reading.rendition, reading.number)
-        final = self.directory / name
-        growing = self.directory / f"{name}.tmp"
-        complete = False
-        try:
-            new = _read_from(final, len(reading.data))
-            complete = True
-        except FileNotFoundError:
-            try:
-                new = _read_from(growing, len(reading.data))
-            except FileNotFoundError:
-                try:  # renamed between the two looks
-                    new = _read_from(final, len(reading.data))
-                    complete = True
-                except FileNotFoundError:
-                    return False
-        if not new and not complete:
-            return False
-        reading.data += new
-        fragments = scan_fragments(bytes(reading.data), reading.track)
-        if complete or len(fragments) > reading.fragments:
-            reading.fragments = len(fragments)
-            written = WrittenSegment(name, fragments, reading.track.timescale, complete)
-            updates.append(SegmentGrew(reading.rendition, written))
-        if complete:
-            reading.number += 1
-            reading.data = bytearray()
-            reading.fragments = 0
-        return complete
-
-
-# --- the supervisor ------------------------------------------------------------------------------
-
-
-def _render_up(value: float) -> float:
-    return math.ceil(value * 100_000 - 1e-6) / 100_000
-
-
-def playlists_for(plan: LadderPlan, window_seconds: float) -> dict[int, MediaPlaylist]:
-    """One live playlist per rendition, with part targets allowing for millisecond timestamps."""
-    targets = {r.index: r.part_target + PART_SLACK for r in plan.renditions}
-    hold_back = math.ceil(3 * max(_render_up(t) for t in targets.values()) * 1000 - 1e-6) / 1000
-    return {
-        index: MediaPlaylist(
-            rendition=index,
-            target_duration=plan.target_duration,
-            part_target=target,
-            part_hold_back=hold_back,
-            window_seconds=window_seconds,
-        )
-        for index, target in targets.items()
-    }
 
 
 def shape(plan: LadderPlan) -> tuple[tuple[str, str, str | None], ...]:
@@ -518,9 +378,17 @@ class SessionPipeline:
             await asyncio.to_thread(_append, self.directory / JOURNAL, journal_line(entry))
         except OSError as exc:
             log.warning("session %s: cannot note run %d: %s", self.session_id, self.run, exc)
-        stdin: int = asyncio.subprocess.PIPE
+        stdin: int = PIPE
         if mode is RunMode.SLATE:
-            stdin = await self._start_slate_source()
+            self._slate, stdin = await start_slate(
+                self.directory,
+                self.plan.video[0],
+                self._slate_kind,
+                self._title,
+                ffmpeg=self.config.ffmpeg,
+                font=self.config.slate_font,
+                label=f"session {self.session_id} slate",
+            )
         try:
             process = await FfmpegProcess.start(
                 args, label=f"session {self.session_id}", stdin=stdin, on_progress=self._progress
@@ -545,38 +413,6 @@ class SessionPipeline:
     def _progress(self, block: dict[str, str]) -> None:
         """Keep the last ``-progress`` block (frame, fps, bitrate, speed) for ingest health."""
         self.progress = block
-
-    async def _start_slate_source(self) -> int:
-        """Start the slate ffmpeg writing MPEG-TS into a pipe; return the pipe's read end."""
-        assert self.plan is not None
-        source = self.plan.video[0]
-        text = self.directory.resolve() / "slate.txt"
-        content = slate_text(self._slate_kind, self._title)
-        await asyncio.to_thread(text.write_text, content, encoding="utf-8")
-        args = slate_args(
-            str(text),
-            width=source.width,
-            height=source.height,
-            fps=max(1, min(120, math.ceil(source.fps - 1e-6))),
-            fontfile=self.config.slate_font,
-            ffmpeg=self.config.ffmpeg,
-        )
-        read_end, write_end = os.pipe()
-        try:
-            self._slate = await FfmpegProcess.start(
-                args,
-                label=f"session {self.session_id} slate",
-                stdin=DEVNULL,
-                stdout=write_end,
-                tail_lines=0,
-                what="the slate",
-            )
-        except FfmpegNotStarted:
-            os.close(read_end)
-            raise
-        finally:
-            os.close(write_end)
-        return read_end
 
     async def _reap_slate(self) -> None:
         """The run is over: make sure its slate process is gone too (bounded)."""
