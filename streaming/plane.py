@@ -48,7 +48,7 @@ from streaming.recording import Recorder, RecordingGate
 from streaming.relay import RelayHub
 from streaming.rtmp import RtmpServer
 from streaming.vocab import IngestOrigin, OnAir, VideoCodec
-from streaming.whip import WhipIngest
+from streaming.whip.ingest import WhipIngest
 from studio.errors import StudioError
 from studio.models import Session
 from studio.states import SessionState
@@ -181,9 +181,9 @@ class Publish:
                     source, keyframe_interval=None, frame_jitter=2 / source.fps
                 )
             first = self._probe.buffered
-            self._pipeline = await self.plane._attach(self.session_id, source, first)
+            self._pipeline = await self.plane.attach(self.session_id, source, first)
             self._probe.buffered = []
-            self._taps = self.plane._open_taps(self.session, source, first)
+            self._taps = self.plane.open_taps(self.session, source, first)
 
     async def close(self) -> None:
         """The publisher is gone: tell the programme, stop ffmpeg; then end the playlists, or,
@@ -191,7 +191,7 @@ class Publish:
         if self._closed:
             return
         self._closed = True
-        self.plane._publishers.pop(self.session_id, None)
+        self.plane.release(self.session_id)
         taps, self._taps = self._taps, []
         for tap in taps:
             try:
@@ -235,9 +235,10 @@ class MediaPlane:
         """Give every later publish's media to the taps ``factory`` makes."""
         self._tap_factories.append(factory)
 
-    def _open_taps(
+    def open_taps(
         self, session: Session, source: SourceInfo, first: Sequence[FlvTag]
     ) -> list[MediaTap]:
+        """The taps of a publish whose source is known (a factory that fails is skipped)."""
         taps = []
         for factory in self._tap_factories:
             try:
@@ -266,6 +267,10 @@ class MediaPlane:
     def publishing(self, session_id: str) -> bool:
         """Whether a publisher is connected for the session."""
         return session_id in self._publishers
+
+    def release(self, session_id: str) -> None:
+        """The session's publish is over: forget it (``Publish.close``)."""
+        self._publishers.pop(session_id, None)
 
     def publisher(self, session_id: str) -> Publish | None:
         """The session's connected publish (its ``peer``), if any."""
@@ -377,7 +382,7 @@ class MediaPlane:
             raise SessionOver(f"session {session.id}: {exc.message}") from None
         return publish
 
-    async def _attach(
+    async def attach(
         self, session_id: str, source: SourceInfo, tags: Sequence[FlvTag]
     ) -> SessionPipeline:
         """Start (or continue) the session's pipeline for a newly probed source."""

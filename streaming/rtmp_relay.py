@@ -95,7 +95,7 @@ def split_avcc(data: bytes, length_size: int) -> list[bytes]:
 
 
 @dataclass(frozen=True)
-class AccessUnit:
+class AnnexBUnit:
     """One Annex-B access unit for the relay."""
 
     data: bytes
@@ -109,7 +109,7 @@ class AvcToAnnexB:
 
     config: AvcConfig | None = None
 
-    def push(self, tag: FlvTag) -> AccessUnit | None:
+    def push(self, tag: FlvTag) -> AnnexBUnit | None:
         """The access unit of a video tag; None for configurations, other codecs, frames
         before the first configuration, and empty frames."""
         p = tag.payload
@@ -129,7 +129,7 @@ class AvcToAnnexB:
         if keyframe and NAL_SPS not in types:
             nals = [*self.config.sps, *self.config.pps, *nals]
         data = b"".join(START_CODE + n for n in nals)
-        return AccessUnit(data, max(tag.timestamp + cts, 0) * 90, keyframe)
+        return AnnexBUnit(data, max(tag.timestamp + cts, 0) * 90, keyframe)
 
 
 def aac_config(tag: FlvTag) -> bytes | None:
