@@ -319,22 +319,9 @@ class MediaPlane:
             raise IngestDenied(f"cannot check the stream key now ({exc.message})") from None
         if session is None:
             raise WrongStreamKey("unknown stream key")
-        if session.state in OVER:
-            raise SessionOver(f"session {session.id} is {session.state.value}")
-        if not _SESSION_ID.fullmatch(session.id):
-            raise WrongStreamKey("the session id cannot name a media directory")
-        if session.id in self._publishers:
-            raise PublisherPresent(f"session {session.id} already has a publisher")
-        publish = Publish(self, session, peer)
-        self._publishers[session.id] = publish
-        try:
-            await self.gate.ingest_up(session.id)
-        except StudioError as exc:
-            self._publishers.pop(session.id, None)
-            raise SessionOver(f"session {session.id}: {exc.message}") from None
-        return publish
+        return await self._admit(session, peer, IngestOrigin.RTMP)
 
-    # --- the WHIP ingest's side (``streaming.whip``) --------------------------------------------
+    # --- the WHIP ingest's side (``streaming.whip.ingest.WhipPlane``) --------------------------
 
     async def check_stream_key(self, session_id: str, key: str) -> Session:
         """The session when ``key`` opens it, else ``WrongStreamKey`` (no state is checked)."""
@@ -357,6 +344,20 @@ class MediaPlane:
         With ``takeover`` a present publisher is dropped (and its publish closed) first.
         """
         session = await self.check_stream_key(session_id, key)
+        hint = " (send X-Torget-Takeover: 1 to replace it)"
+        return await self._admit(session, peer, origin, takeover=takeover, hint=hint)
+
+    async def _admit(
+        self,
+        session: Session,
+        peer: str,
+        origin: IngestOrigin,
+        *,
+        takeover: bool = False,
+        hint: str = "",
+    ) -> Publish:
+        """The publish of a session whose key was presented, or ``IngestDenied``: the session
+        is over, or has a publisher (``hint`` says how to take over)."""
         if session.state in OVER:
             raise SessionOver(f"session {session.id} is {session.state.value}")
         if not _SESSION_ID.fullmatch(session.id):
@@ -364,10 +365,7 @@ class MediaPlane:
         present = self._publishers.get(session.id)
         if present is not None:
             if not takeover:
-                raise PublisherPresent(
-                    f"session {session.id} already has a publisher "
-                    "(send X-Torget-Takeover: 1 to replace it)"
-                )
+                raise PublisherPresent(f"session {session.id} already has a publisher{hint}")
             log.info("session %s: publisher %s taken over by %s", session.id, present.peer, peer)
             present.abort()
             await present.close()
