@@ -1,20 +1,8 @@
 """The media plane of one node: stream keys in, session pipelines out, what HLS serves.
 
-``MediaPlane`` joins the RTMP listener to the programme and to one ``SessionPipeline`` per
-session:
-
-- **Publish**: the stream key is looked up with the programme (``session_for_stream_key``). It
-  is refused when unknown, when the session is over (ended, replay, cancelled), or when the
-  session already has a publisher; otherwise the programme hears ``ingest_up`` and the
-  ``Publish`` probes the source (``flv.IngestProbe``) and starts the session's pipeline.
-- **Unpublish**: the programme hears ``ingest_down``. While the session is live its playlists
-  stay open and carry the "we'll be right back" slate until the ingest comes back (each a new
-  ffmpeg run, marked as a discontinuity); otherwise (ready went back to scheduled, or the
-  session ended) they get EXT-X-ENDLIST. A later publish then starts fresh playlists, with run
-  numbers that continue those on disk. A returning publisher whose source needs other
-  renditions (say, no audio any more) also gets fresh playlists.
-- **Session ended** (an operator or the scheduler): the publisher is disconnected.
-- **Shutdown**: every connection dropped, every ffmpeg killed.
+``MediaPlane`` admits RTMP and WHIP publishes (``Publish``: probe, then the session's
+``SessionPipeline`` and the media taps), follows the programme's session changes and shuts
+everything down. See ``docs/architecture.md`` ("Publish and unpublish").
 """
 
 from __future__ import annotations

@@ -1,31 +1,8 @@
 """Recordings: the replay of every broadcast, built from the files the pipeline left behind.
 
-Every segment ffmpeg writes stays in ``data_dir/<session id>/`` (the live playlists only list a
-window; nothing is deleted). When a session ends, ``Recorder.build`` runs in a background task:
-
-1. it waits until the session's media has stopped (no publisher, no ffmpeg);
-2. ``scan_recording`` (blocking, in a worker thread) reads the run journal (``vod.JOURNAL``) and
-   every run's init segment and segments: the runs that carried the ingest make the recording
-   (the "starting soon" and "we'll be right back" slates are left out), each segment with its
-   duration and covered bytes (a segment ffmpeg was killed in the middle of is its ``.tmp``
-   file's complete fragments). Renditions are matched by name across runs; one that some run
-   lacks (a returning publisher without audio, say) is left out of the replay. The result, a
-   ``vod.Recording``, is written as ``recording.json``: the replay's HLS VOD playlists are
-   rendered from it (``vod.render_media``), so they survive a restart of the node;
-3. the MP4 download: per run, the source video's and the audio's init + segments are joined
-   into one fragmented MP4 each and stream-copied into ``mp4/r<run>.mp4``
-   (``ffmpeg_args.run_mp4_args``); those are joined by the concat demuxer, trimmed with
-   ``-ss``/``-to`` if the operator trimmed the replay (``ffmpeg_args.recording_args``), into
-   ``recording.mp4`` (written aside, then renamed over the old one);
-4. the programme hears ``replay_ready``; the record in the store says ``ready`` with the
-   duration. If anything fails the session stays ended and the record says ``failed`` with the
-   reason (also logged).
-
-A trim (``retrim``) re-renders nothing on disk (the playlists read the trim from the store) and
-rebuilds only step 3's final join. A newer build or trim of the same session cancels the older
-one (its ffmpeg is killed). On start, ``recover`` builds the recordings of sessions that ended
-while the node was down or before their build finished (a failed build is tried again: restart
-the node to retry after fixing, say, a full disk), and finishes interrupted trims.
+``Recorder`` builds (``build``), trims (``retrim``), recovers after a restart (``recover``) and
+serves (``replay``) the recordings of this node's sessions; ``scan_recording`` reads the files
+into a ``vod.Recording``. The steps: ``docs/architecture.md`` ("Slates and recordings").
 """
 
 from __future__ import annotations

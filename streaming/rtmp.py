@@ -1,16 +1,8 @@
 """The RTMP ingest listener: ``rtmp://HOST:PORT/live/<stream key>``, one publish per connection.
 
-An asyncio server speaking the protocol of ``streaming.rtmp_proto``. Per connection: the
-handshake, ``connect`` (application ``live`` only), ``createStream``, then ``publish`` with the
-stream key as the stream name. The key goes to the ``PublishTarget`` (the media plane), which
-checks it against the programme and answers with a ``PublishHandle`` or ``IngestDenied``;
-a refusal is answered with an ``onStatus`` error and the connection is closed. Audio, video and
-``onMetaData`` then go to the handle as FLV tags, awaited one by one: the handle's backpressure
-(ffmpeg's stdin) slows the socket reads down, nothing is buffered without bound.
-
-A connection that has not published within ``publish_timeout`` seconds, or that sends nothing
-for ``idle_timeout`` seconds, or anything malformed, is closed. Stream keys are never logged:
-log lines name the peer address and, once accepted, the session.
+An asyncio server speaking ``streaming.rtmp_proto``: the key goes to the ``PublishTarget`` (the
+media plane), which answers with a ``PublishHandle`` or ``IngestDenied``; tags are then awaited
+one by one. Timeouts, refusals and logging: ``docs/architecture.md`` ("RTMP listener").
 """
 
 from __future__ import annotations

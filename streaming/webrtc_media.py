@@ -1,18 +1,9 @@
 """What WebRTC ingest (WHIP) needs that touches no socket: SDP checks and munging, and turning
 WebRTC media into the FLV tags the session pipeline reads. Pure.
 
-- ``check_offer`` reads a WHIP offer just enough to refuse what Torget cannot take, with a
-  sentence the operator understands: it must be SDP, send video (H.264 or VP8) and, when it has
-  audio, Opus; at most one section of each.
-- ``add_bitrate_hints`` adds ``x-google-start/min/max-bitrate`` to the answer's video formats:
-  aiortc has no transport-wide congestion control, and without the hints Chrome's rate sticks
-  near 0.7 Mbit/s.
-- H.264 arrives as Annex-B access units (aiortc's depayloader). ``H264Track`` remembers the
-  parameter sets, says whether a unit is a keyframe, puts SPS/PPS in front of each IDR for the
-  WebRTC relay, and ``FlvVideoMuxer`` turns units into FLV video tags (AVCC, an AVC sequence
-  header built from SPS/PPS before the first frame and whenever they change).
-- Audio goes to FLV as AAC (``aac_config_tag``/``aac_frame_tag``; the AudioSpecificConfig from
-  ``audio_specific_config``).
+``check_offer`` refuses what Torget cannot take (``BadWhipOffer`` with the reason),
+``add_bitrate_hints`` munges the answer, ``H264Track``/``FlvVideoMuxer`` and the AAC helpers make
+the tags. See ``docs/architecture.md`` ("WebRTC ingest (WHIP)").
 """
 
 from __future__ import annotations

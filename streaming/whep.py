@@ -1,22 +1,9 @@
 """WebRTC playback (WHEP) of a session's relay: one aiortc peer per viewer, no encoding.
 
-``WhepManager`` answers a viewer's SDP offer with a peer connection whose senders read from the
-session's ``SessionRelay`` through the viewer's own ``ViewerFeed``. The tracks return
-``av.Packet``s, which aiortc's ``RTCRtpSender`` packetizes with the codec's ``pack()`` instead
-of encoding (``_next_encoded_frame``): the per-viewer cost is RTP packetization, SRTP and UDP.
-A viewer's keyframe request (RTCP PLI/FIR, which aiortc turns into ``_send_keyframe``) goes to
-``SessionRelay.request_keyframe``, which coalesces them for the publisher.
-
-Negotiation: the transceivers (send-only, H.264 for video, Opus for audio) are made before the
-offer is applied, so aiortc picks H.264 whatever order the browser lists its codecs in. aiortc
-answers with every ICE candidate gathered (no trickle). No STUN/TURN server is used unless
-configured: the node must be reachable by the viewers (host candidates).
-
-A viewer is closed, and its feed and peer freed, when it DELETEs its resource, when ICE fails
-or the connection closes, when it does not connect within ``connect_timeout``, when its session
-is over (``close_session``), and when the node stops (``close``).
-
-HTTP-free: ``web.media.whep`` maps its errors to answers.
+``WhepManager`` answers a viewer's offer with a peer whose tracks return the relay's shared
+``av.Packet``s (aiortc packetizes them without encoding), enforces the viewer caps and frees
+viewers; its refusals are ``WhepRefused`` errors (``web.errors`` answers them). See
+``docs/architecture.md`` ("WebRTC playback (WHEP)").
 """
 
 from __future__ import annotations

@@ -1,16 +1,8 @@
 """HTTP handlers of WHEP playback (draft-ietf-wish-whep; routes in ``web.routes``).
 
-    POST   /whep/{session_id}                 an SDP offer (application/sdp) -> 201, the SDP
-                                              answer, Location: /whep/{session_id}/{resource}
-    DELETE /whep/{session_id}/{resource_id}   the viewer leaves -> 204
-
-Trickle ICE is not offered: the answer carries every candidate, and a PATCH on the resource is
-answered 405 Method Not Allowed (no route), as the draft asks of servers without trickle ICE.
-
-Refusals are the API's JSON errors: 400 a body that is not a usable SDP offer, 404 an unknown
-session or resource, 409 a session that is over or has no ingest now, 415 another Content-Type,
-503 a viewer cap reached (with ``Retry-After`` and the HLS address to use instead). The media
-plane's errors become these answers in ``web.errors`` (``MEDIA_ANSWERS``).
+``POST /whep/{session_id}`` (an SDP offer: 201, the answer, ``Location``) and ``DELETE`` on the
+resource (204). Refusals are the media plane's errors, answered by ``web.errors``
+(``MEDIA_ANSWERS``). The answers: ``docs/operations.md`` ("Low-latency playback").
 """
 
 from __future__ import annotations

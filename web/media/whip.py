@@ -1,18 +1,9 @@
 """The WHIP endpoints (RFC 9725): ``POST /whip/{session_id}`` and ``DELETE`` on its resource.
 
-The caller presents the session's **stream key** as ``Authorization: Bearer <key>`` (OBS: the
-"Bearer Token" field), not a user token. Answers:
-
-- 201 with the SDP answer (``application/sdp``), ``Location: /whip/{session}/{resource}`` and an
-  ``ETag``; the answer holds every candidate (aiortc gathers before answering), so Torget does
-  not take trickle ICE: ``PATCH`` on the resource is answered 405;
-- 404 no such session, 401 no key or a key that does not open the session, 415 not
-  ``application/sdp``, 413 an offer over ``MAX_OFFER_BYTES``, 400 an offer Torget cannot take
-  (the message says why), 409 the session is over, or already has a publisher: send
-  ``X-Torget-Takeover: 1`` with the key to replace that publisher. The media plane's errors
-  become these answers in ``web.errors`` (``MEDIA_ANSWERS``).
-
-``DELETE /whip/{session_id}/{resource_id}`` (same key) ends the publish: 204.
+The caller presents the session's stream key as ``Authorization: Bearer <key>``. 201 carries
+the SDP answer, ``Location`` and ``ETag``; refusals are the media plane's errors, answered by
+``web.errors`` (``MEDIA_ANSWERS``). The answers: ``docs/operations.md`` ("Publishing over
+WebRTC (WHIP)").
 """
 
 from __future__ import annotations
