@@ -2,7 +2,7 @@
 
 ``POST /whep/{session_id}`` (an SDP offer: 201, the answer, ``Location``) and ``DELETE`` on the
 resource (204). Refusals are the media plane's errors, answered by ``web.errors``
-(``MEDIA_ANSWERS``). The answers: ``docs/operations.md`` ("Low-latency playback").
+(``ANSWERS``). The answers: ``docs/operations.md`` ("Low-latency playback").
 """
 
 from __future__ import annotations

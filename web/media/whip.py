@@ -2,7 +2,7 @@
 
 The caller presents the session's stream key as ``Authorization: Bearer <key>``. 201 carries
 the SDP answer, ``Location`` and ``ETag``; refusals are the media plane's errors, answered by
-``web.errors`` (``MEDIA_ANSWERS``). The answers: ``docs/operations.md`` ("Publishing over
+``web.errors`` (``ANSWERS``). The answers: ``docs/operations.md`` ("Publishing over
 WebRTC (WHIP)").
 """
 

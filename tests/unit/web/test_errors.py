@@ -1,4 +1,4 @@
-"""The media plane's errors become JSON answers by one table, without a server."""
+"""The programme's and the media plane's errors become JSON answers by one table."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 from aiohttp import web
 
 from streaming import errors as media
-from web.errors import media_error_response
+from studio import errors as studio
+from web.errors import answer_for
 
 
 def _answer(response: web.Response | None) -> tuple[int, dict[str, object]]:
@@ -36,7 +37,7 @@ def test_each_media_refusal_has_its_status_and_code(
     error: media.StreamingError, status: int, code: str
 ) -> None:
     """The status and code come from the table, the message from the error unchanged."""
-    assert _answer(media_error_response(error)) == (
+    assert _answer(answer_for(error)) == (
         status,
         {"code": code, "message": error.message},
     )
@@ -45,11 +46,11 @@ def test_each_media_refusal_has_its_status_and_code(
 def test_a_full_whep_server_asks_to_retry_and_a_missing_key_to_authenticate() -> None:
     """WhepFull carries Retry-After (the HLS address is in its message); 401 names the scheme."""
     full = media.WhepFull("watch with HLS at /hls/s/index.m3u8", "/hls/s/index.m3u8")
-    response = media_error_response(full)
+    response = answer_for(full)
     assert _answer(response)[0] == 503
     assert response is not None
     assert response.headers["Retry-After"] == "30"
-    unauthenticated = media_error_response(media.WrongStreamKey("send the key"))
+    unauthenticated = answer_for(media.WrongStreamKey("send the key"))
     assert unauthenticated is not None
     assert unauthenticated.headers["WWW-Authenticate"] == 'Bearer realm="torget"'
 
@@ -57,7 +58,7 @@ def test_a_full_whep_server_asks_to_retry_and_a_missing_key_to_authenticate() ->
 def test_a_bad_builder_value_names_its_field_and_other_errors_have_no_row() -> None:
     """InvalidArgument is a 422 with its field; a failure on our side is not in the table."""
     error = media.InvalidArgument("url", "must be at most 1024 characters")
-    assert _answer(media_error_response(error)) == (
+    assert _answer(answer_for(error)) == (
         422,
         {
             "code": "invalid_input",
@@ -65,5 +66,19 @@ def test_a_bad_builder_value_names_its_field_and_other_errors_have_no_row() -> N
             "field": "url",
         },
     )
-    assert media_error_response(media.InvalidMedia("no media yet")) is None
-    assert media_error_response(media.RecordingFailed("segment gone")) is None
+    assert answer_for(media.InvalidMedia("no media yet")) is None
+    assert answer_for(media.RecordingFailed("segment gone")) is None
+
+
+def test_the_programme_s_errors_keep_their_answers() -> None:
+    """A bad input names its field in the message; a missing record is a 404."""
+    assert _answer(answer_for(studio.InvalidInput("title", "must not be empty"))) == (
+        422,
+        {"code": "invalid_input", "message": "title: must not be empty", "field": "title"},
+    )
+    assert _answer(answer_for(studio.InvalidInput("", "the file is not YAML"))) == (
+        422,
+        {"code": "invalid_input", "message": "the file is not YAML"},
+    )
+    missing = studio.NotFound("session", "ses_x")
+    assert _answer(answer_for(missing)) == (404, {"code": "not_found", "message": missing.message})
