@@ -1,34 +1,8 @@
-"""Pure builders of ffmpeg argument lists: the live session pipeline, slates, remux, restream.
+"""Pure builders of ffmpeg argument lists: the live pipeline, slates, remux, recording, restream.
 
-Every builder returns a ``list[str]`` for ``asyncio.create_subprocess_exec`` (never a shell
-string) and validates what it puts in: paths and URLs must match strict patterns, and user text
-(a session title) never enters an argument at all.
-
-**How partial segments are produced.** The live pipeline uses ffmpeg's ``dash`` muxer writing
-CMAF (fragmented MP4): ``-seg_duration 1 -frag_type duration -frag_duration 0.2 -streaming 1``.
-Each segment file starts with ``styp`` and holds one ``moof``+``mdat`` fragment per ~0.2 s; in
-streaming mode each fragment is written as soon as it is complete, to ``<segment>.m4s.tmp``,
-which is renamed to ``<segment>.m4s`` when the segment closes at the next keyframe. Those
-fragments are the LL-HLS parts (``streaming.fmp4`` finds them, ``streaming.llhls`` lists them).
-Checked on Debian's ffmpeg 5.1 and on the static ffmpeg 9.0 of ``imageio-ffmpeg``: both write
-five fragments per one-second segment (6 frames at 30 fps; 10 AAC frames for audio), the
-first starting with a sync sample, the ``.tmp`` growing fragment by fragment. The ``hls``
-muxer was not chosen: with ``-hls_segment_type fmp4`` it writes one fragment per segment and
-a part would have to be a whole segment, i.e. a keyframe every 0.2 s. ``-ldash 1`` is left out:
-it only changes the MPD (which is never served; the playlists are ours).
-
-Other ffmpeg facts the pipeline depends on (both builds):
-
-- A copied H.264 stream from MPEG-TS carries codec tag 27, which the mp4 muxer refuses: the
-  source rendition gets ``-tag:v:0 avc1``.
-- The dash muxer refuses representations with different aspect ratios in one adaptation set
-  (854x480 is not exactly 16:9), so every output stream is its own adaptation set.
-- ``-force_key_frames source`` makes each transcoded rung take a keyframe exactly where the
-  passed-through source has one, which keeps segments aligned across renditions.
-- MPEG-TS/FLV on stdin is probed for ``analyzeduration`` (5 s by default): one second is
-  enough for H.264 + AAC and keeps publish-to-first-segment short.
-- drawtext reads the slate's text from a file with ``expansion=none``: nothing the title holds
-  (quotes, ``:``, ``%{pts}``) is interpreted.
+Every builder returns a ``list[str]`` (never a shell string) and checks what it puts in: paths
+and URLs must match strict patterns, user text never enters an argument. How the dash muxer's
+fragments become LL-HLS parts, and the ffmpeg facts relied on: ``docs/architecture.md``.
 """
 
 from __future__ import annotations

@@ -1,18 +1,9 @@
 """FLV tags as an RTMP publisher sends them: inspect them, probe the source, re-mux them for ffmpeg.
 
-Pure: no sockets, no processes. The RTMP adapter turns each audio, video and data message into
-an ``FlvTag``; this module decides the rest.
-
-- ``IngestProbe`` buffers the first tags of a publish until it knows what the source is: the
-  H.264 decoder configuration (picture size from the SPS, or ``onMetaData`` when the SPS cannot
-  be read), the keyframe interval (the time between the first two keyframes, or "longer than
-  ``max_gop``" once that much media passed without a second one), the frame rate and bit rate
-  (``onMetaData``, else counted), and whether audio comes. Only legacy FLV H.264 (codec id 7)
-  is accepted: it is what OBS and ffmpeg send, and what the source rendition can pass through.
-- ``FlvFeed`` writes the byte stream one ffmpeg run reads on its stdin: the FLV header, the
-  last ``onMetaData``, the decoder configurations, then the tags from a keyframe on, with
-  timestamps counted from that keyframe. ``restart()`` (ffmpeg was restarted) makes it start
-  over at the next keyframe with the configurations it remembers.
+Pure. ``IngestProbe`` buffers a publish's first tags until the source is known (``SourceInfo``);
+``FlvFeed`` writes the byte stream one ffmpeg run reads (header, metadata, configurations, then
+tags from a keyframe on; ``restart`` starts over at the next keyframe). See
+``docs/architecture.md`` ("Publish and unpublish").
 """
 
 from __future__ import annotations

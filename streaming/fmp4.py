@@ -1,15 +1,8 @@
 """Reading what ffmpeg's dash muxer writes: fragmented-MP4 (CMAF) init and media segments.
 
-Pure: functions take bytes and return facts; the adapter reads the files.
-
-- ``parse_init(init_bytes)`` → ``TrackInfo``: media kind, timescale, RFC 6381 codec string
-  (``avc1.64001f``, ``mp4a.40.2``; what the multivariant playlist's CODECS needs), picture size,
-  and the ``trex`` defaults fragments fall back on.
-- ``scan_fragments(segment_bytes, track)`` → the complete ``moof``+``mdat`` pairs of a segment
-  that may still be growing (ffmpeg writes ``name.m4s.tmp`` fragment by fragment and renames it
-  when the segment closes). Fragment *k* spans from the end of fragment *k-1* (0 for the first,
-  so it includes ``styp``) to the end of its ``mdat``: the parts concatenate to the whole file.
-  A trailing box that is not complete yet is ignored, not an error.
+Pure: ``parse_init`` gives a ``TrackInfo`` (kind, timescale, RFC 6381 codec, size);
+``scan_fragments`` the complete ``moof``+``mdat`` pairs of a segment that may still be growing
+(an incomplete trailing box is ignored). See ``docs/architecture.md`` ("How parts are made").
 """
 
 from __future__ import annotations

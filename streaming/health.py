@@ -1,14 +1,8 @@
 """Ingest health: what operators see of a publish while it runs.
 
-- ``IngestMeter`` (pure): fed with every tag and the time it arrived, it measures over the last
-  ``window`` seconds the bit rate (all, video, audio) and the frame rate, and remembers the last
-  keyframe (when it arrived, and the interval between the last two by the publisher's clock).
-- ``HealthTap``: the ``plane.MediaTap`` that only measures (one per publish).
-- ``HealthBoard``: the node's ``plane.TapFactory`` and the table of live measures per session:
-  origin, peer address, connected since, the probed source and the meter.
-
-What the pipeline's ffmpeg reports (``SessionPipeline.progress``: ``drop_frames``, ``speed``)
-and what restreams dropped are added by the API (``web/api/restreams.py``).
+``IngestMeter`` (pure) measures bit rates, frame rate and keyframes over a rolling window;
+``HealthTap`` feeds it (a ``plane.MediaTap``); ``HealthBoard`` is the node's ``plane.TapFactory``
+and table of live measures. See ``docs/architecture.md`` ("Restream and ingest health").
 """
 
 from __future__ import annotations

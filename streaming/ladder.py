@@ -1,27 +1,7 @@
 """The rendition ladder: which renditions one live session gets, decided from the source alone.
 
-Pure: ``plan_ladder(source, settings)`` returns a ``LadderPlan`` and touches nothing.
-
-Rules:
-
-- The **source rendition** comes first (output stream 0). It is passed through untouched
-  (``-c:v copy``) when the ingest is H.264 and its keyframe interval is unknown or at most
-  ``max_passthrough_gop`` seconds (HLS segments cannot be shorter than a GOP, and the target
-  duration of a playlist never changes); otherwise it is transcoded at the source size.
-- The **target duration** follows the longest segment the source can make
-  (``longest_segment``): 1 s for a source with a keyframe every second, so that players that
-  stay three target durations behind live (hls.js without LL-HLS) stay 3 s behind, not 6.
-- **Lower rungs** (default 720p, 480p, 360p) are added only when smaller than the source height,
-  widths keep the source's aspect ratio rounded to even numbers.
-- **Audio** is one AAC rendition (last output stream), 48 kHz stereo, shared by every variant.
-- **Keyframes** are aligned across renditions: with a passed-through source every rung takes a
-  keyframe exactly where the source has one; when everything is transcoded all renditions take
-  one every ``segment_seconds``.
-- **Parts**: ffmpeg cuts a fragment at the first frame at or past ``part_seconds``, so each
-  rendition's part target is ``part_seconds`` rounded up to whole frames (video) or whole AAC
-  frames of 1024 samples (audio). A source whose frames come unevenly (WebRTC) gets longer
-  fragments and a part target with room for a late frame (``jittery_part_seconds``).
-  PART-HOLD-BACK is three times the largest part target.
+Pure: ``plan_ladder(source, settings)`` returns a ``LadderPlan`` (renditions, target duration,
+part targets, PART-HOLD-BACK). The rules are in ``docs/architecture.md`` ("Ladder").
 """
 
 from __future__ import annotations

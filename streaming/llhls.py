@@ -1,34 +1,9 @@
 """The LL-HLS playlist model (HLS 2nd edition, draft-pantos-hls-rfc8216bis), pure.
 
-One ``MediaPlaylist`` per rendition holds what ffmpeg wrote (fed by ``apply_written`` from the
-fragments ``streaming.fmp4`` found) and renders it as text. It has no clock, no files and no
-asyncio: the HTTP adapter calls ``decide(msn, part)``; on ``WAIT`` it awaits an
-``asyncio.Event`` it sets whenever ``apply_written`` added a part, then asks again; after
-``blocking_timeout`` seconds it answers 503 (§6.2.5.2).
-
-What the rendered media playlist carries, and why:
-
-- ``EXT-X-VERSION:6`` (EXT-X-MAP outside I-frame playlists needs 6), ``EXT-X-TARGETDURATION``
-  fixed at creation (§6.2.1: it MUST NOT change; a longer segment is refused, ``InvalidMedia``).
-- ``EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=…`` (at least 3 times the part
-  target, the same in every rendition) and ``EXT-X-PART-INF:PART-TARGET=…`` (parts longer
-  than it are refused).
-- ``EXT-X-MEDIA-SEQUENCE`` / ``EXT-X-DISCONTINUITY-SEQUENCE``: a sliding window of at least
-  ``max(window_seconds, 3 * target)`` seconds; each segment dropped from the window raises the
-  media sequence by one and, if it carried a discontinuity, the discontinuity sequence by one.
-- ``EXT-X-DISCONTINUITY`` + a new ``EXT-X-MAP`` before the first segment of every ffmpeg run after
-  the first (restart, slate, ingest back after a gap), before that segment's first part.
-- ``EXT-X-PART`` (DURATION, URI, INDEPENDENT=YES when the part starts with a sync sample) for
-  segments starting within 3 target durations of the end (§6.2.2), the open segment's parts, and
-  ``EXT-X-PRELOAD-HINT:TYPE=PART`` naming the next part while live.
-- ``EXT-X-ENDLIST`` once ended (no preload hint then, §4.4.5.3); ``render_vod`` gives the whole
-  history (or a trimmed time range) as ``EXT-X-PLAYLIST-TYPE:VOD`` for the replay.
-
-Parts are byte ranges of the segment file ffmpeg is writing; the playlist gives each its own URI
-(``names.part_name``) and ``locate`` maps it back to (segment file, offset, length), so players
-and caches see plain immutable resources. When a run ends with a segment still open (ffmpeg died
-mid-segment), that segment is closed with the parts it has; the adapter must then keep serving
-its ``.tmp`` file under the segment's name.
+One ``MediaPlaylist`` per rendition holds what ffmpeg wrote (``apply_written``), decides
+blocking reloads (``decide``), maps part URIs to byte ranges (``locate``) and renders the text;
+also the multivariant playlist and Cache-Control. What it renders and why:
+``docs/architecture.md`` ("Playlists").
 """
 
 from __future__ import annotations

@@ -1,18 +1,9 @@
 """File and URL names of a session's HLS directory, and the one strict parser for them.
 
-Every name the HLS server hands out or accepts is built here and parsed back here::
-
-    index.m3u8                      multivariant playlist
-    source.m3u8, 720p.m3u8, audio.m3u8
-                                    media playlists (one per rendition)
-    r0003_1_init.mp4                init segment of run 3, rendition 1 (written by ffmpeg)
-    r0003_1_000042.m4s              segment 42 of run 3, rendition 1 (written by ffmpeg)
-    r0003_1_000042.2.m4s            part 2 of that segment (virtual: a byte range of the segment)
-
-A *run* is one ffmpeg process (a restart, a slate, the ingest coming back): each run writes its
-own names, so nothing a viewer may still fetch is ever overwritten. ``parse_name`` accepts only
-the canonical spelling (no other digits count, no slashes, no dots beyond the pattern), so a
-name that parses is safe to join to the session directory.
+``index.m3u8``, ``source.m3u8`` (one media playlist per rendition), ``r0003_1_init.mp4`` (run 3,
+rendition 1), ``r0003_1_000042.m4s`` (segment 42) and ``r0003_1_000042.2.m4s`` (part 2, a byte
+range of it). ``parse_name`` accepts only the canonical spelling, so a name that parses is safe
+to join to the session directory.
 """
 
 from __future__ import annotations

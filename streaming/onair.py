@@ -1,29 +1,8 @@
 """What a session's playlists carry, and the ingest held back while a slate is on air. Pure.
 
 ``on_air(state, ingest_up, slate)`` is the one decision the media plane follows whenever a
-session's state or its ingest changes:
-
-=========  =========  ==============================================================
-state      ingest     on air
-=========  =========  ==============================================================
-scheduled  down       nothing: the playlists end (a later publish starts new ones)
-scheduled  up         "starting soon" slate (the ingest is about to make it ready)
-ready      up         "starting soon" slate with the title; the ingest is held
-ready      down       nothing: the playlists end
-live       up         the ingest
-live       down       "we'll be right back" slate; the same playlists go on
-ended,     either     nothing: the playlists end; the recording is built
-replay,
-cancelled
-=========  =========  ==============================================================
-
-With slates turned off (``[media] slate = false``) a ready session shows its ingest (the old
-preview behaviour) and a live session without ingest keeps its playlists open without media
-(``SILENT``).
-
-While the "starting soon" slate is on air the publisher's media is not encoded: ``GopBuffer``
-keeps the codec configurations and the tags since the latest keyframe, so that going live
-starts the ingest's ffmpeg run from that keyframe at once instead of waiting for the next one.
+session's state or its ingest changes (the table is in ``docs/architecture.md``, "Slates and
+recordings"); ``GopBuffer`` keeps the tags since the latest keyframe while "starting soon" is on.
 """
 
 from __future__ import annotations

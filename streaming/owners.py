@@ -1,16 +1,9 @@
 """This node's side of media ownership: claims, confirmations, look-ups, and changes made on
 other nodes to sessions whose media this node holds (the rule is ``streaming.ownership``).
 
-One node holds a session's media: the node that accepted its publish (RTMP or WHIP) runs the
-pipeline, the WebRTC relays, the restream pushes, and builds the recording on its own disk. It
-records itself as the session's owner in the store (``claim``, a media tap, so at the first
-publish that reaches the pipeline) and confirms its rows every few seconds (``run``).
-
-``follow_changes`` makes the owner act on session changes made on other nodes (an operator
-ending the session through node B, B's scheduler): they arrive as ``SessionChanged`` facts of
-the realtime engine's event room; the owner re-reads the session and hands it to the same
-listeners local changes go to. Forwarding requests to the owner is the web edge's job
-(``web/media/proxy.py``).
+``MediaOwners`` claims a session when its publish reaches the pipeline (``tap``), confirms its
+rows (``run``), looks up owners elsewhere (``owner_elsewhere``) and follows the event room
+(``follow_changes``). See ``docs/architecture.md`` ("Media across nodes").
 """
 
 from __future__ import annotations

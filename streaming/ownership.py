@@ -1,14 +1,9 @@
-"""Which node holds a session's media, decided without I/O (the adapter is ``media_proxy``).
+"""Which node holds a session's media, decided without I/O (the adapter is ``owners``).
 
-A node that accepts a publish records itself as the session's media owner in the store
-(``media_owners``: session, the node's internal URL, when last confirmed). Every owner confirms
-its rows every ``REFRESH_EVERY_S`` while it runs; a row not confirmed for ``STALE_AFTER_S`` is
-stale: its node is presumed gone and the row is ignored.
-
-``proxy_target`` is the rule every media request of a node follows: answer locally when there
-is no owner, when this node is the owner, or when the owner's row is stale; otherwise forward to
-the owner's URL. ``proxy_request_headers`` / ``proxy_response_headers`` say which headers cross.
-``Echoes`` tells a session change this node announced from one another node announced.
+``proxy_target``: answer here when there is no owner, when this node is the owner, or when the
+owner's row is stale (``STALE_AFTER_S``); else forward to the owner's URL. Which headers cross
+(``proxy_request_headers``/``proxy_response_headers``) and ``Echoes`` (changes this node
+announced). See ``docs/architecture.md`` ("Media across nodes").
 """
 
 from __future__ import annotations

@@ -1,20 +1,8 @@
 """The media plane of one node: stream keys in, session pipelines out, what HLS serves.
 
-``MediaPlane`` joins the RTMP listener to the programme and to one ``SessionPipeline`` per
-session:
-
-- **Publish**: the stream key is looked up with the programme (``session_for_stream_key``). It
-  is refused when unknown, when the session is over (ended, replay, cancelled), or when the
-  session already has a publisher; otherwise the programme hears ``ingest_up`` and the
-  ``Publish`` probes the source (``flv.IngestProbe``) and starts the session's pipeline.
-- **Unpublish**: the programme hears ``ingest_down``. While the session is live its playlists
-  stay open and carry the "we'll be right back" slate until the ingest comes back (each a new
-  ffmpeg run, marked as a discontinuity); otherwise (ready went back to scheduled, or the
-  session ended) they get EXT-X-ENDLIST. A later publish then starts fresh playlists, with run
-  numbers that continue those on disk. A returning publisher whose source needs other
-  renditions (say, no audio any more) also gets fresh playlists.
-- **Session ended** (an operator or the scheduler): the publisher is disconnected.
-- **Shutdown**: every connection dropped, every ffmpeg killed.
+``MediaPlane`` admits RTMP and WHIP publishes (``Publish``: probe, then the session's
+``SessionPipeline`` and the media taps), follows the programme's session changes and shuts
+everything down. See ``docs/architecture.md`` ("Publish and unpublish").
 """
 
 from __future__ import annotations
@@ -33,16 +21,22 @@ from typing import Protocol
 
 from config.settings import MediaSettings
 from streaming import names
-from streaming.errors import InvalidMedia, PublisherPresent, SessionOver, WrongStreamKey
+from streaming.errors import (
+    IngestDenied,
+    InvalidMedia,
+    PublisherPresent,
+    SessionOver,
+    WrongStreamKey,
+)
 from streaming.flv import FlvTag, IngestProbe
 from streaming.ladder import DEFAULT_LADDER, LadderSettings, Rung, SourceInfo, plan_ladder
 from streaming.onair import on_air
-from streaming.pipeline import Notifier, PipelineConfig, SessionPipeline
+from streaming.pipeline.supervisor import Notifier, PipelineConfig, SessionPipeline
 from streaming.recording import Recorder, RecordingGate
 from streaming.relay import RelayHub
-from streaming.rtmp import IngestRefused, RtmpServer
+from streaming.rtmp import RtmpServer
 from streaming.vocab import IngestOrigin, OnAir, VideoCodec
-from streaming.whip import WhipIngest
+from streaming.whip.ingest import WhipIngest
 from studio.errors import StudioError
 from studio.models import Session
 from studio.states import SessionState
@@ -175,9 +169,9 @@ class Publish:
                     source, keyframe_interval=None, frame_jitter=2 / source.fps
                 )
             first = self._probe.buffered
-            self._pipeline = await self.plane._attach(self.session_id, source, first)
+            self._pipeline = await self.plane.attach(self.session_id, source, first)
             self._probe.buffered = []
-            self._taps = self.plane._open_taps(self.session, source, first)
+            self._taps = self.plane.open_taps(self.session, source, first)
 
     async def close(self) -> None:
         """The publisher is gone: tell the programme, stop ffmpeg; then end the playlists, or,
@@ -185,7 +179,7 @@ class Publish:
         if self._closed:
             return
         self._closed = True
-        self.plane._publishers.pop(self.session_id, None)
+        self.plane.release(self.session_id)
         taps, self._taps = self._taps, []
         for tap in taps:
             try:
@@ -229,9 +223,10 @@ class MediaPlane:
         """Give every later publish's media to the taps ``factory`` makes."""
         self._tap_factories.append(factory)
 
-    def _open_taps(
+    def open_taps(
         self, session: Session, source: SourceInfo, first: Sequence[FlvTag]
     ) -> list[MediaTap]:
+        """The taps of a publish whose source is known (a factory that fails is skipped)."""
         taps = []
         for factory in self._tap_factories:
             try:
@@ -260,6 +255,10 @@ class MediaPlane:
     def publishing(self, session_id: str) -> bool:
         """Whether a publisher is connected for the session."""
         return session_id in self._publishers
+
+    def release(self, session_id: str) -> None:
+        """The session's publish is over: forget it (``Publish.close``)."""
+        self._publishers.pop(session_id, None)
 
     def publisher(self, session_id: str) -> Publish | None:
         """The session's connected publish (its ``peer``), if any."""
@@ -301,29 +300,16 @@ class MediaPlane:
     # --- the RTMP listener's side ------------------------------------------------------------
 
     async def open_publish(self, key: str, peer: str) -> Publish:
-        """Accept a publish for the session ``key`` opens, or raise ``IngestRefused``."""
+        """Accept a publish for the session ``key`` opens, or raise ``IngestDenied``."""
         try:
             session = await self.gate.session_for_stream_key(key)
         except StudioError as exc:
-            raise IngestRefused(f"cannot check the stream key now ({exc.message})") from None
+            raise IngestDenied(f"cannot check the stream key now ({exc.message})") from None
         if session is None:
-            raise IngestRefused("unknown stream key")
-        if session.state in OVER:
-            raise IngestRefused(f"session {session.id} is {session.state.value}")
-        if not _SESSION_ID.fullmatch(session.id):
-            raise IngestRefused("the session id cannot name a media directory")
-        if session.id in self._publishers:
-            raise IngestRefused(f"session {session.id} already has a publisher")
-        publish = Publish(self, session, peer)
-        self._publishers[session.id] = publish
-        try:
-            await self.gate.ingest_up(session.id)
-        except StudioError as exc:
-            self._publishers.pop(session.id, None)
-            raise IngestRefused(f"session {session.id}: {exc.message}") from None
-        return publish
+            raise WrongStreamKey("unknown stream key")
+        return await self._admit(session, peer, IngestOrigin.RTMP)
 
-    # --- the WHIP ingest's side (``streaming.whip``) --------------------------------------------
+    # --- the WHIP ingest's side (``streaming.whip.ingest.WhipPlane``) --------------------------
 
     async def check_stream_key(self, session_id: str, key: str) -> Session:
         """The session when ``key`` opens it, else ``WrongStreamKey`` (no state is checked)."""
@@ -346,6 +332,20 @@ class MediaPlane:
         With ``takeover`` a present publisher is dropped (and its publish closed) first.
         """
         session = await self.check_stream_key(session_id, key)
+        hint = " (send X-Torget-Takeover: 1 to replace it)"
+        return await self._admit(session, peer, origin, takeover=takeover, hint=hint)
+
+    async def _admit(
+        self,
+        session: Session,
+        peer: str,
+        origin: IngestOrigin,
+        *,
+        takeover: bool = False,
+        hint: str = "",
+    ) -> Publish:
+        """The publish of a session whose key was presented, or ``IngestDenied``: the session
+        is over, or has a publisher (``hint`` says how to take over)."""
         if session.state in OVER:
             raise SessionOver(f"session {session.id} is {session.state.value}")
         if not _SESSION_ID.fullmatch(session.id):
@@ -353,10 +353,7 @@ class MediaPlane:
         present = self._publishers.get(session.id)
         if present is not None:
             if not takeover:
-                raise PublisherPresent(
-                    f"session {session.id} already has a publisher "
-                    "(send X-Torget-Takeover: 1 to replace it)"
-                )
+                raise PublisherPresent(f"session {session.id} already has a publisher{hint}")
             log.info("session %s: publisher %s taken over by %s", session.id, present.peer, peer)
             present.abort()
             await present.close()
@@ -371,7 +368,7 @@ class MediaPlane:
             raise SessionOver(f"session {session.id}: {exc.message}") from None
         return publish
 
-    async def _attach(
+    async def attach(
         self, session_id: str, source: SourceInfo, tags: Sequence[FlvTag]
     ) -> SessionPipeline:
         """Start (or continue) the session's pipeline for a newly probed source."""

@@ -1,31 +1,8 @@
 """Recordings: the replay of every broadcast, built from the files the pipeline left behind.
 
-Every segment ffmpeg writes stays in ``data_dir/<session id>/`` (the live playlists only list a
-window; nothing is deleted). When a session ends, ``Recorder.build`` runs in a background task:
-
-1. it waits until the session's media has stopped (no publisher, no ffmpeg);
-2. ``scan_recording`` (blocking, in a worker thread) reads the run journal (``vod.JOURNAL``) and
-   every run's init segment and segments: the runs that carried the ingest make the recording
-   (the "starting soon" and "we'll be right back" slates are left out), each segment with its
-   duration and covered bytes (a segment ffmpeg was killed in the middle of is its ``.tmp``
-   file's complete fragments). Renditions are matched by name across runs; one that some run
-   lacks (a returning publisher without audio, say) is left out of the replay. The result, a
-   ``vod.Recording``, is written as ``recording.json``: the replay's HLS VOD playlists are
-   rendered from it (``vod.render_media``), so they survive a restart of the node;
-3. the MP4 download: per run, the source video's and the audio's init + segments are joined
-   into one fragmented MP4 each and stream-copied into ``mp4/r<run>.mp4``
-   (``ffmpeg_args.run_mp4_args``); those are joined by the concat demuxer, trimmed with
-   ``-ss``/``-to`` if the operator trimmed the replay (``ffmpeg_args.recording_args``), into
-   ``recording.mp4`` (written aside, then renamed over the old one);
-4. the programme hears ``replay_ready``; the record in the store says ``ready`` with the
-   duration. If anything fails the session stays ended and the record says ``failed`` with the
-   reason (also logged).
-
-A trim (``retrim``) re-renders nothing on disk (the playlists read the trim from the store) and
-rebuilds only step 3's final join. A newer build or trim of the same session cancels the older
-one (its ffmpeg is killed). On start, ``recover`` builds the recordings of sessions that ended
-while the node was down or before their build finished (a failed build is tried again: restart
-the node to retry after fixing, say, a full disk), and finishes interrupted trims.
+``Recorder`` builds (``build``), trims (``retrim``), recovers after a restart (``recover``) and
+serves (``replay``) the recordings of this node's sessions; ``scan_recording`` reads the files
+into a ``vod.Recording``. The steps: ``docs/architecture.md`` ("Slates and recordings").
 """
 
 from __future__ import annotations
@@ -37,7 +14,6 @@ import logging
 import os
 import re
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,8 +22,15 @@ from typing import Protocol
 import msgspec
 
 from streaming import names
-from streaming.errors import InvalidMedia, InvalidName, StreamingError
+from streaming.errors import (
+    FfmpegTimedOut,
+    InvalidMedia,
+    InvalidName,
+    RecordingFailed,
+    StreamingError,
+)
 from streaming.ffmpeg_args import concat_list, recording_args, run_mp4_args
+from streaming.ffmpeg_process import run_ffmpeg
 from streaming.fmp4 import TrackInfo, parse_init, scan_fragments
 from streaming.vocab import MediaKind, ResourceKind, RunKind
 from streaming.vod import (
@@ -73,10 +56,6 @@ MP4 = "recording.mp4"
 MP4_DIR = "mp4"
 TRIM_TTL = 5.0
 MISSING_TTL = 2.0
-
-
-class RecordingFailed(StreamingError):
-    """The recording could not be built (the reason is shown to operators)."""
 
 
 class RecordingGate(Protocol):
@@ -446,35 +425,9 @@ class Recorder:
     async def _ffmpeg(self, args: Sequence[str]) -> None:
         """Run one ffmpeg to completion (killed if cancelled or too slow)."""
         try:
-            process = await asyncio.create_subprocess_exec(
-                *args,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.PIPE,
-            )
-        except OSError as exc:
-            raise RecordingFailed(f"cannot start ffmpeg ({self.ffmpeg}): {exc}") from exc
-        tail: deque[str] = deque(maxlen=5)
-
-        async def drain() -> None:
-            assert process.stderr is not None
-            async for raw in process.stderr:
-                line = raw.decode(errors="replace").strip()
-                if line:
-                    tail.append(line)
-
-        try:
-            await asyncio.wait_for(asyncio.gather(drain(), process.wait()), self.ffmpeg_timeout)
-        except TimeoutError:
+            await run_ffmpeg(args, label="recording", within=self.ffmpeg_timeout)
+        except FfmpegTimedOut:
             raise RecordingFailed("ffmpeg took too long to write the recording") from None
-        finally:
-            if process.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    process.kill()
-                await process.wait()
-        if process.returncode != 0:
-            said = " | ".join(tail) or "no output"
-            raise RecordingFailed(f"ffmpeg failed ({process.returncode}): {said}")
 
     async def recover(self) -> None:
         """Build the recordings of sessions that ended without one (a failed build is tried

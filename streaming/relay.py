@@ -1,34 +1,9 @@
 """Encoded media of live sessions, handed once to every WebRTC viewer (WHEP) of the session.
 
-A ``SessionRelay`` takes already encoded media from whatever ingest the session has and fans
-it out without decoding or encoding per viewer:
-
-- video: one H.264 access unit at a time, Annex-B, with SPS/PPS in front of every IDR frame,
-  timestamps on a 90 kHz clock (``publish_video``);
-- audio: one Opus packet (20 ms at 48 kHz) at a time, timestamps on a 48 kHz clock
-  (``publish_audio``).
-
-The WHIP ingest publishes what the browser sent as it arrives; an RTMP ingest is turned into
-the same once per session (``streaming.rtmp_relay``). A WHIP ingest sets ``native_source`` so
-the RTMP-side tap leaves the session alone.
-
-Each viewer reads from its own ``ViewerFeed``: two bounded queues of references to the shared
-units (nothing is copied per viewer). A viewer that falls behind (its queue is full) loses
-what it had queued and waits for the next keyframe; the publisher and the other viewers never
-wait for it. A new viewer starts with the cached group of pictures (the last keyframe and what
-followed it), so it sees a picture at once even when the ingest cannot be asked for a keyframe
-(RTMP); it also asks for a keyframe.
-
-Viewers ask for keyframes through ``request_keyframe``; ``KeyframeGate`` (pure) coalesces them
-so the publisher hears at most one request per interval however many viewers join.
-
-Timestamps are made continuous per relay (``Timeline``): when a publisher comes back (or its
-clock jumps), the relay shifts the new timestamps to follow the last ones sent, so viewers that
-stayed connected see one stream.
-
-``RelayHub`` keeps one relay per live session on this node (``MediaPlane.relays``).
-
-This module is the contract between the ingests and WHEP playback; the WHEP side owns it.
+``SessionRelay`` (one per session, in ``RelayHub``) fans out H.264 access units and Opus packets
+through one bounded ``ViewerFeed`` per viewer, with a GOP cache, continuous timestamps
+(``Timeline``) and coalesced keyframe requests (``KeyframeGate``, pure). The contract between
+the ingests and WHEP: ``docs/architecture.md`` ("WebRTC playback (WHEP)").
 """
 
 from __future__ import annotations
@@ -40,6 +15,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from streaming.errors import FeedClosed
+
 VIDEO_CLOCK = 90_000
 AUDIO_CLOCK = 48_000
 DEFAULT_KEYFRAME_INTERVAL = 1.0
@@ -47,10 +24,6 @@ DEFAULT_VIDEO_QUEUE = 300
 DEFAULT_AUDIO_QUEUE = 250
 DEFAULT_GOP_FRAMES = 300
 DEFAULT_GOP_BYTES = 16 * 1024 * 1024
-
-
-class FeedClosed(Exception):
-    """The viewer's feed was closed (the viewer left, or the session is over)."""
 
 
 # --- pure rules --------------------------------------------------------------------------------

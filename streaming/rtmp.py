@@ -1,16 +1,8 @@
 """The RTMP ingest listener: ``rtmp://HOST:PORT/live/<stream key>``, one publish per connection.
 
-An asyncio server speaking the protocol of ``streaming.rtmp_proto``. Per connection: the
-handshake, ``connect`` (application ``live`` only), ``createStream``, then ``publish`` with the
-stream key as the stream name. The key goes to the ``PublishTarget`` (the media plane), which
-checks it against the programme and answers with a ``PublishHandle`` or ``IngestRefused``;
-a refusal is answered with an ``onStatus`` error and the connection is closed. Audio, video and
-``onMetaData`` then go to the handle as FLV tags, awaited one by one: the handle's backpressure
-(ffmpeg's stdin) slows the socket reads down, nothing is buffered without bound.
-
-A connection that has not published within ``publish_timeout`` seconds, or that sends nothing
-for ``idle_timeout`` seconds, or anything malformed, is closed. Stream keys are never logged:
-log lines name the peer address and, once accepted, the session.
+An asyncio server speaking ``streaming.rtmp_proto``: the key goes to the ``PublishTarget`` (the
+media plane), which answers with a ``PublishHandle`` or ``IngestDenied``; tags are then awaited
+one by one. Timeouts, refusals and logging: ``docs/architecture.md`` ("RTMP listener").
 """
 
 from __future__ import annotations
@@ -21,7 +13,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from streaming.errors import StreamingError
+from streaming.errors import IngestDenied, ProtocolError, StreamingError
 from streaming.flv import FlvTag, TagType, script_body
 from streaming.rtmp_proto import (
     HANDSHAKE_SIZE,
@@ -37,7 +29,6 @@ from streaming.rtmp_proto import (
     Amf,
     ChunkReader,
     Message,
-    ProtocolError,
     amf0_decode,
     command,
     connect_result,
@@ -57,10 +48,6 @@ OUT_CHUNK_SIZE = 4096
 ACK_WINDOW = 2_500_000
 WRITE_TIMEOUT = 10.0
 _END_COMMANDS = frozenset({"deleteStream", "closeStream", "FCUnpublish"})
-
-
-class IngestRefused(StreamingError):
-    """A publish the media plane will not take; the message is safe to log and to send."""
 
 
 class PublishHandle(Protocol):
@@ -85,7 +72,7 @@ class PublishTarget(Protocol):
     """Who decides whether a stream key may publish (the media plane)."""
 
     async def open_publish(self, key: str, peer: str) -> PublishHandle:
-        """Accept a publish with ``key`` or raise ``IngestRefused``."""
+        """Accept a publish with ``key`` or raise ``IngestDenied``."""
 
 
 class _Stop(Exception):
@@ -228,7 +215,7 @@ class _Connection:
         key = stream_name.split("?", 1)[0]
         try:
             publish = await self.server.target.open_publish(key, self.peer)
-        except IngestRefused as exc:
+        except IngestDenied as exc:
             log.info("rtmp %s: publish refused: %s", self.peer, exc.message)
             with contextlib.suppress(Exception):
                 await self._send(

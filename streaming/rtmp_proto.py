@@ -1,19 +1,7 @@
 """The server side of RTMP as encoders publish with it: handshake, chunk stream, AMF0, replies.
 
-Pure: bytes in, messages and bytes out; ``streaming.rtmp`` owns the sockets.
-
-- **Handshake**: the plain (version 3) handshake. S1 carries zero in its version field, so
-  clients (ffmpeg, OBS/librtmp) do not expect the digest variant.
-- **Chunk stream**: ``ChunkReader.feed(data)`` returns the complete messages, with the four
-  chunk header formats, extended timestamps (also on type-3 chunks), and a type-3 chunk that
-  starts a new message adding the previous timestamp delta again (what the spec says and ffmpeg
-  writes; a type-0 timestamp counts as the delta). Set Chunk Size and Abort are applied by the
-  reader itself. Limits: at most ``MAX_CHUNK_STREAMS`` chunk streams and ``MAX_BUFFERED`` bytes
-  of unfinished messages; anything malformed raises ``ProtocolError``.
-- **AMF0**: numbers, booleans, strings, objects, ECMA and strict arrays, null/undefined, dates
-  and long strings; enough for ``connect``/``publish`` commands and ``onMetaData``.
-- **Replies**: ``encode_message`` writes a message as a type-0 chunk and type-3 continuations;
-  helpers build the control messages and the command answers a publisher waits for.
+Pure: bytes in, messages and bytes out (``streaming.rtmp`` owns the sockets); anything malformed
+raises ``ProtocolError``. See ``docs/architecture.md`` ("RTMP listener").
 """
 
 from __future__ import annotations
@@ -23,7 +11,7 @@ import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from streaming.errors import StreamingError
+from streaming.errors import ProtocolError
 
 RTMP_VERSION = 3
 HANDSHAKE_SIZE = 1536
@@ -53,10 +41,6 @@ Amf = float | bool | str | None | dict[str, "Amf"] | list["Amf"]
 
 
 _MORE: tuple[bool, None] = (False, None)
-
-
-class ProtocolError(StreamingError):
-    """Bytes from a peer that are not RTMP as we accept it."""
 
 
 class Undefined:

@@ -1,18 +1,8 @@
 """An RTMP publish turned into WebRTC-ready media once per session (a ``MediaTap``).
 
-- Video: FLV AVC tags carry AVCC access units (NAL units with big-endian length prefixes) and,
-  once, the AVC decoder configuration record (SPS/PPS). ``AvcToAnnexB`` (pure) rewrites each
-  access unit to Annex-B start codes with SPS/PPS in front of every IDR, and times it at
-  ``(dts + composition offset) * 90`` on the 90 kHz clock. This is copying bytes; it runs inline
-  in ``tag`` and reaches the relay at once.
-- Audio: FLV AAC is decoded and encoded to Opus (48 kHz stereo, 20 ms packets) with PyAV, once
-  per session, by a worker task fed through a bounded queue: ``tag`` never waits, and drops
-  audio when the worker falls behind. While the session has no WebRTC viewer the audio is not
-  converted at all.
-
-RTMP cannot be asked for a keyframe, so the tap sets no keyframe requester; new viewers start
-from the relay's cached group of pictures instead. A session whose relay is fed natively (a
-WHIP ingest sets ``SessionRelay.native_source``) gets no tap.
+``AvcToAnnexB`` (pure) rewrites each AVCC access unit to Annex-B inline; AAC becomes Opus in a
+worker task (``AacToOpus``), only while the session has WebRTC viewers. A session whose relay
+is fed natively (WHIP) gets no tap. See ``docs/architecture.md`` ("WebRTC playback (WHEP)").
 """
 
 from __future__ import annotations
@@ -95,7 +85,7 @@ def split_avcc(data: bytes, length_size: int) -> list[bytes]:
 
 
 @dataclass(frozen=True)
-class AccessUnit:
+class AnnexBUnit:
     """One Annex-B access unit for the relay."""
 
     data: bytes
@@ -109,7 +99,7 @@ class AvcToAnnexB:
 
     config: AvcConfig | None = None
 
-    def push(self, tag: FlvTag) -> AccessUnit | None:
+    def push(self, tag: FlvTag) -> AnnexBUnit | None:
         """The access unit of a video tag; None for configurations, other codecs, frames
         before the first configuration, and empty frames."""
         p = tag.payload
@@ -129,7 +119,7 @@ class AvcToAnnexB:
         if keyframe and NAL_SPS not in types:
             nals = [*self.config.sps, *self.config.pps, *nals]
         data = b"".join(START_CODE + n for n in nals)
-        return AccessUnit(data, max(tag.timestamp + cts, 0) * 90, keyframe)
+        return AnnexBUnit(data, max(tag.timestamp + cts, 0) * 90, keyframe)
 
 
 def aac_config(tag: FlvTag) -> bytes | None:

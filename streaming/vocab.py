@@ -88,7 +88,7 @@ class ReloadDecision(enum.StrEnum):
 
 
 class RestreamState(enum.StrEnum):
-    """Where one restream destination is (``streaming.restream``)."""
+    """Where one restream destination is (``streaming.restream.pusher``)."""
 
     IDLE = "idle"
     CONNECTING = "connecting"

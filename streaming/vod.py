@@ -1,20 +1,9 @@
 """The recording of a broadcast as a model, and its replay as HLS VOD playlists (RFC 8216). Pure.
 
-A ``Recording`` is what the files of a session hold once it has ended: per rendition (``source``,
-``720p``, ``audio``, by name), every *run* (one ffmpeg process: a restart, the ingest coming back)
-with its init segment and every segment written, each with its duration and the number of bytes
-that belong to it (a segment ffmpeg was killed in the middle of stays a ``.tmp`` file whose
-complete fragments are all it holds). It is built by ``streaming.recording`` from the files and
-kept as JSON next to them (``msgspec`` structs), so a restarted node serves the same replay.
-
-The replay's media playlists list **every** segment (not the live window), with
-``EXT-X-PLAYLIST-TYPE:VOD``, an ``EXT-X-MAP`` per run, ``EXT-X-DISCONTINUITY`` between runs and
-``EXT-X-ENDLIST``. A ``Trim`` (start and end seconds on the recording's timeline, checked by
-``check_trim``) keeps only the segments that overlap it: the playlists are trimmed to the
-segment (playback starts at the start of the segment holding ``start`` and stops at the end of
-the one holding ``end``); the MP4 download is cut to the frame by ffmpeg
-(``ffmpeg_args.recording_args``). The multivariant playlist advertises each variant's peak and
-average bit rate measured over its segments (§4.4.6.2: for VOD, the peak segment bit rate).
+A ``Recording`` holds, per rendition, every run's init segment and segments (duration, covered
+bytes); it is kept as JSON next to the files. ``Trim`` and ``check_trim`` cut the replay to the
+segment; the run journal (``JOURNAL``) says which runs were the broadcast. See
+``docs/architecture.md`` ("Slates and recordings").
 """
 
 from __future__ import annotations

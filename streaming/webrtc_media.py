@@ -1,18 +1,9 @@
 """What WebRTC ingest (WHIP) needs that touches no socket: SDP checks and munging, and turning
 WebRTC media into the FLV tags the session pipeline reads. Pure.
 
-- ``check_offer`` reads a WHIP offer just enough to refuse what Torget cannot take, with a
-  sentence the operator understands: it must be SDP, send video (H.264 or VP8) and, when it has
-  audio, Opus; at most one section of each.
-- ``add_bitrate_hints`` adds ``x-google-start/min/max-bitrate`` to the answer's video formats:
-  aiortc has no transport-wide congestion control, and without the hints Chrome's rate sticks
-  near 0.7 Mbit/s.
-- H.264 arrives as Annex-B access units (aiortc's depayloader). ``H264Track`` remembers the
-  parameter sets, says whether a unit is a keyframe, puts SPS/PPS in front of each IDR for the
-  WebRTC relay, and ``FlvVideoMuxer`` turns units into FLV video tags (AVCC, an AVC sequence
-  header built from SPS/PPS before the first frame and whenever they change).
-- Audio goes to FLV as AAC (``aac_config_tag``/``aac_frame_tag``; the AudioSpecificConfig from
-  ``audio_specific_config``).
+``check_offer`` refuses what Torget cannot take (``BadWhipOffer`` with the reason),
+``add_bitrate_hints`` munges the answer, ``H264Track``/``FlvVideoMuxer`` and the AAC helpers make
+the tags. See ``docs/architecture.md`` ("WebRTC ingest (WHIP)").
 """
 
 from __future__ import annotations
@@ -21,7 +12,7 @@ import re
 import struct
 from dataclasses import dataclass, field
 
-from streaming.errors import BadOffer
+from streaming.errors import BadWhipOffer
 from streaming.flv import FLV_CODEC_AVC, FLV_SOUND_AAC, FlvTag, TagType
 
 NAL_SLICE = 1
@@ -78,33 +69,35 @@ def _sections(sdp: str) -> tuple[list[str], list[_Section]]:
 
 
 def check_offer(sdp: str) -> OfferSummary:
-    """Refuse an offer Torget cannot take (``BadOffer`` with the reason); summarise the rest."""
+    """Refuse an offer Torget cannot take (``BadWhipOffer`` with the reason); summarise the rest."""
     if not sdp.lstrip().startswith("v=0"):
-        raise BadOffer("the body is not an SDP offer (it must start with v=0)")
+        raise BadWhipOffer("the body is not an SDP offer (it must start with v=0)")
     if "\x00" in sdp:
-        raise BadOffer("the SDP offer holds a NUL character")
+        raise BadWhipOffer("the SDP offer holds a NUL character")
     _, sections = _sections(sdp)
     video = [s for s in sections if s.kind == "video"]
     audio = [s for s in sections if s.kind == "audio"]
     others = [s.kind for s in sections if s.kind not in ("video", "audio")]
     if others:
-        raise BadOffer(f"the offer has a {others[0]} section; send one video and one audio only")
+        raise BadWhipOffer(
+            f"the offer has a {others[0]} section; send one video and one audio only"
+        )
     if len(video) > 1 or len(audio) > 1:
-        raise BadOffer("the offer has more than one video or audio section; send one of each")
+        raise BadWhipOffer("the offer has more than one video or audio section; send one of each")
     if not video:
-        raise BadOffer("the offer sends no video; send H.264 or VP8 video (and Opus audio)")
+        raise BadWhipOffer("the offer sends no video; send H.264 or VP8 video (and Opus audio)")
     if video[0].direction not in ("sendonly", "sendrecv"):
-        raise BadOffer(f"the offer's video is {video[0].direction}; a WHIP publisher sends it")
+        raise BadWhipOffer(f"the offer's video is {video[0].direction}; a WHIP publisher sends it")
     codecs = tuple(c for c in video[0].codecs if c in ("H264", "VP8"))
     if not codecs:
-        raise BadOffer("the offer's video is neither H.264 nor VP8")
+        raise BadWhipOffer("the offer's video is neither H.264 nor VP8")
     has_audio = bool(audio) and audio[0].direction in ("sendonly", "sendrecv")
     if has_audio and "OPUS" not in audio[0].codecs:
-        raise BadOffer("the offer's audio is not Opus")
+        raise BadWhipOffer("the offer's audio is not Opus")
     if "a=fingerprint:" not in sdp:
-        raise BadOffer("the offer has no DTLS fingerprint (a=fingerprint)")
+        raise BadWhipOffer("the offer has no DTLS fingerprint (a=fingerprint)")
     if "a=ice-ufrag:" not in sdp or "a=ice-pwd:" not in sdp:
-        raise BadOffer("the offer has no ICE credentials (a=ice-ufrag and a=ice-pwd)")
+        raise BadWhipOffer("the offer has no ICE credentials (a=ice-ufrag and a=ice-pwd)")
     return OfferSummary(video_codecs=tuple(dict.fromkeys(codecs)), has_audio=has_audio)
 
 

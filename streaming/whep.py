@@ -1,22 +1,9 @@
 """WebRTC playback (WHEP) of a session's relay: one aiortc peer per viewer, no encoding.
 
-``WhepManager`` answers a viewer's SDP offer with a peer connection whose senders read from the
-session's ``SessionRelay`` through the viewer's own ``ViewerFeed``. The tracks return
-``av.Packet``s, which aiortc's ``RTCRtpSender`` packetizes with the codec's ``pack()`` instead
-of encoding (``_next_encoded_frame``): the per-viewer cost is RTP packetization, SRTP and UDP.
-A viewer's keyframe request (RTCP PLI/FIR, which aiortc turns into ``_send_keyframe``) goes to
-``SessionRelay.request_keyframe``, which coalesces them for the publisher.
-
-Negotiation: the transceivers (send-only, H.264 for video, Opus for audio) are made before the
-offer is applied, so aiortc picks H.264 whatever order the browser lists its codecs in. aiortc
-answers with every ICE candidate gathered (no trickle). No STUN/TURN server is used unless
-configured: the node must be reachable by the viewers (host candidates).
-
-A viewer is closed, and its feed and peer freed, when it DELETEs its resource, when ICE fails
-or the connection closes, when it does not connect within ``connect_timeout``, when its session
-is over (``close_session``), and when the node stops (``close``).
-
-HTTP-free: ``web.media.whep`` maps its errors to answers.
+``WhepManager`` answers a viewer's offer with a peer whose tracks return the relay's shared
+``av.Packet``s (aiortc packetizes them without encoding), enforces the viewer caps and frees
+viewers; its refusals are ``WhepRefused`` errors (``web.errors`` answers them). See
+``docs/architecture.md`` ("WebRTC playback (WHEP)").
 """
 
 from __future__ import annotations
@@ -31,12 +18,11 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from streaming.errors import StreamingError
+from streaming.errors import BadWhepOffer, FeedClosed, NotLive, WhepFull
 from streaming.relay import (
     AUDIO_CLOCK,
     VIDEO_CLOCK,
     AudioUnit,
-    FeedClosed,
     RelayHub,
     VideoUnit,
     ViewerFeed,
@@ -52,41 +38,6 @@ VIDEO_TIME_BASE = Fraction(1, VIDEO_CLOCK)
 AUDIO_TIME_BASE = Fraction(1, AUDIO_CLOCK)
 
 
-class WhepError(StreamingError):
-    """A WHEP request refused: the HTTP status, a stable code and a sentence for people."""
-
-    status = 500
-    code = "internal_error"
-
-
-class BadOffer(WhepError):
-    """The body is not an SDP offer we can answer."""
-
-    status = 400
-    code = "bad_offer"
-
-
-class NoSuchViewer(WhepError):
-    """No WHEP resource of that id in that session."""
-
-    status = 404
-    code = "not_found"
-
-
-class NotLive(WhepError):
-    """The session has nothing to play now."""
-
-    status = 409
-    code = "not_live"
-
-
-class Full(WhepError):
-    """A viewer cap is reached."""
-
-    status = 503
-    code = "webrtc_full"
-
-
 @dataclass(frozen=True)
 class WhepLimits:
     """Caps and timeouts (from the ``[media]`` settings)."""
@@ -98,13 +49,13 @@ class WhepLimits:
 
 
 def check_offer(sdp: str) -> None:
-    """Raise ``BadOffer`` unless ``sdp`` looks like an SDP offer with audio or video."""
+    """Raise ``BadWhepOffer`` unless ``sdp`` looks like an SDP offer with audio or video."""
     if len(sdp.encode()) > MAX_OFFER_BYTES:
-        raise BadOffer(f"the SDP offer is larger than {MAX_OFFER_BYTES} bytes")
+        raise BadWhepOffer(f"the SDP offer is larger than {MAX_OFFER_BYTES} bytes")
     if not sdp.lstrip().startswith("v=0"):
-        raise BadOffer("the body is not an SDP offer (it must start with v=0)")
+        raise BadWhepOffer("the body is not an SDP offer (it must start with v=0)")
     if not _MEDIA_LINE.search(sdp):
-        raise BadOffer("the SDP offer has no audio or video section")
+        raise BadWhepOffer("the SDP offer has no audio or video section")
 
 
 def full_message(node: int, session: int, limits: WhepLimits, hls: str) -> str | None:
@@ -255,7 +206,7 @@ class WhepManager:
     async def open(
         self, session_id: str, offer: str, audience: str | None = None
     ) -> tuple[str, str]:
-        """Answer a viewer's offer: (resource id, SDP answer). Raises ``WhepError``.
+        """Answer a viewer's offer: (resource id, SDP answer). Raises ``WhepRefused``.
         ``audience`` is the viewer's id in the viewer count, when the request names one."""
         from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection
         from aiortc import RTCSessionDescription as Description
@@ -269,11 +220,10 @@ class WhepManager:
                 "this session is not being broadcast right now; "
                 "low-latency playback starts once its ingest is up"
             )
-        refusal = full_message(
-            self.total, self.viewers(session_id), self.limits, self.hls_path(session_id)
-        )
+        hls = self.hls_path(session_id)
+        refusal = full_message(self.total, self.viewers(session_id), self.limits, hls)
         if refusal is not None:
-            raise Full(refusal)
+            raise WhepFull(refusal, hls)
         viewer_id = secrets.token_urlsafe(18)
         servers = [RTCIceServer(urls=url) for url in self.limits.ice_servers]
         pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
@@ -302,9 +252,9 @@ class WhepManager:
             try:
                 await pc.setRemoteDescription(Description(sdp=offer, type="offer"))
             except ValueError as exc:
-                raise BadOffer(f"the SDP offer cannot be used: {exc}") from None
+                raise BadWhepOffer(f"the SDP offer cannot be used: {exc}") from None
             except Exception as exc:  # aiortc's OperationError / InvalidStateError
-                raise BadOffer(_negotiation_message(str(exc))) from None
+                raise BadWhepOffer(_negotiation_message(str(exc))) from None
             await pc.setLocalDescription(await pc.createAnswer())
             answer: str = pc.localDescription.sdp
         except BaseException:

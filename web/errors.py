@@ -5,8 +5,9 @@
     ├── PayloadTooLarge       413: the body exceeds the configured limit
     └── Unsupported           415: a Content-Type we do not read
 
-Errors from the programme (``studio.errors``) and aiohttp's own HTTP exceptions are mapped to
-the same JSON shape by ``error_middleware``: ``{"error": {"code", "message", "field"?}}``.
+Errors from the programme (``studio.errors``), from the media plane (``streaming.errors``,
+both by the table ``ANSWERS``) and aiohttp's own HTTP exceptions are mapped to the same JSON
+shape by ``error_middleware``: ``{"error": {"code", "message", "field"?}}``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Awaitable, Callable
 import msgspec
 from aiohttp import web
 
+from streaming import errors as media_errors
 from studio import errors as studio_errors
 
 log = logging.getLogger(__name__)
@@ -69,7 +71,10 @@ class ErrorBody(msgspec.Struct):
     error: ErrorDetail
 
 
-_STUDIO_STATUS: list[tuple[type[studio_errors.StudioError], int, str]] = [
+DomainError = studio_errors.StudioError | media_errors.StreamingError
+
+ANSWERS: list[tuple[type[DomainError], int, str]] = [
+    # the programme
     (studio_errors.InvalidInput, 422, "invalid_input"),
     (studio_errors.NotFound, 404, "not_found"),
     (studio_errors.InvalidTransition, 409, "invalid_transition"),
@@ -78,7 +83,25 @@ _STUDIO_STATUS: list[tuple[type[studio_errors.StudioError], int, str]] = [
     (studio_errors.Unauthenticated, 401, "unauthenticated"),
     (studio_errors.Forbidden, 403, "forbidden"),
     (studio_errors.StoreUnavailable, 503, "store_unavailable"),
+    # the media plane
+    (media_errors.InvalidArgument, 422, "invalid_input"),
+    (media_errors.BadDirective, 400, "bad_request"),
+    (media_errors.WrongStreamKey, 401, "unauthenticated"),
+    (media_errors.SessionOver, 409, "conflict"),
+    (media_errors.PublisherPresent, 409, "conflict"),
+    (media_errors.BadWhipOffer, 400, "bad_request"),
+    (media_errors.UnknownWhipResource, 404, "not_found"),
+    (media_errors.BadWhepOffer, 400, "bad_offer"),
+    (media_errors.UnknownWhepViewer, 404, "not_found"),
+    (media_errors.NotLive, 409, "not_live"),
+    (media_errors.WhepFull, 503, "webrtc_full"),
 ]
+"""How the programme's and the media plane's errors are answered: the first row whose class
+the error is an instance of gives the status and code; an error without a row is a failure on
+our side."""
+
+WHEP_RETRY_AFTER = "30"
+"""Seconds a viewer refused by a WebRTC viewer cap is asked to wait (``Retry-After``)."""
 
 _HTTP_MESSAGES = {
     404: ("not_found", "there is nothing at this address"),
@@ -96,6 +119,23 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
     return response
 
 
+def answer_for(exc: DomainError) -> web.Response | None:
+    """The answer to a programme or media-plane error (``ANSWERS``), or None without a row.
+    A bad value names its field; a full WebRTC server asks to retry later."""
+    for kind, status, code in ANSWERS:
+        if isinstance(exc, kind):
+            field: str | None = None
+            message = exc.message
+            if isinstance(exc, studio_errors.InvalidInput | media_errors.InvalidArgument):
+                field = exc.field or None
+                message = f"{exc.field}: {exc.problem}" if exc.field else exc.problem
+            response = error_response(status, code, message, field)
+            if isinstance(exc, media_errors.WhepFull):
+                response.headers["Retry-After"] = WHEP_RETRY_AFTER
+            return response
+    return None
+
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -106,17 +146,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except WebError as exc:
         return error_response(exc.status, exc.code, exc.message, exc.field)
-    except studio_errors.StudioError as exc:
-        for kind, status, code in _STUDIO_STATUS:
-            if isinstance(exc, kind):
-                field = exc.field if isinstance(exc, studio_errors.InvalidInput) else None
-                message = (
-                    exc.problem if isinstance(exc, studio_errors.InvalidInput) else exc.message
-                )
-                if field:
-                    message = f"{field}: {message}"
-                return error_response(status, code, message, field or None)
-        raise
+    except (studio_errors.StudioError, media_errors.StreamingError) as exc:
+        response = answer_for(exc)
+        if response is not None:
+            return response
+        if isinstance(exc, studio_errors.StudioError):
+            raise
+        log.exception("unhandled media error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "something went wrong on our side")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -11,7 +11,7 @@ from realtime.playback import PlaybackViewers
 from streaming.health import HealthBoard
 from streaming.ownership import Echoes
 from streaming.plane import MediaPlane
-from streaming.restream import Restreamer
+from streaming.restream.restreamer import Restreamer
 from streaming.whep import WhepManager
 from studio.service import Programme
 from studio.signing import Signer

@@ -7,9 +7,7 @@ import asyncio
 import msgspec
 from aiohttp import web
 
-from streaming.errors import InvalidArgument
 from streaming.vod import check_trim
-from studio.errors import InvalidInput
 from studio.states import SessionState
 from web.auth import principal, require_viewer_access
 from web.errors import error_response
@@ -45,10 +43,7 @@ async def trim(request: web.Request, body: TrimInput) -> RecordingView | web.Str
     session, record = await programme.recording(who, _id(request))
     start, end = body.start_seconds, body.end_seconds
     if session.state is SessionState.REPLAY and record is not None and record.duration:
-        try:
-            checked = check_trim(start, end, record.duration)
-        except InvalidArgument as exc:
-            raise InvalidInput(exc.field, exc.problem) from None
+        checked = check_trim(start, end, record.duration)  # InvalidArgument: 422 (web.errors)
         start, end = checked.start, checked.end
     saved = await programme.trim_recording(who, session.id, start, end)
     request.app[MEDIA].recordings.retrim(session.id)

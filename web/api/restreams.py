@@ -1,7 +1,8 @@
 """The broadcast's operator controls: restream destinations and ingest health of a session.
 
-Destination URLs hold stream keys: they are checked here (``restream.check_push_url``), stored
-as given, and answered only masked (``restream.mask_url``); push errors are scrubbed.
+Destination URLs hold stream keys: they are checked here (``restream.urls.check_push_url``),
+stored as given, and answered only masked (``restream.urls.mask_url``); push errors are
+scrubbed.
 """
 
 from __future__ import annotations
@@ -12,22 +13,12 @@ from typing import Annotated
 import msgspec
 from aiohttp import web
 
-from streaming.errors import InvalidArgument
 from streaming.health import HealthBoard
 from streaming.plane import MediaPlane
-from streaming.restream import (
-    MAX_URL,
-    DestinationStatus,
-    Load,
-    RestreamConfig,
-    Restreamer,
-    Target,
-    check_push_url,
-    mask_url,
-    scrub,
-)
+from streaming.restream.pusher import DestinationStatus, RestreamConfig, Target
+from streaming.restream.restreamer import Load, Restreamer
+from streaming.restream.urls import MAX_URL, check_push_url, mask_url, scrub
 from streaming.vocab import IngestOrigin, RestreamState, VideoCodec
-from studio.errors import InvalidInput
 from studio.models import Name
 from studio.service import Programme
 from studio.states import SessionState
@@ -137,10 +128,7 @@ async def add_restream(
     request: web.Request, body: RestreamInput
 ) -> RestreamView | web.StreamResponse:
     """Add a destination; while the session is live the push starts at the next keyframe."""
-    try:
-        url = check_push_url(body.url)
-    except InvalidArgument as exc:
-        raise InvalidInput(exc.field, exc.problem) from None
+    url = check_push_url(body.url)  # InvalidArgument: 422 (web.errors)
     who = await principal(request)
     session_id = _session_id(request)
     destination = await request.app[PROGRAMME].add_destination(

@@ -1,22 +1,11 @@
 """HTTP handlers serving a session's HLS / LL-HLS from its pipeline (routes in ``web.routes``).
 
     GET /hls/{session_id}/index.m3u8   the multivariant playlist
-    GET /hls/{session_id}/{name}       a media playlist (``source.m3u8``, ``480p.m3u8``,
-                                       ``audio.m3u8``; blocking reload with ``_HLS_msn`` /
+    GET /hls/{session_id}/{name}       a media playlist (blocking reload with ``_HLS_msn`` /
                                        ``_HLS_part``), an init segment, a segment, or a part
 
-Every ``name`` goes through ``names.parse_name`` first: only canonical names reach the disk, so
-nothing outside the session's directory can be named. Media playlists are rendered from the
-in-memory model; a blocking reload waits on the pipeline's ``Notifier`` (woken when a part
-lands) and answers 503 after the playlist's blocking timeout; a directive the spec refuses is
-a 400. A part not written yet is waited for the same way when it is the playlist's preload
-hint. Parts are byte ranges of the segment file ffmpeg writes (``MediaPlaylist.locate``),
-read in a worker thread. Cache-Control comes from ``llhls.cache_control``. Failures are the
-API's JSON errors: 404 for an unknown session or resource.
-
-Once the session's live media has ended and its recording is built (``streaming.recording``),
-the same URLs serve the replay: VOD playlists of every recorded segment (``vod.render_media``,
-trimmed as the operator chose), and the recorded init segments and segments.
+Once the live media has ended and the recording is built, the same URLs serve the replay. See
+``docs/architecture.md`` ("Playlists", "Slates and recordings").
 """
 
 from __future__ import annotations
@@ -27,9 +16,9 @@ from pathlib import Path
 from aiohttp import web
 
 from streaming import names
-from streaming.errors import BadDirective, InvalidName, PlaylistConflict
+from streaming.errors import InvalidName, PlaylistConflict
 from streaming.llhls import MediaPlaylist, cache_control, parse_directives
-from streaming.pipeline import SessionPipeline
+from streaming.pipeline.supervisor import SessionPipeline
 from streaming.recording import Replay
 from streaming.vocab import ReloadDecision, ResourceKind
 from streaming.vod import render_media as render_vod_media
@@ -200,10 +189,7 @@ async def _media_playlist(
     if found is None:
         return _not_found()
     index, playlist = found
-    try:
-        directive = parse_directives(request.query)
-    except BadDirective as exc:
-        return error_response(400, "bad_request", exc.message)
+    directive = parse_directives(request.query)  # BadDirective: 400 (web.errors)
     if directive is not None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + playlist.blocking_timeout

@@ -1,13 +1,9 @@
 """Media requests of sessions whose media another node holds are forwarded to that node.
 
-Routes flagged ``media_session`` (HLS, WHEP, WHIP, the replay MP4, trims, restreams, ingest
-health) pass through the route adapter (``web.endpoint``) before their handler: when
-the session's media is not here and a live owner elsewhere holds it (``streaming.owners``), the
-request is forwarded as it came (method, path, query, body, the headers
-``streaming.ownership`` allows) and the owner's answer comes back (status, body, the headers
-``ownership`` allows, marked with ``X-Torget-Media-Node``). A forwarded request carries
-``X-Torget-Proxied: 1``; a node that gets one answers itself, so nothing loops. An owner that
-cannot be reached is a 503.
+``MediaProxy.forward`` sends the request as it came (the headers ``streaming.ownership``
+allows, ``X-Torget-Proxied: 1``) and answers with the owner's answer, or 503 when the owner
+cannot be reached. The route adapter (``web.endpoint``) calls it for routes flagged
+``media_session``. See ``docs/architecture.md`` ("Media across nodes").
 """
 
 from __future__ import annotations

@@ -1,77 +1,29 @@
 """The WHIP endpoints (RFC 9725): ``POST /whip/{session_id}`` and ``DELETE`` on its resource.
 
-The caller presents the session's **stream key** as ``Authorization: Bearer <key>`` (OBS: the
-"Bearer Token" field), not a user token. Answers:
-
-- 201 with the SDP answer (``application/sdp``), ``Location: /whip/{session}/{resource}`` and an
-  ``ETag``; the answer holds every candidate (aiortc gathers before answering), so Torget does
-  not take trickle ICE: ``PATCH`` on the resource is answered 405;
-- 404 no such session, 401 no key or a key that does not open the session, 415 not
-  ``application/sdp``, 413 an offer over ``MAX_OFFER_BYTES``, 400 an offer Torget cannot take
-  (the message says why), 409 the session is over, or already has a publisher: send
-  ``X-Torget-Takeover: 1`` with the key to replace that publisher.
-
-``DELETE /whip/{session_id}/{resource_id}`` (same key) ends the publish: 204.
+The caller presents the session's stream key as ``Authorization: Bearer <key>``. 201 carries
+the SDP answer, ``Location`` and ``ETag``; refusals are the media plane's errors, answered by
+``web.errors`` (``ANSWERS``). The answers: ``docs/operations.md`` ("Publishing over
+WebRTC (WHIP)").
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from streaming.errors import (
-    BadOffer,
-    PublisherPresent,
-    SessionOver,
-    StreamingError,
-    UnknownResource,
-    WrongStreamKey,
-)
+from streaming.errors import WrongStreamKey
 from streaming.whep import MAX_OFFER_BYTES, SDP_TYPE
-from web.errors import BadRequest, PayloadTooLarge, Unsupported, WebError
+from web.errors import BadRequest, PayloadTooLarge, Unsupported
 from web.keys import MEDIA, PROGRAMME
 
 TAKEOVER_HEADER = "X-Torget-Takeover"
 
 
-class Unauthorized(WebError):
-    """No stream key, or not this session's."""
-
-    status = 401
-    code = "unauthenticated"
-
-
-class NotFoundError(WebError):
-    """No such session or WHIP resource."""
-
-    status = 404
-    code = "not_found"
-
-
-class ConflictError(WebError):
-    """The session cannot take this publisher now."""
-
-    status = 409
-    code = "conflict"
-
-
-def _as_web_error(exc: StreamingError) -> WebError:
-    if isinstance(exc, WrongStreamKey):
-        return Unauthorized(exc.message)
-    if isinstance(exc, SessionOver | PublisherPresent):
-        return ConflictError(exc.message)
-    if isinstance(exc, UnknownResource):
-        return NotFoundError(exc.message)
-    if isinstance(exc, BadOffer):
-        return BadRequest(exc.message)
-    return WebError(exc.message)
-
-
 def stream_key(request: web.Request) -> str:
-    """The bearer of the request (the stream key), or ``Unauthorized``."""
+    """The bearer of the request (the stream key), or ``WrongStreamKey``."""
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
     key = value.strip()
     if scheme.lower() != "bearer" or not key:
-        raise Unauthorized("send the session's stream key as Authorization: Bearer <stream key>")
+        raise WrongStreamKey("send the session's stream key as Authorization: Bearer <stream key>")
     return key
 
 
@@ -103,14 +55,11 @@ async def publish(request: web.Request) -> web.StreamResponse:
     await request.app[PROGRAMME].get_session(session_id)  # 404 when there is none
     key = stream_key(request)
     plane = request.app[MEDIA]
-    try:
-        await plane.check_stream_key(session_id, key)
-        offer = await read_offer(request)
-        takeover = request.headers.get(TAKEOVER_HEADER, "").strip() == "1"
-        peer = request.remote or "unknown peer"
-        answer = await plane.whip.publish(session_id, key, offer, peer=peer, takeover=takeover)
-    except StreamingError as exc:
-        raise _as_web_error(exc) from None
+    await plane.check_stream_key(session_id, key)
+    offer = await read_offer(request)
+    takeover = request.headers.get(TAKEOVER_HEADER, "").strip() == "1"
+    peer = request.remote or "unknown peer"
+    answer = await plane.whip.publish(session_id, key, offer, peer=peer, takeover=takeover)
     return web.Response(
         status=201,
         body=answer.sdp.encode(),
@@ -130,9 +79,6 @@ async def unpublish(request: web.Request) -> web.StreamResponse | None:
     await request.app[PROGRAMME].get_session(session_id)
     key = stream_key(request)
     plane = request.app[MEDIA]
-    try:
-        await plane.check_stream_key(session_id, key)
-        await plane.whip.delete(session_id, resource_id)
-    except StreamingError as exc:
-        raise _as_web_error(exc) from None
+    await plane.check_stream_key(session_id, key)
+    await plane.whip.delete(session_id, resource_id)
     return None

@@ -18,7 +18,7 @@ from config import Settings
 from streaming import names
 from streaming.ffmpeg_args import PipeInput, live_args
 from streaming.ladder import SourceInfo, plan_ladder
-from streaming.pipeline import SessionPipeline
+from streaming.pipeline.supervisor import SessionPipeline
 from streaming.recording import scan_recording
 from streaming.vocab import InputFormat, MediaKind, OnAir, RunKind, VideoCodec
 from streaming.vod import JOURNAL, JournalEntry, journal_line

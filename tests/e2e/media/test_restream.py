@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from streaming.restream import RestreamConfig, RetryPolicy
+from streaming.restream.pusher import RestreamConfig
+from streaming.restream.retry import RetryPolicy
 from studio.errors import Conflict, NotFound
 from studio.secrets import hash_secret
 from studio.store import Destination, Store

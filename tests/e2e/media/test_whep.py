@@ -15,9 +15,10 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
+from streaming.errors import BadWhepOffer
 from streaming.flv import parse_flv
 from streaming.rtmp_relay import AacToOpus, AvcToAnnexB, aac_config, aac_frame, parse_avc_config
-from streaming.whep import BadOffer, WhepLimits, check_offer, full_message
+from streaming.whep import WhepLimits, check_offer, full_message
 from tests.e2e.media.test_hls import (
     FFMPEG,
     Stage,
@@ -38,9 +39,9 @@ SDP = {"Content-Type": "application/sdp"}
 
 def test_offer_check_refuses_what_is_not_sdp() -> None:
     """A body that is not SDP, or SDP without media, is refused with a sentence saying so."""
-    with pytest.raises(BadOffer, match="it must start with v=0"):
+    with pytest.raises(BadWhepOffer, match="it must start with v=0"):
         check_offer('{"sdp": 1}')
-    with pytest.raises(BadOffer, match="no audio or video section"):
+    with pytest.raises(BadWhepOffer, match="no audio or video section"):
         check_offer("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\n")
     check_offer("v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n")
 

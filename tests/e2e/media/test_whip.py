@@ -19,7 +19,7 @@ import pytest
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 
-from streaming.whip import WhipIngest
+from streaming.whip.ingest import WhipIngest
 from tests.e2e.media.test_hls import (
     Stage,
     fetch,

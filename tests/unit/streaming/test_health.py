@@ -10,7 +10,7 @@ from streaming.ladder import SourceInfo
 from streaming.vocab import IngestOrigin, VideoCodec
 from studio.models import Session
 from studio.states import SessionState
-from tests.unit.streaming.test_restream import AUDIO_CONFIG, VIDEO_CONFIG, audio, inter, keyframe
+from tests.support.flv_tags import AUDIO_CONFIG, VIDEO_CONFIG, audio, inter, keyframe
 
 
 def feed(meter: IngestMeter, seconds: float, start: float = 0.0, gop: int = 30) -> float:

@@ -10,11 +10,9 @@ from config import load_settings
 from streaming import names
 from streaming.errors import InvalidArgument
 from streaming.ladder import SourceInfo, plan_ladder
-from streaming.pipeline import playlists_for
 from streaming.plane import find_ffmpeg, next_run, plane_config, rung_for
 from streaming.vocab import VideoCodec
 from tests.support.harness import running_app, settings_for, sqlite_url
-from tests.unit.streaming.test_llhls import check_media_playlist
 
 
 def test_defaults_make_the_documented_ladder() -> None:
@@ -53,22 +51,6 @@ def test_ffmpeg_and_run_numbers(tmp_path: Path) -> None:
     for name in (names.init_name(3, 0), names.segment_name(12, 1, 4), "r0002.mpd", "slate.txt"):
         (tmp_path / name).write_bytes(b"")
     assert next_run(tmp_path) == 13
-
-
-def test_playlists_allow_millisecond_timestamps_and_keep_the_hold_back_rule() -> None:
-    """Part targets get a millisecond of slack for FLV timestamps; PART-HOLD-BACK stays at
-    least three rendered part targets, so the rendered playlists follow the spec."""
-    plan = plan_ladder(SourceInfo(1280, 720, 29.97, VideoCodec.H264, keyframe_interval=1.0))
-    playlists = playlists_for(plan, 12.0)
-    for rendition in plan.renditions:
-        playlist = playlists[rendition.index]
-        assert playlist.part_target > rendition.part_target
-        name = names.segment_name(1, rendition.index, 1)
-        playlist.add_part(
-            name, duration=rendition.part_target + 0.001, independent=True, offset=0, length=10
-        )
-        playlist.complete_segment(name)
-        check_media_playlist(playlist.render())
 
 
 async def test_hls_asks_for_the_access_code_like_the_programme(tmp_path: Path) -> None:

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
+from streaming.errors import FeedClosed
 from streaming.relay import (
-    FeedClosed,
     KeyframeAnswer,
     KeyframeGate,
     RelayHub,

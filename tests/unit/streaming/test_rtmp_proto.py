@@ -8,6 +8,7 @@ import struct
 
 import pytest
 
+from streaming.errors import ProtocolError
 from streaming.rtmp_proto import (
     MAX_CHUNK_STREAMS,
     MSG_AUDIO,
@@ -17,7 +18,6 @@ from streaming.rtmp_proto import (
     Amf,
     ChunkReader,
     Message,
-    ProtocolError,
     Undefined,
     amf0_decode,
     amf0_encode,

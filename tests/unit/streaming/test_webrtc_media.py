@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from streaming.errors import BadOffer
+from streaming.errors import BadWhipOffer
 from streaming.flv import (
     FlvTag,
     IngestProbe,
@@ -102,7 +102,7 @@ def test_a_browser_like_offer_is_summarised() -> None:
 )  # fmt: skip
 def test_offers_torget_cannot_take_are_refused_with_the_reason(offer: str, message: str) -> None:
     """Each unusable offer is refused with a sentence naming what is wrong."""
-    with pytest.raises(BadOffer) as caught:
+    with pytest.raises(BadWhipOffer) as caught:
         check_offer(offer)
     assert caught.value.message == message
 
@@ -254,29 +254,3 @@ def test_ffmpeg_reads_muxed_h264_as_flv(tmp_path: Path) -> None:
     [stream] = probe(flv, "-count_frames")["streams"]
     assert (stream["codec_name"], stream["width"], stream["height"]) == ("h264", 640, 360)
     assert stream["nb_read_frames"] == "45"
-
-
-def test_only_whip_codecs_get_the_pass_through_decoder() -> None:
-    """aiortc's decoder lookup gives a codec object marked by the WHIP ingest our decoder and
-    every other codec object aiortc's own, so other aiortc users still decode."""
-    from aiortc import rtcrtpreceiver
-    from aiortc.codecs.h264 import H264Decoder
-    from aiortc.jitterbuffer import JitterFrame
-    from aiortc.rtcrtpparameters import RTCRtpCodecParameters
-
-    from streaming import whip
-
-    whip.install_decoders()
-    whip.install_decoders()  # idempotent: still one wrapper around aiortc's lookup
-    ours = RTCRtpCodecParameters(mimeType="video/H264", clockRate=90000, payloadType=102)
-    theirs = RTCRtpCodecParameters(mimeType="video/H264", clockRate=90000, payloadType=102)
-    setattr(ours, whip._DECODER_ATTR, whip.H264PassThrough)
-    lookup = rtcrtpreceiver.get_decoder  # type: ignore[attr-defined]
-    assert isinstance(lookup(theirs), H264Decoder)
-    decoder = lookup(ours)
-    assert isinstance(decoder, whip.H264PassThrough)
-    data = annexb([SPS, PPS, IDR])
-    [unit] = decoder.decode(JitterFrame(data, 3000))
-    assert unit == whip.VideoUnit(data, 3000, keyframe=True)
-    [unit] = decoder.decode(JitterFrame(annexb([SLICE]), 6000))
-    assert not unit.keyframe

@@ -1,48 +1,22 @@
-"""WHIP ingest (RFC 9725): a browser or OBS publishes a session over WebRTC. No HTTP here.
+"""The WHIP publishes of one node: ``WhipIngest`` and one ``WhipResource`` per accepted offer.
 
-``WhipIngest`` (``MediaPlane.whip``) keeps the publishes of this node, one ``WhipResource`` per
-accepted offer, each with its own ``RTCPeerConnection`` (aiortc):
-
-- **Offer.** The key is checked first (``MediaPlane.check_stream_key``), then the offer
-  (``webrtc_media.check_offer``), then the plane opens a publish for the session
-  (``MediaPlane.open_session_publish``: refused when the session is over or already has a
-  publisher, unless taking over). Transceivers are made and their codec preferences set (H.264,
-  then VP8; Opus) *before* ``setRemoteDescription``, which otherwise ignores them. aiortc
-  gathers its candidates before it answers, so the answer is complete: no trickle ICE. The
-  answer's video formats get ``x-google-*-bitrate`` hints.
-- **Media without a decode.** aiortc hands each complete encoded frame to a "decoder" it makes
-  per receiver (in its own thread) with ``aiortc.rtcrtpreceiver.get_decoder``. This module
-  wraps that function once (``install_decoders``): a codec object of one of our peer
-  connections carries a factory (``_DECODER_ATTR``) and gets our decoder, every other codec the
-  one aiortc would pick. Our decoders, still in aiortc's thread:
-  ``H264PassThrough`` yields the Annex-B access unit as it came; ``Vp8ToH264`` decodes VP8 and
-  encodes H.264 once per session (libx264 via PyAV, a keyframe every segment or on request);
-  ``OpusToAac`` keeps the Opus packet for the WebRTC relay and encodes AAC for HLS.
-- **Out.** On the event loop each unit goes to the session's WebRTC relay (H.264 Annex-B with
-  SPS/PPS before each IDR at 90 kHz, Opus at 48 kHz) and, as FLV tags
-  (``webrtc_media.FlvVideoMuxer``, AAC tags), through one queue to the ``Publish`` the RTMP
-  listener would use, so the pipeline cannot tell the ingests apart. Browsers send almost no
-  keyframes by themselves: a PLI goes out every ``segment_seconds`` (and when the relay asks).
-- **End.** A resource is closed by DELETE, by its peer connection failing or closing, by its
-  video track ending, when it does not connect within ``connect_timeout``, when the session
-  ends (the publish's abort), by a takeover, and at shutdown (``close``). Closing stops the
-  peer connection (and with it aiortc's decoder threads) and the tasks, then the publish.
+The key is checked first, then the offer (``webrtc_media.check_offer``), then the plane opens a
+publish (``WhipPlane.open_session_publish``). Each resource has its own ``RTCPeerConnection``;
+its units go to the session's relay and, as FLV tags through one queue, to the publish (so the
+pipeline cannot tell the ingests apart). ``docs/architecture.md`` tells the whole story.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import fractions
 import logging
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
-import av
 from aiortc import (
     RTCConfiguration,
     RTCIceServer,
@@ -50,14 +24,12 @@ from aiortc import (
     RTCRtpReceiver,
     RTCSessionDescription,
 )
-from aiortc import rtcrtpreceiver as aiortc_receiver
-from aiortc.codecs.base import Decoder
-from aiortc.jitterbuffer import JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters
+from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
-from streaming.errors import BadOffer, StreamingError, UnknownResource
+from streaming.errors import BadWhipOffer, StreamingError, UnknownWhipResource
 from streaming.flv import FlvTag
+from streaming.relay import AUDIO_CLOCK, VIDEO_CLOCK, RelayHub
 from streaming.vocab import IngestOrigin
 from streaming.webrtc_media import (
     FlvVideoMuxer,
@@ -67,179 +39,55 @@ from streaming.webrtc_media import (
     audio_specific_config,
     check_offer,
     rtp_to_ms,
-    split_annexb,
 )
-
-if TYPE_CHECKING:
-    from streaming.plane import MediaPlane, Publish
+from streaming.whip.decoders import (
+    DECODER_ATTR,
+    H264PassThrough,
+    KeyframeFlag,
+    OpusToAac,
+    ReceivedAudio,
+    ReceivedVideo,
+    Vp8ToH264,
+    install_decoders,
+)
 
 log = logging.getLogger(__name__)
 
-VIDEO_CLOCK = 90_000
-AUDIO_CLOCK = 48_000
-AAC_BITRATE = 192_000
 START_KBPS, MIN_KBPS, MAX_KBPS = 2_500, 600, 6_000
 FEED_QUEUE = 2_000
-_DECODER_ATTR = "_torget_decoder"
 
 
-# --- the units our decoders hand over ----------------------------------------------------------
+class WhipPublish(Protocol):
+    """The publish a WHIP resource feeds (``plane.Publish``)."""
+
+    def set_abort(self, abort: Callable[[], None]) -> None:
+        """Give the publish a way to drop this resource."""
+
+    async def tag(self, tag: FlvTag) -> None:
+        """One FLV tag of the publisher's media."""
+
+    async def close(self) -> None:
+        """The publisher is gone."""
 
 
-@dataclass(frozen=True)
-class VideoUnit:
-    """One H.264 access unit (Annex-B), its RTP timestamp at 90 kHz from the first frame."""
+class WhipPlane(Protocol):
+    """What the WHIP ingest asks of the media plane (``plane.MediaPlane``)."""
 
-    data: bytes
-    pts: int
-    keyframe: bool
+    relays: RelayHub
 
+    async def check_stream_key(self, session_id: str, key: str) -> object:
+        """Return when ``key`` opens the session, else raise ``WrongStreamKey``."""
 
-@dataclass(frozen=True)
-class AudioUnit:
-    """One Opus packet (48 kHz RTP time) and the AAC frames (raw, 48 kHz pts) it became."""
-
-    opus: bytes
-    pts: int
-    aac: tuple[tuple[bytes, int], ...]
-
-
-# --- decoders that run in aiortc's decoder thread -----------------------------------------------
-
-
-class H264PassThrough(Decoder):
-    """Hands the encoded access unit on as it came (no decode)."""
-
-    def decode(self, encoded_frame: JitterFrame) -> list[Any]:
-        data = encoded_frame.data
-        keyframe = any(nal and nal[0] & 0x1F == 5 for nal in split_annexb(data))
-        return [VideoUnit(data, encoded_frame.timestamp, keyframe)]
-
-
-class KeyframeFlag:
-    """A keyframe request crossing from the event loop to a decoder thread."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def set(self) -> None:
-        """Ask for a keyframe."""
-        self._event.set()
-
-    def take(self) -> bool:
-        """Whether one was asked for (and clear the request)."""
-        if self._event.is_set():
-            self._event.clear()
-            return True
-        return False
-
-
-class Vp8ToH264(Decoder):
-    """Decodes VP8 and encodes H.264 (libx264, no B-frames), a keyframe every ``interval`` s."""
-
-    def __init__(self, interval: float, preset: str, wanted: KeyframeFlag) -> None:
-        self.decoder = av.CodecContext.create("vp8", "r")
-        self.encoder: Any = None
-        self.size: tuple[int, int] | None = None
-        self.interval_ticks = max(1, round(interval * VIDEO_CLOCK))
-        self.preset = preset
-        self.wanted = wanted
-        self.last_key: int | None = None
-
-    def _open(self, width: int, height: int) -> Any:
-        encoder: Any = av.CodecContext.create("libx264", "w")
-        encoder.width, encoder.height = width, height
-        encoder.pix_fmt = "yuv420p"
-        encoder.time_base = fractions.Fraction(1, VIDEO_CLOCK)
-        encoder.framerate = fractions.Fraction(30, 1)
-        encoder.bit_rate = max(300_000, min(int(width * height * 30 * 0.1), 8_000_000))
-        encoder.options = {"preset": self.preset, "tune": "zerolatency", "profile": "high"}
-        encoder.max_b_frames = 0
-        encoder.gop_size = 10 * 30
-        return encoder
-
-    def decode(self, encoded_frame: JitterFrame) -> list[Any]:
-        packet = av.Packet(encoded_frame.data)
-        packet.pts = encoded_frame.timestamp
-        packet.time_base = fractions.Fraction(1, VIDEO_CLOCK)
-        units: list[Any] = []
-        for frame in self.decoder.decode(packet):
-            picture = frame
-            size = (picture.width - picture.width % 2, picture.height - picture.height % 2)
-            if size != self.size or self.encoder is None:
-                self.size = size
-                self.encoder = self._open(*size)
-                self.last_key = None
-            if picture.format.name != "yuv420p" or (picture.width, picture.height) != size:
-                picture = picture.reformat(width=size[0], height=size[1], format="yuv420p")
-            pts = encoded_frame.timestamp
-            picture.pts = pts
-            due = self.last_key is None or pts - self.last_key >= self.interval_ticks
-            if self.wanted.take() or due:
-                picture.pict_type = av.video.frame.PictureType.I
-                self.last_key = pts
-            else:
-                picture.pict_type = av.video.frame.PictureType.NONE
-            for out in self.encoder.encode(picture):
-                units.append(VideoUnit(bytes(out), int(out.pts or pts), bool(out.is_keyframe)))
-        return units
-
-
-class OpusToAac(Decoder):
-    """Keeps each Opus packet and encodes the audio to AAC (48 kHz stereo) for HLS."""
-
-    def __init__(self) -> None:
-        self.decoder = av.CodecContext.create("libopus", "r")
-        self.resampler = av.AudioResampler(
-            format="fltp", layout="stereo", rate=AUDIO_CLOCK, frame_size=1024
-        )
-        encoder: Any = av.CodecContext.create("aac", "w")
-        encoder.sample_rate = AUDIO_CLOCK
-        encoder.layout = "stereo"
-        encoder.format = "fltp"
-        encoder.bit_rate = AAC_BITRATE
-        encoder.time_base = fractions.Fraction(1, AUDIO_CLOCK)
-        self.encoder = encoder
-
-    def decode(self, encoded_frame: JitterFrame) -> list[Any]:
-        packet = av.Packet(encoded_frame.data)
-        packet.pts = encoded_frame.timestamp
-        packet.time_base = fractions.Fraction(1, AUDIO_CLOCK)
-        aac: list[tuple[bytes, int]] = []
-        try:
-            for frame in self.decoder.decode(packet):
-                frame.pts = encoded_frame.timestamp
-                frame.time_base = fractions.Fraction(1, AUDIO_CLOCK)
-                for chunk in self.resampler.resample(frame):
-                    for out in self.encoder.encode(chunk):
-                        aac.append((bytes(out), int(out.pts or 0)))
-        except av.FFmpegError as exc:
-            log.debug("opus packet not decoded: %s", exc)
-        return [AudioUnit(encoded_frame.data, encoded_frame.timestamp, tuple(aac))]
-
-
-_original_get_decoder: Callable[[RTCRtpCodecParameters], Decoder] | None = None
-
-
-def _get_decoder(codec: RTCRtpCodecParameters) -> Decoder:
-    factory = getattr(codec, _DECODER_ATTR, None)
-    if factory is not None:
-        decoder: Decoder = factory()
-        return decoder
-    assert _original_get_decoder is not None
-    return _original_get_decoder(codec)
-
-
-def install_decoders() -> None:
-    """Let codecs of WHIP peer connections bring their own decoder (idempotent)."""
-    global _original_get_decoder
-    current = aiortc_receiver.get_decoder  # type: ignore[attr-defined]
-    if current is not _get_decoder:
-        _original_get_decoder = current
-        aiortc_receiver.get_decoder = _get_decoder  # type: ignore[attr-defined]
-
-
-# --- one publish -------------------------------------------------------------------------------
+    async def open_session_publish(
+        self,
+        session_id: str,
+        key: str,
+        peer: str,
+        *,
+        takeover: bool = False,
+        origin: IngestOrigin = IngestOrigin.WHIP,
+    ) -> WhipPublish:
+        """Accept a publish of the session, or raise ``IngestDenied``."""
 
 
 @dataclass(frozen=True)
@@ -268,7 +116,7 @@ class WhipResource:
         self,
         ingest: WhipIngest,
         session_id: str,
-        publish: Publish,
+        publish: WhipPublish,
         pc: RTCPeerConnection,
     ) -> None:
         self.ingest = ingest
@@ -305,20 +153,22 @@ class WhipResource:
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
         except Exception as exc:  # aiortc raises ValueError and its own errors for bad offers
-            raise BadOffer(f"the offer cannot be negotiated: {exc or type(exc).__name__}") from None
+            raise BadWhipOffer(
+                f"the offer cannot be negotiated: {exc or type(exc).__name__}"
+            ) from None
         segment = self.ingest.segment_seconds
         preset = self.ingest.preset
         wanted = self._wanted
         for codec in video._codecs:
             mime = codec.mimeType.lower()
             if mime == "video/h264":
-                setattr(codec, _DECODER_ATTR, H264PassThrough)
+                setattr(codec, DECODER_ATTR, H264PassThrough)
             elif mime == "video/vp8":
-                setattr(codec, _DECODER_ATTR, lambda: Vp8ToH264(segment, preset, wanted))
+                setattr(codec, DECODER_ATTR, lambda: Vp8ToH264(segment, preset, wanted))
         if audio is not None:
             for codec in audio._codecs:
                 if codec.mimeType.lower() == "audio/opus":
-                    setattr(codec, _DECODER_ATTR, OpusToAac)
+                    setattr(codec, DECODER_ATTR, OpusToAac)
         self.video_receiver = video.receiver
         answer = await pc.createAnswer()
         await pc.setLocalDescription(answer)
@@ -394,7 +244,7 @@ class WhipResource:
         try:
             while True:
                 unit = cast(Any, await track.recv())
-                if not isinstance(unit, VideoUnit):
+                if not isinstance(unit, ReceivedVideo):
                     continue  # a decoded frame: this codec is not one we negotiated
                 if offset is None:
                     offset = self._offset_ms()
@@ -417,7 +267,7 @@ class WhipResource:
         try:
             while True:
                 unit = cast(Any, await track.recv())
-                if not isinstance(unit, AudioUnit):
+                if not isinstance(unit, ReceivedAudio):
                     continue
                 if offset is None:
                     offset = self._offset_ms()
@@ -510,15 +360,12 @@ class WhipResource:
             self.relay.source_ended()
 
 
-# --- every publish of this node ----------------------------------------------------------------
-
-
 class WhipIngest:
     """The WHIP publishes of one media plane (see the module docstring)."""
 
     def __init__(
         self,
-        plane: MediaPlane,
+        plane: WhipPlane,
         *,
         segment_seconds: float,
         preset: str,
@@ -541,7 +388,7 @@ class WhipIngest:
     async def publish(
         self, session_id: str, key: str, offer: str, *, peer: str, takeover: bool = False
     ) -> WhipAnswer:
-        """Accept ``offer`` for the session, or raise ``IngestDenied`` / ``BadOffer``."""
+        """Accept ``offer`` for the session, or raise ``IngestDenied`` / ``BadWhipOffer``."""
         await self.plane.check_stream_key(session_id, key)
         summary = check_offer(offer)
         publish = await self.plane.open_session_publish(
@@ -561,10 +408,10 @@ class WhipIngest:
         return WhipAnswer(resource.id, sdp, resource.etag)
 
     def find(self, session_id: str, resource_id: str) -> WhipResource:
-        """The open publish ``resource_id`` of the session, or ``UnknownResource``."""
+        """The open publish ``resource_id`` of the session, or ``UnknownWhipResource``."""
         resource = self._resources.get(resource_id)
         if resource is None or resource.session_id != session_id:
-            raise UnknownResource(f"session {session_id} has no WHIP publish {resource_id}")
+            raise UnknownWhipResource(f"session {session_id} has no WHIP publish {resource_id}")
         return resource
 
     async def delete(self, session_id: str, resource_id: str) -> None:

@@ -1,29 +1,9 @@
-"""One live session's media: its ffmpeg process, the files it writes, the LL-HLS playlists.
+"""``SessionPipeline``: one session's ffmpeg runs and playlists (``docs/architecture.md``).
 
-``SessionPipeline`` is the adapter around the pure core. While an ingest is up it keeps one
-ffmpeg process (``ffmpeg_args.live_args``) fed with FLV on stdin (``flv.FlvFeed``); a watcher
-reads what ffmpeg writes every ``poll_seconds`` (only the new bytes of the growing segment files,
-in a worker thread), finds the fragments (``fmp4.scan_fragments``), adds them to the rendition's
-``llhls.MediaPlaylist`` (``apply_written``) and wakes the HTTP requests waiting for a part
-(``Notifier``). If ffmpeg exits while the ingest is up it is started again, as a new *run* with
-its own file names: the playlists mark the discontinuity. When the ingest ends, ffmpeg gets EOF,
-writes its last segment and exits; ``end()`` then adds EXT-X-ENDLIST. While a live session has
-no ingest, ``start_slate`` runs the slate (``ffmpeg_args.slate_args``: still picture with the
-session title, silence, MPEG-TS) piped straight into a pipeline ffmpeg reading MPEG-TS, so the
-same playlists go on; the ingest's return stops it and continues after a discontinuity.
-While a session is ready but not live, ``hold`` puts the "starting soon" slate on air the same
-way and keeps the publisher's latest keyframe onwards (``onair.GopBuffer``) instead of encoding
-it; ``go_live`` stops the slate and starts the ingest's run from that keyframe.
-
-Every run is noted in the session's run journal (``vod.JOURNAL``: run number, ingest or which
-slate, rendition names) so that the recording, built from the files after the session ended,
-knows which runs were the broadcast. No file a run wrote is ever deleted here.
-
-FLV timestamps are whole milliseconds, so a fragment may last up to a millisecond more than
-its frame-exact target: each playlist's PART-TARGET allows for that (``PART_SLACK``).
-
-Processes are started with argument lists (never a shell), their stdout (``-progress``) and
-stderr are always drained, and every wait is bounded; ``close()`` kills what is left.
+While an ingest is up one ffmpeg (``ffmpeg_args.live_args``) is fed FLV on stdin and restarted
+as a new run when it exits; a watcher reads each run's files (``output.RunOutput``) into the
+playlists and wakes waiting requests (``Notifier``). Slates (``slate.start_slate``) are runs
+reading MPEG-TS. Every run is noted in the run journal (``vod.JOURNAL``) for the recording.
 """
 
 from __future__ import annotations
@@ -32,37 +12,34 @@ import asyncio
 import contextlib
 import enum
 import logging
-import math
 import os
 import signal
 import time
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from streaming import names
-from streaming.errors import InvalidArgument, InvalidMedia, StreamingError
-from streaming.ffmpeg_args import PipeInput, live_args, slate_args, slate_text
+from streaming.errors import FfmpegNotStarted, InvalidMedia, PipelineError, StreamingError
+from streaming.ffmpeg_args import PipeInput, live_args
+from streaming.ffmpeg_process import PIPE, FfmpegProcess
 from streaming.flv import FlvFeed, FlvTag
-from streaming.fmp4 import TrackInfo, parse_init, scan_fragments
+from streaming.fmp4 import TrackInfo
 from streaming.ladder import LadderPlan, LadderSettings, SourceInfo, plan_ladder
 from streaming.llhls import (
     MediaPlaylist,
     RenditionReport,
-    WrittenSegment,
     apply_written,
     multivariant_for,
     render_multivariant,
 )
 from streaming.onair import GopBuffer
+from streaming.pipeline.output import InitFound, RunOutput, Update, playlists_for
+from streaming.pipeline.slate import start_slate
 from streaming.vocab import InputFormat, OnAir, RunKind, SlateKind
 from streaming.vod import JOURNAL, JournalEntry, journal_line
 
 log = logging.getLogger(__name__)
-
-PART_SLACK = 0.0011
-_STDERR_LINES = 20
 
 
 class RunMode(enum.Enum):
@@ -70,10 +47,6 @@ class RunMode(enum.Enum):
 
     INGEST = "ingest"
     SLATE = "slate"
-
-
-class PipelineError(StreamingError):
-    """The session's ffmpeg could not be started or fed."""
 
 
 @dataclass(frozen=True)
@@ -113,127 +86,9 @@ class Notifier:
         return True
 
 
-# --- reading what one ffmpeg run writes ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InitFound:
-    """A rendition's init segment of a run has been read."""
-
-    rendition: int
-    track: TrackInfo
-
-
-@dataclass(frozen=True)
-class SegmentGrew:
-    """New fragments of a rendition's segment (or the segment closed)."""
-
-    rendition: int
-    written: WrittenSegment
-
-
-Update = InitFound | SegmentGrew
-
-
-@dataclass
-class _Reading:
-    rendition: int
-    track: TrackInfo | None = None
-    number: int = 1
-    data: bytearray = field(default_factory=bytearray)
-    fragments: int = 0
-
-
 def _append(path: Path, line: bytes) -> None:
     with path.open("ab") as fh:
         fh.write(line)
-
-
-def _read_from(path: Path, offset: int) -> bytes:
-    with path.open("rb") as fh:
-        fh.seek(offset)
-        return fh.read()
-
-
-class RunOutput:
-    """The files one ffmpeg run writes: ``scan()`` (blocking; call it in a thread) reports what
-    is new since the last scan, reading only the bytes appended since then."""
-
-    def __init__(self, directory: Path, run: int, renditions: Sequence[int]) -> None:
-        self.directory = directory
-        self.run = run
-        self._readings = [_Reading(index) for index in renditions]
-
-    def scan(self) -> list[Update]:
-        """What ffmpeg wrote since the last call."""
-        updates: list[Update] = []
-        for reading in self._readings:
-            if reading.track is None:
-                try:
-                    path = self.directory / names.init_name(self.run, reading.rendition)
-                    reading.track = parse_init(path.read_bytes())
-                except (FileNotFoundError, InvalidMedia):
-                    continue  # not written yet, or written only in part
-                updates.append(InitFound(reading.rendition, reading.track))
-            while self._scan_segment(reading, updates):
-                pass
-        return updates
-
-    def _scan_segment(self, reading: _Reading, updates: list[Update]) -> bool:
-        """Read the current segment; True when it closed (go on with the next one)."""
-        assert reading.track is not None
-        name = names.segment_name(self.run, reading.rendition, reading.number)
-        final = self.directory / name
-        growing = self.directory / f"{name}.tmp"
-        complete = False
-        try:
-            new = _read_from(final, len(reading.data))
-            complete = True
-        except FileNotFoundError:
-            try:
-                new = _read_from(growing, len(reading.data))
-            except FileNotFoundError:
-                try:  # renamed between the two looks
-                    new = _read_from(final, len(reading.data))
-                    complete = True
-                except FileNotFoundError:
-                    return False
-        if not new and not complete:
-            return False
-        reading.data += new
-        fragments = scan_fragments(bytes(reading.data), reading.track)
-        if complete or len(fragments) > reading.fragments:
-            reading.fragments = len(fragments)
-            written = WrittenSegment(name, fragments, reading.track.timescale, complete)
-            updates.append(SegmentGrew(reading.rendition, written))
-        if complete:
-            reading.number += 1
-            reading.data = bytearray()
-            reading.fragments = 0
-        return complete
-
-
-# --- the supervisor ------------------------------------------------------------------------------
-
-
-def _render_up(value: float) -> float:
-    return math.ceil(value * 100_000 - 1e-6) / 100_000
-
-
-def playlists_for(plan: LadderPlan, window_seconds: float) -> dict[int, MediaPlaylist]:
-    """One live playlist per rendition, with part targets allowing for millisecond timestamps."""
-    targets = {r.index: r.part_target + PART_SLACK for r in plan.renditions}
-    hold_back = math.ceil(3 * max(_render_up(t) for t in targets.values()) * 1000 - 1e-6) / 1000
-    return {
-        index: MediaPlaylist(
-            rendition=index,
-            target_duration=plan.target_duration,
-            part_target=target,
-            part_hold_back=hold_back,
-            window_seconds=window_seconds,
-        )
-        for index, target in targets.items()
-    }
 
 
 def shape(plan: LadderPlan) -> tuple[tuple[str, str, str | None], ...]:
@@ -259,7 +114,7 @@ class SessionPipeline:
         self.restarts = 0
         self.progress: dict[str, str] = {}
         self.ended = False
-        self._process: asyncio.subprocess.Process | None = None
+        self._process: FfmpegProcess | None = None
         self._feed: FlvFeed | None = None
         self._mode: RunMode | None = None
         self._title = ""
@@ -267,17 +122,15 @@ class SessionPipeline:
         self._held: GopBuffer | None = None
         self._feed_lock = asyncio.Lock()
         self._switching = asyncio.Lock()  # hold / go_live / a held ingest leaving, one at a time
-        self._slate: asyncio.subprocess.Process | None = None
+        self._slate: FfmpegProcess | None = None
         self._supervisor: asyncio.Task[None] | None = None
-        self._stderr: deque[str] = deque(maxlen=_STDERR_LINES)
 
     # --- what the HTTP side reads ---------------------------------------------------------
 
     @property
     def pid(self) -> int | None:
         """The running ffmpeg's process id, if one runs."""
-        process = self._process
-        return process.pid if process is not None and process.returncode is None else None
+        return self._process.pid if self._process is not None else None
 
     @property
     def ingest_up(self) -> bool:
@@ -398,7 +251,7 @@ class SessionPipeline:
         self._slate_kind = kind
         try:
             await self._begin(RunMode.SLATE)
-        except (PipelineError, InvalidArgument, OSError) as exc:
+        except (StreamingError, OSError) as exc:
             log.error("session %s: no slate: %s", self.session_id, exc)
 
     async def stop_slate(self) -> None:
@@ -422,10 +275,8 @@ class SessionPipeline:
         )
 
     def _end_slate(self, how: signal.Signals) -> None:
-        slate = self._slate
-        if slate is not None and slate.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                slate.send_signal(how)
+        if self._slate is not None:
+            self._slate.send_signal(how)
 
     async def feed(self, tag: FlvTag) -> None:
         """Hand one tag to ffmpeg (dropped while ffmpeg restarts, held while ``holding``)."""
@@ -441,20 +292,13 @@ class SessionPipeline:
         if feed is None or self._mode is not RunMode.INGEST:
             return
         data = feed.push(tag)
-        if not data or process is None or process.returncode is not None:
-            return
-        stdin = process.stdin
-        if stdin is None or stdin.is_closing():
+        if not data or process is None:
             return
         try:
-            stdin.write(data)
-            await asyncio.wait_for(stdin.drain(), self.config.write_timeout)
-        except (BrokenPipeError, ConnectionResetError):
-            return  # ffmpeg died: the supervisor restarts it
+            await process.write(data, self.config.write_timeout)  # False: the supervisor restarts
         except TimeoutError:
             log.warning("session %s: ffmpeg stopped reading its input; killing it", self.session_id)
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
+            process.kill()
 
     async def stop_ingest(self, *, end: bool) -> None:
         """The publisher is gone: let ffmpeg finish its last segment, then end if asked."""
@@ -467,9 +311,8 @@ class SessionPipeline:
                 self.end()
             return
         self._mode = None
-        process = self._process
-        if process is not None and process.stdin is not None and not process.stdin.is_closing():
-            process.stdin.close()
+        if self._process is not None:
+            self._process.end_input()
         await self._await_supervisor(self.config.stop_timeout)
         if end:
             self.end()
@@ -492,10 +335,8 @@ class SessionPipeline:
         self._mode = None
         self._held = None
         self._end_slate(signal.SIGKILL)
-        process = self._process
-        if process is not None and process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
+        if self._process is not None:
+            self._process.kill()
         await self._await_supervisor(self.config.stop_timeout)
 
     async def _await_supervisor(self, within: float) -> None:
@@ -506,10 +347,9 @@ class SessionPipeline:
             await asyncio.wait_for(asyncio.shield(task), within)
         except TimeoutError:
             process = self._process
-            if process is not None and process.returncode is None:
+            if process is not None and process.pid is not None:
                 log.warning("session %s: ffmpeg did not stop; killing it", self.session_id)
-                with contextlib.suppress(ProcessLookupError):
-                    process.kill()
+                process.kill()
             try:
                 await asyncio.wait_for(asyncio.shield(task), within)
             except TimeoutError:
@@ -538,19 +378,24 @@ class SessionPipeline:
             await asyncio.to_thread(_append, self.directory / JOURNAL, journal_line(entry))
         except OSError as exc:
             log.warning("session %s: cannot note run %d: %s", self.session_id, self.run, exc)
-        stdin: int = asyncio.subprocess.PIPE
+        stdin: int = PIPE
         if mode is RunMode.SLATE:
-            stdin = await self._start_slate_source()
-        try:
-            process = await asyncio.create_subprocess_exec(
-                *args,
-                stdin=stdin,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
+            self._slate, stdin = await start_slate(
+                self.directory,
+                self.plan.video[0],
+                self._slate_kind,
+                self._title,
+                ffmpeg=self.config.ffmpeg,
+                font=self.config.slate_font,
+                label=f"session {self.session_id} slate",
             )
-        except OSError as exc:
+        try:
+            process = await FfmpegProcess.start(
+                args, label=f"session {self.session_id}", stdin=stdin, on_progress=self._progress
+            )
+        except FfmpegNotStarted:
             self._end_slate(signal.SIGKILL)
-            raise PipelineError(f"cannot start ffmpeg ({self.config.ffmpeg}): {exc}") from exc
+            raise
         finally:
             if mode is RunMode.SLATE:
                 os.close(stdin)
@@ -565,47 +410,15 @@ class SessionPipeline:
             process.pid,
         )
 
-    async def _start_slate_source(self) -> int:
-        """Start the slate ffmpeg writing MPEG-TS into a pipe; return the pipe's read end."""
-        assert self.plan is not None
-        source = self.plan.video[0]
-        text = self.directory.resolve() / "slate.txt"
-        content = slate_text(self._slate_kind, self._title)
-        await asyncio.to_thread(text.write_text, content, encoding="utf-8")
-        args = slate_args(
-            str(text),
-            width=source.width,
-            height=source.height,
-            fps=max(1, min(120, math.ceil(source.fps - 1e-6))),
-            fontfile=self.config.slate_font,
-            ffmpeg=self.config.ffmpeg,
-        )
-        read_end, write_end = os.pipe()
-        try:
-            self._slate = await asyncio.create_subprocess_exec(
-                *args,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=write_end,
-                stderr=asyncio.subprocess.DEVNULL,
-            )
-        except OSError as exc:
-            os.close(read_end)
-            raise PipelineError(f"cannot start the slate ({self.config.ffmpeg}): {exc}") from exc
-        finally:
-            os.close(write_end)
-        return read_end
+    def _progress(self, block: dict[str, str]) -> None:
+        """Keep the last ``-progress`` block (frame, fps, bitrate, speed) for ingest health."""
+        self.progress = block
 
     async def _reap_slate(self) -> None:
         """The run is over: make sure its slate process is gone too (bounded)."""
         slate, self._slate = self._slate, None
-        if slate is None:
-            return
-        try:
-            await asyncio.wait_for(slate.wait(), self.config.stop_timeout)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                slate.kill()
-            await asyncio.wait_for(slate.wait(), self.config.stop_timeout)
+        if slate is not None:
+            await slate.finish(self.config.stop_timeout)
 
     async def _supervise(self) -> None:
         delay = self.config.restart_delay
@@ -616,19 +429,15 @@ class SessionPipeline:
             assert self.plan is not None
             output = RunOutput(self.directory, self.run, [r.index for r in self.plan.renditions])
             started = time.monotonic()
-            readers = [
-                asyncio.create_task(self._read_progress(process)),
-                asyncio.create_task(self._read_stderr(process)),
-            ]
             watcher = asyncio.create_task(self._watch(output, process, mode))
             try:
                 code = await process.wait()
                 self._end_slate(signal.SIGKILL)
-                await asyncio.gather(*readers, return_exceptions=True)
+                await process.drained()
                 await watcher
             finally:
-                for task in (*readers, watcher):
-                    task.cancel()
+                watcher.cancel()
+                await process.close()
                 await self._reap_slate()
             if self._mode is None or self._mode is not mode:
                 log.info("session %s: ffmpeg run %d finished (%s)", self.session_id, self.run, code)
@@ -639,7 +448,7 @@ class SessionPipeline:
                 self.session_id,
                 self.run,
                 code,
-                " | ".join(self._stderr) or "(none)",
+                " | ".join(process.tail) or "(none)",
             )
             if time.monotonic() - started > 10 * self.config.max_restart_delay:
                 delay = self.config.restart_delay
@@ -650,14 +459,12 @@ class SessionPipeline:
             self.restarts += 1
             try:
                 await self._start_run()
-            except (PipelineError, InvalidArgument, OSError) as exc:
+            except (StreamingError, OSError) as exc:
                 log.error("session %s: %s", self.session_id, exc)
                 self._mode = None
                 return
 
-    async def _watch(
-        self, output: RunOutput, process: asyncio.subprocess.Process, mode: RunMode | None
-    ) -> None:
+    async def _watch(self, output: RunOutput, process: FfmpegProcess, mode: RunMode | None) -> None:
         """Poll the run's files until ffmpeg exited, then read them one last time."""
         while True:
             finished = process.returncode is not None
@@ -674,7 +481,7 @@ class SessionPipeline:
     def _apply(
         self,
         updates: Sequence[Update],
-        process: asyncio.subprocess.Process,
+        process: FfmpegProcess,
         mode: RunMode | None,
     ) -> None:
         woke = False
@@ -697,9 +504,7 @@ class SessionPipeline:
                     update.rendition,
                     exc.message,
                 )
-                if process.returncode is None:
-                    with contextlib.suppress(ProcessLookupError):
-                        process.kill()
+                process.kill()
                 continue
             woke = woke or bool(added) or update.written.complete
         if not self.ready.is_set() and self.plan is not None:
@@ -712,21 +517,3 @@ class SessionPipeline:
 
     def _has_segment(self, rendition: int) -> bool:
         return any(segment.complete for segment in self.playlists[rendition].segments)
-
-    async def _read_progress(self, process: asyncio.subprocess.Process) -> None:
-        """Keep the last ``-progress`` block (frame, fps, bitrate, speed) for ingest health."""
-        assert process.stdout is not None
-        block: dict[str, str] = {}
-        async for raw in process.stdout:
-            key, _, value = raw.decode(errors="replace").strip().partition("=")
-            block[key] = value
-            if key == "progress":
-                self.progress, block = block, {}
-
-    async def _read_stderr(self, process: asyncio.subprocess.Process) -> None:
-        assert process.stderr is not None
-        async for raw in process.stderr:
-            line = raw.decode(errors="replace").rstrip()
-            if line:
-                self._stderr.append(line)
-                log.debug("session %s: ffmpeg: %s", self.session_id, line)

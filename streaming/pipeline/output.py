@@ -1,0 +1,134 @@
+"""What one ffmpeg run writes, read as it grows, and the live playlists it goes into.
+
+``RunOutput.scan`` (blocking: call it in a worker thread) reads only the bytes appended to a
+run's init and segment files since the last scan and reports what is new. FLV timestamps are
+whole milliseconds, so a fragment may last up to a millisecond more than its frame-exact
+target: each playlist's PART-TARGET allows for that (``PART_SLACK``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from streaming import names
+from streaming.errors import InvalidMedia
+from streaming.fmp4 import TrackInfo, parse_init, scan_fragments
+from streaming.ladder import LadderPlan
+from streaming.llhls import MediaPlaylist, WrittenSegment
+
+PART_SLACK = 0.0011
+
+
+@dataclass(frozen=True)
+class InitFound:
+    """A rendition's init segment of a run has been read."""
+
+    rendition: int
+    track: TrackInfo
+
+
+@dataclass(frozen=True)
+class SegmentGrew:
+    """New fragments of a rendition's segment (or the segment closed)."""
+
+    rendition: int
+    written: WrittenSegment
+
+
+Update = InitFound | SegmentGrew
+
+
+@dataclass
+class _Reading:
+    rendition: int
+    track: TrackInfo | None = None
+    number: int = 1
+    data: bytearray = field(default_factory=bytearray)
+    fragments: int = 0
+
+
+def _read_from(path: Path, offset: int) -> bytes:
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        return fh.read()
+
+
+class RunOutput:
+    """The files one ffmpeg run writes: ``scan()`` (blocking; call it in a thread) reports what
+    is new since the last scan, reading only the bytes appended since then."""
+
+    def __init__(self, directory: Path, run: int, renditions: Sequence[int]) -> None:
+        self.directory = directory
+        self.run = run
+        self._readings = [_Reading(index) for index in renditions]
+
+    def scan(self) -> list[Update]:
+        """What ffmpeg wrote since the last call."""
+        updates: list[Update] = []
+        for reading in self._readings:
+            if reading.track is None:
+                try:
+                    path = self.directory / names.init_name(self.run, reading.rendition)
+                    reading.track = parse_init(path.read_bytes())
+                except (FileNotFoundError, InvalidMedia):
+                    continue  # not written yet, or written only in part
+                updates.append(InitFound(reading.rendition, reading.track))
+            while self._scan_segment(reading, updates):
+                pass
+        return updates
+
+    def _scan_segment(self, reading: _Reading, updates: list[Update]) -> bool:
+        """Read the current segment; True when it closed (go on with the next one)."""
+        assert reading.track is not None
+        name = names.segment_name(self.run, reading.rendition, reading.number)
+        final = self.directory / name
+        growing = self.directory / f"{name}.tmp"
+        complete = False
+        try:
+            new = _read_from(final, len(reading.data))
+            complete = True
+        except FileNotFoundError:
+            try:
+                new = _read_from(growing, len(reading.data))
+            except FileNotFoundError:
+                try:  # renamed between the two looks
+                    new = _read_from(final, len(reading.data))
+                    complete = True
+                except FileNotFoundError:
+                    return False
+        if not new and not complete:
+            return False
+        reading.data += new
+        fragments = scan_fragments(bytes(reading.data), reading.track)
+        if complete or len(fragments) > reading.fragments:
+            reading.fragments = len(fragments)
+            written = WrittenSegment(name, fragments, reading.track.timescale, complete)
+            updates.append(SegmentGrew(reading.rendition, written))
+        if complete:
+            reading.number += 1
+            reading.data = bytearray()
+            reading.fragments = 0
+        return complete
+
+
+def _render_up(value: float) -> float:
+    return math.ceil(value * 100_000 - 1e-6) / 100_000
+
+
+def playlists_for(plan: LadderPlan, window_seconds: float) -> dict[int, MediaPlaylist]:
+    """One live playlist per rendition, with part targets allowing for millisecond timestamps."""
+    targets = {r.index: r.part_target + PART_SLACK for r in plan.renditions}
+    hold_back = math.ceil(3 * max(_render_up(t) for t in targets.values()) * 1000 - 1e-6) / 1000
+    return {
+        index: MediaPlaylist(
+            rendition=index,
+            target_duration=plan.target_duration,
+            part_target=target,
+            part_hold_back=hold_back,
+            window_seconds=window_seconds,
+        )
+        for index, target in targets.items()
+    }

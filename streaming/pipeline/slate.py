@@ -1,0 +1,50 @@
+"""The slate's own ffmpeg: a still picture with the session title and silence (MPEG-TS)
+written into a pipe that a pipeline run reads like an ingest (``ffmpeg_args.slate_args``)."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+from pathlib import Path
+
+from streaming.errors import FfmpegNotStarted
+from streaming.ffmpeg_args import slate_args, slate_text
+from streaming.ffmpeg_process import DEVNULL, FfmpegProcess
+from streaming.ladder import Rendition
+from streaming.vocab import SlateKind
+
+
+async def start_slate(
+    directory: Path,
+    video: Rendition,
+    kind: SlateKind,
+    title: str,
+    *,
+    ffmpeg: str,
+    font: str | None,
+    label: str,
+) -> tuple[FfmpegProcess, int]:
+    """Start the slate ffmpeg for ``video``'s size and rate writing MPEG-TS into a pipe: the
+    process and the pipe's read end (the caller closes it once its reader has it)."""
+    text = await asyncio.to_thread(directory.resolve) / "slate.txt"
+    await asyncio.to_thread(text.write_text, slate_text(kind, title), encoding="utf-8")
+    args = slate_args(
+        str(text),
+        width=video.width,
+        height=video.height,
+        fps=max(1, min(120, math.ceil(video.fps - 1e-6))),
+        fontfile=font,
+        ffmpeg=ffmpeg,
+    )
+    read_end, write_end = os.pipe()
+    try:
+        process = await FfmpegProcess.start(
+            args, label=label, stdin=DEVNULL, stdout=write_end, tail_lines=0, what="the slate"
+        )
+    except FfmpegNotStarted:
+        os.close(read_end)
+        raise
+    finally:
+        os.close(write_end)
+    return process, read_end

@@ -1,0 +1,7 @@
+"""Restream: push a live session's source rendition to RTMP destinations (YouTube, Facebook).
+
+``urls`` (check, mask, scrub destination URLs), ``retry`` (back-off and giving up) and
+``buffer`` (what one push sends) are pure; ``pusher`` runs one destination's ffmpeg and
+``restreamer`` keeps the pushes of a node in step with the programme. See
+``docs/architecture.md`` ("Restream and ingest health").
+"""
