@@ -17,7 +17,7 @@ from studio.store.database import Database
 @dataclass(frozen=True, slots=True)
 class Destination:
     """A restream destination of a session. ``url`` holds its stream key: never log or show it
-    whole (``streaming.restream.mask_url`` and ``scrub``)."""
+    whole (``streaming.restream.urls.mask_url`` and ``scrub``)."""
 
     id: str
     session_id: str
