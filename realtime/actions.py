@@ -1,7 +1,8 @@
 """What each client frame does: check it, turn it into a fact, append it, answer.
 
 The rules themselves are pure (``studio.interaction``); this module adapts them to the hub and
-engine, checks roles and rate limits, and keeps the moderators' audit log.
+engine, checks roles and rate limits, and keeps the moderators' audit log. See
+docs/architecture.md, "Realtime", and docs/protocol.md for every frame and error.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import msgspec
 
 from realtime import protocol as p
 from realtime.connection import Connection
-from realtime.engine import EngineUnavailable, now_ms
+from realtime.engine import now_ms
+from realtime.errors import EngineUnavailable, FrameError, RealtimeError
 from realtime.frames import CLOSE_POLICY
 from realtime.hub import EVENT_ROOM, Hub, frame
 from studio.access import Action, Principal, authorize
@@ -23,6 +25,7 @@ from studio.errors import (
     InvalidInput,
     NotFound,
     Refused,
+    StoreUnavailable,
     StudioError,
     Unauthenticated,
 )
@@ -37,29 +40,22 @@ from studio.validation import explain
 _E = p.ErrorCode
 
 
-class FrameError(Exception):
-    """A refused frame: the error frame's code, message and field."""
-
-    def __init__(self, code: p.ErrorCode, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.code, self.message, self.field = code, message, field
-
-
-_STUDIO_CODES: list[tuple[type[StudioError], p.ErrorCode]] = [
+_ERROR_CODES: list[tuple[type[StudioError | RealtimeError], p.ErrorCode]] = [
     (InvalidInput, _E.INVALID_INPUT),
     (NotFound, _E.NOT_FOUND),
     (Refused, _E.REFUSED),
     (Conflict, _E.CONFLICT),
     (Forbidden, _E.FORBIDDEN),
     (Unauthenticated, _E.FORBIDDEN),
+    (StoreUnavailable, _E.UNAVAILABLE),
     (EngineUnavailable, _E.UNAVAILABLE),
 ]
 
 
-def error_frame(exc: FrameError | StudioError, ref: str = "") -> bytes:
+def error_frame(exc: StudioError | RealtimeError, ref: str = "") -> bytes:
     """The error frame answering a refused client frame."""
-    if isinstance(exc, StudioError):
-        code = next((c for kind, c in _STUDIO_CODES if isinstance(exc, kind)), _E.CONFLICT)
+    if not isinstance(exc, FrameError):
+        code = next((c for kind, c in _ERROR_CODES if isinstance(exc, kind)), _E.CONFLICT)
         field = exc.field or None if isinstance(exc, InvalidInput) else None
         exc = FrameError(code, exc.message, field)
     return frame(
@@ -100,7 +96,7 @@ class Actions:
             ref = message.ref
             reply = await self._dispatch(conn, principal, message)
             conn.send(frame(reply))
-        except (FrameError, StudioError) as exc:
+        except (RealtimeError, StudioError) as exc:
             conn.send(error_frame(exc, ref))
 
     def _limit(self, conn: Connection) -> None:

@@ -1,8 +1,7 @@
 """One viewer's websocket: identity, joined rooms, rate limits, and writes that never wait.
 
-A frame is encoded once (``text_frame``) and written straight to each viewer's transport; a
-viewer whose unsent bytes pile up past the limit is disconnected (it resumes later) instead of
-slowing anyone else down.
+A viewer whose unsent bytes pile up past the limit is disconnected (it resumes later) instead of
+slowing anyone else down. See docs/architecture.md, "Realtime" (Audiences, fan-out).
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@
     ├── MemoryEngine       one node: log in memory, made durable in the store (group commit)
     └── RedisEngine        many nodes: Redis Streams (log), pub/sub (live), sorted sets (presence)
 
-Errors of the engines' back ends are mapped to ``EngineUnavailable`` where they cross in.
+Back-end errors become ``realtime.errors.EngineUnavailable`` where they cross in. See
+docs/architecture.md, "Realtime" (Engines, Ingest).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import make_url
 
+from realtime.errors import EngineUnavailable
 from studio.errors import StudioError
 from studio.interaction.facts import log_position
 from studio.store import Store
@@ -28,10 +30,6 @@ Entry = tuple[str, bytes]
 T = TypeVar("T")
 EntryListener = Callable[[str, str, bytes], None]
 StatusListener = Callable[[bool], None]
-
-
-class EngineUnavailable(StudioError):
-    """The engine's back end cannot be reached right now."""
 
 
 def now_ms() -> int:

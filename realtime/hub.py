@@ -1,14 +1,9 @@
 """The node's realtime hub: folds each followed room's log and sweeps its events out to clients.
 
-For each room with local viewers the hub keeps the folded ``RoomState`` and a ``RoomFeed``
-(realtime/feed.py: which events each member still lacks). Entries arrive from the engine
-(from this node or any other) in log order. At most once a tick the hub sweeps the room's
-members and writes each the one frame that brings it up to date, without awaiting any of them;
-frames are encoded once per group of members that lack the same events. The viewer count rides
-along in the same write. A sweep yields to the event loop every ``FANOUT_CHUNK`` writes, so
-incoming messages, acks and store commits are not held up, and events that arrive meanwhile go
-out to the rest of the sweep at once. When a sweep takes longer than a tick (thousands of
-clients), the next follows straight after: a message waits about one sweep, not two.
+Entries arrive from the engine in log order and are folded into the room's ``RoomState``; at
+most once a tick a sweep writes each member the one frame that brings it up to date (decisions
+in realtime/feed.py), in chunks that yield to the event loop. Why and how fast:
+docs/architecture.md, "Realtime" (Fan-out at 10 000+ clients).
 """
 
 from __future__ import annotations
@@ -25,6 +20,7 @@ import msgspec
 
 from realtime.connection import Connection
 from realtime.engine import Engine
+from realtime.errors import RealtimeError
 from realtime.feed import RoomFeed
 from realtime.frames import text_frame
 from realtime.link import Link
@@ -262,7 +258,10 @@ class Hub:
             ticks += 1
             try:
                 await self.update_presence(record=ticks % RECORD_EVERY_TICKS == 0)
-            except StudioError as exc:  # the engine is down: counts pause, nothing else does
+            except (
+                StudioError,
+                RealtimeError,
+            ) as exc:  # the engine is down: counts pause, nothing else does
                 log.warning("presence update failed: %s", exc.message)
 
     async def update_presence(self, *, record: bool) -> None:

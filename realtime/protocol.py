@@ -1,9 +1,8 @@
 """The websocket protocol, version 1: every frame type and field, in one place.
 
-Client frames are JSON objects tagged by ``type``; they decode into the structs below (a tagged
-union), so an unknown type or a wrong field is refused with the field's name. Server frames are
-JSON objects too: direct answers (``welcome``, ``joined``, ``ack``, ``error``, ``pong``) and
-``events`` frames carrying a room's events in log order, several per frame when they come fast.
+Client frames are JSON objects tagged by ``type`` that decode into the structs below; server
+frames are answers (``welcome``, ``joined``, ``ack``, ``error``, ``pong``) and ``events`` frames.
+docs/protocol.md describes it for client authors; docs/architecture.md, "Realtime", the parts.
 """
 
 from __future__ import annotations

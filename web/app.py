@@ -16,8 +16,9 @@ from config import Settings
 from config.settings import DEMO_PROGRAM_FILE
 from realtime.actions import Actions
 from realtime.engine import Engine, MemoryEngine
+from realtime.errors import RealtimeError
 from realtime.hub import EVENT_ROOM, Hub
-from realtime.playback import PlaybackViewers
+from realtime.playback_viewers import PlaybackViewers
 from streaming.owners import MediaOwners
 from streaming.ownership import Echoes
 from streaming.plane import OVER, MediaPlane, plane_config
@@ -271,7 +272,7 @@ async def _media_owner_ctx(app: web.Application) -> AsyncIterator[None]:
             await asyncio.sleep(0.05)
         try:
             await hub.watch_events(owners.follow_changes(plane, programme.store.get_session, react))
-        except StudioError as exc:
+        except (StudioError, RealtimeError) as exc:
             log.warning("session changes of other nodes not followed yet: %s", exc.message)
 
     tasks = [

@@ -1,5 +1,7 @@
 """``GET /ws``: the websocket edge. Identifies the client, answers the upgrade, takes the socket
-over (realtime/link.py) and hands each message to Actions."""
+over (realtime/link.py) and hands each message to Actions, in order. See docs/protocol.md and
+docs/architecture.md, "Realtime".
+"""
 
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ from urllib.parse import urlsplit
 import msgspec
 from aiohttp import web
 
-from realtime.actions import Actions, FrameError, error_frame
+from realtime.actions import Actions, error_frame
 from realtime.connection import Connection
+from realtime.errors import FrameError
 from realtime.frames import CLOSE_POLICY, FrameParser, Message, Opcode
 from realtime.hub import Hub, frame
 from realtime.link import take_over

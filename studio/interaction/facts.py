@@ -1,7 +1,8 @@
 """Facts: what happened in a room, as appended to its ordered log. The one vocabulary of the log.
 
-Every node folds the same facts in the same order (``room.RoomState``), so every node derives
-the same chat, questions and polls. Facts are msgspec structs tagged by ``k``.
+Every node folds the same facts in the same order (``room.RoomState``); facts are msgspec
+structs tagged by ``k``. Log ids and their order are defined here too. See
+docs/architecture.md, "Realtime" (Facts, not snapshots; Ids come from the log).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """A room's state, folded from its facts in log order; what each fact shows to whom. Pure.
 
 ``evaluate`` checks a fact against the state without changing it (the node calls it before
-appending, to answer a refusal at once); ``apply`` folds an appended fact (every node calls it
-for every fact in log order, so all nodes agree). A fact that no longer holds when folded (a
-second vote that raced the first) changes nothing.
+appending, to answer a refusal at once); ``apply`` folds an appended fact (every node, every
+fact, in log order, so all nodes agree); a fact that no longer holds when folded changes
+nothing. See docs/architecture.md, "Realtime" (Facts, not snapshots).
 """
 
 from __future__ import annotations
