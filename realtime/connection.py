@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from realtime.frames import CLOSE_GOING_AWAY, CLOSE_OVERLOADED, PING_FRAME
 from realtime.link import Link
+from studio.interaction.ratelimit import TokenBucket
 
 
 @dataclass(eq=False, slots=True)
@@ -23,7 +24,9 @@ class Connection:
     buffer_limit: int
     principal_id: str | None = None
     rooms: set[str] = field(default_factory=set)
-    strikes: int = 0
+    frames: TokenBucket | None = None  # every frame it sends (made by Actions on the first)
+    strikes: int = 0  # frames refused for flooding
+    gated: bool = False  # the event asks for an access code: its first frame must be a pass
     dropped: bool = False
     alive: bool = True  # heard from since the last ping round
     _staff: set[str] | None = None

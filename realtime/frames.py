@@ -22,6 +22,7 @@ CLOSE_INVALID_DATA = 1007
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
 CLOSE_OVERLOADED = 1013
+CLOSE_SIGN_IN_ENDED = 4401  # ours: the staff sign-in was revoked, signed out or expired
 
 
 class Opcode(enum.IntEnum):

@@ -22,10 +22,11 @@ from realtime.connection import Connection
 from realtime.engine import Engine
 from realtime.errors import RealtimeError
 from realtime.feed import RoomFeed
-from realtime.frames import text_frame
+from realtime.frames import CLOSE_SIGN_IN_ENDED, text_frame
 from realtime.link import Link
+from realtime.sign_ins import SignIns
 from studio.errors import StudioError
-from studio.interaction.facts import decode_fact
+from studio.interaction.facts import SignInEnded, decode_fact
 from studio.interaction.room import RoomState
 from studio.secrets import new_id
 from studio.store import Store
@@ -36,6 +37,7 @@ PRESENCE_EVERY_S = 1.0
 RECORD_EVERY_TICKS = 10
 PING_EVERY_S = 30.0  # the shared heartbeat: a client silent for two rounds is cut off
 PING_STEPS = 30  # each step pings this share of the clients
+SIGN_IN_CHECK_EVERY = 30  # seconds between checks of the signed-in clients against the store
 EVENT_ROOM = "event"
 # Writes between two yields to the event loop in one sweep (~1-2 ms): a store commit takes
 # about ten loop turns, so commits (and acks) keep flowing while 20 000 clients are written.
@@ -75,8 +77,17 @@ class LiveRoom:
 class Hub:
     """Rooms, their local members, and the batched fan-out."""
 
-    def __init__(self, engine: Engine, store: Store, *, tick_ms: int, history: int) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        store: Store,
+        *,
+        tick_ms: int,
+        history: int,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.node_id = new_id("node", 6)
+        self.clock = clock  # the programme's: sign-ins expire by it
         self.engine = engine
         self.store = store
         self.tick_s = tick_ms / 1000
@@ -88,16 +99,19 @@ class Hub:
         self.connections: set[Connection] = set()
         self.engine_up = True
         self.event_listeners: list[Callable[[str, bytes], None]] = []  # see watch_events
+        self.sign_ins: SignIns[Connection] = SignIns()
         self._writer: ThreadPoolExecutor | None = None
 
     async def start(self) -> None:
         """Connect the engine and start the tick and presence loops."""
         await self.engine.start(self._on_entry, self._on_status)
+        await self.engine.follow(EVENT_ROOM)  # always: sign-ins that end are announced there
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="realtime-writer")
         self._tasks = [
             asyncio.create_task(self._tick_loop(), name="realtime-tick"),
             asyncio.create_task(self._presence_loop(), name="realtime-presence"),
             asyncio.create_task(self._ping_loop(), name="realtime-ping"),
+            asyncio.create_task(self._sign_in_loop(), name="realtime-sign-ins"),
         ]
 
     async def close(self) -> None:
@@ -146,6 +160,9 @@ class Hub:
         if room == EVENT_ROOM:
             for listener in self.event_listeners:
                 listener(event_id, data)
+            fact = decode_fact(data)
+            if isinstance(fact, SignInEnded):
+                self.end_sign_ins(self.sign_ins.ended(fact))
         live = self.rooms.get(room)
         if live is not None:
             live.feed.add(live.state.apply(event_id, decode_fact(data)))
@@ -180,8 +197,8 @@ class Hub:
         live.feed.leave(conn)
         if not live.feed.cursors:
             del self.rooms[name]
-            if name == EVENT_ROOM and self.event_listeners:
-                return  # still followed for watch_events
+            if name == EVENT_ROOM:
+                return  # always followed (sign-ins that end, watch_events)
             task = asyncio.get_running_loop().create_task(self.engine.unfollow(name))
             task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
 
@@ -190,14 +207,21 @@ class Hub:
         for name in list(conn.rooms):
             self.leave(name, conn)
         self.connections.discard(conn)
+        if conn.principal_id is not None:
+            self.sign_ins.remove(conn)
+
+    def end_sign_ins(self, conns: list[Connection]) -> None:
+        """Close connections whose sign-in ended (revoked, signed out or expired) at once:
+        their staff rights end with them; the client reconnects as what it still is."""
+        for conn in conns:
+            conn.drop(CLOSE_SIGN_IN_ENDED, "sign-in ended; sign in again")
 
     # --- media hook: the event room's entries for the node's media plane (web/app.py) ----------
 
     async def watch_events(self, listener: Callable[[str, bytes], None]) -> None:
-        """Hand every new entry of the event room, from any node, to ``listener`` (the room
-        stays followed for it even when no client is in it)."""
+        """Hand every new entry of the event room, from any node, to ``listener`` (the hub
+        follows that room from its start, whether or not a client is in it)."""
         self.event_listeners.append(listener)
-        await self.engine.follow(EVENT_ROOM)
 
     # --- fan-out -----------------------------------------------------------------------------
 
@@ -250,6 +274,36 @@ class Hub:
                 await asyncio.sleep(PING_EVERY_S / PING_STEPS)
                 for conn in clients[step::PING_STEPS]:
                     conn.ping()
+
+    async def _sign_in_loop(self) -> None:
+        """End expired sign-ins about once a second; every ``SIGN_IN_CHECK_EVERY`` seconds also
+        those the store no longer has (a revocation whose announcement was lost: the engine
+        was down, or its node stopped in between)."""
+        ticks = 0
+        while True:
+            await asyncio.sleep(1.0)
+            ticks += 1
+            self.end_sign_ins(self.sign_ins.expired(self.clock()))
+            if ticks % SIGN_IN_CHECK_EVERY or not self.sign_ins:
+                continue
+            try:
+                self.end_sign_ins(await self._gone_sign_ins())
+            except StudioError as exc:
+                log.warning("sign-in check failed: %s", exc.message)
+
+    async def _gone_sign_ins(self) -> list[Connection]:
+        tokens = {token.id for token in await self.store.list_tokens()}
+        now = self.clock()
+        gone = []
+        for conn, sign_in in self.sign_ins.items():
+            if sign_in.token_id not in tokens or (
+                sign_in.web_session is not None
+                and await self.store.web_session(sign_in.web_session, now) is None
+            ):
+                gone.append(conn)
+        for conn in gone:
+            self.sign_ins.remove(conn)
+        return gone
 
     async def _presence_loop(self) -> None:
         ticks = 0

@@ -8,7 +8,7 @@ docs/protocol.md describes it for client authors; docs/architecture.md, "Realtim
 from __future__ import annotations
 
 import enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
@@ -18,6 +18,7 @@ from studio.interaction.qa import QUESTION_MAX, QuestionAction
 
 PROTOCOL_VERSION = 1
 FRAME_MAX_BYTES = 8192
+REF_MAX = 64
 
 
 class ServerType(enum.StrEnum):
@@ -60,14 +61,16 @@ class ErrorCode(enum.StrEnum):
 
 
 Room = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-Ref = Annotated[str, msgspec.Meta(max_length=64)]
+Ref = Annotated[str, msgspec.Meta(max_length=REF_MAX)]
 Ident = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX)]
 ChatText = Annotated[str, msgspec.Meta(max_length=TEXT_MAX * 2)]
 QuestionText = Annotated[str, msgspec.Meta(max_length=QUESTION_MAX * 2)]
 
 
-class _Frame(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, kw_only=True):
+class _Frame(msgspec.Struct, tag_field="type", kw_only=True):
+    """Fields a frame does not know are ignored: a newer client works with an older server."""
+
     ref: Ref = ""
 
 
@@ -226,3 +229,23 @@ def decode_client_frame(raw: str | bytes) -> ClientFrame:
     """Decode one client frame; raise msgspec errors for the caller to explain."""
     frame: ClientFrame = _decoder.decode(raw)
     return frame
+
+
+class _Envelope(msgspec.Struct):
+    type: Any = None
+    ref: Any = None
+
+
+_envelope = msgspec.json.Decoder(_Envelope)
+
+
+def envelope(raw: str | bytes) -> tuple[str | None, str]:
+    """The ``type`` and ``ref`` of a frame that may be wrong in other ways (the ref is ``""``
+    unless it is a string of at most ``REF_MAX`` characters)."""
+    try:
+        found = _envelope.decode(raw)
+    except msgspec.MsgspecError:
+        return None, ""
+    kind = found.type if isinstance(found.type, str) else None
+    ref = found.ref if isinstance(found.ref, str) and len(found.ref) <= REF_MAX else ""
+    return kind, ref

@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 
 from realtime.engine import Engine, Entry, now_ms
 from realtime.errors import EngineUnavailable
-from studio.interaction.facts import log_position
+from studio.interaction.facts import log_position, normal_log_id
 from studio.store import Store
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,12 @@ def _unavailable(what: str) -> Iterator[None]:
         yield
     except (RedisError, OSError, TimeoutError) as exc:
         raise EngineUnavailable(f"{what} is briefly unavailable; try again") from exc
+
+
+def _stream_id(event_id: str) -> str:
+    """The Redis Stream id of a log id (Redis does not pad: ``<ms>-<seq>``)."""
+    ms, seq = log_position(event_id)
+    return f"{ms}-{seq}"
 
 
 def _keys(room: str) -> tuple[str, str, str]:
@@ -90,14 +96,14 @@ class RedisEngine(Engine):
         log_key, channel, _ = _keys(room)
         with _unavailable("live chat"):
             event_id = await self._append(keys=[log_key, channel], args=[data])
-        return event_id.decode() if isinstance(event_id, bytes) else str(event_id)
+        return normal_log_id(event_id.decode() if isinstance(event_id, bytes) else str(event_id))
 
     async def read(self, room: str) -> list[Entry]:
         return await self._read_after(room, None)
 
     async def _read_after(self, room: str, after: str | None) -> list[Entry]:
         log_key = _keys(room)[0]
-        start = f"({after}" if after else "-"
+        start = f"({_stream_id(after)}" if after else "-"
         entries: list[Entry] = []
         with _unavailable("the room's history"):
             while True:
@@ -105,10 +111,10 @@ class RedisEngine(Engine):
                     await self._redis.xrange(log_key, min=start, max="+", count=PAGE) or []
                 )
                 for event_id, fields in page:
-                    entries.append((bytes(event_id).decode(), bytes(fields[b"f"])))
+                    entries.append((normal_log_id(bytes(event_id).decode()), bytes(fields[b"f"])))
                 if len(page) < PAGE:
                     return entries
-                start = f"({entries[-1][0]}"
+                start = f"({_stream_id(entries[-1][0])}"
 
     # --- following rooms ---------------------------------------------------------------------
 
@@ -188,7 +194,7 @@ class RedisEngine(Engine):
                             self._on_status(True)
                 elif message["type"] == "message":
                     event_id, _, data = message["data"].partition(b"\n")
-                    self._deliver(_room_of(channel), event_id.decode(), data)
+                    self._deliver(_room_of(channel), normal_log_id(event_id.decode()), data)
         finally:
             self._pubsub = None
             with contextlib.suppress(Exception):

@@ -18,6 +18,7 @@ import msgspec
 from config import Settings
 from studio.access import Action, Principal, authorize
 from studio.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from studio.interaction.facts import SignInEnded
 from studio.models import (
     ApiToken,
     Session,
@@ -40,6 +41,7 @@ from studio.store import Destination, ImportResult, RecordingRecord, Store
 log = logging.getLogger(__name__)
 
 SessionListener = Callable[[Session], Awaitable[None]]
+SignInListener = Callable[[SignInEnded], Awaitable[None]]
 MAX_RESTREAM_DESTINATIONS = 5
 _OVER = frozenset({SessionState.ENDED, SessionState.REPLAY, SessionState.CANCELLED})
 
@@ -73,6 +75,19 @@ class Programme:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self._listeners: list[SessionListener] = []
+        self._sign_in_listeners: list[SignInListener] = []
+
+    def on_sign_in_ended(self, listener: SignInListener) -> None:
+        """Call ``listener`` when a token is revoked or a browser signs out (the realtime hub
+        of every node closes the websockets that sign-in opened)."""
+        self._sign_in_listeners.append(listener)
+
+    async def _sign_in_ended(self, ended: SignInEnded) -> None:
+        for listener in self._sign_in_listeners:
+            try:
+                await listener(ended)
+            except Exception:  # the sign-in ended all the same: log, never undo
+                log.exception("sign-in listener failed")
 
     def on_session_change(self, listener: SessionListener) -> None:
         """Call ``listener`` with the new record whenever a session changes or is created."""
@@ -414,6 +429,12 @@ class Programme:
         """Revoke a token (admin); it and its browser sign-ins stop working at once."""
         authorize(who, Action.MANAGE_TOKENS)
         await self.store.revoke_token(token_id)
+        await self._sign_in_ended(SignInEnded(token_id=token_id))
+
+    async def sign_out(self, web_session_hash: str) -> None:
+        """End a browser sign-in (by the hash of its cookie); its websockets close too."""
+        await self.store.delete_web_session(web_session_hash)
+        await self._sign_in_ended(SignInEnded(web_session=web_session_hash))
 
     async def principal_for_secret(self, secret: str) -> Principal | None:
         """The principal a bearer token stands for, or None."""

@@ -27,7 +27,7 @@ from streaming.rtmp_relay import RtmpRelayTaps
 from streaming.whep import WhepLimits, WhepManager
 from studio import program_io
 from studio.errors import StudioError
-from studio.interaction.facts import SessionChanged, encode_fact
+from studio.interaction.facts import SessionChanged, SignInEnded, encode_fact
 from studio.interaction.ratelimit import Rate
 from studio.models import Session, TokenInput
 from studio.roles import Role
@@ -162,7 +162,8 @@ async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
         engine = RedisEngine(realtime.redis_url, programme.store)
     else:
         engine = MemoryEngine(programme.store, store_url=settings.store.url)
-    hub = Hub(engine, programme.store, tick_ms=realtime.tick_ms, history=realtime.history)
+    hub = Hub(engine, programme.store, tick_ms=realtime.tick_ms, history=realtime.history,
+              clock=programme.clock.now)  # fmt: skip
     app[HUB] = hub
     app[ACTIONS] = Actions(
         hub,
@@ -189,7 +190,11 @@ async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
         if session.state is SessionState.ENDED:
             await engine.archive(session.id)
 
+    async def announce_sign_in_ended(ended: SignInEnded) -> None:
+        await engine.append(EVENT_ROOM, encode_fact(ended))  # every node's hub acts on it
+
     programme.on_session_change(announce)
+    programme.on_sign_in_ended(announce_sign_in_ended)
     try:
         yield
     finally:
