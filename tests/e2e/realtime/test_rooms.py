@@ -51,21 +51,29 @@ async def test_resume_gets_exactly_what_was_missed(app: RunningApp, connect: Con
 
 
 async def test_history_survives_a_node_restart(tmp_path: Path) -> None:
-    """Acknowledged messages are in the room's history after the node restarts."""
+    """Acknowledged messages are in the room's history after the node restarts, with the same
+    ids: a client resumes after an id it got before the restart, and later ids sort after it."""
     settings = settings_for(sqlite_url(tmp_path))
     async with running_app(settings) as first:
         room = await make_session(first)
         client = WsClient(await first.client.ws_connect("/ws"))
         await client.next()
         await client.request("j", type="join", room=room)
-        await client.request("m", type="chat.send", room=room, text="kept")
+        kept = (await client.request("m", type="chat.send", room=room, text="kept"))["id"]
         await client.ws.close()
     async with running_app(settings) as second:
         client = WsClient(await second.client.ws_connect("/ws"))
         await client.next()
         joined = await client.request("j", type="join", room=room)
-        assert [e["text"] for e in joined["events"]] == ["kept"]
-        await client.ws.close()
+        assert [(e["id"], e["text"]) for e in joined["events"]] == [(kept, "kept")]
+        later = (await client.request("m", type="chat.send", room=room, text="later"))["id"]
+        assert later > kept
+        again = WsClient(await second.client.ws_connect("/ws"))
+        await again.next()
+        resumed = await again.request("r", type="join", room=room, after=kept)
+        assert (resumed["reset"], [e["text"] for e in resumed["events"]]) == (False, ["later"])
+        for ws in (client, again):
+            await ws.ws.close()
 
 
 async def test_moderator_deletes_mutes_and_sets_slow_mode(
