@@ -26,8 +26,8 @@ from realtime.frames import CLOSE_SIGN_IN_ENDED, text_frame
 from realtime.link import Link
 from realtime.sign_ins import SignIns
 from studio.errors import StudioError
-from studio.interaction.facts import SignInEnded, decode_fact
-from studio.interaction.room import RoomState
+from studio.interaction.facts import Fact, SignInEnded, decode_fact
+from studio.interaction.room import Emit, RoomState
 from studio.secrets import new_id
 from studio.store import Store
 
@@ -141,10 +141,10 @@ class Hub:
             await self.engine.follow(name)
             state = RoomState(name, history_max=self.history)
             for event_id, data in await self.engine.read(name):
-                state.apply(event_id, decode_fact(data))
+                _fold(state, event_id, _fact(event_id, data))
             live = LiveRoom(name, state, RoomFeed(name, frame))
             for event_id, data in self._buffered.pop(name):
-                live.feed.add(state.apply(event_id, decode_fact(data)))
+                live.feed.add(_fold(state, event_id, _fact(event_id, data)))
             self.rooms[name] = live
             opening.set_result(live)
             return live
@@ -157,15 +157,15 @@ class Hub:
             del self._opening[name]
 
     def _on_entry(self, room: str, event_id: str, data: bytes) -> None:
+        live = self.rooms.get(room)
+        fact = _fact(event_id, data) if live is not None or room == EVENT_ROOM else None
         if room == EVENT_ROOM:
             for listener in self.event_listeners:
                 listener(event_id, data)
-            fact = decode_fact(data)
             if isinstance(fact, SignInEnded):
                 self.end_sign_ins(self.sign_ins.ended(fact))
-        live = self.rooms.get(room)
         if live is not None:
-            live.feed.add(live.state.apply(event_id, decode_fact(data)))
+            live.feed.add(_fold(live.state, event_id, fact))
         elif room in self._buffered:
             self._buffered[room].append((event_id, data))
 
@@ -345,6 +345,20 @@ class Hub:
             await self.store.record_viewers(
                 live.name, live.minute, self.node_id, live.minute_peak, live.uniques
             )
+
+
+def _fact(event_id: str, data: bytes) -> Fact | None:
+    """The fact of a log entry; None (and a warning) for one this version cannot read, say
+    from a newer node in a rolling upgrade: it is skipped, the room goes on."""
+    try:
+        return decode_fact(data)
+    except msgspec.MsgspecError:
+        log.warning("log entry %s holds no fact this version knows; skipped", event_id)
+        return None
+
+
+def _fold(state: RoomState, event_id: str, fact: Fact | None) -> list[Emit]:
+    return [] if fact is None else state.apply(event_id, fact)
 
 
 def _write_each(writes: list[tuple[Link, bytes]]) -> None:

@@ -325,3 +325,21 @@ async def test_ban_and_word_filter(app: RunningApp, connect: Connect) -> None:
     blocked = await other.request("m", type="chat.send", room=room, text="buy spam")
     assert blocked["message"] == "your message holds a word this chat does not allow"
     assert (await other.request("m2", type="chat.send", room=room, text="fine"))["type"] == "ack"
+
+
+async def test_a_log_entry_of_a_newer_version_is_skipped(app: RunningApp, connect: Connect) -> None:
+    """An entry this version cannot read (a newer node's fact in a rolling upgrade) is skipped,
+    live and when the room is folded again; the room goes on."""
+    from web.keys import HUB
+
+    room = await make_session(app)
+    listener = await connect()
+    await listener.request("j", type="join", room=room)
+    engine = app.web_app[HUB].engine
+    await engine.append(room, b'{"k":"chat.reaction","emoji":"+1"}')
+    await engine.append("event", b'{"k":"sign_in.renamed"}')
+    assert (await listener.request("m", type="chat.send", room=room, text="hej"))["type"] == "ack"
+    assert (await listener.event("chat.message"))["text"] == "hej"
+    await listener.request("l", type="leave", room=room)
+    joined = await listener.request("j2", type="join", room=room)
+    assert [e["type"] for e in joined["events"]] == ["chat.message"]
