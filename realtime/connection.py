@@ -64,7 +64,11 @@ class Connection:
         self.link.close(code, reason)
 
     def shut_down(self) -> None:
-        """Say goodbye: the server is stopping."""
+        """Say goodbye: the server is stopping. A connection closed already but still waiting
+        for the client's answer is cut now (its timer would not outlive the event loop)."""
+        if self.dropped:
+            self.link.abort()
+            return
         self.drop(CLOSE_GOING_AWAY, "server shutting down")
 
     def ping(self) -> None:
