@@ -1,8 +1,7 @@
 """One viewer's websocket: identity, joined rooms, rate limits, and writes that never wait.
 
-A frame is encoded once (``text_frame``) and written straight to each viewer's transport; a
-viewer whose unsent bytes pile up past the limit is disconnected (it resumes later) instead of
-slowing anyone else down.
+A viewer whose unsent bytes pile up past the limit is disconnected (it resumes later) instead of
+slowing anyone else down. See docs/architecture.md, "Realtime" (Audiences, fan-out).
 """
 
 from __future__ import annotations
@@ -11,6 +10,7 @@ from dataclasses import dataclass, field
 
 from realtime.frames import CLOSE_GOING_AWAY, CLOSE_OVERLOADED, PING_FRAME
 from realtime.link import Link
+from studio.interaction.ratelimit import TokenBucket
 
 
 @dataclass(eq=False, slots=True)
@@ -24,7 +24,9 @@ class Connection:
     buffer_limit: int
     principal_id: str | None = None
     rooms: set[str] = field(default_factory=set)
-    strikes: int = 0
+    frames: TokenBucket | None = None  # every frame it sends (made by Actions on the first)
+    strikes: int = 0  # frames refused for flooding
+    gated: bool = False  # the event asks for an access code: its first frame must be a pass
     dropped: bool = False
     alive: bool = True  # heard from since the last ping round
     _staff: set[str] | None = None
@@ -62,7 +64,11 @@ class Connection:
         self.link.close(code, reason)
 
     def shut_down(self) -> None:
-        """Say goodbye: the server is stopping."""
+        """Say goodbye: the server is stopping. A connection closed already but still waiting
+        for the client's answer is cut now (its timer would not outlive the event loop)."""
+        if self.dropped:
+            self.link.abort()
+            return
         self.drop(CLOSE_GOING_AWAY, "server shutting down")
 
     def ping(self) -> None:

@@ -4,7 +4,8 @@
     ├── MemoryEngine       one node: log in memory, made durable in the store (group commit)
     └── RedisEngine        many nodes: Redis Streams (log), pub/sub (live), sorted sets (presence)
 
-Errors of the engines' back ends are mapped to ``EngineUnavailable`` where they cross in.
+Back-end errors become ``realtime.errors.EngineUnavailable`` where they cross in. See
+docs/architecture.md, "Realtime" (Engines, Ingest).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import make_url
 
+from realtime.errors import EngineUnavailable
 from studio.errors import StudioError
-from studio.interaction.facts import log_position
+from studio.interaction.facts import SEQ_MAX, log_id, log_position, normal_log_id
 from studio.store import Store
 
 log = logging.getLogger(__name__)
@@ -28,10 +30,6 @@ Entry = tuple[str, bytes]
 T = TypeVar("T")
 EntryListener = Callable[[str, str, bytes], None]
 StatusListener = Callable[[bool], None]
-
-
-class EngineUnavailable(StudioError):
-    """The engine's back end cannot be reached right now."""
 
 
 def now_ms() -> int:
@@ -60,7 +58,8 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     async def append(self, room: str, data: bytes) -> str:
-        """Append durably; return the entry's id (``<ms>-<seq>``, increasing per room)."""
+        """Append durably; return the entry's id (``facts.log_id``: sorts as a string in log
+        order)."""
 
     @abc.abstractmethod
     async def read(self, room: str) -> list[Entry]:
@@ -187,7 +186,7 @@ class MemoryEngine(Engine):
         lock = self._loaded.setdefault(room, asyncio.Lock())
         async with lock:
             if room not in self._logs:
-                entries = await self._store.room_facts(room)
+                entries = [(normal_log_id(i), d) for i, d in await self._store.room_facts(room)]
                 self._logs[room] = entries
                 if entries:
                     self._last[room] = log_position(entries[-1][0])
@@ -196,9 +195,14 @@ class MemoryEngine(Engine):
     def _next_id(self, room: str) -> str:
         last_ms, last_seq = self._last.get(room, (0, -1))
         ms = now_ms()
-        nxt = (ms, 0) if ms > last_ms else (last_ms, last_seq + 1)
+        if ms > last_ms:
+            nxt = (ms, 0)
+        elif last_seq < SEQ_MAX:
+            nxt = (last_ms, last_seq + 1)
+        else:  # a million in one millisecond: borrow the next one (ids keep their width)
+            nxt = (last_ms + 1, 0)
         self._last[room] = nxt
-        return f"{nxt[0]}-{nxt[1]}"
+        return log_id(*nxt)
 
     async def append(self, room: str, data: bytes) -> str:
         await self._log(room)

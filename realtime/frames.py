@@ -1,13 +1,9 @@
 """The websocket framing (RFC 6455) of a server's side, without I/O.
 
-``FrameParser`` turns the bytes a client sent into whole messages (text, binary, ping, pong,
-close), checking what RFC 6455 requires of client frames: masked, no extension bits, known
-opcodes, control frames short and unfragmented, fragments in order, text valid UTF-8, and a
-message no larger than the limit. A violation raises ``ProtocolViolation`` carrying the close
-code to answer with; the link (realtime/link.py) closes the connection with it.
-
-The server's own frames (``text_frame``, ``close_frame``, ``pong_frame``) are unmasked and
-built once, ready to write to any number of clients.
+``FrameParser`` turns a client's bytes into whole messages and checks what RFC 6455 requires of
+client frames; a violation raises ``ProtocolViolation`` with the close code (1002, 1007, 1009)
+that realtime/link.py closes with. Server frames are unmasked and built once for any number of
+clients. See docs/architecture.md, "Realtime" (The websocket after its handshake).
 """
 
 from __future__ import annotations
@@ -15,6 +11,8 @@ from __future__ import annotations
 import enum
 import struct
 from dataclasses import dataclass
+
+from realtime.errors import ProtocolViolation
 
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001
@@ -24,6 +22,7 @@ CLOSE_INVALID_DATA = 1007
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
 CLOSE_OVERLOADED = 1013
+CLOSE_SIGN_IN_ENDED = 4401  # ours: the staff sign-in was revoked, signed out or expired
 
 
 class Opcode(enum.IntEnum):
@@ -35,14 +34,6 @@ class Opcode(enum.IntEnum):
     CLOSE = 0x8
     PING = 0x9
     PONG = 0xA
-
-
-class ProtocolViolation(Exception):
-    """The client broke the framing rules: close the connection with ``code``."""
-
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(reason)
-        self.code, self.reason = code, reason
 
 
 @dataclass(frozen=True, slots=True)

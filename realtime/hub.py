@@ -1,14 +1,9 @@
 """The node's realtime hub: folds each followed room's log and sweeps its events out to clients.
 
-For each room with local viewers the hub keeps the folded ``RoomState`` and a ``RoomFeed``
-(realtime/feed.py: which events each member still lacks). Entries arrive from the engine
-(from this node or any other) in log order. At most once a tick the hub sweeps the room's
-members and writes each the one frame that brings it up to date, without awaiting any of them;
-frames are encoded once per group of members that lack the same events. The viewer count rides
-along in the same write. A sweep yields to the event loop every ``FANOUT_CHUNK`` writes, so
-incoming messages, acks and store commits are not held up, and events that arrive meanwhile go
-out to the rest of the sweep at once. When a sweep takes longer than a tick (thousands of
-clients), the next follows straight after: a message waits about one sweep, not two.
+Entries arrive from the engine in log order and are folded into the room's ``RoomState``; at
+most once a tick a sweep writes each member the one frame that brings it up to date (decisions
+in realtime/feed.py), in chunks that yield to the event loop. Why and how fast:
+docs/architecture.md, "Realtime" (Fan-out at 10 000+ clients).
 """
 
 from __future__ import annotations
@@ -25,12 +20,14 @@ import msgspec
 
 from realtime.connection import Connection
 from realtime.engine import Engine
+from realtime.errors import RealtimeError
 from realtime.feed import RoomFeed
-from realtime.frames import text_frame
+from realtime.frames import CLOSE_SIGN_IN_ENDED, text_frame
 from realtime.link import Link
+from realtime.sign_ins import SignIns
 from studio.errors import StudioError
-from studio.interaction.facts import decode_fact
-from studio.interaction.room import RoomState
+from studio.interaction.facts import Fact, SignInEnded, decode_fact
+from studio.interaction.room import Emit, RoomState
 from studio.secrets import new_id
 from studio.store import Store
 
@@ -40,6 +37,7 @@ PRESENCE_EVERY_S = 1.0
 RECORD_EVERY_TICKS = 10
 PING_EVERY_S = 30.0  # the shared heartbeat: a client silent for two rounds is cut off
 PING_STEPS = 30  # each step pings this share of the clients
+SIGN_IN_CHECK_EVERY = 30  # seconds between checks of the signed-in clients against the store
 EVENT_ROOM = "event"
 # Writes between two yields to the event loop in one sweep (~1-2 ms): a store commit takes
 # about ten loop turns, so commits (and acks) keep flowing while 20 000 clients are written.
@@ -79,8 +77,17 @@ class LiveRoom:
 class Hub:
     """Rooms, their local members, and the batched fan-out."""
 
-    def __init__(self, engine: Engine, store: Store, *, tick_ms: int, history: int) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        store: Store,
+        *,
+        tick_ms: int,
+        history: int,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.node_id = new_id("node", 6)
+        self.clock = clock  # the programme's: sign-ins expire by it
         self.engine = engine
         self.store = store
         self.tick_s = tick_ms / 1000
@@ -92,16 +99,19 @@ class Hub:
         self.connections: set[Connection] = set()
         self.engine_up = True
         self.event_listeners: list[Callable[[str, bytes], None]] = []  # see watch_events
+        self.sign_ins: SignIns[Connection] = SignIns()
         self._writer: ThreadPoolExecutor | None = None
 
     async def start(self) -> None:
         """Connect the engine and start the tick and presence loops."""
         await self.engine.start(self._on_entry, self._on_status)
+        await self.engine.follow(EVENT_ROOM)  # always: sign-ins that end are announced there
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="realtime-writer")
         self._tasks = [
             asyncio.create_task(self._tick_loop(), name="realtime-tick"),
             asyncio.create_task(self._presence_loop(), name="realtime-presence"),
             asyncio.create_task(self._ping_loop(), name="realtime-ping"),
+            asyncio.create_task(self._sign_in_loop(), name="realtime-sign-ins"),
         ]
 
     async def close(self) -> None:
@@ -131,10 +141,10 @@ class Hub:
             await self.engine.follow(name)
             state = RoomState(name, history_max=self.history)
             for event_id, data in await self.engine.read(name):
-                state.apply(event_id, decode_fact(data))
+                _fold(state, event_id, _fact(event_id, data))
             live = LiveRoom(name, state, RoomFeed(name, frame))
             for event_id, data in self._buffered.pop(name):
-                live.feed.add(state.apply(event_id, decode_fact(data)))
+                live.feed.add(_fold(state, event_id, _fact(event_id, data)))
             self.rooms[name] = live
             opening.set_result(live)
             return live
@@ -147,12 +157,15 @@ class Hub:
             del self._opening[name]
 
     def _on_entry(self, room: str, event_id: str, data: bytes) -> None:
+        live = self.rooms.get(room)
+        fact = _fact(event_id, data) if live is not None or room == EVENT_ROOM else None
         if room == EVENT_ROOM:
             for listener in self.event_listeners:
                 listener(event_id, data)
-        live = self.rooms.get(room)
+            if isinstance(fact, SignInEnded):
+                self.end_sign_ins(self.sign_ins.ended(fact))
         if live is not None:
-            live.feed.add(live.state.apply(event_id, decode_fact(data)))
+            live.feed.add(_fold(live.state, event_id, fact))
         elif room in self._buffered:
             self._buffered[room].append((event_id, data))
 
@@ -184,8 +197,8 @@ class Hub:
         live.feed.leave(conn)
         if not live.feed.cursors:
             del self.rooms[name]
-            if name == EVENT_ROOM and self.event_listeners:
-                return  # still followed for watch_events
+            if name == EVENT_ROOM:
+                return  # always followed (sign-ins that end, watch_events)
             task = asyncio.get_running_loop().create_task(self.engine.unfollow(name))
             task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
 
@@ -194,14 +207,21 @@ class Hub:
         for name in list(conn.rooms):
             self.leave(name, conn)
         self.connections.discard(conn)
+        if conn.principal_id is not None:
+            self.sign_ins.remove(conn)
+
+    def end_sign_ins(self, conns: list[Connection]) -> None:
+        """Close connections whose sign-in ended (revoked, signed out or expired) at once:
+        their staff rights end with them; the client reconnects as what it still is."""
+        for conn in conns:
+            conn.drop(CLOSE_SIGN_IN_ENDED, "sign-in ended; sign in again")
 
     # --- media hook: the event room's entries for the node's media plane (web/app.py) ----------
 
     async def watch_events(self, listener: Callable[[str, bytes], None]) -> None:
-        """Hand every new entry of the event room, from any node, to ``listener`` (the room
-        stays followed for it even when no client is in it)."""
+        """Hand every new entry of the event room, from any node, to ``listener`` (the hub
+        follows that room from its start, whether or not a client is in it)."""
         self.event_listeners.append(listener)
-        await self.engine.follow(EVENT_ROOM)
 
     # --- fan-out -----------------------------------------------------------------------------
 
@@ -255,6 +275,36 @@ class Hub:
                 for conn in clients[step::PING_STEPS]:
                     conn.ping()
 
+    async def _sign_in_loop(self) -> None:
+        """End expired sign-ins about once a second; every ``SIGN_IN_CHECK_EVERY`` seconds also
+        those the store no longer has (a revocation whose announcement was lost: the engine
+        was down, or its node stopped in between)."""
+        ticks = 0
+        while True:
+            await asyncio.sleep(1.0)
+            ticks += 1
+            self.end_sign_ins(self.sign_ins.expired(self.clock()))
+            if ticks % SIGN_IN_CHECK_EVERY or not self.sign_ins:
+                continue
+            try:
+                self.end_sign_ins(await self._gone_sign_ins())
+            except StudioError as exc:
+                log.warning("sign-in check failed: %s", exc.message)
+
+    async def _gone_sign_ins(self) -> list[Connection]:
+        tokens = {token.id for token in await self.store.list_tokens()}
+        now = self.clock()
+        gone = []
+        for conn, sign_in in self.sign_ins.items():
+            if sign_in.token_id not in tokens or (
+                sign_in.web_session is not None
+                and await self.store.web_session(sign_in.web_session, now) is None
+            ):
+                gone.append(conn)
+        for conn in gone:
+            self.sign_ins.remove(conn)
+        return gone
+
     async def _presence_loop(self) -> None:
         ticks = 0
         while True:
@@ -262,7 +312,10 @@ class Hub:
             ticks += 1
             try:
                 await self.update_presence(record=ticks % RECORD_EVERY_TICKS == 0)
-            except StudioError as exc:  # the engine is down: counts pause, nothing else does
+            except (
+                StudioError,
+                RealtimeError,
+            ) as exc:  # the engine is down: counts pause, nothing else does
                 log.warning("presence update failed: %s", exc.message)
 
     async def update_presence(self, *, record: bool) -> None:
@@ -292,6 +345,20 @@ class Hub:
             await self.store.record_viewers(
                 live.name, live.minute, self.node_id, live.minute_peak, live.uniques
             )
+
+
+def _fact(event_id: str, data: bytes) -> Fact | None:
+    """The fact of a log entry; None (and a warning) for one this version cannot read, say
+    from a newer node in a rolling upgrade: it is skipped, the room goes on."""
+    try:
+        return decode_fact(data)
+    except msgspec.MsgspecError:
+        log.warning("log entry %s holds no fact this version knows; skipped", event_id)
+        return None
+
+
+def _fold(state: RoomState, event_id: str, fact: Fact | None) -> list[Emit]:
+    return [] if fact is None else state.apply(event_id, fact)
 
 
 def _write_each(writes: list[tuple[Link, bytes]]) -> None:

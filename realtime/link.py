@@ -1,19 +1,9 @@
 """A client's websocket once the handshake is done: our own small protocol on its own socket.
 
-aiohttp answers the upgrade; then ``take_over`` gives a copy of the socket to a ``Link`` and
-aiohttp lets go of the request. For the rest of the connection's life no request, response,
-parser or handler task of aiohttp stays alive for it: a few KiB per idle client instead of about
-17, which is what lets one node hold tens of thousands.
-
-The link owns its socket. It reads with the event loop's reader callback and writes with
-plain ``send`` calls, which may come from the event loop or from the hub's sweep writer thread
-(realtime/hub.py: the sweep's writes run on two cores, as a system call does not need the
-GIL). A lock per link keeps writes whole and in order and keeps the socket open while one is
-under way; what the kernel does not take is kept in the link's backlog and sent by the loop
-when the socket can take more. Closing and every callback run on the event loop's thread.
-
-The framing rules are in realtime/frames.py (no I/O); this module moves bytes and answers
-the control frames.
+``take_over`` gives a copy of the upgraded socket to a ``Link``, which reads with the loop's
+reader callback, writes whole frames under a per-link lock (from the loop or the sweep writer
+thread) and answers pings and the closing handshake; framing rules are in realtime/frames.py.
+See docs/architecture.md, "Realtime" (The websocket after its handshake).
 """
 
 from __future__ import annotations
@@ -25,6 +15,7 @@ import socket
 import threading
 from typing import Protocol
 
+from realtime.errors import ProtocolViolation
 from realtime.frames import (
     CLOSE_GOING_AWAY,
     CLOSE_NO_STATUS,
@@ -33,7 +24,6 @@ from realtime.frames import (
     FrameParser,
     Message,
     Opcode,
-    ProtocolViolation,
     close_frame,
     close_reason,
     pong_frame,

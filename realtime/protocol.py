@@ -1,15 +1,14 @@
 """The websocket protocol, version 1: every frame type and field, in one place.
 
-Client frames are JSON objects tagged by ``type``; they decode into the structs below (a tagged
-union), so an unknown type or a wrong field is refused with the field's name. Server frames are
-JSON objects too: direct answers (``welcome``, ``joined``, ``ack``, ``error``, ``pong``) and
-``events`` frames carrying a room's events in log order, several per frame when they come fast.
+Client frames are JSON objects tagged by ``type`` that decode into the structs below; server
+frames are answers (``welcome``, ``joined``, ``ack``, ``error``, ``pong``) and ``events`` frames.
+docs/protocol.md describes it for client authors; docs/architecture.md, "Realtime", the parts.
 """
 
 from __future__ import annotations
 
 import enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
@@ -19,6 +18,7 @@ from studio.interaction.qa import QUESTION_MAX, QuestionAction
 
 PROTOCOL_VERSION = 1
 FRAME_MAX_BYTES = 8192
+REF_MAX = 64
 
 
 class ServerType(enum.StrEnum):
@@ -61,14 +61,16 @@ class ErrorCode(enum.StrEnum):
 
 
 Room = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-Ref = Annotated[str, msgspec.Meta(max_length=64)]
+Ref = Annotated[str, msgspec.Meta(max_length=REF_MAX)]
 Ident = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX)]
 ChatText = Annotated[str, msgspec.Meta(max_length=TEXT_MAX * 2)]
 QuestionText = Annotated[str, msgspec.Meta(max_length=QUESTION_MAX * 2)]
 
 
-class _Frame(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, kw_only=True):
+class _Frame(msgspec.Struct, tag_field="type", kw_only=True):
+    """Fields a frame does not know are ignored: a newer client works with an older server."""
+
     ref: Ref = ""
 
 
@@ -227,3 +229,23 @@ def decode_client_frame(raw: str | bytes) -> ClientFrame:
     """Decode one client frame; raise msgspec errors for the caller to explain."""
     frame: ClientFrame = _decoder.decode(raw)
     return frame
+
+
+class _Envelope(msgspec.Struct):
+    type: Any = None
+    ref: Any = None
+
+
+_envelope = msgspec.json.Decoder(_Envelope)
+
+
+def envelope(raw: str | bytes) -> tuple[str | None, str]:
+    """The ``type`` and ``ref`` of a frame that may be wrong in other ways (the ref is ``""``
+    unless it is a string of at most ``REF_MAX`` characters)."""
+    try:
+        found = _envelope.decode(raw)
+    except msgspec.MsgspecError:
+        return None, ""
+    kind = found.type if isinstance(found.type, str) else None
+    ref = found.ref if isinstance(found.ref, str) and len(found.ref) <= REF_MAX else ""
+    return kind, ref

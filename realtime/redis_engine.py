@@ -1,14 +1,9 @@
 """The Redis engine: many nodes share each room's log and live events.
 
-Keys hold the room in a hash tag, so a Redis Cluster keeps a room's keys in one slot:
-
-    torget:{<room>}:log      Stream: the room's ordered, durable log (ids are the log ids)
-    torget:{<room>}:live     pub/sub channel: "<id>\\n<fact>" for every entry, to every node
-    torget:{<room>}:viewers  sorted set: viewer -> presence expiry (ms)
-
-An append is one Lua script (XADD then PUBLISH), so every entry is logged before it is
-announced. When Redis goes away the node keeps its clients, tells them, reconnects with backoff
-and catches up from the log, delivering what it missed in order (the hub ignores repeats).
+Keys hold the room in a hash tag (one Cluster slot per room): ``torget:{<room>}:log`` (Stream),
+``:live`` (pub/sub, "<id>\\n<fact>"), ``:viewers`` (presence), ``:uniques`` (HyperLogLog). An
+append is one Lua script (XADD then PUBLISH). Redis errors become ``EngineUnavailable`` here.
+See docs/architecture.md, "Realtime" (Engines).
 """
 
 from __future__ import annotations
@@ -16,14 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from realtime.engine import Engine, EngineUnavailable, Entry, now_ms
-from studio.interaction.facts import log_position
+from realtime.engine import Engine, Entry, now_ms
+from realtime.errors import EngineUnavailable
+from studio.interaction.facts import log_position, normal_log_id
 from studio.store import Store
 
 log = logging.getLogger(__name__)
@@ -35,6 +31,21 @@ return id
 """
 PAGE = 5000
 BACKOFF_MAX_S = 5.0
+
+
+@contextlib.contextmanager
+def _unavailable(what: str) -> Iterator[None]:
+    """Map Redis and socket errors to ``EngineUnavailable`` ("<what> is briefly unavailable")."""
+    try:
+        yield
+    except (RedisError, OSError, TimeoutError) as exc:
+        raise EngineUnavailable(f"{what} is briefly unavailable; try again") from exc
+
+
+def _stream_id(event_id: str) -> str:
+    """The Redis Stream id of a log id (Redis does not pad: ``<ms>-<seq>``)."""
+    ms, seq = log_position(event_id)
+    return f"{ms}-{seq}"
 
 
 def _keys(room: str) -> tuple[str, str, str]:
@@ -83,31 +94,27 @@ class RedisEngine(Engine):
 
     async def append(self, room: str, data: bytes) -> str:
         log_key, channel, _ = _keys(room)
-        try:
+        with _unavailable("live chat"):
             event_id = await self._append(keys=[log_key, channel], args=[data])
-        except (RedisError, OSError) as exc:
-            raise EngineUnavailable("live chat is briefly unavailable; try again") from exc
-        return event_id.decode() if isinstance(event_id, bytes) else str(event_id)
+        return normal_log_id(event_id.decode() if isinstance(event_id, bytes) else str(event_id))
 
     async def read(self, room: str) -> list[Entry]:
         return await self._read_after(room, None)
 
     async def _read_after(self, room: str, after: str | None) -> list[Entry]:
         log_key = _keys(room)[0]
-        start = f"({after}" if after else "-"
+        start = f"({_stream_id(after)}" if after else "-"
         entries: list[Entry] = []
-        try:
+        with _unavailable("the room's history"):
             while True:
                 page: list[Any] = (
                     await self._redis.xrange(log_key, min=start, max="+", count=PAGE) or []
                 )
                 for event_id, fields in page:
-                    entries.append((bytes(event_id).decode(), bytes(fields[b"f"])))
+                    entries.append((normal_log_id(bytes(event_id).decode()), bytes(fields[b"f"])))
                 if len(page) < PAGE:
                     return entries
-                start = f"({entries[-1][0]}"
-        except (RedisError, OSError) as exc:
-            raise EngineUnavailable("the room's history is briefly unavailable") from exc
+                start = f"({_stream_id(entries[-1][0])}"
 
     # --- following rooms ---------------------------------------------------------------------
 
@@ -118,11 +125,10 @@ class RedisEngine(Engine):
         done = asyncio.get_running_loop().create_future()
         self._subscribed[_keys(room)[1]] = done
         try:
-            await self._pubsub.subscribe(_keys(room)[1])
-            async with asyncio.timeout(5):
-                await done  # confirmed: nothing published from now on is missed
-        except (RedisError, OSError, TimeoutError) as exc:
-            raise EngineUnavailable("live chat is briefly unavailable; try again") from exc
+            with _unavailable("live chat"):
+                await self._pubsub.subscribe(_keys(room)[1])
+                async with asyncio.timeout(5):
+                    await done  # confirmed: nothing published from now on is missed
         finally:
             self._subscribed.pop(_keys(room)[1], None)
 
@@ -188,7 +194,7 @@ class RedisEngine(Engine):
                             self._on_status(True)
                 elif message["type"] == "message":
                     event_id, _, data = message["data"].partition(b"\n")
-                    self._deliver(_room_of(channel), event_id.decode(), data)
+                    self._deliver(_room_of(channel), normal_log_id(event_id.decode()), data)
         finally:
             self._pubsub = None
             with contextlib.suppress(Exception):
@@ -206,31 +212,25 @@ class RedisEngine(Engine):
         key = _keys(room)[2]
         until = now_ms() + int(ttl_s * 1000)
         mapping = {viewer: until for viewer in viewer_ids}
-        try:
+        with _unavailable("presence"):
             async with self._redis.pipeline(transaction=False) as pipe:
                 if mapping:
                     pipe.zadd(key, mapping)
                 pipe.zremrangebyscore(key, "-inf", now_ms())
                 pipe.expire(key, int(ttl_s * 4))
                 await pipe.execute()
-        except (RedisError, OSError) as exc:
-            raise EngineUnavailable("presence is briefly unavailable") from exc
 
     async def count_viewers(self, room: str) -> int:
-        try:
+        with _unavailable("presence"):
             return int(await self._redis.zcount(_keys(room)[2], now_ms(), "+inf"))
-        except (RedisError, OSError) as exc:
-            raise EngineUnavailable("presence is briefly unavailable") from exc
 
     async def count_uniques(self, room: str, viewer_ids: Iterable[str]) -> int:
         key = _uniques_key(room)
         viewers = list(viewer_ids)
-        try:
+        with _unavailable("presence"):
             if viewers:
                 await self._redis.pfadd(key, *viewers)
             return int(await self._redis.pfcount(key))
-        except (RedisError, OSError) as exc:
-            raise EngineUnavailable("presence is briefly unavailable") from exc
 
     async def archive(self, room: str) -> None:
         await self._store.replace_room_facts(room, await self.read(room))

@@ -140,7 +140,7 @@ class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
     actor_id: str
     actor_name: str
     action: str
-    target: str
+    target: str | None  # None: the room itself (slow mode, the word filter)
     detail: str
 
 

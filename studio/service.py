@@ -22,7 +22,15 @@ from config import Settings
 from config.settings import DEMO_PROGRAM_FILE
 from studio import program_io
 from studio.access import Action, Principal, authorize
-from studio.errors import Conflict, InvalidInput, InvalidTransition, NotFound, Unauthenticated
+from studio.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    Unauthenticated,
+)
+from studio.interaction.facts import SignInEnded
 from studio.models import (
     ApiToken,
     AuditEntry,
@@ -47,6 +55,7 @@ from studio.store import Destination, RecordingRecord, Store
 log = logging.getLogger(__name__)
 
 SessionListener = Callable[[Session], Awaitable[None]]
+SignInListener = Callable[[SignInEnded], Awaitable[None]]
 MAX_RESTREAM_DESTINATIONS = 5
 _OVER = frozenset({SessionState.ENDED, SessionState.REPLAY, SessionState.CANCELLED})
 
@@ -90,6 +99,19 @@ class Programme:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self._listeners: list[tuple[SessionListener, bool]] = []  # (listener, local only)
+        self._sign_in_listeners: list[SignInListener] = []
+
+    def on_sign_in_ended(self, listener: SignInListener) -> None:
+        """Call ``listener`` when a token is revoked or a browser signs out (the realtime hub
+        of every node closes the websockets that sign-in opened)."""
+        self._sign_in_listeners.append(listener)
+
+    async def _sign_in_ended(self, ended: SignInEnded) -> None:
+        for listener in self._sign_in_listeners:
+            try:
+                await listener(ended)
+            except Exception:  # the sign-in ended all the same: log, never undo
+                log.exception("sign-in listener failed")
 
     # --- session changes --------------------------------------------------------------------
 
@@ -483,6 +505,7 @@ class Programme:
         """Revoke a token (admin); it and its browser sign-ins stop working at once."""
         authorize(who, Action.MANAGE_TOKENS)
         await self.store.revoke_token(token_id)
+        await self._sign_in_ended(SignInEnded(token_id=token_id))
 
     async def principal_for_secret(self, secret: str) -> Principal | None:
         """The principal a bearer token stands for, or None."""
@@ -508,9 +531,24 @@ class Programme:
         signed_in = await self.store.web_session(hash_secret(cookie), self.clock.now())
         return None if signed_in is None else principal_of(signed_in.token)
 
+    async def sign_in_expiry(self, cookie: str) -> datetime | None:
+        """When a browser sign-in ends, or None when it already has (unknown, expired)."""
+        signed_in = await self.store.web_session(hash_secret(cookie), self.clock.now())
+        return None if signed_in is None else signed_in.expires_at
+
+    def may_moderate(self, who: Principal | None, session: Session) -> bool:
+        """Whether ``who`` is staff of the session's room (moderates its chat and questions)."""
+        try:
+            authorize(who, Action.MODERATE, session.studio_id)
+        except (Forbidden, Unauthenticated):
+            return False
+        return True
+
     async def sign_out(self, cookie: str) -> None:
-        """End a browser sign-in."""
-        await self.store.delete_web_session(hash_secret(cookie))
+        """End a browser sign-in; the websockets it opened close too, on every node."""
+        web_session_hash = hash_secret(cookie)
+        await self.store.delete_web_session(web_session_hash)
+        await self._sign_in_ended(SignInEnded(web_session=web_session_hash))
 
     # --- first start and operations --------------------------------------------------------
 

@@ -18,8 +18,9 @@ from aiohttp import web
 from config import Settings
 from realtime.actions import Actions
 from realtime.engine import Engine, MemoryEngine
+from realtime.errors import RealtimeError
 from realtime.hub import EVENT_ROOM, Hub
-from realtime.playback import PlaybackViewers
+from realtime.playback_viewers import PlaybackViewers
 from streaming.owners import MediaOwners
 from streaming.ownership import Echoes
 from streaming.plane import OVER, MediaPlane, plane_config
@@ -27,7 +28,7 @@ from streaming.relay import RelayOptions
 from streaming.rtmp_relay import RtmpRelayTaps
 from streaming.whep import WhepLimits, WhepManager
 from studio.errors import StudioError
-from studio.interaction.facts import SessionChanged, encode_fact
+from studio.interaction.facts import SessionChanged, SignInEnded, encode_fact
 from studio.interaction.ratelimit import Rate
 from studio.models import Session
 from studio.service import Clock, Programme, SystemClock
@@ -139,7 +140,8 @@ async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
         engine = RedisEngine(realtime.redis_url, store)
     else:
         engine = MemoryEngine(store, store_url=settings.store.url)
-    hub = Hub(engine, store, tick_ms=realtime.tick_ms, history=realtime.history)
+    hub = Hub(engine, store, tick_ms=realtime.tick_ms, history=realtime.history,
+              clock=programme.clock.now)  # fmt: skip
     app[HUB] = hub
     app[ACTIONS] = Actions(
         hub,
@@ -166,7 +168,11 @@ async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
         if session.state is SessionState.ENDED:
             await engine.archive(session.id)
 
+    async def announce_sign_in_ended(ended: SignInEnded) -> None:
+        await engine.append(EVENT_ROOM, encode_fact(ended))  # every node's hub acts on it
+
     programme.on_session_change(announce, local_only=True)  # other nodes hear it from here
+    programme.on_sign_in_ended(announce_sign_in_ended)
     try:
         yield
     finally:
@@ -246,7 +252,7 @@ async def _media_owner_ctx(app: web.Application) -> AsyncIterator[None]:
                 plane, programme.get_session, programme.changed_elsewhere
             )
             await hub.watch_events(follow)
-        except StudioError as exc:
+        except (StudioError, RealtimeError) as exc:
             log.warning("session changes of other nodes not followed yet: %s", exc.message)
 
     tasks = [

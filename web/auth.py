@@ -9,6 +9,7 @@ from aiohttp import web
 
 from studio.access import Principal
 from studio.errors import Forbidden, Unauthenticated
+from studio.interaction.viewer_pass import PassHolder, issue_pass, read_pass
 from studio.models import Name
 from studio.secrets import new_id, same_secret
 from web.keys import PROGRAMME, SETTINGS, SIGNER
@@ -151,10 +152,9 @@ async def viewer_pass(request: web.Request, body: ViewerInput) -> web.Response:
     viewer_id = new_id("vwr", 12)
     now = int(request.app[PROGRAMME].clock.now().timestamp())
     expires = now + VIEWER_PASS_DAYS * 86400
-    signed = request.app[SIGNER].sign("viewer", viewer_id, expires)
-    answer = ViewerPass(
-        viewer_id=viewer_id, display_name=body.display_name.strip(), viewer_pass=signed
-    )
+    name = body.display_name.strip()
+    signed = issue_pass(request.app[SIGNER], viewer_id, name, expires)
+    answer = ViewerPass(viewer_id=viewer_id, display_name=name, viewer_pass=signed)
     response = web.Response(body=msgspec.json.encode(answer), content_type="application/json")
     response.set_cookie(
         VIEWER_COOKIE,
@@ -170,11 +170,17 @@ async def viewer_pass(request: web.Request, body: ViewerInput) -> web.Response:
 
 def viewer_id(request: web.Request) -> str | None:
     """The viewer id a request's pass proves, if any."""
+    holder = pass_holder(request)
+    return None if holder is None else holder.viewer_id
+
+
+def pass_holder(request: web.Request) -> PassHolder | None:
+    """Who a request's pass cookie names (viewer id and display name), if it has a valid one."""
     signed = request.cookies.get(VIEWER_COOKIE)
     if not signed:
         return None
     now = int(request.app[PROGRAMME].clock.now().timestamp())
-    return request.app[SIGNER].unsign("viewer", signed, now)
+    return read_pass(request.app[SIGNER], signed, now)
 
 
 async def require_viewer_access(request: web.Request) -> None:

@@ -7,7 +7,7 @@ from aiohttp import web
 from config import Settings
 from realtime.actions import Actions
 from realtime.hub import Hub
-from realtime.playback import PlaybackViewers
+from realtime.playback_viewers import PlaybackViewers
 from streaming.health import HealthBoard
 from streaming.ownership import Echoes
 from streaming.plane import MediaPlane

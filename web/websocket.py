@@ -1,5 +1,7 @@
 """``GET /ws``: the websocket edge. Identifies the client, answers the upgrade, takes the socket
-over (realtime/link.py) and hands each message to Actions."""
+over (realtime/link.py) and hands each message to Actions, in order. See docs/protocol.md and
+docs/architecture.md, "Realtime".
+"""
 
 from __future__ import annotations
 
@@ -7,34 +9,29 @@ import asyncio
 import logging
 from urllib.parse import urlsplit
 
-import msgspec
 from aiohttp import web
 
-from realtime.actions import Actions, FrameError, error_frame
+from realtime.actions import Actions, error_frame
 from realtime.connection import Connection
+from realtime.errors import FrameError
 from realtime.frames import CLOSE_POLICY, FrameParser, Message, Opcode
-from realtime.hub import Hub, frame
+from realtime.hub import Hub
 from realtime.link import take_over
-from realtime.protocol import PROTOCOL_VERSION, ErrorCode
+from realtime.protocol import ErrorCode, envelope
+from realtime.sign_ins import SignIn
 from studio.access import Principal
-from studio.errors import StudioError
-from studio.secrets import new_id
+from studio.errors import StudioError, Unauthenticated
+from studio.secrets import hash_secret, new_id
 from web import auth
 from web.errors import BadRequest
-from web.keys import ACTIONS, HUB, SETTINGS
+from web.keys import ACTIONS, HUB, PROGRAMME, SETTINGS
 
 log = logging.getLogger(__name__)
 HARD_FRAME_LIMIT = 64 * 1024  # beyond this aiohttp closes with 1009; below it we answer errors
 PIPELINE = 32  # chat messages of one client being stored at once
 PIPELINED = frozenset({"chat.send"})  # frames that change nothing about the connection itself
 INBOX_MAX = 64  # frames read but not handled yet, per client, before reading pauses
-
-
-class _Kind(msgspec.Struct):
-    type: str = ""
-
-
-_kind = msgspec.json.Decoder(_Kind).decode
+PASS_DEADLINE_S = 5.0  # with an access code: how long a client without a pass has to send one
 
 
 class _Handshake(web.WebSocketResponse):
@@ -53,11 +50,15 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         raise BadRequest("this address takes websocket connections only (Upgrade: websocket)")
     refusal: StudioError | FrameError | None = None
     principal: Principal | None = None
+    gated = False  # the access code holds it back until a pass comes in the first frame
     try:
         principal = await auth.principal(request)
         if principal is not None and "Authorization" not in request.headers:
             _check_origin(request, settings.public_url)
-        await auth.require_viewer_access(request)
+        try:
+            await auth.require_viewer_access(request)
+        except Unauthenticated:
+            gated = True
     except (StudioError, FrameError) as exc:
         refusal = exc
     transport = request.transport
@@ -78,23 +79,39 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     except BaseException:
         transport.abort()
         raise
-    viewer_id = auth.viewer_id(request) or new_id("vwr", 12)
+    holder = auth.pass_holder(request)
+    viewer_id = holder.viewer_id if holder is not None else new_id("vwr", 12)
+    name = principal.name if principal is not None else holder.name if holder else None
     conn = Connection(
         link=link,
         viewer_id=viewer_id,
-        name=principal.name if principal is not None else f"Guest {viewer_id[-4:]}",
+        name=name or f"Guest {viewer_id[-4:]}",
         address=request.remote or "unknown",
         buffer_limit=settings.realtime.send_buffer_bytes,
         principal_id=principal.token_id if principal else None,
+        gated=gated,
     )
-    hub = request.app[HUB]
+    hub, actions = request.app[HUB], request.app[ACTIONS]
     hub.connections.add(conn)
-    role = principal.role.value if principal else "viewer"
-    welcome = {"type": "welcome", "v": PROTOCOL_VERSION, "viewer_id": conn.viewer_id,
-               "name": conn.name, "role": role, "node": hub.node_id}  # fmt: skip
-    conn.send(frame(welcome))
-    link.attach(Client(conn, principal, request.app[ACTIONS], hub))
+    if principal is not None:
+        hub.sign_ins.add(conn, await _sign_in(request, principal))
+    client = Client(conn, principal, actions, hub)
+    if gated:
+        client.deadline = asyncio.get_running_loop().call_later(PASS_DEADLINE_S, client.too_late)
+    else:
+        conn.send(actions.welcome(conn, principal))
+    link.attach(client)
     return ws
+
+
+async def _sign_in(request: web.Request, principal: Principal) -> SignIn:
+    """What signed the connection in: a bearer token, or a browser sign-in (which expires)."""
+    cookie = request.cookies.get(auth.SESSION_COOKIE)
+    if "Authorization" in request.headers or not cookie:
+        return SignIn(principal.token_id)
+    programme = request.app[PROGRAMME]
+    expires_at = await programme.sign_in_expiry(cookie) or programme.clock.now()
+    return SignIn(principal.token_id, hash_secret(cookie), expires_at)
 
 
 class Client:
@@ -105,24 +122,32 @@ class Client:
     (up to ``PIPELINE``); any other frame waits until they are done, so joins, leaves and the
     like still apply in the order they were sent."""
 
-    __slots__ = ("actions", "conn", "gone", "hub", "inbox", "principal", "worker")
+    __slots__ = ("actions", "conn", "deadline", "gone", "hub", "inbox", "principal", "worker")
 
     def __init__(
         self, conn: Connection, principal: Principal | None, actions: Actions, hub: Hub
     ) -> None:
         self.conn, self.principal, self.actions, self.hub = conn, principal, actions, hub
-        self.inbox: list[str] = []
+        self.inbox: list[str | bytes] = []  # text frames, and binary ones (refused in turn)
         self.worker: asyncio.Task[None] | None = None
+        self.deadline: asyncio.TimerHandle | None = None  # for a pass (see PASS_DEADLINE_S)
         self.gone = False
+
+    def too_late(self) -> None:
+        """The access code held the connection back and no pass came in time: close it."""
+        conn = self.conn
+        if conn.gated and not self.inbox and self.worker is None:
+            conn.send(error_frame(FrameError(
+                ErrorCode.FORBIDDEN, f"this event asks for an access code: no viewer pass came "
+                f"within {PASS_DEADLINE_S:g} seconds",
+            )))  # fmt: skip
+            conn.drop(CLOSE_POLICY, "an access code or viewer pass is needed")
 
     def received(self, message: Message) -> None:
         """Take one message from the link."""
         conn = self.conn
         conn.alive = True
         if message.opcode is Opcode.PONG:
-            return
-        if not isinstance(message.data, str):
-            conn.send(error_frame(FrameError(ErrorCode.BAD_FRAME, "send JSON text frames")))
             return
         self.inbox.append(message.data)
         if len(self.inbox) >= INBOX_MAX:  # read no more until these are handled
@@ -136,6 +161,8 @@ class Client:
         up in."""
         self.gone = True
         self.inbox.clear()
+        if self.deadline is not None:
+            self.deadline.cancel()
         if self.worker is None:
             self.hub.disconnect(self.conn)
 
@@ -176,12 +203,10 @@ def _retrieve(task: asyncio.Task[None]) -> None:
         log.error("a chat frame failed", exc_info=task.exception())
 
 
-def _pipelined(data: str) -> bool:
-    """Whether this text frame may be handled while the previous ones are being stored."""
-    try:
-        return _kind(data).type in PIPELINED
-    except msgspec.MsgspecError:
-        return False  # handled in turn: it gets its error frame there
+def _pipelined(data: str | bytes) -> bool:
+    """Whether this frame may be handled while the previous ones are being stored (one that
+    is not a chat message, or is malformed, is handled in turn and answered there)."""
+    return isinstance(data, str) and envelope(data)[0] in PIPELINED
 
 
 def _check_origin(request: web.Request, public_url: str) -> None:

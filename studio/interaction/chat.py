@@ -58,16 +58,38 @@ class ChatModeration:
         return replace(self, banned=self.banned - {viewer_id})
 
 
-def clean_message(text: str, limit: int = TEXT_MAX) -> str:
-    """Collapse surrounding whitespace; refuse blank, too long or control-character text."""
+def clean_message(
+    text: str, limit: int = TEXT_MAX, field: str = "text", *, lines: bool = True
+) -> str:
+    """Collapse surrounding whitespace; refuse blank, too long or control-character text
+    (newlines are allowed when ``lines``), naming ``field``."""
     text = text.strip()
     if not text:
-        raise InvalidInput("text", "must not be blank")
+        raise InvalidInput(field, "must not be blank")
     if len(text) > limit:
-        raise InvalidInput("text", f"must be at most {limit} characters")
-    if any(ord(ch) < 32 and ch != "\n" for ch in text):
-        raise InvalidInput("text", "must not contain control characters")
+        raise InvalidInput(field, f"must be at most {limit} characters")
+    if any((ord(ch) < 32 and not (lines and ch == "\n")) or ch == "\x7f" for ch in text):
+        raise InvalidInput(field, "must not contain control characters")
     return text
+
+
+def clean_name(name: str) -> str:
+    """A display name: one line of at most ``NAME_MAX`` characters, not blank."""
+    return clean_message(name, NAME_MAX, "name", lines=False)
+
+
+def check_not_muted(moderation: ChatModeration, viewer_id: str, now: float | None) -> None:
+    """Refuse a viewer whose mute lasts beyond ``now`` (None: the time is not known)."""
+    until = moderation.muted_until.get(viewer_id)
+    if now is not None and until is not None and now < until:
+        raise Refused("muted", f"you are muted for {int(until - now) + 1} more seconds")
+
+
+def check_may_take_part(moderation: ChatModeration, viewer_id: str, now: float | None) -> None:
+    """Whether a viewer may ask questions and vote: not banned, not muted now."""
+    if viewer_id in moderation.banned:
+        raise Refused("banned", "you cannot take part in this room")
+    check_not_muted(moderation, viewer_id, now)
 
 
 def check_post(
@@ -76,15 +98,16 @@ def check_post(
     text: str,
     now: float,
     last_post_at: float | None,
+    *,
+    staff: bool = False,
 ) -> str:
-    """Return the cleaned text if ``viewer_id`` may post it now; raise Refused otherwise."""
+    """Return the cleaned text if ``viewer_id`` may post it now; raise Refused otherwise.
+    Slow mode does not apply to the room's moderators (``staff``)."""
     if viewer_id in moderation.banned:
         raise Refused("banned", "you cannot post in this chat")
-    until = moderation.muted_until.get(viewer_id)
-    if until is not None and now < until:
-        raise Refused("muted", f"you are muted for {int(until - now) + 1} more seconds")
+    check_not_muted(moderation, viewer_id, now)
     cleaned = clean_message(text)
-    wait = moderation.slow_mode_seconds
+    wait = 0 if staff else moderation.slow_mode_seconds
     if wait and last_post_at is not None and now - last_post_at < wait:
         left = int(wait - (now - last_post_at)) + 1
         raise Refused("slow_mode", f"slow mode is on: wait {left} seconds before posting again")

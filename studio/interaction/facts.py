@@ -1,27 +1,36 @@
 """Facts: what happened in a room, as appended to its ordered log. The one vocabulary of the log.
 
-Every node folds the same facts in the same order (``room.RoomState``), so every node derives
-the same chat, questions and polls. Facts are msgspec structs tagged by ``k``.
+Every node folds the same facts in the same order (``room.RoomState``); facts are msgspec
+structs tagged by ``k``. Log ids and their order are defined here too. See
+docs/architecture.md, "Realtime" (Facts, not snapshots; Ids come from the log).
 """
 
 from __future__ import annotations
+
+import re
 
 import msgspec
 
 from studio.interaction.qa import QuestionAction
 
+MS_DIGITS, SEQ_DIGITS = 13, 6  # ms since 1970 fit 13 digits until the year 2286
+SEQ_MAX = 10**SEQ_DIGITS - 1  # entries of one room in one millisecond, at most SEQ_MAX + 1
+_LOG_ID = re.compile(r"(\d{1,20})-(\d{1,20})")
 
-class _Fact(msgspec.Struct, tag_field="k", kw_only=True):
+
+class _Fact(msgspec.Struct, tag_field="k", kw_only=True, omit_defaults=True):
     pass
 
 
 class ChatPosted(_Fact, tag="chat.posted"):
-    """A viewer's chat message (``ts`` in ms, the node's clock when accepted)."""
+    """A viewer's chat message (``ts`` in ms, the node's clock when accepted); ``staff``: posted
+    by a moderator of the room (slow mode does not apply)."""
 
     viewer_id: str
     name: str
     text: str
     ts: int
+    staff: bool = False
 
 
 class ChatDeleted(_Fact, tag="chat.deleted"):
@@ -60,10 +69,11 @@ class QuestionAsked(_Fact, tag="qa.asked"):
 
 
 class QuestionVoted(_Fact, tag="qa.voted"):
-    """A viewer upvoted a question."""
+    """A viewer upvoted a question (``ts`` in ms; None in logs written before votes had it)."""
 
     question_id: str
     viewer_id: str
+    ts: int | None = None
 
 
 class QuestionModerated(_Fact, tag="qa.moderated"):
@@ -101,11 +111,12 @@ class PollOpened(_Fact, tag="poll.opened"):
 
 
 class PollVoted(_Fact, tag="poll.voted"):
-    """A viewer voted in a poll."""
+    """A viewer voted in a poll (``ts`` in ms; None in logs written before votes had it)."""
 
     poll_id: str
     viewer_id: str
     choices: list[int]
+    ts: int | None = None
 
 
 class PollClosed(_Fact, tag="poll.closed"):
@@ -124,28 +135,44 @@ class SessionChanged(_Fact, tag="program.session"):
     ends_at: str
 
 
+class SignInEnded(_Fact, tag="sign_in.ended"):
+    """A staff sign-in ended (logged in the ``event`` room, shown to no one): a token was
+    revoked (``token_id``) or a browser signed out (``web_session``, its id hash)."""
+
+    token_id: str | None = None
+    web_session: str | None = None
+
+
 Fact = (
     ChatPosted | ChatDeleted | ChatSettingsChanged | ViewerModerated | QuestionAsked
     | QuestionVoted | QuestionModerated | QuestionEdited | QuestionMerged | PollOpened
-    | PollVoted | PollClosed | SessionChanged
-)  # fmt: skip
-
-MODERATOR_FACTS = (
-    ChatDeleted, ChatSettingsChanged, ViewerModerated, QuestionModerated, QuestionEdited,
-    QuestionMerged, PollOpened, PollClosed,
+    | PollVoted | PollClosed | SessionChanged | SignInEnded
 )  # fmt: skip
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(Fact)
 
 
+def log_id(ms: int, seq: int) -> str:
+    """The log id of an entry: ``<ms>-<seq>``, zero-padded to a fixed width, so ids sort as
+    strings in log order (``1732560000123-000009`` < ``1732560000123-000010``)."""
+    return f"{ms:0{MS_DIGITS}d}-{seq:0{SEQ_DIGITS}d}"
+
+
+def parse_log_id(event_id: str) -> tuple[int, int] | None:
+    """(ms, seq) of a log id, padded or not (earlier versions did not pad); None if malformed."""
+    match = _LOG_ID.fullmatch(event_id)
+    return None if match is None else (int(match[1]), int(match[2]))
+
+
 def log_position(event_id: str) -> tuple[int, int]:
-    """Where a log id ``<ms>-<seq>`` sorts; a malformed id (from a client) sorts first."""
-    ms, _, seq = event_id.partition("-")
-    try:
-        return int(ms), int(seq or 0)
-    except ValueError:
-        return (0, 0)
+    """Where a log id sorts; a malformed id sorts first."""
+    return parse_log_id(event_id) or (0, 0)
+
+
+def normal_log_id(event_id: str) -> str:
+    """A well-formed log id in the padded form (``log_id``)."""
+    return log_id(*log_position(event_id))
 
 
 def encode_fact(fact: Fact) -> bytes:

@@ -1,20 +1,10 @@
 """Viewers without a websocket: who is watching a session's video right now. Pure.
 
-HLS viewers are *seen*: every playlist or media request of a session counts as a sighting of
-one viewer identity, who stays present for a couple of target durations after the last one
-(a live player reloads its media playlist at least once per target duration). WebRTC (WHEP)
-viewers are *held*: present from ``joined`` until ``left`` (a viewer may hold several peer
-connections; the last ``left`` ends them).
-
-Identity (``viewer_identity``), most trusted first: the viewer id of a valid viewer pass (the
-same id the websocket uses), else a ``v`` id the Torget player adds to its requests (the
-``viewer_id`` its websocket was welcomed with), else a keyed hash of the client's address and
-User-Agent computed by the caller. Raw addresses are never kept: only keyed hashes.
-
-Someone could make up ``v`` ids to inflate the count, so one (hashed) address counts at most
-``max_per_address`` distinct ``v`` ids per session; more fold into that address's own id. A
-session tracks at most ``max_per_session`` identities (memory stays bounded under a flood).
-The caller passes the time (monotonic seconds): no clock is read here.
+HLS viewers are *seen* (each request is a sighting; present a couple of target durations after
+the last), WebRTC viewers are *held* (from ``joined`` to ``left``). Identity: a viewer pass,
+else a valid ``?v=`` id (at most ``MAX_PER_ADDRESS`` per hashed address and session), else a
+keyed hash of address and User-Agent; raw addresses are never kept. The caller passes the time.
+See docs/architecture.md, "Realtime" (Video viewers without a websocket).
 """
 
 from __future__ import annotations

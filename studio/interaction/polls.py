@@ -40,14 +40,14 @@ class Poll:
 
 def open_poll(poll_id: str, question: str, options: list[str], *, multiple: bool) -> Poll:
     """A new open poll, after checking its text and options."""
-    cleaned = [clean_message(o, OPTION_MAX) for o in options]
+    cleaned = [clean_message(o, OPTION_MAX, "options") for o in options]
     if not OPTIONS_MIN <= len(cleaned) <= OPTIONS_MAX:
         raise InvalidInput("options", f"a poll needs {OPTIONS_MIN} to {OPTIONS_MAX} options")
     if len(set(cleaned)) != len(cleaned):
         raise InvalidInput("options", "options must differ from each other")
     return Poll(
         id=poll_id,
-        question=clean_message(question, POLL_QUESTION_MAX),
+        question=clean_message(question, POLL_QUESTION_MAX, "question"),
         options=tuple(cleaned),
         multiple=multiple,
     )

@@ -1,9 +1,9 @@
 """A room's state, folded from its facts in log order; what each fact shows to whom. Pure.
 
 ``evaluate`` checks a fact against the state without changing it (the node calls it before
-appending, to answer a refusal at once); ``apply`` folds an appended fact (every node calls it
-for every fact in log order, so all nodes agree). A fact that no longer holds when folded (a
-second vote that raced the first) changes nothing.
+appending, to answer a refusal at once); ``apply`` folds an appended fact (every node, every
+fact, in log order, so all nodes agree); a fact that no longer holds when folded changes
+nothing. See docs/architecture.md, "Realtime" (Facts, not snapshots).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from studio.errors import NotFound, StudioError
 from studio.interaction import polls, qa
-from studio.interaction.chat import ChatModeration, check_post
+from studio.interaction.chat import ChatModeration, check_may_take_part, check_post
 from studio.interaction.facts import (
     ChatDeleted,
     ChatPosted,
@@ -30,6 +30,7 @@ from studio.interaction.facts import (
     QuestionModerated,
     QuestionVoted,
     SessionChanged,
+    SignInEnded,
     ViewerModerated,
     log_position,
 )
@@ -47,15 +48,26 @@ class Audience(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Emit:
-    """An event to deliver; a staff event with ``viewer_id`` also reaches that viewer."""
+    """An event to deliver; a staff event with ``viewer_id`` also reaches that viewer. With
+    ``staff_event``, moderators get that form of the event instead (one event, one id)."""
 
     event: Event
     audience: Audience = Audience.PUBLIC
     viewer_id: str | None = None
+    staff_event: Event | None = None
+
+    @property
+    def uniform(self) -> bool:
+        """Whether every member of the room gets this event, in one form."""
+        return self.audience is Audience.PUBLIC and self.staff_event is None
 
     def visible_to(self, viewer_id: str, *, staff: bool) -> bool:
         """Whether a connection of ``viewer_id`` (a moderator or not) receives this."""
         return self.audience is Audience.PUBLIC or staff or viewer_id == self.viewer_id
+
+    def event_for(self, *, staff: bool) -> Event:
+        """The form of the event a moderator (or anyone else) gets."""
+        return self.staff_event if staff and self.staff_event is not None else self.event
 
 
 @dataclass(slots=True)
@@ -129,6 +141,7 @@ class RoomState:
                     fact.text,
                     now_ms / 1000,
                     _seconds(self.last_post_ms.get(fact.viewer_id)),
+                    staff=fact.staff,
                 )
                 event = {"type": "chat.message", "viewer_id": fact.viewer_id,
                          "name": fact.name, "text": text, "ts": fact.ts}  # fmt: skip
@@ -146,7 +159,7 @@ class RoomState:
                     rules = rules.with_filter(fact.blocked_words)
                 public = {"type": "chat.settings", "slow_mode_seconds": rules.slow_mode_seconds}
                 staff = {**public, "blocked_words": list(rules.blocked_words)}
-                return Outcome(emits=[Emit(public), Emit(staff, Audience.STAFF)], moderation=rules)
+                return Outcome(emits=[Emit(public, staff_event=staff)], moderation=rules)
             case ViewerModerated():
                 rules = self.moderation
                 if fact.muted_until is not None:
@@ -167,6 +180,7 @@ class RoomState:
                          "banned": fact.viewer_id in rules.banned}  # fmt: skip
                 return Outcome(emits=[Emit(event, Audience.STAFF)], moderation=rules)
             case QuestionAsked():
+                check_may_take_part(self.moderation, fact.author_id, fact.ts / 1000)
                 if fact.question_id in self.questions:
                     raise StudioError("this question was asked already")
                 question = qa.ask(
@@ -175,6 +189,7 @@ class RoomState:
                 )  # fmt: skip
                 return self._questions_changed([question])
             case QuestionVoted():
+                check_may_take_part(self.moderation, fact.viewer_id, _seconds(fact.ts))
                 question = qa.vote(self._question(fact.question_id), fact.viewer_id)
                 return self._questions_changed([question])
             case QuestionModerated():
@@ -196,6 +211,7 @@ class RoomState:
                 )
                 return Outcome(emits=[Emit(poll_event(poll))], poll=poll)
             case PollVoted():
+                check_may_take_part(self.moderation, fact.viewer_id, _seconds(fact.ts))
                 poll = polls.cast(self._poll(fact.poll_id), fact.viewer_id, fact.choices)
                 return Outcome(emits=[Emit(poll_event(poll))], poll=poll)
             case PollClosed():
@@ -206,6 +222,8 @@ class RoomState:
                          "state": fact.state, "starts_at": fact.starts_at,
                          "ends_at": fact.ends_at}  # fmt: skip
                 return Outcome(emits=[Emit(event)])
+            case SignInEnded():
+                return Outcome()  # for the hub (it ends the sign-in's connections), no one else
         raise AssertionError(f"unknown fact {fact!r}")  # pragma: no cover
 
     def apply(self, event_id: str, fact: Fact) -> list[Emit]:
@@ -239,6 +257,8 @@ class RoomState:
             self.history.extend(kept)
         for emit in outcome.emits:
             emit.event["id"] = event_id
+            if emit.staff_event is not None:
+                emit.staff_event["id"] = event_id
             if len(self.history) == self.history.maxlen:
                 self._oldest_dropped = self.history[0][0]
             self.history.append((event_id, emit))
@@ -271,12 +291,15 @@ class RoomState:
     # --- reading ----------------------------------------------------------------------------
 
     def since(self, after: str | None) -> list[Emit] | None:
-        """Events after ``after`` (all kept history if None); None if ``after`` is too old."""
+        """Events after ``after`` (all kept history if None); None when they cannot be told:
+        ``after`` is older than the kept history, or newer than the log (not an id of it)."""
         if after is None:
             return [emit for _, emit in self.history]
-        if self._oldest_dropped and log_position(after) < log_position(self._oldest_dropped):
-            return None
         key = log_position(after)
+        if not self.last_id or key > log_position(self.last_id):
+            return None
+        if self._oldest_dropped and key < log_position(self._oldest_dropped):
+            return None
         return [emit for event_id, emit in self.history if log_position(event_id) > key]
 
     def snapshot(self, viewer_id: str, *, staff: bool) -> dict[str, Any]:

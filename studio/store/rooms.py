@@ -75,7 +75,9 @@ class RoomStore(Database):
     async def add_audit(self, entry: AuditEntry) -> None:
         """Record a moderator action."""
         async with self._write() as conn:
-            await conn.execute(t.audit_log.insert().values(**msgspec.structs.asdict(entry)))
+            row = msgspec.structs.asdict(entry)
+            row["target"] = entry.target or ""  # the column is NOT NULL: "" stands for None
+            await conn.execute(t.audit_log.insert().values(**row))
 
     async def audit(self, room: str) -> list[AuditEntry]:
         """A room's moderator actions, oldest first."""
@@ -83,7 +85,7 @@ class RoomStore(Database):
         async with self._read() as conn:
             return [
                 AuditEntry(room=r.room, at=r.at, actor_id=r.actor_id, actor_name=r.actor_name,
-                           action=r.action, target=r.target, detail=r.detail)
+                           action=r.action, target=r.target or None, detail=r.detail)
                 for r in await conn.execute(query)
             ]  # fmt: skip
 

@@ -137,3 +137,42 @@ async def test_ended_session_is_archived_to_the_store(cluster: Cluster) -> None:
     body = await report.json()
     assert (body["chat_messages"], body["questions"]) == (1, 1)
     await asyncio.to_thread(cluster.redis.start)
+
+
+async def test_ended_sign_ins_close_sockets_on_the_other_node(cluster: Cluster) -> None:
+    """A token revoked on node A closes its websockets on node B at once (4401), and a browser
+    signed out on node A loses its websocket on node B; viewers on B keep chatting."""
+    a, b = cluster.a, cluster.b
+    made = await a.client.post("/api/v1/tokens", json={"role": "moderator", "name": "Mo"},
+                               headers=a.admin)  # fmt: skip
+    token = await made.json()
+    mod_on_b, viewer_on_b = await connect(b, token["token"]), await connect(b)
+    await mod_on_b.request("j", type="join", room=cluster.room)
+    await viewer_on_b.request("j", type="join", room=cluster.room)
+    login = await a.client.post("/api/v1/auth/login", json={"token": cluster.token})
+    cookie, csrf = login.cookies["torget_session"].value, (await login.json())["csrf_token"]
+    a.client.session.cookie_jar.clear()
+    browser_on_b = WsClient(await b.client.ws_connect(
+        "/ws", headers={"Cookie": f"torget_session={cookie}"}))  # fmt: skip
+    assert (await browser_on_b.next())["role"] == "admin"
+    revoked = await a.client.delete(f"/api/v1/tokens/{token['id']}", headers=a.admin)
+    assert revoked.status == 204
+    async with asyncio.timeout(3):
+        await closed(mod_on_b)
+    assert mod_on_b.closed_code == 4401
+    signed_out = await a.client.post(
+        "/api/v1/auth/logout", headers={"Cookie": f"torget_session={cookie}", "X-CSRF-Token": csrf}
+    )
+    assert signed_out.status == 204
+    async with asyncio.timeout(3):
+        await closed(browser_on_b)
+    assert browser_on_b.closed_code == 4401
+    ack = await viewer_on_b.request("m", type="chat.send", room=cluster.room, text="kvar")
+    assert ack["type"] == "ack"
+
+
+async def closed(client: WsClient) -> None:
+    """Read until the server closes the connection."""
+    with contextlib.suppress(ConnectionError):
+        while True:
+            await client.next(timeout=5)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +14,9 @@ import pytest
 import realtime.hub as hub_module
 from tests.support.harness import RunningApp, running_app, settings_for, sqlite_url
 from tests.support.realtime_client import RawClient, WsClient
+from tests.support.rooms import Connect, make_session
 from web.keys import HUB
 
-Connect = Callable[..., Awaitable[WsClient]]
 FAST_LIMITS = {
     "TORGET_REALTIME_TICK_MS": "20",
     "TORGET_REALTIME_RATE_LIMIT_PER_SECOND": "100000",
@@ -31,32 +31,6 @@ async def app(tmp_path: Path) -> AsyncIterator[RunningApp]:
     settings = settings_for(sqlite_url(tmp_path), **FAST_LIMITS)
     async with running_app(settings) as running:
         yield running
-
-
-@pytest.fixture
-async def connect(app: RunningApp) -> AsyncIterator[Connect]:
-    """Open websocket clients (closed at the end)."""
-    opened: list[WsClient] = []
-
-    async def open_client() -> WsClient:
-        client = WsClient(await app.client.ws_connect("/ws"))
-        opened.append(client)
-        client.welcome = await client.next()
-        client.seen.clear()
-        return client
-
-    yield open_client
-    for client in opened:
-        await client.ws.close()
-
-
-async def make_session(app: RunningApp) -> str:
-    """Create a studio and a session; return the session id (the room)."""
-    studio = await app.client.post("/api/v1/studios", json={"name": "A"}, headers=app.admin)
-    body = {"studio_id": (await studio.json())["id"], "title": "Town hall",
-            "starts_at": "2026-05-20T09:00:00Z", "ends_at": "2026-05-20T10:00:00Z"}  # fmt: skip
-    answer = await app.client.post("/api/v1/sessions", json=body, headers=app.admin)
-    return str((await answer.json())["id"])
 
 
 async def test_a_client_that_cannot_keep_up_is_dropped_and_others_get_everything(

@@ -14,9 +14,9 @@ import pytest
 import uvloop
 
 from studio.models import Session
-from tests.e2e.realtime.test_fanout import make_session
 from tests.support.harness import RunningApp, running_app, settings_for, sqlite_url
 from tests.support.realtime_client import RawClient, WsClient
+from tests.support.rooms import make_session
 from web.keys import ACTIONS, HUB
 
 Scenario = Callable[[RunningApp], Awaitable[None]]

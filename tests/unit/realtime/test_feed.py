@@ -138,3 +138,18 @@ def test_a_sweep_forgets_events_every_member_has() -> None:
         feed.out(member)
     feed.end()
     assert feed.kept == 0
+
+
+def test_an_event_with_a_staff_form_reaches_each_member_once() -> None:
+    """An event with a moderators' form (chat settings with the blocked words) reaches
+    moderators in that form and everyone else in the public one, once each."""
+    feed: RoomFeed[Viewer] = RoomFeed("r", encode)
+    moderator, viewer = Viewer("m", staff=True), Viewer("v")
+    for member in (moderator, viewer):
+        feed.join(member)
+    settings = Emit(
+        {"type": "chat", "text": "public"}, staff_event={"type": "chat", "text": "staff"}
+    )
+    feed.add([settings, chat("after")])
+    assert texts(feed.out(moderator)) == ["staff", "after"]
+    assert texts(feed.out(viewer)) == ["public", "after"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from realtime.errors import ProtocolViolation
 from realtime.frames import (
     CLOSE_INVALID_DATA,
     CLOSE_PROTOCOL_ERROR,
@@ -11,7 +12,6 @@ from realtime.frames import (
     FrameParser,
     Message,
     Opcode,
-    ProtocolViolation,
     close_frame,
     close_reason,
     text_frame,

@@ -17,6 +17,8 @@ from studio.interaction.facts import (
     ViewerModerated,
     decode_fact,
     encode_fact,
+    log_id,
+    parse_log_id,
 )
 from studio.interaction.qa import QuestionAction
 from studio.interaction.room import Audience, RoomState
@@ -86,7 +88,7 @@ def test_slow_mode_and_mutes_are_checked_before_append() -> None:
     room.apply("100-3", ViewerModerated(viewer_id="v2", by="mod", muted_until=2_000_000))
     with pytest.raises(Refused, match="you are muted"):
         room.evaluate(ChatPosted(viewer_id="v2", name="v2", text="x", ts=1), now_ms=1_500_000)
-    assert len(room.history) == 4
+    assert len(room.history) == 3  # the settings change is one event (two forms), not two
 
 
 def test_racing_duplicate_vote_is_ignored_by_the_fold() -> None:
@@ -141,3 +143,53 @@ def test_poll_votes_fold_into_live_results() -> None:
     (emit,) = room.apply("100-3", PollVoted(poll_id="p", viewer_id="v2", choices=[1]))
     assert emit.event["poll"]["tally"] == [1, 1]
     assert emit.event["poll"]["voters"] == 2
+
+
+def test_a_settings_change_is_one_event_with_a_moderators_form() -> None:
+    """Slow mode or the filter changes show one ``chat.settings`` event: viewers see the slow
+    mode, moderators also the blocked words, under the same id."""
+    room = RoomState("ses_a")
+    (emit,) = room.apply(log_id(100, 1), ChatSettingsChanged(by="mod", blocked_words=["Spam"]))
+    assert emit.event_for(staff=False) == {"type": "chat.settings", "slow_mode_seconds": 0,
+                                           "id": log_id(100, 1)}  # fmt: skip
+    assert emit.event_for(staff=True)["blocked_words"] == ["spam"]
+    assert emit.event_for(staff=True)["id"] == log_id(100, 1)
+
+
+def test_ids_sort_as_strings_and_old_ones_still_parse() -> None:
+    """Log ids are zero-padded so string order is log order; unpadded ids of earlier versions
+    parse to the same place; anything else is not an id."""
+    ids = [log_id(1732560000756, seq) for seq in (9, 10, 11)]
+    assert ids == sorted(ids)
+    assert ids[0] == "1732560000756-000009"
+    assert parse_log_id("1732560000756-9") == parse_log_id(ids[0]) == (1732560000756, 9)
+    assert [parse_log_id(bad) for bad in ("", "abc", "1-", "-1", "1-2-3", "1 -2")] == [None] * 6
+
+
+def test_resume_from_an_id_newer_than_the_log_asks_for_a_reset() -> None:
+    """An ``after`` beyond the newest entry (or any in an empty log) cannot be resumed from."""
+    room = RoomState("ses_a")
+    assert room.since(log_id(100, 0)) is None
+    post(room, log_id(100, 1), "v1", "m1")
+    assert room.since(log_id(100, 2)) is None
+    assert room.since(log_id(100, 1)) == []
+    assert [e.event["text"] for e in room.since("100-0") or []] == ["m1"]
+
+
+def test_muted_banned_and_staff_rules_hold_in_the_fold() -> None:
+    """The fold refuses a banned viewer's question and a muted viewer's vote (by the fact's
+    time), and lets a moderator post twice in slow mode."""
+    room = RoomState("ses_a")
+    room.apply("100-1", ViewerModerated(viewer_id="b", by="mod", banned=True))
+    room.apply("100-2", ViewerModerated(viewer_id="m", by="mod", muted_until=50_000))
+    room.apply("100-3", PollOpened(poll_id="p1", question="Fika?", options=["Ja", "Nej"],
+                                   multiple=False, by="mod"))  # fmt: skip
+    asked = QuestionAsked(question_id="q1", author_id="b", author_name=None, text="Hm?",
+                          ts=1_000, auto_approve=True)  # fmt: skip
+    assert room.apply("100-4", asked) == []
+    assert room.apply("100-5", PollVoted(poll_id="p1", viewer_id="m", choices=[0], ts=40_000)) == []
+    assert room.apply("100-6", PollVoted(poll_id="p1", viewer_id="m", choices=[0], ts=60_000))
+    room.apply("100-7", ChatSettingsChanged(by="mod", slow_mode_seconds=60))
+    for i, ts in enumerate((70_000, 71_000)):
+        fact = ChatPosted(viewer_id="mod", name="Mo", text=f"t{i}", ts=ts, staff=True)
+        assert room.apply(f"100-{8 + i}", fact)

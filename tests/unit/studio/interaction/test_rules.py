@@ -189,3 +189,47 @@ def test_rate_limiter_forgets_old_keys() -> None:
     limiter.allow("b", 0.0)
     limiter.allow("c", 0.0)
     assert limiter.allow("a", 0.0)  # a was forgotten, so it has a fresh bucket
+
+
+def test_display_names_are_one_clean_line() -> None:
+    """A name is trimmed; blank, multi-line or control-character names are refused."""
+    assert chat.clean_name("  Eva  ") == "Eva"
+    for name, problem in [("  ", "name: must not be blank"),
+                          ("Eva\x00", "name: must not contain control characters"),
+                          ("Eva\nEk", "name: must not contain control characters"),
+                          ("x" * 41, "name: must be at most 40 characters")]:  # fmt: skip
+        with pytest.raises(InvalidInput) as caught:
+            chat.clean_name(name)
+        assert str(caught.value) == problem
+
+
+def test_staff_are_not_slowed_down() -> None:
+    """Slow mode applies to viewers, not to the room's moderators."""
+    rules = chat.ChatModeration().with_slow_mode(60)
+    assert chat.check_post(rules, "mod", "again", 10.0, 5.0, staff=True) == "again"
+    with pytest.raises(Refused):
+        chat.check_post(rules, "v", "again", 10.0, 5.0)
+
+
+def test_muted_and_banned_viewers_may_not_take_part() -> None:
+    """Asking and voting: a ban always refuses, a mute until it ends (and not when the time
+    of an old vote is unknown)."""
+    rules = chat.ChatModeration().with_ban("b").with_mute("m", until=100.0)
+    with pytest.raises(Refused) as banned:
+        chat.check_may_take_part(rules, "b", None)
+    assert refused(banned) == ("banned", "you cannot take part in this room")
+    with pytest.raises(Refused) as muted:
+        chat.check_may_take_part(rules, "m", 40.0)
+    assert refused(muted) == ("muted", "you are muted for 61 more seconds")
+    chat.check_may_take_part(rules, "m", 100.0)
+    chat.check_may_take_part(rules, "m", None)
+
+
+def test_poll_refusals_name_the_poll_field() -> None:
+    """A blank question or option names ``question`` or ``options``, not ``text``."""
+    with pytest.raises(InvalidInput) as question:
+        polls.open_poll("p", " ", ["a", "b"], multiple=False)
+    assert (question.value.field, question.value.problem) == ("question", "must not be blank")
+    with pytest.raises(InvalidInput) as option:
+        polls.open_poll("p", "Fika?", ["a", "\t"], multiple=False)
+    assert (option.value.field, option.value.problem) == ("options", "must not be blank")

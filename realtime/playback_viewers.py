@@ -1,19 +1,10 @@
 """Playback viewers (HLS requests, WebRTC peers) in the cluster-wide viewer count.
 
-    web/media/hls.py        note_playback(request, pipeline) on every playlist/media request
-    media code (WHEP)       app[PLAYBACK].joined(session_id, viewer_id) / .left(...), or
-                            .webrtc_now(session_id, ids) with the whole set on each change
-                            (web/app.py wires WhepManager.on_change to it)
-    once a second           the identities present (``PlaybackTracker``) are touched into the
-                            engine's presence of the session's room
-
-The hub counts a room's presence in the engine (every node's websocket viewers and every
-node's playback viewers), so the ``viewers`` frame holds the same number on every node; an
-identity present both ways (a websocket viewer whose player sends ``?v=<its viewer_id>``, or
-the same viewer pass) is one member of the presence set and counts once. Playback identities
-also go into the room's unique viewers, and this node keeps each minute's peak in the store
-(under ``<node>-pb``, beside the hub's own samples) so the report has them even when no
-websocket viewer is in the room.
+Media code reports sightings (``seen``, ``joined``/``left``, ``webrtc_now``); once a second the
+identities the pure ``PlaybackTracker`` holds present are touched into the engine's presence of
+their session's room, so the hub's count on every node includes them (one identity counts once)
+and each minute's peak is kept for the report. See docs/architecture.md, "Realtime" (Video
+viewers without a websocket).
 """
 
 from __future__ import annotations
@@ -26,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from realtime.engine import Engine
+from realtime.errors import RealtimeError
 from studio.errors import StudioError
 from studio.interaction.playback import PlaybackTracker, viewer_identity
 from studio.signing import Signer
@@ -129,7 +121,7 @@ class PlaybackViewers:
             ticks += 1
             try:
                 await self.update(record=ticks % RECORD_EVERY_TICKS == 0)
-            except StudioError as exc:  # the engine or store is down: counts pause
+            except (StudioError, RealtimeError) as exc:  # the engine or store is down: counts pause
                 log.warning("playback presence update failed: %s", exc.message)
 
     async def update(self, *, record: bool) -> None:
