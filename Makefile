@@ -81,6 +81,7 @@ deps-system:
 	compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || pkgs="$$pkgs postgresql"; \
 	command -v npm >/dev/null 2>&1 || pkgs="$$pkgs nodejs npm"; \
 	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || pkgs="$$pkgs fonts-dejavu-core"; \
+	[ -x /usr/sbin/nginx ] || pkgs="$$pkgs nginx"; \
 	if [ -z "$$pkgs" ]; then echo "system packages: all present"; exit 0; fi; \
 	if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
 	elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
