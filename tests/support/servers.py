@@ -124,6 +124,7 @@ class PostgresServer:
     bin_dir: Path
     run_as: pwd.struct_passwd | None
     keep_log_in: Path | None = None
+    options: str = ""
     stopped: bool = field(default=False, init=False)
 
     @property
@@ -197,6 +198,26 @@ class PostgresServer:
         """Drop ``name``, disconnecting anyone still on it; errors are ignored."""
         if not self.stopped:
             self._client("dropdb", "-U", "torget", "--if-exists", "--force", name)
+
+    def shut_down(self, mode: str = "fast") -> None:
+        """Stop the server (``pg_ctl stop -m mode``) and keep its files, to start it again."""
+        self._run_server_tool(
+            str(self.bin_dir / "pg_ctl"), "stop", "-D", str(self.data_dir), "-m", mode, "-w"
+        )
+
+    def start_again(self) -> None:
+        """Start a server stopped by ``shut_down`` on the same port and data; wait for it."""
+        self._run_server_tool(
+            str(self.bin_dir / "pg_ctl"),
+            "start",
+            "-D", str(self.data_dir),
+            "-l", str(self.log_file),
+            "-o", self.options,
+            "-w",
+            "-t", str(int(START_TIMEOUT)),
+            timeout=START_TIMEOUT + 5,
+        )  # fmt: skip
+        _wait_until(self.is_ready, "PostgreSQL")
 
     def stop(self) -> None:
         """Stop the server at once (``pg_ctl stop -m immediate``) and remove its files.
@@ -290,21 +311,11 @@ def start_postgres(tmp: Path) -> PostgresServer:
             "--no-sync",
             "--no-instructions",
         )  # fmt: skip
-        options = (
+        server.options = (
             f"-p {server.port} -k {base_dir} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c full_page_writes=off -c synchronous_commit=off"
         )
-        server._run_server_tool(
-            str(bin_dir / "pg_ctl"),
-            "start",
-            "-D", str(server.data_dir),
-            "-l", str(server.log_file),
-            "-o", options,
-            "-w",
-            "-t", str(int(START_TIMEOUT)),
-            timeout=START_TIMEOUT + 5,
-        )  # fmt: skip
-        _wait_until(server.is_ready, "PostgreSQL")
+        server.start_again()
         server.create_database("torget")
     except BaseException:
         server.stop()
@@ -354,13 +365,21 @@ def redis_ping(port: int) -> bool:
         return False
 
 
+#: Persistence of the tests' redis-server unless told otherwise: append-only, no snapshots.
+REDIS_PERSISTENCE = ("--appendonly", "yes", "--save", "")
+
+
 @dataclass
 class RedisServer:
-    """A redis-server child process with append-only persistence in its own directory."""
+    """A redis-server child process with append-only persistence in its own directory.
+
+    ``flags`` are its persistence flags (the cluster tests pass docker-compose.yml's).
+    """
 
     port: int
     data_dir: Path
     process: subprocess.Popen[bytes] | None = None
+    flags: tuple[str, ...] = REDIS_PERSISTENCE
 
     @property
     def url(self) -> str:
@@ -382,8 +401,7 @@ class RedisServer:
             "--port", str(self.port),
             "--bind", "127.0.0.1",
             "--dir", str(self.data_dir),
-            "--appendonly", "yes",
-            "--save", "",
+            *self.flags,
             "--daemonize", "no",
             "--logfile", str(self.log_file),
         ]  # fmt: skip
