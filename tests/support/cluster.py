@@ -108,6 +108,15 @@ class Node:
     def log_text(self) -> str:
         return self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
 
+    async def hub_id(self) -> str:
+        """The node id this process names in a websocket ``welcome`` (new at every start)."""
+        async with (
+            aiohttp.ClientSession() as http,
+            http.ws_connect(f"{self.url}/ws") as ws,
+        ):
+            welcome = await ws.receive_json(timeout=10)
+            return str(welcome["node"])
+
     @property
     def running(self) -> bool:
         return self.process is not None and self.process.returncode is None
