@@ -60,6 +60,29 @@ async def _http_ok(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
+@dataclass(eq=False)
+class _AtExit:
+    """Signals a child still running when the test process exits (``servers.register``)."""
+
+    process: asyncio.subprocess.Process
+    signal: signal.Signals
+
+    def stop(self) -> None:
+        if self.process.returncode is None:  # not reaped yet: the pid is still this child's
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.process.pid, self.signal)
+
+
+def count_requests(metrics: str, route_prefix: str) -> int:
+    """The requests a node answered on routes starting with ``route_prefix``, from its
+    Prometheus text (``torget_http_requests_total``)."""
+    total = 0.0
+    for line in metrics.splitlines():
+        if line.startswith("torget_http_requests_total{") and f'route="{route_prefix}' in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return int(total)
+
+
 class NodeFailed(Exception):
     """A node exited or did not become healthy; the message carries its log's tail."""
 
@@ -117,6 +140,11 @@ class Node:
             welcome = await ws.receive_json(timeout=10)
             return str(welcome["node"])
 
+    async def requests(self, route_prefix: str) -> int:
+        """How many requests this node has answered on routes under ``route_prefix``."""
+        async with aiohttp.ClientSession() as http, http.get(f"{self.url}/metrics") as answer:
+            return count_requests(await answer.text(), route_prefix)
+
     @property
     def running(self) -> bool:
         return self.process is not None and self.process.returncode is None
@@ -135,6 +163,7 @@ class Node:
                 stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
             )  # fmt: skip
         self.starts += 1
+        servers.register(_AtExit(self.process, signal.SIGKILL))
 
     async def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:
         """Wait until ``/healthz`` answers 200; raise NodeFailed if the process exits first."""
@@ -212,9 +241,7 @@ class Nginx:
     def configure(cls, upstreams: list[str], keep_logs_in: Path) -> Nginx:
         """Render the template into a new 0755 directory under /tmp (nginx's workers run as
         an unprivileged user when we are root, and must reach the cache there)."""
-        directory = Path(
-            tempfile.mkdtemp(prefix=NGINX_DIR_PREFIX, dir="/tmp")  # noqa: S108
-        )
+        directory = Path(tempfile.mkdtemp(prefix=NGINX_DIR_PREFIX, dir=servers.clusters_root()))
         directory.chmod(0o755)
         (directory / "cache").mkdir(mode=0o755)  # as the image's /var/cache/nginx volume
         port = servers.free_port()
@@ -240,6 +267,7 @@ class Nginx:
             self.process = await asyncio.create_subprocess_exec(
                 *self.args(), stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=err
             )
+        servers.register(_AtExit(self.process, signal.SIGTERM))  # its workers go with it
         deadline = time.monotonic() + 10
         while True:
             if self.process.returncode is not None:

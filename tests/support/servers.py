@@ -61,7 +61,7 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _register(server: _Stoppable) -> None:
+def register(server: _Stoppable) -> None:
     """Track ``server`` for the atexit hook; on first use also stop servers on SIGTERM."""
     if server not in _running:
         _running.append(server)
@@ -262,7 +262,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _clusters_root() -> Path:
+def clusters_root() -> Path:
     """The shared temporary directory, reachable by the server's user even if TMPDIR is not."""
     tmp = Path("/tmp")  # noqa: S108
     return tmp if tmp.is_dir() else Path(tempfile.gettempdir())
@@ -270,7 +270,7 @@ def _clusters_root() -> Path:
 
 def _reap_stale_clusters() -> None:
     """Stop and remove clusters whose test process is gone (it was killed outright)."""
-    for base_dir in _clusters_root().glob(POSTGRES_BASE_PREFIX + "*"):
+    for base_dir in clusters_root().glob(POSTGRES_BASE_PREFIX + "*"):
         try:
             owner = int((base_dir / "owner.pid").read_text())
         except (OSError, ValueError):
@@ -291,7 +291,7 @@ def start_postgres(tmp: Path) -> PostgresServer:
         raise RuntimeError("no PostgreSQL server under /usr/lib/postgresql (make deps-system)")
     run_as = _server_user()
     _reap_stale_clusters()
-    base_dir = Path(tempfile.mkdtemp(prefix=POSTGRES_BASE_PREFIX, dir=_clusters_root()))
+    base_dir = Path(tempfile.mkdtemp(prefix=POSTGRES_BASE_PREFIX, dir=clusters_root()))
     base_dir.chmod(0o755)
     (base_dir / "owner.pid").write_text(str(os.getpid()))
     if run_as is not None:
@@ -299,7 +299,7 @@ def start_postgres(tmp: Path) -> PostgresServer:
     server = PostgresServer(
         port=free_port(), base_dir=base_dir, bin_dir=bin_dir, run_as=run_as, keep_log_in=tmp
     )
-    _register(server)
+    register(server)
     try:
         server._run_server_tool(
             str(bin_dir / "initdb"),
@@ -406,7 +406,7 @@ class RedisServer:
             "--logfile", str(self.log_file),
         ]  # fmt: skip
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL)
-        _register(self)
+        register(self)
         try:
             _wait_until(self._ready, "redis-server")
         except BaseException:

@@ -83,17 +83,20 @@ async def test_a_node_killed_while_it_holds_a_publish(cluster: Cluster, steady: 
     own = [Probe("its own HLS", playlist)]
     async with publisher(victim.rtmp(key), size="640x360", gop=30) as first:
         await until_playing(cluster.url + playlist)
-        async with Prober(cluster.url, steady_probes(steady)) as prober:
-            async with Prober(cluster.url, own, tolerated={"its own HLS": {503, 404}}) as moving:
-                await asyncio.sleep(1.0)
-                victim.kill()
-                await asyncio.wait_for(first.wait(), 15)  # OBS notices its server is gone
-                async with publisher(steady.owner.rtmp(key), size="640x360", gop=30):
-                    resumed = await until_playing(cluster.url + playlist, seconds=40)
-                    await cluster.wait_healthy()
-                    await lands_on(cluster, victim)
-                    async with Prober(cluster.url, own) as moved:
-                        await asyncio.sleep(3.0)  # both nodes answer its HLS now
+        tolerant = {"its own HLS": {503, 404}}
+        async with (
+            Prober(cluster.url, steady_probes(steady)) as prober,
+            Prober(cluster.url, own, tolerated=tolerant) as moving,
+        ):
+            await asyncio.sleep(1.0)
+            victim.kill()
+            await asyncio.wait_for(first.wait(), 15)  # OBS notices its server is gone
+            async with publisher(steady.owner.rtmp(key), size="640x360", gop=30):
+                resumed = await until_playing(cluster.url + playlist, seconds=40)
+                await cluster.wait_healthy()
+                await lands_on(cluster, victim)
+                async with Prober(cluster.url, own) as moved:
+                    await asyncio.sleep(3.0)  # both nodes answer its HLS now
     print(f"HLS of the moved session played again {resumed:.1f} s after the publisher "
           f"reconnected; Torget answered {len(moving.tolerated_seen)} of its requests with "
           f"503/404 meanwhile")  # fmt: skip
