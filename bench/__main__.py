@@ -4,7 +4,8 @@ python -m bench                  every benchmark, full matrix (~10 minutes on 2 
 python -m bench --quick          a short matrix (N = 1000 and 5000 at 100 msg/s)
 python -m bench cluster          only the two-node Redis fan-out (~5 minutes)
 python -m bench --only fanout    only the named benchmark (repeatable)
-python -m bench media            only the named benchmarks (fanout, cluster, media, webrtc)
+python -m bench media            only the named benchmarks (fanout, cluster, media, webrtc,
+                                 hlscache)
 python -m bench --servers reference   the fan-out benchmark against these servers only
 """
 
@@ -72,12 +73,24 @@ def _webrtc(args: argparse.Namespace) -> str:
     return section
 
 
+def _hlscache(args: argparse.Namespace) -> str:
+    from bench.hlscache.report import markdown
+    from bench.hlscache.run import QUICK, Plan, run
+
+    result = run(QUICK if args.quick else Plan(), say=print)
+    section = markdown(result)
+    print()
+    print(section)
+    return section
+
+
 # name -> function running the benchmark and returning its Markdown section
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], str]] = {
     "fanout": _fanout,
     "cluster": _cluster,  # after fanout: it reuses the one-node figures of the same N and rate
     "media": _media,
     "webrtc": _webrtc,
+    "hlscache": _hlscache,
 }
 
 

@@ -31,11 +31,17 @@ PROBE_TIMEOUT = 10.0
 
 @dataclass(frozen=True)
 class Probe:
-    """One request the prober repeats: ``kind`` names it in reports."""
+    """One request the prober repeats: ``kind`` names it in reports; ``{n}`` in the path is
+    the request's number (a query ``?probe={n}`` gives each request its own cache key, so it
+    reaches a node through nginx's cache)."""
 
     kind: str
     path: str
     websocket: bool = False
+
+    def nth(self, n: int) -> str:
+        """The path of request ``n``."""
+        return self.path.replace("{n}", str(n))
 
 
 @dataclass(frozen=True)
@@ -103,8 +109,9 @@ class Prober:
     async def _repeat(self, probe: Probe) -> None:
         while True:
             started = time.monotonic()
-            outcome = await (self._upgrade(probe) if probe.websocket else self._get(probe))
             self.answers[probe.kind] += 1
+            path = probe.nth(self.answers[probe.kind])
+            outcome = await (self._upgrade(probe) if probe.websocket else self._get(probe, path))
             if outcome is not None:
                 if outcome.status in self.tolerated.get(probe.kind, set()) and (
                     outcome.detail == "torget"
@@ -114,11 +121,11 @@ class Prober:
                     self.failures.append(outcome)
             await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - started)))
 
-    async def _get(self, probe: Probe) -> Outcome | None:
+    async def _get(self, probe: Probe, path: str) -> Outcome | None:
         assert self._http is not None
         at = time.monotonic()
         try:
-            async with self._http.get(self.base_url + probe.path) as answer:
+            async with self._http.get(self.base_url + path) as answer:
                 body = await answer.read()
                 if answer.status == 200:
                     return None

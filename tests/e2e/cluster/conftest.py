@@ -80,10 +80,11 @@ async def until_playing(url: str, seconds: float = 40.0) -> float:
 
 
 def steady_probes(steady: Steady) -> list[Probe]:
-    """What must keep working through nginx whatever one node, Redis or the store does."""
+    """What must keep working through nginx whatever one node, Redis or the store does (the
+    HLS probe gets past nginx's cache to a node every time)."""
     return [
         Probe("programme", "/api/v1/program"),
         Probe("static", "/static/app.css"),
         Probe("websocket", "/ws", websocket=True),
-        Probe("other session's HLS", steady.playlist),
+        Probe("other session's HLS", steady.playlist + "?probe={n}"),
     ]

@@ -39,14 +39,19 @@ async def get_all(urls: list[str]) -> list[tuple[int, bytes, Any]]:
 async def test_concurrent_blocking_reloads_and_parts_reach_the_owner_once(
     cluster: Cluster, steady: Steady
 ) -> None:
-    """Twenty viewers (each with its own ?v=) ask at once for the playlist that will list the
-    next part (a blocking reload), then for that part: the node holding the media answers each
-    once, and every viewer gets the same bytes from nginx."""
+    """Twenty viewers (each with its own ?v=) join at once (multivariant and media playlist),
+    ask at once for the playlist that will list the next part (a blocking reload), then for
+    that part: the node holding the media answers each at most once, and every viewer gets
+    the same bytes from nginx."""
     owner = steady.owner
     base = cluster.url + steady.playlist
-    status, body, _ = (await get_all([base]))[0]
-    assert status == 200
-    msn, part = parse_media(body.decode()).next_part()
+    multivariant = base.rsplit("/", 1)[0] + "/index.m3u8"
+    joining = [f"{url}?v=vwr_joiner{i:04d}" for url in (multivariant, base) for i in range(VIEWERS)]
+    before_join = await owner.requests(HLS)
+    joined = await get_all(joining)
+    assert {a[0] for a in joined} == {200}
+    assert await owner.requests(HLS) - before_join <= 2  # one per playlist at most
+    msn, part = parse_media(joined[-1][1].decode()).next_part()
     reload = f"{base}?_HLS_msn={msn}&_HLS_part={part}"
     before = await owner.requests(HLS)
     answers = await get_all([f"{reload}&v=vwr_viewer{i:04d}" for i in range(VIEWERS)])

@@ -80,7 +80,7 @@ async def test_a_node_killed_while_it_holds_a_publish(cluster: Cluster, steady: 
     victim = cluster.nodes[0]
     session_id, key = await cluster.new_session("Publish under a node kill")
     playlist = f"/hls/{session_id}/source.m3u8"
-    own = [Probe("its own HLS", playlist)]
+    own = [Probe("its own HLS", playlist + "?probe={n}")]
     async with publisher(victim.rtmp(key), size="640x360", gop=30) as first:
         await until_playing(cluster.url + playlist)
         tolerant = {"its own HLS": {503, 404}}
