@@ -25,6 +25,13 @@ from bench.machine import describe_machine
 OUTPUT = Path("BENCHMARKS.md")
 
 
+def _shown(section: str) -> str:
+    """Print a benchmark's Markdown section (after a blank line) and return it."""
+    print()
+    print(section)
+    return section
+
+
 def _fanout(args: argparse.Namespace) -> str:
     from bench.fanout.report import markdown
     from bench.fanout.run import QUICK, Plan, run
@@ -34,10 +41,7 @@ def _fanout(args: argparse.Namespace) -> str:
         plan = replace(plan, servers=tuple(s for s in args.servers.split(",") if s))
     result = run(plan, say=print)
     args.fanout_cells = [c for s in result.servers for c in s.cells]  # the cluster's baseline
-    section = markdown(result)
-    print()
-    print(section)
-    return section
+    return _shown(markdown(result))
 
 
 def _cluster(args: argparse.Namespace) -> str:
@@ -45,10 +49,7 @@ def _cluster(args: argparse.Namespace) -> str:
 
     plan = CLUSTER_QUICK if args.quick else ClusterPlan()
     result = run(plan, say=print, baseline=getattr(args, "fanout_cells", []))
-    section = markdown(result)
-    print()
-    print(section)
-    return section
+    return _shown(markdown(result))
 
 
 def _media(args: argparse.Namespace) -> str:
@@ -56,10 +57,7 @@ def _media(args: argparse.Namespace) -> str:
     from bench.media.run import QUICK, Plan, run
 
     result = run(QUICK if args.quick else Plan(), say=print)
-    section = markdown(result)
-    print()
-    print(section)
-    return section
+    return _shown(markdown(result))
 
 
 def _webrtc(args: argparse.Namespace) -> str:
@@ -67,10 +65,7 @@ def _webrtc(args: argparse.Namespace) -> str:
     from bench.webrtc.run import QUICK, Plan, run
 
     result = run(QUICK if args.quick else Plan(), say=print)
-    section = markdown(result)
-    print()
-    print(section)
-    return section
+    return _shown(markdown(result))
 
 
 def _hlscache(args: argparse.Namespace) -> str:
@@ -78,10 +73,7 @@ def _hlscache(args: argparse.Namespace) -> str:
     from bench.hlscache.run import QUICK, Plan, run
 
     result = run(QUICK if args.quick else Plan(), say=print)
-    section = markdown(result)
-    print()
-    print(section)
-    return section
+    return _shown(markdown(result))
 
 
 # name -> function running the benchmark and returning its Markdown section

@@ -83,6 +83,18 @@ def count_requests(metrics: str, route_prefix: str) -> int:
     return int(total)
 
 
+async def _terminate(process: asyncio.subprocess.Process | None, grace: float) -> None:
+    """SIGTERM, then SIGKILL after ``grace`` seconds; reaps the process."""
+    if process is None or process.returncode is not None:
+        return
+    process.terminate()
+    try:
+        await asyncio.wait_for(process.wait(), grace)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+
+
 class NodeFailed(Exception):
     """A node exited or did not become healthy; the message carries its log's tail."""
 
@@ -205,15 +217,7 @@ class Node:
             self._supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._supervisor
-        process = self.process
-        if process is None or process.returncode is not None:
-            return
-        process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), 15)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+        await _terminate(self.process, 15)
 
 
 @dataclass
@@ -285,13 +289,7 @@ class Nginx:
 
     async def stop(self) -> None:
         """Stop nginx (SIGTERM), keep its logs with the test's files, remove its directory."""
-        if self.process is not None and self.process.returncode is None:
-            self.process.terminate()
-            try:
-                await asyncio.wait_for(self.process.wait(), 10)
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
+        await _terminate(self.process, 10)
         for log in (self.access_log, self.error_log):
             with contextlib.suppress(OSError):
                 shutil.copyfile(log, self.keep_logs_in / f"nginx-{log.name}")

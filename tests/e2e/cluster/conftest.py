@@ -18,6 +18,14 @@ from tests.support import cluster as shape
 from tests.support import servers
 from tests.support.traffic import Probe
 
+#: The marks of every test of the tier (with a timeout of its own per module).
+TIER = [
+    pytest.mark.cluster,
+    pytest.mark.slow,
+    pytest.mark.postgres,
+    pytest.mark.asyncio(loop_scope="package"),
+]
+
 
 @dataclass
 class Steady:

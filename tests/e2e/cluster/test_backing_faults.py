@@ -8,24 +8,11 @@ import asyncio
 
 import pytest
 
-from tests.e2e.cluster.conftest import Steady, steady_probes
+from tests.e2e.cluster.conftest import TIER, Steady, steady_probes
+from tests.support import traffic
 from tests.support.cluster import Cluster
-from tests.support.traffic import (
-    ChatClient,
-    Prober,
-    chat_problems,
-    chat_until_quiet,
-    chatting,
-    until_joined,
-)
 
-pytestmark = [
-    pytest.mark.cluster,
-    pytest.mark.slow,
-    pytest.mark.postgres,
-    pytest.mark.asyncio(loop_scope="package"),
-    pytest.mark.timeout(240),
-]
+pytestmark = [*TIER, pytest.mark.timeout(240)]
 
 
 @pytest.mark.parametrize("how", ["kill", "stop"])
@@ -37,9 +24,12 @@ async def test_chat_resumes_by_itself_after_redis_returns(
     every message acknowledged before or after reaches every viewer once, and nothing else
     served through nginx fails."""
     room, _ = await cluster.new_session(f"Chat under a Redis {how}")
-    clients = [ChatClient(f"viewer{i}", cluster.url, room, interval=0.3) for i in range(4)]
-    async with Prober(cluster.url, steady_probes(steady)) as prober, chatting(clients):
-        await until_joined(clients)
+    clients = [traffic.ChatClient(f"viewer{i}", cluster.url, room, interval=0.3) for i in range(4)]
+    async with (
+        traffic.Prober(cluster.url, steady_probes(steady)) as prober,
+        traffic.chatting(clients),
+    ):
+        await traffic.until_joined(clients)
         await asyncio.sleep(1.0)
         before = {c.name: len(c.acked) for c in clients}
         await asyncio.to_thread(cluster.redis.kill if how == "kill" else cluster.redis.stop)
@@ -47,10 +37,10 @@ async def test_chat_resumes_by_itself_after_redis_returns(
         during = {c.name: len(c.acked) for c in clients}
         await asyncio.to_thread(cluster.redis.start)
         await asyncio.sleep(4.0)  # no client does anything special: they keep chatting
-        await chat_until_quiet(clients, settle=5.0)
+        await traffic.chat_until_quiet(clients, settle=5.0)
         await cluster.wait_healthy()
     assert prober.failures == [], prober.report()
-    assert chat_problems(clients) == []
+    assert traffic.chat_problems(clients) == []
     assert all("degraded" in c.notices for c in clients), [c.notices for c in clients]
     assert all(c.refusals["unavailable"] for c in clients), [c.refusals for c in clients]
     after = {c.name: len(c.acked) for c in clients}
@@ -64,7 +54,7 @@ async def test_a_postgresql_restart_fails_only_what_needs_the_store(
     session's HLS never fail through nginx, the programme answers either 200 or Torget's own
     503 (never nginx's 502), and afterwards both nodes are healthy and chat works across them
     without anyone restarting anything."""
-    async with Prober(cluster.url, steady_probes(steady)) as prober:
+    async with traffic.Prober(cluster.url, steady_probes(steady)) as prober:
         await asyncio.sleep(1.0)
         with prober.tolerating("programme", 503):
             await asyncio.to_thread(cluster.postgres.shut_down, "fast")
@@ -73,11 +63,11 @@ async def test_a_postgresql_restart_fails_only_what_needs_the_store(
             await cluster.wait_healthy(timeout=30)
         await asyncio.sleep(2.0)
     room, _ = await cluster.new_session("Chat after a PostgreSQL restart")
-    clients = [ChatClient(f"viewer{i}", cluster.url, room, interval=0.3) for i in range(4)]
-    async with chatting(clients):
-        await until_joined(clients)
-        await chat_until_quiet(clients, settle=5.0)
-    assert chat_problems(clients) == []
+    clients = [traffic.ChatClient(f"viewer{i}", cluster.url, room, interval=0.3) for i in range(4)]
+    async with traffic.chatting(clients):
+        await traffic.until_joined(clients)
+        await traffic.chat_until_quiet(clients, settle=5.0)
+    assert traffic.chat_problems(clients) == []
     assert len({c.nodes[0] for c in clients}) == 2, "chat did not reach both nodes"
     print(f"the programme answered Torget's 503 {len(prober.tolerated_seen)} times")
     assert [o for o in prober.failures if o.detail != "torget"] == [], prober.report()

@@ -10,26 +10,12 @@ import time
 import aiohttp
 import pytest
 
-from tests.e2e.cluster.conftest import Steady, steady_probes, until_playing
+from tests.e2e.cluster.conftest import TIER, Steady, steady_probes, until_playing
 from tests.e2e.media.test_hls import publisher
+from tests.support import traffic
 from tests.support.cluster import Cluster, Node
-from tests.support.traffic import (
-    ChatClient,
-    Probe,
-    Prober,
-    chat_problems,
-    chat_until_quiet,
-    chatting,
-    until_joined,
-)
 
-pytestmark = [
-    pytest.mark.cluster,
-    pytest.mark.slow,
-    pytest.mark.postgres,
-    pytest.mark.asyncio(loop_scope="package"),
-    pytest.mark.timeout(240),
-]
+pytestmark = [*TIER, pytest.mark.timeout(240)]
 
 
 async def lands_on(cluster: Cluster, node: Node, seconds: float = 20.0) -> None:
@@ -55,9 +41,12 @@ async def test_a_node_killed_during_chat_loses_and_repeats_nothing(
     assert victim is not steady.owner
     room, _ = await cluster.new_session("Chat under a node kill")
     victim_id = await victim.hub_id()
-    clients = [ChatClient(f"viewer{i}", cluster.url, room, interval=0.3) for i in range(6)]
-    async with Prober(cluster.url, steady_probes(steady)) as prober, chatting(clients):
-        await until_joined(clients)
+    clients = [traffic.ChatClient(f"viewer{i}", cluster.url, room, interval=0.3) for i in range(6)]
+    async with (
+        traffic.Prober(cluster.url, steady_probes(steady)) as prober,
+        traffic.chatting(clients),
+    ):
+        await traffic.until_joined(clients)
         on_victim = [c for c in clients if c.nodes[0] == victim_id]
         assert on_victim, "no viewer reached the node to be killed: nginx did not balance"
         await asyncio.sleep(1.5)
@@ -66,9 +55,9 @@ async def test_a_node_killed_during_chat_loses_and_repeats_nothing(
         await cluster.wait_healthy()
         await lands_on(cluster, victim)
         await asyncio.sleep(1.0)
-        await chat_until_quiet(clients, settle=5.0)
+        await traffic.chat_until_quiet(clients, settle=5.0)
     assert prober.failures == [], prober.report()
-    assert chat_problems(clients) == []
+    assert traffic.chat_problems(clients) == []
     assert all(c.connections >= 2 for c in on_victim), [c.nodes for c in on_victim]
     assert sum(len(c.acked) for c in clients) > 60
 
@@ -80,13 +69,13 @@ async def test_a_node_killed_while_it_holds_a_publish(cluster: Cluster, steady: 
     victim = cluster.nodes[0]
     session_id, key = await cluster.new_session("Publish under a node kill")
     playlist = f"/hls/{session_id}/source.m3u8"
-    own = [Probe("its own HLS", playlist + "?probe={n}")]
+    own = [traffic.Probe("its own HLS", playlist + "?probe={n}")]
     async with publisher(victim.rtmp(key), size="640x360", gop=30) as first:
         await until_playing(cluster.url + playlist)
         tolerant = {"its own HLS": {503, 404}}
         async with (
-            Prober(cluster.url, steady_probes(steady)) as prober,
-            Prober(cluster.url, own, tolerated=tolerant) as moving,
+            traffic.Prober(cluster.url, steady_probes(steady)) as prober,
+            traffic.Prober(cluster.url, own, tolerated=tolerant) as moving,
         ):
             await asyncio.sleep(1.0)
             victim.kill()
@@ -95,7 +84,7 @@ async def test_a_node_killed_while_it_holds_a_publish(cluster: Cluster, steady: 
                 resumed = await until_playing(cluster.url + playlist, seconds=40)
                 await cluster.wait_healthy()
                 await lands_on(cluster, victim)
-                async with Prober(cluster.url, own) as moved:
+                async with traffic.Prober(cluster.url, own) as moved:
                     await asyncio.sleep(3.0)  # both nodes answer its HLS now
     print(f"HLS of the moved session played again {resumed:.1f} s after the publisher "
           f"reconnected; Torget answered {len(moving.tolerated_seen)} of its requests with "

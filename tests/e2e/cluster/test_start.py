@@ -6,16 +6,11 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
+from tests.e2e.cluster.conftest import TIER
 from tests.support.cluster import Cluster, NodeFailed, plan_nodes, start_nodes
 from tests.support.deploy_files import first_admin_token, first_token_hint
 
-pytestmark = [
-    pytest.mark.cluster,
-    pytest.mark.slow,
-    pytest.mark.postgres,
-    pytest.mark.asyncio(loop_scope="package"),
-    pytest.mark.timeout(180),
-]
+pytestmark = [*TIER, pytest.mark.timeout(180)]
 
 ATTEMPTS = 3
 
