@@ -3,12 +3,14 @@ HTTP client's head parsing, where a player starts, and the report's rows."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bench.hlscache import stats
 from bench.hlscache.http import HttpError, content_length, status_of
 from bench.hlscache.players import Playlists, start_point
-from bench.hlscache.report import row
+from bench.hlscache.report import row, saturated
 from bench.media.playlist import parse_media
 
 PLAYLIST = """#EXTM3U
@@ -112,3 +114,16 @@ def test_a_run_becomes_one_table_row() -> None:
         "| 5 000 | 10.0 | 5.0 | 12 000 | 2 / 500 | 0.25 / 0.51 | 99.5 % | 0 | "
         "0.50 / 0.12 / 1.50 | 97 % |"
     )
+
+
+def test_a_run_on_a_saturated_machine_is_marked() -> None:
+    """Players who did not keep up on a busy machine get a note; a run that kept up does not."""
+    kept_up = stats.Figures(
+        players=1000, seconds=10.0, origin_requests=100, forwarded=50, player_requests=100_000,
+        part_p50=0.001, part_p99=0.01, behind_p50=0.25, behind_p99=0.5, coverage=0.999,
+        part_target=0.2, errors=0, cpu={"players": 0.6}, machine_busy=0.99,
+    )  # fmt: skip
+    assert saturated(kept_up) == ""
+    behind = replace(kept_up, players=5000, coverage=0.5)
+    assert "At 5 000 players this machine was saturated (busy 99 %" in saturated(behind)
+    assert "fetched 50 % of the parts" in saturated(behind)
