@@ -1,8 +1,9 @@
 # Torget: run, test, lint and benchmark from a fresh clone.
 #
 #   make run [ARGS="--config my.toml"]   install into .venv if needed, then `torget serve`
-#   make test        system packages (apt) + Python install, then the whole test suite
+#   make test        system packages (apt) + Python install, then the suite but the cluster tier
 #   make test-fast   Python install, then the quick tier (-m "not slow")
+#   make test-cluster  the shipped shape (nginx, PostgreSQL, Redis, two nodes) under faults
 #   make lint        ruff format --check, ruff check, mypy --strict, import layers
 #   make lock        re-pin requirements*.lock from pyproject.toml (pip-tools)
 #   make format      ruff format + ruff check --fix
@@ -26,10 +27,10 @@ VENDOR_HLS := $(VENDOR)/hls.min.mjs
 # apt never asks questions.
 APT_ENV := DEBIAN_FRONTEND=noninteractive
 
-.PHONY: help run install deps-system test test-fast lint format bench clean assets lock
+.PHONY: help run install deps-system test test-fast test-cluster lint format bench clean assets lock
 
 help:
-	@sed -n '3,10s/^# //p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '3,12s/^# //p' $(firstword $(MAKEFILE_LIST))
 
 # --- Python environment ------------------------------------------------------------------
 
@@ -81,6 +82,7 @@ deps-system:
 	compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || pkgs="$$pkgs postgresql"; \
 	command -v npm >/dev/null 2>&1 || pkgs="$$pkgs nodejs npm"; \
 	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || pkgs="$$pkgs fonts-dejavu-core"; \
+	[ -x /usr/sbin/nginx ] || pkgs="$$pkgs nginx"; \
 	if [ -z "$$pkgs" ]; then echo "system packages: all present"; exit 0; fi; \
 	if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
 	elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
@@ -91,8 +93,12 @@ deps-system:
 
 # --- Tests, lint, benchmarks -------------------------------------------------------------
 
+# The cluster tier (pytest marker cluster, tests/e2e/cluster) runs on its own: make test-cluster.
 test: deps-system $(STAMP) $(VENDOR_HLS)
-	$(BIN)/pytest -q --durations=20
+	$(BIN)/pytest -q --durations=20 -m "not cluster"
+
+test-cluster: deps-system $(STAMP) $(VENDOR_HLS)
+	$(BIN)/pytest -q --durations=10 -m cluster tests/e2e/cluster
 
 test-fast: $(STAMP) $(VENDOR_HLS)
 	$(BIN)/pytest -q -m "not slow"

@@ -4,7 +4,8 @@ python -m bench                  every benchmark, full matrix (~10 minutes on 2 
 python -m bench --quick          a short matrix (N = 1000 and 5000 at 100 msg/s)
 python -m bench cluster          only the two-node Redis fan-out (~5 minutes)
 python -m bench --only fanout    only the named benchmark (repeatable)
-python -m bench media            only the named benchmarks (fanout, cluster, media, webrtc)
+python -m bench media            only the named benchmarks (fanout, cluster, media, webrtc,
+                                 hlscache)
 python -m bench --servers reference   the fan-out benchmark against these servers only
 """
 
@@ -24,6 +25,13 @@ from bench.machine import describe_machine
 OUTPUT = Path("BENCHMARKS.md")
 
 
+def _shown(section: str) -> str:
+    """Print a benchmark's Markdown section (after a blank line) and return it."""
+    print()
+    print(section)
+    return section
+
+
 def _fanout(args: argparse.Namespace) -> str:
     from bench.fanout.report import markdown
     from bench.fanout.run import QUICK, Plan, run
@@ -33,10 +41,7 @@ def _fanout(args: argparse.Namespace) -> str:
         plan = replace(plan, servers=tuple(s for s in args.servers.split(",") if s))
     result = run(plan, say=print)
     args.fanout_cells = [c for s in result.servers for c in s.cells]  # the cluster's baseline
-    section = markdown(result)
-    print()
-    print(section)
-    return section
+    return _shown(markdown(result))
 
 
 def _cluster(args: argparse.Namespace) -> str:
@@ -44,10 +49,7 @@ def _cluster(args: argparse.Namespace) -> str:
 
     plan = CLUSTER_QUICK if args.quick else ClusterPlan()
     result = run(plan, say=print, baseline=getattr(args, "fanout_cells", []))
-    section = markdown(result)
-    print()
-    print(section)
-    return section
+    return _shown(markdown(result))
 
 
 def _media(args: argparse.Namespace) -> str:
@@ -55,10 +57,7 @@ def _media(args: argparse.Namespace) -> str:
     from bench.media.run import QUICK, Plan, run
 
     result = run(QUICK if args.quick else Plan(), say=print)
-    section = markdown(result)
-    print()
-    print(section)
-    return section
+    return _shown(markdown(result))
 
 
 def _webrtc(args: argparse.Namespace) -> str:
@@ -66,10 +65,15 @@ def _webrtc(args: argparse.Namespace) -> str:
     from bench.webrtc.run import QUICK, Plan, run
 
     result = run(QUICK if args.quick else Plan(), say=print)
-    section = markdown(result)
-    print()
-    print(section)
-    return section
+    return _shown(markdown(result))
+
+
+def _hlscache(args: argparse.Namespace) -> str:
+    from bench.hlscache.report import markdown
+    from bench.hlscache.run import QUICK, Plan, run
+
+    result = run(QUICK if args.quick else Plan(), say=print)
+    return _shown(markdown(result))
 
 
 # name -> function running the benchmark and returning its Markdown section
@@ -78,6 +82,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], str]] = {
     "cluster": _cluster,  # after fanout: it reuses the one-node figures of the same N and rate
     "media": _media,
     "webrtc": _webrtc,
+    "hlscache": _hlscache,
 }
 
 

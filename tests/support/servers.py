@@ -61,7 +61,7 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _register(server: _Stoppable) -> None:
+def register(server: _Stoppable) -> None:
     """Track ``server`` for the atexit hook; on first use also stop servers on SIGTERM."""
     if server not in _running:
         _running.append(server)
@@ -124,6 +124,7 @@ class PostgresServer:
     bin_dir: Path
     run_as: pwd.struct_passwd | None
     keep_log_in: Path | None = None
+    options: str = ""
     stopped: bool = field(default=False, init=False)
 
     @property
@@ -198,6 +199,26 @@ class PostgresServer:
         if not self.stopped:
             self._client("dropdb", "-U", "torget", "--if-exists", "--force", name)
 
+    def shut_down(self, mode: str = "fast") -> None:
+        """Stop the server (``pg_ctl stop -m mode``) and keep its files, to start it again."""
+        self._run_server_tool(
+            str(self.bin_dir / "pg_ctl"), "stop", "-D", str(self.data_dir), "-m", mode, "-w"
+        )
+
+    def start_again(self) -> None:
+        """Start a server stopped by ``shut_down`` on the same port and data; wait for it."""
+        self._run_server_tool(
+            str(self.bin_dir / "pg_ctl"),
+            "start",
+            "-D", str(self.data_dir),
+            "-l", str(self.log_file),
+            "-o", self.options,
+            "-w",
+            "-t", str(int(START_TIMEOUT)),
+            timeout=START_TIMEOUT + 5,
+        )  # fmt: skip
+        _wait_until(self.is_ready, "PostgreSQL")
+
     def stop(self) -> None:
         """Stop the server at once (``pg_ctl stop -m immediate``) and remove its files.
 
@@ -241,7 +262,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _clusters_root() -> Path:
+def clusters_root() -> Path:
     """The shared temporary directory, reachable by the server's user even if TMPDIR is not."""
     tmp = Path("/tmp")  # noqa: S108
     return tmp if tmp.is_dir() else Path(tempfile.gettempdir())
@@ -249,7 +270,7 @@ def _clusters_root() -> Path:
 
 def _reap_stale_clusters() -> None:
     """Stop and remove clusters whose test process is gone (it was killed outright)."""
-    for base_dir in _clusters_root().glob(POSTGRES_BASE_PREFIX + "*"):
+    for base_dir in clusters_root().glob(POSTGRES_BASE_PREFIX + "*"):
         try:
             owner = int((base_dir / "owner.pid").read_text())
         except (OSError, ValueError):
@@ -270,7 +291,7 @@ def start_postgres(tmp: Path) -> PostgresServer:
         raise RuntimeError("no PostgreSQL server under /usr/lib/postgresql (make deps-system)")
     run_as = _server_user()
     _reap_stale_clusters()
-    base_dir = Path(tempfile.mkdtemp(prefix=POSTGRES_BASE_PREFIX, dir=_clusters_root()))
+    base_dir = Path(tempfile.mkdtemp(prefix=POSTGRES_BASE_PREFIX, dir=clusters_root()))
     base_dir.chmod(0o755)
     (base_dir / "owner.pid").write_text(str(os.getpid()))
     if run_as is not None:
@@ -278,7 +299,7 @@ def start_postgres(tmp: Path) -> PostgresServer:
     server = PostgresServer(
         port=free_port(), base_dir=base_dir, bin_dir=bin_dir, run_as=run_as, keep_log_in=tmp
     )
-    _register(server)
+    register(server)
     try:
         server._run_server_tool(
             str(bin_dir / "initdb"),
@@ -290,21 +311,11 @@ def start_postgres(tmp: Path) -> PostgresServer:
             "--no-sync",
             "--no-instructions",
         )  # fmt: skip
-        options = (
+        server.options = (
             f"-p {server.port} -k {base_dir} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c full_page_writes=off -c synchronous_commit=off"
         )
-        server._run_server_tool(
-            str(bin_dir / "pg_ctl"),
-            "start",
-            "-D", str(server.data_dir),
-            "-l", str(server.log_file),
-            "-o", options,
-            "-w",
-            "-t", str(int(START_TIMEOUT)),
-            timeout=START_TIMEOUT + 5,
-        )  # fmt: skip
-        _wait_until(server.is_ready, "PostgreSQL")
+        server.start_again()
         server.create_database("torget")
     except BaseException:
         server.stop()
@@ -354,13 +365,21 @@ def redis_ping(port: int) -> bool:
         return False
 
 
+#: Persistence of the tests' redis-server unless told otherwise: append-only, no snapshots.
+REDIS_PERSISTENCE = ("--appendonly", "yes", "--save", "")
+
+
 @dataclass
 class RedisServer:
-    """A redis-server child process with append-only persistence in its own directory."""
+    """A redis-server child process with append-only persistence in its own directory.
+
+    ``flags`` are its persistence flags (the cluster tests pass docker-compose.yml's).
+    """
 
     port: int
     data_dir: Path
     process: subprocess.Popen[bytes] | None = None
+    flags: tuple[str, ...] = REDIS_PERSISTENCE
 
     @property
     def url(self) -> str:
@@ -382,13 +401,12 @@ class RedisServer:
             "--port", str(self.port),
             "--bind", "127.0.0.1",
             "--dir", str(self.data_dir),
-            "--appendonly", "yes",
-            "--save", "",
+            *self.flags,
             "--daemonize", "no",
             "--logfile", str(self.log_file),
         ]  # fmt: skip
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL)
-        _register(self)
+        register(self)
         try:
             _wait_until(self._ready, "redis-server")
         except BaseException:
