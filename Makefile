@@ -1,7 +1,7 @@
 # Torget: run, test, lint and benchmark from a fresh clone.
 #
 #   make run [ARGS="--config my.toml"]   install into .venv if needed, then `torget serve`
-#   make test        system packages (apt) + Python install, then the suite but the cluster tier
+#   make test        system packages (apt) + Python install, then the whole suite
 #   make test-fast   Python install, then the quick tier (-m "not slow")
 #   make test-cluster  the shipped shape (nginx, PostgreSQL, Redis, two nodes) under faults
 #   make lint        ruff format --check, ruff check, mypy --strict, import layers
@@ -93,9 +93,10 @@ deps-system:
 
 # --- Tests, lint, benchmarks -------------------------------------------------------------
 
-# The cluster tier (pytest marker cluster, tests/e2e/cluster) runs on its own: make test-cluster.
+# The whole suite, the cluster tier (pytest marker cluster, tests/e2e/cluster) included;
+# make test-cluster runs that tier alone.
 test: deps-system $(STAMP) $(VENDOR_HLS)
-	$(BIN)/pytest -q --durations=20 -m "not cluster"
+	$(BIN)/pytest -q --durations=20
 
 test-cluster: deps-system $(STAMP) $(VENDOR_HLS)
 	$(BIN)/pytest -q --durations=10 -m cluster tests/e2e/cluster
