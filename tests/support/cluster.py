@@ -31,6 +31,7 @@ from typing import Any
 import aiohttp
 
 from tests.support import deploy_files, servers
+from tests.support.waiting import WaitTimedOut, until
 
 NGINX = "/usr/sbin/nginx"
 NGINX_DIR_PREFIX = "torget-nginx-"
@@ -179,16 +180,19 @@ class Node:
 
     async def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:
         """Wait until ``/healthz`` answers 200; raise NodeFailed if the process exits first."""
-        deadline = time.monotonic() + timeout
-        while not await _http_ok(f"{self.url}/healthz"):
+
+        async def healthy() -> bool:
             if self.process is not None and self.process.returncode is not None:
                 raise NodeFailed(
                     f"{self.name} exited with {self.process.returncode}:\n{_tail(self.log_file)}"
                 )
-            if time.monotonic() > deadline:
-                raise NodeFailed(f"{self.name} not healthy after {timeout:.0f} s:\n"
-                                 f"{_tail(self.log_file)}")  # fmt: skip
-            await asyncio.sleep(0.1)
+            return await _http_ok(f"{self.url}/healthz")
+
+        try:
+            await until(healthy, timeout=timeout, what=f"{self.name} to be healthy", interval=0.1)
+        except WaitTimedOut:
+            raise NodeFailed(f"{self.name} not healthy after {timeout:.0f} s:\n"
+                             f"{_tail(self.log_file)}") from None  # fmt: skip
 
     def supervise(self) -> None:
         """Restart the node whenever it dies, until ``stop`` (compose's restart policy)."""
@@ -272,20 +276,22 @@ class Nginx:
                 *self.args(), stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=err
             )
         servers.register(_AtExit(self.process, signal.SIGTERM))  # its workers go with it
-        deadline = time.monotonic() + 10
-        while True:
-            if self.process.returncode is not None:
-                raise RuntimeError(f"nginx exited with {self.process.returncode}:\n"
+        process = self.process
+
+        async def listening() -> bool:
+            if process.returncode is not None:
+                raise RuntimeError(f"nginx exited with {process.returncode}:\n"
                                    f"{_tail(self.error_log)}")  # fmt: skip
             try:
                 _, writer = await asyncio.open_connection("127.0.0.1", self.port)
             except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"nginx not listening:\n{_tail(self.error_log)}") from None
-                await asyncio.sleep(0.05)
-                continue
+                return False
             writer.close()
-            return
+            return True
+
+        await until(
+            listening, timeout=10, what=lambda: f"nginx to listen:\n{_tail(self.error_log)}"
+        )
 
     async def stop(self) -> None:
         """Stop nginx (SIGTERM), keep its logs with the test's files, remove its directory."""
@@ -321,9 +327,14 @@ class Cluster:
         """Every node answers /healthz with 200 (restarted by the supervisor if it died)."""
         deadline = time.monotonic() + timeout
         for node in self.nodes:
-            while not node.running:
-                assert time.monotonic() < deadline, f"{node.name} was not restarted"
-                await asyncio.sleep(0.1)
+
+            def restarted(node: Node = node) -> bool:
+                return node.running
+
+            await until(
+                restarted, timeout=max(0.0, deadline - time.monotonic()),
+                what=f"{node.name} to be restarted", interval=0.1,
+            )  # fmt: skip
             await node.wait_healthy(max(1.0, deadline - time.monotonic()))
 
     async def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:

@@ -25,12 +25,12 @@ import socket
 import subprocess
 import tempfile
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Protocol
+
+from tests.support.waiting import WaitTimedOut, until_sync
 
 POSTGRES_GLOB = "/usr/lib/postgresql/*/bin"
 POSTGRES_BASE_PREFIX = "torget-pg-"
@@ -78,14 +78,6 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def _wait_until(ready: Callable[[], bool], what: str, timeout: float = START_TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while not ready():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} did not become ready within {timeout:.0f} s")
-        time.sleep(0.05)
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------
@@ -217,7 +209,7 @@ class PostgresServer:
             "-t", str(int(START_TIMEOUT)),
             timeout=START_TIMEOUT + 5,
         )  # fmt: skip
-        _wait_until(self.is_ready, "PostgreSQL")
+        until_sync(self.is_ready, timeout=START_TIMEOUT, what="PostgreSQL to accept connections")
 
     def stop(self) -> None:
         """Stop the server at once (``pg_ctl stop -m immediate``) and remove its files.
@@ -248,8 +240,8 @@ def _kill_postmaster(data_dir: Path) -> None:
         os.kill(pid, signal.SIGQUIT)
     except (OSError, ValueError, IndexError):
         return
-    with contextlib.suppress(TimeoutError):
-        _wait_until(lambda: not _alive(pid), "postmaster exit", timeout=5)
+    with contextlib.suppress(WaitTimedOut):
+        until_sync(lambda: not _alive(pid), timeout=5, what="the postmaster to exit")
 
 
 def _alive(pid: int) -> bool:
@@ -408,7 +400,7 @@ class RedisServer:
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL)
         register(self)
         try:
-            _wait_until(self._ready, "redis-server")
+            until_sync(self._ready, timeout=START_TIMEOUT, what="redis-server to answer PING")
         except BaseException:
             self.kill()
             raise

@@ -26,6 +26,8 @@ from typing import Any
 
 import aiohttp
 
+from tests.support.waiting import WaitTimedOut, until
+
 PROBE_TIMEOUT = 10.0
 
 
@@ -175,6 +177,10 @@ class ChatClient:
     def connections(self) -> int:
         return len(self.nodes)
 
+    def answered(self) -> bool:
+        """Whether every message sent so far has had its answer (or was given up on)."""
+        return all(future.done() for future in self._pending.values())
+
     async def run(self, http: aiohttp.ClientSession) -> None:
         """Connect, join, chat; reconnect and resume whenever the connection ends."""
         while True:
@@ -275,13 +281,18 @@ async def chat_until_quiet(clients: list[ChatClient], settle: float = 2.0) -> No
     ``settle`` more seconds pass without progress)."""
     for client in clients:
         client.sending = False
-    await asyncio.sleep(0.6)  # the last sends are answered
+    await until(
+        lambda: all(client.answered() for client in clients),
+        timeout=10,
+        what="the last sends to be answered",
+    )
     acked = {message for client in clients for message in client.acked}
-    deadline = time.monotonic() + settle
-    while time.monotonic() < deadline:
-        if all(acked <= set(client.seen) for client in clients):
-            return
-        await asyncio.sleep(0.1)
+    with contextlib.suppress(WaitTimedOut):
+        await until(
+            lambda: all(acked <= set(client.seen) for client in clients),
+            timeout=settle,
+            what="every client to see every acknowledged message",
+        )
 
 
 @contextlib.asynccontextmanager
@@ -299,7 +310,8 @@ async def chatting(clients: list[ChatClient]) -> AsyncIterator[None]:
 
 async def until_joined(clients: list[ChatClient], seconds: float = 15.0) -> None:
     """Wait until every client has connected once and acknowledged a message."""
-    deadline = time.monotonic() + seconds
-    while not all(client.nodes and client.acked for client in clients):
-        assert time.monotonic() < deadline, "chat clients did not get going"
-        await asyncio.sleep(0.1)
+    await until(
+        lambda: all(client.nodes and client.acked for client in clients),
+        timeout=seconds,
+        what="chat clients to get going",
+    )

@@ -29,6 +29,7 @@ from tests.support.browser import (
 )
 from tests.support.harness import FakeClock, RunningApp, running_app, settings_for, sqlite_url
 from tests.support.servers import free_port
+from tests.support.waiting import WaitTimedOut, until
 from web.keys import HUB, PROGRAMME
 from web.routes import ROUTES
 
@@ -164,25 +165,28 @@ async def assert_plays(
     Polled with ``evaluate`` (``wait_for_function`` would need eval, which the pages' CSP
     forbids, as it should)."""
     page = watched.page
-    deadline = asyncio.get_running_loop().time() + seconds
-    first = 0.0
-    while (first := await current_time(page)) <= 0.5:
-        if asyncio.get_running_loop().time() > deadline:
-            await watched.shot("never-started")
-            state = await page.evaluate(
-                "(() => { const v = document.getElementById('video');"
-                " return [v.readyState, v.networkState, v.error && v.error.message,"
-                " document.getElementById('player-status').textContent]; })()"
-            )
-            served = await hls_state(w, session_id) if w is not None else ""
-            raise AssertionError(f"the video never started: {state}\n{served}")
-        await asyncio.sleep(0.25)
+
+    async def started() -> float:
+        return played if (played := await current_time(page)) > 0.5 else 0.0
+
+    try:
+        first = await until(started, timeout=seconds, what="the video to start", interval=0.25)
+    except WaitTimedOut:
+        await watched.shot("never-started")
+        state = await page.evaluate(
+            "(() => { const v = document.getElementById('video');"
+            " return [v.readyState, v.networkState, v.error && v.error.message,"
+            " document.getElementById('player-status').textContent]; })()"
+        )
+        served = await hls_state(w, session_id) if w is not None else ""
+        raise AssertionError(f"the video never started: {state}\n{served}") from None
     if not sustained:
         return
-    deadline = asyncio.get_running_loop().time() + 20
-    while await current_time(page) < first + 1.0:
-        assert asyncio.get_running_loop().time() < deadline, "the video stopped advancing"
-        await asyncio.sleep(0.25)
+
+    async def advanced() -> bool:
+        return await current_time(page) >= first + 1.0
+
+    await until(advanced, timeout=20, what="the video to keep advancing", interval=0.25)
 
 
 async def test_viewer_finds_the_live_session_chats_asks_and_text_stays_text(

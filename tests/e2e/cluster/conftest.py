@@ -4,7 +4,6 @@ whole run (the "other session" whose HLS must keep playing through every fault).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from tests.e2e.media.test_hls import FFMPEG, publisher
 from tests.support import cluster as shape
 from tests.support import servers
 from tests.support.traffic import Probe
+from tests.support.waiting import until
 
 #: The marks of every test of the tier (with a timeout of its own per module).
 TIER = [
@@ -75,16 +75,17 @@ async def steady(cluster: shape.Cluster) -> AsyncIterator[Steady]:
 async def until_playing(url: str, seconds: float = 40.0) -> float:
     """Wait until ``url`` answers 200; return how long that took."""
     started = time.monotonic()
+
+    async def playing() -> bool:
+        try:
+            async with http.get(url) as answer:
+                return answer.status == 200
+        except aiohttp.ClientError:
+            return False
+
     async with aiohttp.ClientSession() as http:
-        while True:
-            try:
-                async with http.get(url) as answer:
-                    if answer.status == 200:
-                        return time.monotonic() - started
-            except aiohttp.ClientError:
-                pass
-            assert time.monotonic() - started < seconds, f"{url} not playing after {seconds} s"
-            await asyncio.sleep(0.1)
+        await until(playing, timeout=seconds, what=f"{url} to play", interval=0.1)
+    return time.monotonic() - started
 
 
 def steady_probes(steady: Steady) -> list[Probe]:

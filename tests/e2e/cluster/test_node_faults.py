@@ -5,7 +5,6 @@ node comes back by itself (the supervisor does what compose's restart policy doe
 from __future__ import annotations
 
 import asyncio
-import time
 
 import aiohttp
 import pytest
@@ -14,6 +13,7 @@ from tests.e2e.cluster.conftest import TIER, Steady, steady_probes, until_playin
 from tests.e2e.media.test_hls import publisher
 from tests.support import traffic
 from tests.support.cluster import Cluster, Node
+from tests.support.waiting import until
 
 pytestmark = [*TIER, pytest.mark.timeout(240)]
 
@@ -21,14 +21,16 @@ pytestmark = [*TIER, pytest.mark.timeout(240)]
 async def lands_on(cluster: Cluster, node: Node, seconds: float = 20.0) -> None:
     """Wait until a websocket opened through nginx is served by ``node`` (back in rotation)."""
     wanted = await node.hub_id()
-    deadline = time.monotonic() + seconds
+
+    async def served_by_node() -> bool:
+        async with http.ws_connect(cluster.url + "/ws") as ws:
+            return bool((await ws.receive_json(timeout=10))["node"] == wanted)
+
     async with aiohttp.ClientSession() as http:
-        while True:
-            async with http.ws_connect(cluster.url + "/ws") as ws:
-                if (await ws.receive_json(timeout=10))["node"] == wanted:
-                    return
-            assert time.monotonic() < deadline, f"nginx sends nothing to {node.name} again"
-            await asyncio.sleep(0.2)
+        await until(
+            served_by_node, timeout=seconds, what=f"nginx to send to {node.name} again",
+            interval=0.2,
+        )  # fmt: skip
 
 
 async def test_a_node_killed_during_chat_loses_and_repeats_nothing(

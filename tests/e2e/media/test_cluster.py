@@ -28,13 +28,13 @@ from tests.e2e.media.test_hls import (
     playlist,
     publisher,
     state,
-    until,
 )
 from tests.e2e.media.test_whep import viewer
 from tests.e2e.media.test_whip import offer_for, whip_post
 from tests.support import servers
 from tests.support.harness import FakeClock, RunningApp, settings_for
 from tests.support.media_tools import probe
+from tests.support.waiting import until
 from web.keys import HUB, MEDIA, PLAYBACK, PROGRAMME, WHEP
 from web.media import proxy as media_proxy
 from web.media.proxy import UNREACHABLE
@@ -123,7 +123,7 @@ async def _with_owner(a_settings: Settings, b: RunningApp, tmp_path: Path) -> No
                     a_settings.node_url
                 )
 
-            await until(served_by_b, "node B to forward the playlist to node A", 40)
+            await until(served_by_b, timeout=40, what="node B to forward the playlist to node A")
             pipeline = a.web_app[MEDIA].pipeline(session_id)
             assert pipeline is not None
             assert pipeline.holding  # ready: the "starting soon" slate
@@ -143,7 +143,7 @@ async def _with_owner(a_settings: Settings, b: RunningApp, tmp_path: Path) -> No
             async def on_air() -> bool:
                 return pipeline.on_air is OnAir.INGEST
 
-            await until(on_air, "node A to put the ingest on air", 20)
+            await until(on_air, timeout=20, what="node A to put the ingest on air")
 
             master = await playlist(on_b, f"{hls}/index.m3u8")
             assert [p.stream_info.resolution for p in master.playlists] == [(640, 360)]
@@ -201,7 +201,7 @@ async def _with_owner(a_settings: Settings, b: RunningApp, tmp_path: Path) -> No
                 relay = a.web_app[WHEP].hub.get(session_id)
                 return relay is not None and relay.has_picture
 
-            await until(relay_ready, "node A's relay to have a picture", 30)
+            await until(relay_ready, timeout=30, what="node A's relay to have a picture")
             async with viewer(on_b, session_id) as watcher:
                 assert watcher.location.startswith(f"/whep/{session_id}/")
                 assert a.web_app[WHEP].viewers(session_id) == 1
@@ -210,7 +210,7 @@ async def _with_owner(a_settings: Settings, b: RunningApp, tmp_path: Path) -> No
                 async def decoding() -> bool:
                     return len(watcher.sizes) >= 10
 
-                await until(decoding, "the viewer to decode frames through node B", 40)
+                await until(decoding, timeout=40, what="the viewer to decode frames through node B")
                 assert set(watcher.sizes) == {(640, 360)}
                 await call(on_b, "DELETE", watcher.location, 204)
                 assert a.web_app[WHEP].viewers(session_id) == 0
@@ -223,7 +223,7 @@ async def _with_owner(a_settings: Settings, b: RunningApp, tmp_path: Path) -> No
             async def replay() -> bool:
                 return await state(on_b, session_id) == "replay"
 
-            await until(replay, "the replay to be built on node A", 90)
+            await until(replay, timeout=90, what="the replay to be built on node A")
             assert pipeline.ended
         vod = await playlist(on_b, f"{hls}/source.m3u8")
         assert vod.is_endlist

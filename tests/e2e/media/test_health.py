@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.media.test_hls import Stage, needs_ffmpeg, new_session, publisher, stage, stop, until
+from tests.e2e.media.test_hls import Stage, needs_ffmpeg, new_session, publisher, stage, stop
+from tests.support.waiting import until
 
 pytestmark = [pytest.mark.slow, needs_ffmpeg]
 
@@ -43,7 +44,7 @@ async def test_operators_and_moderators_see_the_ingest_health(tmp_path: Path) ->
                 m = found["measured"]
                 return bool(found["connected"] and m and m["fps"] and m["frames"] > 90)
 
-            await until(measured, "three seconds of measured ingest", 30)
+            await until(measured, timeout=30, what="three seconds of measured ingest")
             health = await health_of(st, session_id, moderator)
             assert health["state"] == "ready"
             assert health["origin"] == "rtmp"
@@ -74,7 +75,7 @@ async def test_operators_and_moderators_see_the_ingest_health(tmp_path: Path) ->
         async def gone() -> bool:
             return (await health_of(st, session_id, st.app.admin))["connected"] is False
 
-        await until(gone, "the ingest to be gone")
+        await until(gone, timeout=20, what="the ingest to be gone")
         after = await health_of(st, session_id, st.app.admin)
         assert after["measured"] is None
         metrics = await (await st.app.client.get("/metrics")).text()

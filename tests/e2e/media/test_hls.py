@@ -7,7 +7,7 @@ import contextlib
 import json
 import shutil
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from yarl import URL
 from tests.support.harness import RunningApp, running_app, settings_for, sqlite_url
 from tests.support.media_tools import FFPROBE, probe
 from tests.support.servers import free_port
+from tests.support.waiting import until
 from tests.unit.streaming.test_llhls import check_media_playlist
 from web.keys import MEDIA
 
@@ -151,14 +152,6 @@ async def stop(process: asyncio.subprocess.Process) -> None:
             await asyncio.wait_for(process.wait(), 10)
 
 
-async def until(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 20) -> None:
-    """Poll ``check`` (test side) until it holds, failing after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while not await check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.1)
-
-
 async def state(stage: Stage, session_id: str) -> str:
     """The session's lifecycle state as the API reports it."""
     answer = await stage.app.client.get(f"/api/v1/sessions/{session_id}")
@@ -210,7 +203,7 @@ async def test_viewers_get_ll_hls_of_an_rtmp_publish(tmp_path: Path) -> None:
             async def ready() -> bool:
                 return await state(st, session_id) == "ready"
 
-            await until(ready, "the session to become ready")
+            await until(ready, timeout=20, what="the session to become ready")
             master = await playlist(st, f"{hls}/index.m3u8")
             first_playable = time.monotonic() - started
             assert first_playable < 6, first_playable
@@ -297,14 +290,16 @@ async def test_viewers_get_ll_hls_of_an_rtmp_publish(tmp_path: Path) -> None:
             async def back_to_scheduled() -> bool:
                 return await state(st, session_id) == "scheduled"
 
-            await until(back_to_scheduled, "ingest_down after the publisher stopped")
+            await until(
+                back_to_scheduled, timeout=20, what="ingest_down after the publisher stopped"
+            )
             pipeline = st.app.web_app[MEDIA].pipeline(session_id)
             assert pipeline is not None
 
             async def ended() -> bool:
                 return pipeline.ended
 
-            await until(ended, "the playlists to end")
+            await until(ended, timeout=20, what="the playlists to end")
             final = await playlist(st, f"{hls}/source.m3u8")
             assert final.is_endlist
             assert final.preload_hint is None

@@ -24,9 +24,9 @@ from tests.e2e.media.test_hls import (
     stage,
     state,
     stop,
-    until,
 )
 from tests.support.media_tools import probe
+from tests.support.waiting import until
 from web.keys import MEDIA
 
 pytestmark = [pytest.mark.slow, needs_ffmpeg]
@@ -90,7 +90,7 @@ async def test_stream_keys_pick_the_session_and_bad_publishers_are_refused(
                 async def ready(session_id: str = session_id) -> bool:
                     return await state(st, session_id) == "ready"
 
-                await until(ready, f"{session_id} to become ready")
+                await until(ready, timeout=20, what=f"{session_id} to become ready")
             sizes = {}
             for session_id in (first, second):
                 master = await playlist(st, f"/hls/{session_id}/index.m3u8")
@@ -134,7 +134,7 @@ async def test_a_live_broadcast_survives_ffmpeg_dying_and_the_ingest_dropping(
                 found = plane.pipeline(session_id)
                 return found is not None and found.ready.is_set()
 
-            await until(ready, "the first segments")
+            await until(ready, timeout=20, what="the first segments")
             assert await state(st, session_id) == "ready"
             answer = await st.app.client.post(
                 f"/api/v1/sessions/{session_id}/live", headers=st.app.admin
@@ -151,7 +151,7 @@ async def test_a_live_broadcast_survives_ffmpeg_dying_and_the_ingest_dropping(
             async def second_run_listed() -> bool:
                 return await run_listed(st, f"{hls}/source.m3u8", 3)
 
-            await until(second_run_listed, "segments of the restarted ffmpeg")
+            await until(second_run_listed, timeout=20, what="segments of the restarted ffmpeg")
             assert pipeline.restarts == 1
             assert pipeline.pid not in (None, first_pid)
             text = (await fetch(st, f"{hls}/source.m3u8"))[0].decode()
@@ -170,7 +170,7 @@ async def test_a_live_broadcast_survives_ffmpeg_dying_and_the_ingest_dropping(
         async def slate_on_air() -> bool:
             return pipeline.slate_on and await run_listed(st, f"{hls}/source.m3u8", 4)
 
-        await until(slate_on_air, "the slate while the ingest is away")
+        await until(slate_on_air, timeout=20, what="the slate while the ingest is away")
         assert not plane.publishing(session_id)
         assert await state(st, session_id) == "live"
         held = await playlist(st, f"{hls}/source.m3u8")
@@ -190,7 +190,9 @@ async def test_a_live_broadcast_survives_ffmpeg_dying_and_the_ingest_dropping(
             async def resumed() -> bool:
                 return pipeline.ingest_up and await run_listed(st, f"{hls}/source.m3u8", 5)
 
-            await until(resumed, "the broadcast to continue after the ingest came back")
+            await until(
+                resumed, timeout=20, what="the broadcast to continue after the ingest came back"
+            )
             assert plane.pipeline(session_id) is pipeline
             text = (await fetch(st, f"{hls}/source.m3u8"))[0].decode()
             assert text.count("#EXT-X-DISCONTINUITY\n") >= 2
@@ -208,7 +210,7 @@ async def test_a_live_broadcast_survives_ffmpeg_dying_and_the_ingest_dropping(
         async def over() -> bool:
             return pipeline.ended and pipeline.pid is None and not pipeline.slate_on
 
-        await until(over, "the playlists to end with the session")
+        await until(over, timeout=20, what="the playlists to end with the session")
         assert (await playlist(st, f"{hls}/source.m3u8")).is_endlist
 
 
@@ -225,7 +227,7 @@ async def test_without_a_slate_a_dropped_ingest_holds_the_playlist_open(tmp_path
                 found = plane.pipeline(session_id)
                 return found is not None and found.ready.is_set()
 
-            await until(ready, "the first segments")
+            await until(ready, timeout=20, what="the first segments")
             answer = await st.app.client.post(
                 f"/api/v1/sessions/{session_id}/live", headers=st.app.admin
             )
@@ -237,7 +239,7 @@ async def test_without_a_slate_a_dropped_ingest_holds_the_playlist_open(tmp_path
         async def dropped() -> bool:
             return pipeline is not None and not pipeline.ingest_up and pipeline.pid is None
 
-        await until(dropped, "the ingest to drop")
+        await until(dropped, timeout=20, what="the ingest to drop")
         # ffmpeg has exited; its last parts are read once more right after: wait until the
         # playlist stops growing before asking for the part after its end
         seen: list[str] = []
@@ -247,7 +249,7 @@ async def test_without_a_slate_a_dropped_ingest_holds_the_playlist_open(tmp_path
             seen.append(await answer.text())
             return len(seen) >= 3 and seen[-1] == seen[-2] == seen[-3]
 
-        await until(settled, "the playlist to settle")
+        await until(settled, timeout=20, what="the playlist to settle")
         held = await playlist(st, f"{hls}/source.m3u8")
         assert not held.is_endlist
         assert not pipeline.slate_on

@@ -33,11 +33,11 @@ from tests.e2e.media.test_hls import (
     publisher,
     state,
     stop,
-    until,
 )
 from tests.support.harness import running_app, settings_for, sqlite_url
 from tests.support.media_tools import probe
 from tests.support.servers import free_port
+from tests.support.waiting import until
 from web.keys import MEDIA
 
 pytestmark = [pytest.mark.slow, needs_ffmpeg]
@@ -125,7 +125,7 @@ async def recording_ready(st: Stage, session_id: str) -> dict[str, Any]:
         assert found["state"] != "failed", found
         return bool(found["state"] == "ready")
 
-    await until(ready, "the recording to be ready", 90)
+    await until(ready, timeout=90, what="the recording to be ready")
     return found
 
 
@@ -151,7 +151,7 @@ async def test_starting_soon_then_live_then_a_trimmed_replay_that_survives_a_res
                     and len(await complete_segments(st, session_id, 1)) >= 2
                 )
 
-            await until(slate_listed, "the starting-soon slate in the playlist")
+            await until(slate_listed, timeout=20, what="the starting-soon slate in the playlist")
             pipeline = plane.pipeline(session_id)
             assert pipeline is not None
             assert await state(st, session_id) == "ready"
@@ -180,7 +180,7 @@ async def test_starting_soon_then_live_then_a_trimmed_replay_that_survives_a_res
             async def live_listed() -> bool:
                 return len(await complete_segments(st, session_id, 2)) >= 3
 
-            await until(live_listed, "the broadcast after going live")
+            await until(live_listed, timeout=20, what="the broadcast after going live")
             text = (await fetch(st, f"{hls}/source.m3u8"))[0].decode()
             assert '#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="r0002_0_init.mp4"' in text
             # The still slate is far smaller than the moving test pattern.
@@ -196,21 +196,21 @@ async def test_starting_soon_then_live_then_a_trimmed_replay_that_survives_a_res
                 await complete_segments(st, session_id, 3)
             )
 
-        await until(right_back, "the right-back slate while the publisher is away")
+        await until(right_back, timeout=20, what="the right-back slate while the publisher is away")
         st.remember_pids()
         async with publisher(st.rtmp(key), size="640x360", gop=15):
 
             async def back() -> bool:
                 return len(await complete_segments(st, session_id, 4)) >= 2
 
-            await until(back, "the broadcast after the publisher came back")
+            await until(back, timeout=20, what="the broadcast after the publisher came back")
             st.remember_pids()
             await api(st, "POST", f"{session_id}/end", 200)
 
             async def replay() -> bool:
                 return await state(st, session_id) == "replay"
 
-            await until(replay, "the replay to be published", 90)
+            await until(replay, timeout=90, what="the replay to be published")
 
         journal = (st.media_dir / session_id / JOURNAL).read_text().splitlines()
         assert [json.loads(line)["kind"] for line in journal] == [
@@ -325,7 +325,7 @@ async def test_a_session_that_never_went_live_has_no_replay_and_says_why(tmp_pat
                 found = plane.pipeline(session_id)
                 return found is not None and found.ready.is_set()
 
-            await until(slate_listed, "the starting-soon slate")
+            await until(slate_listed, timeout=20, what="the starting-soon slate")
             st.remember_pids()
             await api(st, "POST", f"{session_id}/end", 200)
 
@@ -333,7 +333,7 @@ async def test_a_session_that_never_went_live_has_no_replay_and_says_why(tmp_pat
                 found = await api(st, "GET", f"{session_id}/recording", 200)
                 return bool(found["state"] == "failed")
 
-            await until(failed, "the recording to fail", 60)
+            await until(failed, timeout=60, what="the recording to fail")
         status = await api(st, "GET", f"{session_id}/recording", 200)
         assert status["message"] == (
             "the broadcast left no recorded media (it never went live here)"
@@ -388,7 +388,7 @@ async def test_a_restarted_node_builds_the_recordings_left_over(tmp_path: Path) 
         async def replay() -> bool:
             return await state(again, session_id) == "replay"
 
-        await until(replay, "the left-over recording to be built", 60)
+        await until(replay, timeout=60, what="the left-over recording to be built")
         vod = await playlist(again, f"/hls/{session_id}/source.m3u8")
         assert vod.playlist_type == "vod"
         assert [s.discontinuity for s in vod.segments].count(True) == 1

@@ -28,12 +28,12 @@ from tests.e2e.media.test_hls import (
     stage,
     state,
     stop,
-    until,
 )
 from tests.e2e.studio.test_store import a_session
 from tests.support.harness import T0, RunningApp, running_app, settings_for, sqlite_url
 from tests.support.media_tools import probe
 from tests.support.servers import free_port
+from tests.support.waiting import until
 from web.keys import MEDIA, PROGRAMME, RESTREAMER
 
 KEY = "rs-secret-key-0123456789abcdef"
@@ -262,7 +262,7 @@ async def receiver(out: Path, port: int) -> AsyncIterator[asyncio.subprocess.Pro
         async def up() -> bool:
             return listening(port)
 
-        await until(up, "the receiver to listen", 10)
+        await until(up, timeout=10, what="the receiver to listen")
         yield process
     finally:
         await stop(process)
@@ -312,7 +312,7 @@ async def test_a_live_session_is_pushed_to_an_rtmp_receiver(
                 found = plane.pipeline(session_id)
                 return found is not None and found.ready.is_set()
 
-            await until(ready, "the first segments")
+            await until(ready, timeout=20, what="the first segments")
             assert await state(st, session_id) == "ready"
             assert (await status_of(st, session_id, destination))["state"] == "idle"
             assert listening(port)  # nobody connected to the receiver yet
@@ -326,7 +326,7 @@ async def test_a_live_session_is_pushed_to_an_rtmp_receiver(
                 status = await status_of(st, session_id, destination)
                 return bool(status["state"] == "live" and status["bytes_sent"] > 200_000)
 
-            await until(pushing, "the push to go live and carry media", 30)
+            await until(pushing, timeout=30, what="the push to go live and carry media")
             status = await status_of(st, session_id, destination)
             assert status["attempts"] == 0
             assert status["last_error"] is None
@@ -340,7 +340,7 @@ async def test_a_live_session_is_pushed_to_an_rtmp_receiver(
             async def stopped() -> bool:
                 return bool((await status_of(st, session_id, destination))["state"] == "stopped")
 
-            await until(stopped, "the push to stop")
+            await until(stopped, timeout=20, what="the push to stop")
     streams = {s["codec_type"]: s for s in probe(out)["streams"]}
     assert streams["video"]["codec_name"] == "h264"
     assert (streams["video"]["width"], streams["video"]["height"]) == (640, 360)
@@ -392,7 +392,7 @@ async def test_a_refusing_destination_is_retried_then_given_up(
                     retrying.update(status)
                 return bool(status["state"] == "failed")
 
-            await until(failed, "the push to give up", 60)
+            await until(failed, timeout=60, what="the push to give up")
             assert "retrying" in seen
             assert retrying["attempts"] >= 1
             assert "Connection refused" in retrying["last_error"]
@@ -408,7 +408,7 @@ async def test_a_refusing_destination_is_retried_then_given_up(
             async def again() -> bool:
                 return bool((await status_of(st, session_id, destination))["state"] != "failed")
 
-            await until(again, "the re-enabled push to try again")
+            await until(again, timeout=20, what="the re-enabled push to try again")
             assert (await st.app.client.delete(path, headers=st.app.admin)).status == 204
             assert await destinations(st, session_id) == []
     assert KEY not in caplog.text
@@ -434,7 +434,7 @@ async def test_a_destination_added_while_live_starts_and_shutdown_ends_its_push(
                 async def ready() -> bool:
                     return await state(st, session_id) == "ready"
 
-                await until(ready, "the ingest")
+                await until(ready, timeout=20, what="the ingest")
                 answer = await st.app.client.post(
                     f"/api/v1/sessions/{session_id}/live", headers=st.app.admin
                 )
@@ -450,7 +450,7 @@ async def test_a_destination_added_while_live_starts_and_shutdown_ends_its_push(
                     status = await status_of(st, session_id, destination)
                     return bool(status["state"] == "live" and status["bytes_sent"] > 50_000)
 
-                await until(pushing, "the late push to carry media", 30)
+                await until(pushing, timeout=30, what="the late push to carry media")
                 restreamer = st.app.web_app[RESTREAMER]
                 tap = restreamer.tap(session_id)
                 assert tap is not None
@@ -498,7 +498,7 @@ async def test_a_push_stops_with_the_ingest_and_resumes_when_it_returns(
                     status = await status_of(st, source_id, destination)
                     return bool(status["state"] == "live" and await target_is("ready"))
 
-                await until(relayed, "the push to make the other session ready", 30)
+                await until(relayed, timeout=30, what="the push to make the other session ready")
                 health = await (
                     await st.app.client.get(
                         f"/api/v1/sessions/{target_id}/health", headers=st.app.admin
@@ -511,7 +511,7 @@ async def test_a_push_stops_with_the_ingest_and_resumes_when_it_returns(
                 status = await status_of(st, source_id, destination)
                 return bool(status["state"] == "stopped" and await target_is("scheduled"))
 
-            await until(stopped, "the push to stop with the ingest", 30)
+            await until(stopped, timeout=30, what="the push to stop with the ingest")
             assert await state(st, source_id) == "live"
     assert target_key not in caplog.text
     assert source_key not in caplog.text

@@ -26,9 +26,9 @@ from tests.e2e.media.test_hls import (
     new_session,
     publisher,
     stage,
-    until,
 )
 from tests.support.browser import chromium, needs_chromium
+from tests.support.waiting import until
 from web.keys import WHEP
 
 SDP = {"Content-Type": "application/sdp"}
@@ -211,7 +211,7 @@ async def relay_live(st: Stage, session_id: str) -> None:
         relay = st.app.web_app[WHEP].hub.get(session_id)
         return relay is not None and relay.has_picture
 
-    await until(ready, "the relay to have a picture", 30)
+    await until(ready, timeout=30, what="the relay to have a picture")
 
 
 async def error_of(answer: Any) -> tuple[int, str, str]:
@@ -241,7 +241,7 @@ async def test_viewers_receive_decodable_frames_and_leave_cleanly(tmp_path: Path
                             len(v.sizes) >= 20 and v.audio_frames >= 20 for v in (one, two, three)
                         )
 
-                    await until(all_playing, "every viewer to decode frames", 40)
+                    await until(all_playing, timeout=40, what="every viewer to decode frames")
                     for v in (one, two, three):
                         assert set(v.sizes) == {(640, 360)}
                     answer = await st.app.client.delete(three.location)
@@ -260,8 +260,8 @@ async def test_viewers_receive_decodable_frames_and_leave_cleanly(tmp_path: Path
                 async def one_gone() -> bool:
                     return whep.viewers(session_id) == 1
 
-                await until(one_gone, "the closed peer to be freed", 30)
-            await until(lambda: _zero(whep, session_id), "every peer to be freed", 30)
+                await until(one_gone, timeout=30, what="the closed peer to be freed")
+            await until(lambda: _zero(whep, session_id), timeout=30, what="every peer to be freed")
             assert all(pc.connectionState == "closed" for pc in server_pcs)
             assert whep._tasks == set()
             assert whep.hub.get(session_id) is not None
@@ -361,7 +361,7 @@ async def test_session_end_closes_its_viewers(tmp_path: Path) -> None:
                 async def playing() -> bool:
                     return len(watcher.sizes) >= 5
 
-                await until(playing, "the viewer to decode frames", 30)
+                await until(playing, timeout=30, what="the viewer to decode frames")
                 admin = st.app.admin
                 live = await st.app.client.post(
                     f"/api/v1/sessions/{session_id}/live", headers=admin
@@ -369,7 +369,9 @@ async def test_session_end_closes_its_viewers(tmp_path: Path) -> None:
                 assert live.status == 200, await live.text()
                 end = await st.app.client.post(f"/api/v1/sessions/{session_id}/end", headers=admin)
                 assert end.status == 200, await end.text()
-                await until(lambda: _zero(whep, session_id), "the session's peers to close", 30)
+                await until(
+                    lambda: _zero(whep, session_id), timeout=30, what="the session's peers to close"
+                )
                 assert whep.hub.get(session_id) is None
 
 
@@ -396,7 +398,9 @@ async def test_a_crashed_viewer_is_freed(tmp_path: Path) -> None:
             finally:
                 process.kill()
                 await process.wait()
-            await until(lambda: _zero(whep, session_id), "the dead viewer to be freed", 90)
+            await until(
+                lambda: _zero(whep, session_id), timeout=90, what="the dead viewer to be freed"
+            )
 
 
 WHEP_JS = """
@@ -465,7 +469,9 @@ async def test_chromium_plays_the_whep_stream(tmp_path: Path) -> None:
                 "async () => (await fetch(window.whep.location, {method: 'DELETE'})).status"
             )
             assert status == 204
-            await until(lambda: _zero(whep, session_id), "the browser's peer to be freed", 15)
+            await until(
+                lambda: _zero(whep, session_id), timeout=15, what="the browser's peer to be freed"
+            )
             await context.close()
 
 
@@ -490,6 +496,6 @@ async def test_a_whip_publisher_reaches_whep_viewers_untouched(tmp_path: Path) -
                 async def both_playing() -> bool:
                     return all(len(v.sizes) >= 15 and v.audio_frames >= 15 for v in (one, two))
 
-                await until(both_playing, "both viewers to decode frames", 60)
+                await until(both_playing, timeout=60, what="both viewers to decode frames")
                 assert set(one.sizes) == set(two.sizes) == {(640, 360)}
-        await until(lambda: _zero(whep, session_id), "every peer to be freed", 30)
+        await until(lambda: _zero(whep, session_id), timeout=30, what="every peer to be freed")

@@ -28,10 +28,10 @@ from tests.e2e.media.test_hls import (
     playlist,
     stage,
     state,
-    until,
 )
 from tests.support.browser import chromium, needs_chromium
 from tests.support.media_tools import probe
+from tests.support.waiting import until
 from web.keys import MEDIA
 
 pytestmark = [pytest.mark.slow, needs_ffmpeg]
@@ -198,7 +198,7 @@ async def test_a_whip_publish_becomes_hls_and_delete_ends_it(
             async def ready() -> bool:
                 return await state(st, session_id) == "ready"
 
-            await until(ready, "the session to become ready", 30)
+            await until(ready, timeout=30, what="the session to become ready")
             pipeline = await plane.wait_ready(session_id, 30)
             assert pipeline is not None
             answer = await st.app.client.post(
@@ -244,7 +244,7 @@ async def test_a_whip_publish_becomes_hls_and_delete_ends_it(
             async def ended() -> bool:
                 return pipeline.ended
 
-            await until(ended, "the playlists to end")
+            await until(ended, timeout=20, what="the playlists to end")
             st.remember_pids()
     assert key not in caplog.text
 
@@ -354,7 +354,7 @@ async def test_whip_refusals_have_exact_answers(tmp_path: Path) -> None:
                 async def ready() -> bool:
                     return await state(st, session_id) == "ready"
 
-                await until(ready, "the taken-over session to be ready", 30)
+                await until(ready, timeout=30, what="the taken-over session to be ready")
                 answer = await client.post(
                     f"/api/v1/sessions/{session_id}/live", headers=st.app.admin
                 )
@@ -367,7 +367,7 @@ async def test_whip_refusals_have_exact_answers(tmp_path: Path) -> None:
                 async def dropped() -> bool:
                     return not ingest(st).resources(session_id)
 
-                await until(dropped, "the session's end to close the publish")
+                await until(dropped, timeout=20, what="the session's end to close the publish")
                 assert new.pc.connectionState == "closed"
                 status, _, body = await whip_post(st, session_id, key, sdp)
                 assert status == 409
@@ -406,14 +406,14 @@ async def test_a_vanished_peer_and_shutdown_leave_nothing_behind(tmp_path: Path)
             async def publishing() -> bool:
                 return plane.publishing(session_id) and plane.relays.relay(session_id).frames > 0
 
-            await until(publishing, "media to arrive", 30)
+            await until(publishing, timeout=30, what="media to arrive")
             [resource] = ingest(st).resources(session_id)
         # The peer closed (RTCP BYE, then consent checks fail): the server cleans up.
 
         async def cleaned() -> bool:
             return not ingest(st).resources() and not whip_tasks()
 
-        await until(cleaned, "the vanished publisher to be cleaned up", 60)
+        await until(cleaned, timeout=60, what="the vanished publisher to be cleaned up")
         assert resource.closed
         assert resource.pc.connectionState == "closed"
         assert not plane.publishing(session_id)

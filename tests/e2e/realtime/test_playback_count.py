@@ -16,12 +16,12 @@ from tests.e2e.media.test_hls import (
     publisher,
     stage,
     state,
-    until,
 )
 from tests.e2e.media.test_whep import relay_live, viewer
 from tests.support import servers
 from tests.support.harness import RunningApp, running_app, settings_for
 from tests.support.realtime_client import WsClient
+from tests.support.waiting import until
 from web.keys import MEDIA, PLAYBACK, WHEP
 
 pytestmark = [pytest.mark.slow, needs_ffmpeg]
@@ -76,7 +76,7 @@ async def test_hls_viewers_join_the_count_once_each_and_expire(tmp_path: Path) -
     async with stage(tmp_path, ladder=[]) as st:
         session_id, key = await new_session(st, "Panel", 9)
         async with publisher(st.rtmp(key), size="320x240"):
-            await until(await ready(st, session_id), "the session to become ready")
+            await until(await ready(st, session_id), timeout=20, what="the session to become ready")
             viewer = await connect(st.app)
             await viewer.request("j", type="join", room=session_id)
             await viewer.until("viewers", timeout=10, count=1)
@@ -147,7 +147,9 @@ async def test_two_nodes_agree_on_hls_and_webrtc_viewers(
             st = Stage(a, rtmp_port, tmp_path / "media", (await answer.json())["id"], set())
             session_id, key = await new_session(st, "Debate", 9)
             async with publisher(st.rtmp(key), size="320x240"):
-                await until(await ready(st, session_id), "the session to become ready")
+                await until(
+                    await ready(st, session_id), timeout=20, what="the session to become ready"
+                )
                 on_a, on_b = await connect(a), await connect(b)
                 for client in (on_a, on_b):
                     await client.request("j", type="join", room=session_id)

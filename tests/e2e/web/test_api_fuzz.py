@@ -6,13 +6,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.support.servers import free_port
+from tests.support.waiting import until_sync
 
 CHECKS = ",".join(
     [
@@ -50,14 +50,15 @@ def test_api_conforms_to_its_openapi_document(tmp_path: Path) -> None:
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
+
+        def healthy() -> bool:
             try:
                 with urllib.request.urlopen(base + "/healthz", timeout=2):  # noqa: S310
-                    break
+                    return True
             except OSError:
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
+                return False
+
+        until_sync(healthy, timeout=30, what="the server to start", interval=0.2)
         text = (tmp_path / "server.log").read_text()
         token = next(w for w in text.split() if w.startswith("tgt_"))
         result = subprocess.run(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from studio.models import Session
 from studio.states import SessionState
 from tests.support.flv_tags import AUDIO_CONFIG, SCRIPT, VIDEO_CONFIG, keyframe
 from tests.support.restream import FACEBOOK, SOURCE, YOUTUBE
+from tests.support.waiting import until
 
 
 def _session(state: SessionState) -> Session:
@@ -26,16 +26,6 @@ def _session(state: SessionState) -> Session:
         starts_at=now, ends_at=now, state=state, auto_start=False, auto_end=False,
         created_at=now, updated_at=now,
     )  # fmt: skip
-
-
-async def until(check: object, seconds: float = 10) -> None:
-    """Wait until ``check()`` holds."""
-    assert callable(check)
-    for _ in range(int(seconds / 0.02)):
-        if check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("timed out")
 
 
 async def test_pushes_follow_the_session_and_give_up_when_ffmpeg_cannot_run() -> None:
@@ -67,7 +57,7 @@ async def test_pushes_follow_the_session_and_give_up_when_ffmpeg_cannot_run() ->
         states = [restreamer.status(i) for i in ("rst_a", "rst_b")]
         return all(s is not None and s.state is RestreamState.FAILED for s in states)
 
-    await until(both_failed)
+    await until(both_failed, timeout=10, what="both pushes to fail", interval=0.02)
     status = restreamer.status("rst_a")
     assert status is not None
     assert status.attempts == 3
@@ -114,7 +104,7 @@ async def test_a_push_that_never_goes_live_times_out_and_stopping_ends_ffmpeg() 
         status = restreamer.status("rst_t")
         return status is not None and status.state is RestreamState.FAILED
 
-    await until(gave_up)
+    await until(gave_up, timeout=10, what="the push to give up", interval=0.02)
     status = restreamer.status("rst_t")
     assert status is not None
     assert (status.attempts, status.last_error) == (2, "no connection within 0.5 s")
@@ -126,7 +116,7 @@ async def test_a_push_that_never_goes_live_times_out_and_stopping_ends_ffmpeg() 
     def running() -> bool:
         return pusher.pid is not None
 
-    await until(running)
+    await until(running, timeout=10, what="the push's ffmpeg to run", interval=0.02)
     pid = pusher.pid
     assert pid is not None
     await tap.close()
