@@ -1,4 +1,4 @@
-"""Helpers shared by the media tests: ffprobe on a file."""
+"""Helpers shared by the media tests: where ffmpeg and ffprobe are, ffprobe on a file."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+FFMPEG = shutil.which("ffmpeg")
 FFPROBE = shutil.which("ffprobe")
+needs_ffmpeg = pytest.mark.skipif(
+    FFMPEG is None or FFPROBE is None, reason="ffmpeg/ffprobe not installed (make deps-system)"
+)
 
 
 def probe(path: Path, *extra: str) -> dict[str, Any]:

@@ -18,7 +18,6 @@ import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from tests.e2e.media.test_hls import publisher
 from tests.support.browser import (
     Watched,
     assert_accessible,
@@ -28,6 +27,7 @@ from tests.support.browser import (
     sign_in,
 )
 from tests.support.harness import FakeClock, RunningApp, running_app, settings_for, sqlite_url
+from tests.support.media_stage import publisher
 from tests.support.servers import free_port
 from tests.support.waiting import WaitTimedOut, until
 from web.keys import HUB, PROGRAMME

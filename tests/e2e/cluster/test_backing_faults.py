@@ -8,9 +8,9 @@ import asyncio
 
 import pytest
 
-from tests.e2e.cluster.conftest import TIER, Steady, steady_probes
 from tests.support import traffic
 from tests.support.cluster import Cluster
+from tests.support.cluster_tier import TIER, Steady, steady_probes
 
 pytestmark = [*TIER, pytest.mark.timeout(240)]
 

@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 
 from bench.media.playlist import parse_media
-from tests.e2e.cluster.conftest import TIER, Steady
 from tests.support.cluster import Cluster
+from tests.support.cluster_tier import TIER, Steady
 
 pytestmark = [*TIER, pytest.mark.timeout(120)]
 

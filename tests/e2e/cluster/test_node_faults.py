@@ -9,10 +9,10 @@ import asyncio
 import aiohttp
 import pytest
 
-from tests.e2e.cluster.conftest import TIER, Steady, steady_probes, until_playing
-from tests.e2e.media.test_hls import publisher
 from tests.support import traffic
 from tests.support.cluster import Cluster, Node
+from tests.support.cluster_tier import TIER, Steady, steady_probes, until_playing
+from tests.support.media_stage import publisher
 from tests.support.waiting import until
 
 pytestmark = [*TIER, pytest.mark.timeout(240)]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from tests.e2e.cluster.conftest import TIER
 from tests.support.cluster import Cluster, NodeFailed, plan_nodes, start_nodes
+from tests.support.cluster_tier import TIER
 from tests.support.deploy_files import first_admin_token, first_token_hint
 
 pytestmark = [*TIER, pytest.mark.timeout(180)]

@@ -18,23 +18,22 @@ from aiohttp.test_utils import TestClient, TestServer
 from config import Settings
 from streaming.ownership import NODE_HEADER, PROXIED_HEADER
 from streaming.vocab import OnAir
-from tests.e2e.media.test_hls import (
+from tests.support import servers
+from tests.support.harness import FakeClock, RunningApp, settings_for
+from tests.support.media_stage import (
     PLAYLIST_TYPE,
     Stage,
     fetch,
     live_edge,
-    needs_ffmpeg,
     new_session,
     playlist,
     publisher,
     state,
 )
-from tests.e2e.media.test_whep import viewer
-from tests.e2e.media.test_whip import offer_for, whip_post
-from tests.support import servers
-from tests.support.harness import FakeClock, RunningApp, settings_for
-from tests.support.media_tools import probe
+from tests.support.media_tools import needs_ffmpeg, probe
 from tests.support.waiting import until
+from tests.support.whep_viewer import viewer
+from tests.support.whip_publisher import offer_for, whip_post
 from web.keys import HUB, MEDIA, PLAYBACK, PROGRAMME, WHEP
 from web.media import proxy as media_proxy
 from web.media.proxy import UNREACHABLE

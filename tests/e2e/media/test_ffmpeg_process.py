@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from streaming.errors import FfmpegFailed, FfmpegNotStarted, FfmpegTimedOut
 from streaming.ffmpeg_process import FfmpegProcess, run_ffmpeg
+from tests.support.media_tools import FFMPEG
 
-FFMPEG = shutil.which("ffmpeg")
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(FFMPEG is None, reason="ffmpeg not installed (make deps-system)"),

@@ -22,8 +22,8 @@ from streaming.llhls import (
     render_multivariant,
 )
 from streaming.vocab import InputFormat, MediaKind, SlateKind, VideoCodec
+from tests.support.hls_checks import check_media_playlist
 from tests.support.media_tools import FFPROBE, probe
-from tests.unit.streaming.test_llhls import check_media_playlist
 
 pytestmark = pytest.mark.slow
 

@@ -1,8 +1,7 @@
-"""FLV tags, the ingest probe and the per-run FLV feed, on what real ffmpeg encoders send."""
+"""FLV tags, the ingest probe, the per-run FLV feed and the WebRTC FLV muxer against real ffmpeg."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from functools import cache
 from pathlib import Path
@@ -24,12 +23,10 @@ from streaming.flv import (
 from streaming.ladder import plan_ladder
 from streaming.rtmp_proto import amf0_decode
 from streaming.vocab import VideoMode
-from tests.support.media_tools import FFPROBE, probe
+from streaming.webrtc_media import FlvVideoMuxer, annexb, split_annexb
+from tests.support.media_tools import FFMPEG, needs_ffmpeg, probe
 
-FFMPEG = shutil.which("ffmpeg")
-pytestmark = pytest.mark.skipif(
-    FFMPEG is None or FFPROBE is None, reason="ffmpeg/ffprobe not installed (make deps-system)"
-)
+pytestmark = needs_ffmpeg
 
 
 @cache
@@ -155,3 +152,39 @@ def test_feed_starts_each_run_at_a_keyframe_with_the_configurations(tmp_path: Pa
     streams = info["streams"]
     assert isinstance(streams, list)
     assert sorted(s["codec_name"] for s in streams) == ["aac", "h264"]
+
+
+def test_ffmpeg_reads_muxed_h264_as_flv(tmp_path: Path) -> None:
+    """Real H.264 from x264 (Annex-B), muxed by our code into FLV, is read back by ffprobe as
+    640x360 H.264 with every frame."""
+    assert FFMPEG is not None
+    raw = tmp_path / "in.h264"
+    subprocess.run(
+        [FFMPEG, "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
+         "-frames:v", "45", "-c:v", "libx264", "-g", "30", "-bf", "0", "-f", "h264", str(raw)],
+        check=True, timeout=60,
+    )  # fmt: skip
+    data = raw.read_bytes()
+    nals = split_annexb(data)
+    units: list[list[bytes]] = []
+    current: list[bytes] = []
+    has_slice = False
+    for nal in nals:  # access units: a new one at a parameter set or a first slice
+        kind = nal[0] & 0x1F
+        vcl = kind in (1, 5)
+        if has_slice and ((not vcl and kind in (6, 7, 8, 9)) or (vcl and nal[1] & 0x80)):
+            units.append(current)
+            current, has_slice = [], False
+        current.append(nal)
+        has_slice = has_slice or vcl
+    units.append(current)
+    muxer = FlvVideoMuxer()
+    out = [flv_header(audio=False, video=True)]
+    for n, unit in enumerate(units):
+        for tag in muxer.push(annexb(unit), n * 33)[1]:
+            out.append(encode_tag(tag.kind, tag.timestamp, tag.payload))
+    flv = tmp_path / "out.flv"
+    flv.write_bytes(b"".join(out))
+    [stream] = probe(flv, "-count_frames")["streams"]
+    assert (stream["codec_name"], stream["width"], stream["height"]) == ("h264", 640, 360)
+    assert stream["nb_read_frames"] == "45"

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.media.test_hls import Stage, needs_ffmpeg, new_session, publisher, stage, stop
+from tests.support.media_stage import Stage, new_session, publisher, stage, stop
+from tests.support.media_tools import needs_ffmpeg
 from tests.support.waiting import until
 
 pytestmark = [pytest.mark.slow, needs_ffmpeg]

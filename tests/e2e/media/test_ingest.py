@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.media.test_hls import (
+from tests.support.media_stage import (
     Stage,
     fetch,
     live_edge,
-    needs_ffmpeg,
     new_session,
     playlist,
     publish_args,
@@ -25,7 +24,7 @@ from tests.e2e.media.test_hls import (
     state,
     stop,
 )
-from tests.support.media_tools import probe
+from tests.support.media_tools import needs_ffmpeg, probe
 from tests.support.waiting import until
 from web.keys import MEDIA
 

@@ -22,20 +22,18 @@ from streaming.pipeline.supervisor import SessionPipeline
 from streaming.recording import scan_recording
 from streaming.vocab import InputFormat, MediaKind, OnAir, RunKind, VideoCodec
 from streaming.vod import JOURNAL, JournalEntry, journal_line
-from tests.e2e.media.test_hls import (
-    FFMPEG,
+from tests.support.harness import running_app, settings_for, sqlite_url
+from tests.support.media_stage import (
     Stage,
     alive,
     fetch,
-    needs_ffmpeg,
     new_session,
     playlist,
     publisher,
     state,
     stop,
 )
-from tests.support.harness import running_app, settings_for, sqlite_url
-from tests.support.media_tools import probe
+from tests.support.media_tools import FFMPEG, needs_ffmpeg, probe
 from tests.support.servers import free_port
 from tests.support.waiting import until
 from web.keys import MEDIA

@@ -6,32 +6,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from streaming.restream.pusher import RestreamConfig
+from streaming.restream.pusher import RestreamConfig, Target
+from streaming.restream.restreamer import Restreamer
 from streaming.restream.retry import RetryPolicy
-from studio.errors import Conflict, NotFound
-from studio.secrets import hash_secret
-from studio.store import Destination, Store
-from tests.e2e.media.test_hls import (
-    FFMPEG,
-    Stage,
-    alive,
-    needs_ffmpeg,
-    new_session,
-    publisher,
-    stage,
-    state,
-    stop,
-)
-from tests.e2e.studio.test_store import a_session
-from tests.support.harness import T0, RunningApp, running_app, settings_for, sqlite_url
-from tests.support.media_tools import probe
+from streaming.vocab import RestreamState
+from studio.states import SessionState
+from tests.support.flv_tags import AUDIO_CONFIG, VIDEO_CONFIG
+from tests.support.harness import RunningApp, running_app, settings_for, sqlite_url
+from tests.support.media_stage import Stage, alive, new_session, publisher, stage, state, stop
+from tests.support.media_tools import FFMPEG, needs_ffmpeg, probe
+from tests.support.restream import SOURCE, YOUTUBE, restreamed_session
 from tests.support.servers import free_port
 from tests.support.waiting import until
 from web.keys import MEDIA, PROGRAMME, RESTREAMER
@@ -186,51 +177,6 @@ async def test_deleting_a_session_removes_its_destinations(
 
 
 # --- the store, on both back ends -----------------------------------------------------------------
-
-
-async def test_the_store_keeps_destinations_per_session(store: Store) -> None:
-    """Destinations round-trip with their URL, are limited per session, change, and go with
-    their session; a destination of another session is not found through this one."""
-    studio = await store.create_studio("Hall", T0)
-    one = await store.create_session(a_session(studio.id), hash_secret("sk_1"))
-    two = await store.create_session(a_session(studio.id, 60), hash_secret("sk_2"))
-    first = Destination(
-        id="rst_1", session_id=one.id, name="YouTube", url=f"rtmp://h/live2/{KEY}",
-        enabled=True, created_at=T0, updated_at=T0,
-    )  # fmt: skip
-    assert await store.add_destination(first, limit=2) == first
-    assert KEY not in repr(first)
-    await store.add_destination(
-        Destination(id="rst_2", session_id=one.id, name="FB", url="rtmps://f:443/rtmp/k",
-                    enabled=False, created_at=T0 + timedelta(seconds=1), updated_at=T0),
-        limit=2,
-    )  # fmt: skip
-    with pytest.raises(Conflict, match="at most 2 restream destinations"):
-        await store.add_destination(
-            Destination(id="rst_3", session_id=one.id, name="X", url="rtmp://h/a/b",
-                        enabled=True, created_at=T0, updated_at=T0),
-            limit=2,
-        )  # fmt: skip
-    with pytest.raises(NotFound):
-        await store.add_destination(
-            Destination(id="rst_4", session_id="ses_none", name="X", url="rtmp://h/a/b",
-                        enabled=True, created_at=T0, updated_at=T0),
-            limit=2,
-        )  # fmt: skip
-    assert [d.id for d in await store.list_destinations(one.id)] == ["rst_1", "rst_2"]
-    assert await store.get_destination(one.id, "rst_1") == first
-    with pytest.raises(NotFound):
-        await store.get_destination(two.id, "rst_1")
-    later = T0 + timedelta(minutes=5)
-    changed = await store.update_destination(one.id, "rst_1", later, enabled=False)
-    assert (changed.enabled, changed.name, changed.updated_at) == (False, "YouTube", later)
-    with pytest.raises(NotFound):
-        await store.update_destination(two.id, "rst_1", later, name="Moved")
-    with pytest.raises(NotFound):
-        await store.delete_destination(two.id, "rst_2")
-    await store.delete_destination(one.id, "rst_2")
-    await store.delete_session(one.id)
-    assert await store.list_destinations(one.id) == []
 
 
 # --- end to end ----------------------------------------------------------------------------------
@@ -515,3 +461,49 @@ async def test_a_push_stops_with_the_ingest_and_resumes_when_it_returns(
             assert await state(st, source_id) == "live"
     assert target_key not in caplog.text
     assert source_key not in caplog.text
+
+
+@needs_ffmpeg
+async def test_a_push_that_never_goes_live_times_out_and_stopping_ends_ffmpeg() -> None:
+    """A real ffmpeg that never gets going counts as a failure after the connect timeout (and
+    is killed); stopping a push while its ffmpeg runs ends that process and marks it stopped."""
+    assert FFMPEG is not None
+    live = {"targets": [Target("rst_t", YOUTUBE)]}
+
+    async def load(session_id: str) -> tuple[bool, list[Target]]:
+        return True, list(live["targets"])
+
+    config = RestreamConfig(
+        ffmpeg=FFMPEG, connect_timeout=0.5, policy=RetryPolicy(delays=(0.05,), max_failures=2)
+    )
+    restreamer = Restreamer(load, config)
+    tap = restreamer(restreamed_session(SessionState.LIVE), SOURCE, [VIDEO_CONFIG, AUDIO_CONFIG])
+    await restreamer.sync("ses_x")
+
+    def gave_up() -> bool:
+        status = restreamer.status("rst_t")
+        return status is not None and status.state is RestreamState.FAILED
+
+    await until(gave_up, timeout=10, what="the push to give up", interval=0.02)
+    status = restreamer.status("rst_t")
+    assert status is not None
+    assert (status.attempts, status.last_error) == (2, "no connection within 0.5 s")
+
+    restreamer.config = RestreamConfig(ffmpeg=FFMPEG, connect_timeout=60)
+    await restreamer.sync("ses_x", rearm={"rst_t"})
+    pusher = tap.pushers["rst_t"]
+
+    def running() -> bool:
+        return pusher.pid is not None
+
+    await until(running, timeout=10, what="the push's ffmpeg to run", interval=0.02)
+    pid = pusher.pid
+    assert pid is not None
+    await tap.close()
+    assert pusher.pid is None
+    status = restreamer.status("rst_t")
+    assert status is not None
+    assert status.state is RestreamState.STOPPED
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # reaped: the process is gone
+    await restreamer.close()

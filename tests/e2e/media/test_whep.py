@@ -3,66 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import sys
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
-from aiortc.mediastreams import MediaStreamError
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender
 
-from streaming.errors import BadWhepOffer
 from streaming.flv import parse_flv
-from streaming.rtmp_relay import AacToOpus, AvcToAnnexB, aac_config, aac_frame, parse_avc_config
-from streaming.whep import WhepLimits, check_offer, full_message
-from tests.e2e.media.test_hls import (
-    FFMPEG,
-    Stage,
-    needs_ffmpeg,
-    new_session,
-    publisher,
-    stage,
-)
+from streaming.rtmp_relay import AacToOpus, AvcToAnnexB, aac_config, aac_frame
+from streaming.whep import WhepLimits
 from tests.support.browser import chromium, needs_chromium
+from tests.support.media_stage import Stage, error_of, new_session, publisher, stage
+from tests.support.media_tools import FFMPEG, needs_ffmpeg
 from tests.support.waiting import until
+from tests.support.whep_viewer import peer, post_offer, relay_live, viewer
+from tests.support.whip_publisher import whip_publisher
 from web.keys import WHEP
 
-SDP = {"Content-Type": "application/sdp"}
-
-
 # --- pure parts -------------------------------------------------------------------------------
-
-
-def test_offer_check_refuses_what_is_not_sdp() -> None:
-    """A body that is not SDP, or SDP without media, is refused with a sentence saying so."""
-    with pytest.raises(BadWhepOffer, match="it must start with v=0"):
-        check_offer('{"sdp": 1}')
-    with pytest.raises(BadWhepOffer, match="no audio or video section"):
-        check_offer("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\n")
-    check_offer("v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n")
-
-
-def test_caps_name_the_cap_and_point_to_hls() -> None:
-    """The node cap wins over the session cap; both send the viewer to HLS; 0 turns it off."""
-    limits = WhepLimits(max_viewers=10, max_viewers_per_session=4)
-    hls = "/hls/s1/index.m3u8"
-    assert full_message(9, 3, limits, hls) is None
-    assert full_message(9, 4, limits, hls) == (
-        "this session already has 4 low-latency (WebRTC) viewers; "
-        "watch with HLS at /hls/s1/index.m3u8 or try again later"
-    )
-    assert full_message(10, 0, limits, hls) == (
-        "this server already has 10 low-latency (WebRTC) viewers; "
-        "watch with HLS at /hls/s1/index.m3u8 or try again later"
-    )
-    off = WhepLimits(max_viewers=0)
-    assert full_message(0, 0, off, hls) == (
-        "low-latency (WebRTC) playback is off on this server; watch with HLS at /hls/s1/index.m3u8"
-    )
 
 
 def _flv(tmp_path: Path) -> bytes:
@@ -121,103 +81,12 @@ def test_flv_aac_becomes_opus_once(tmp_path: Path) -> None:
     assert 1.8 * 48_000 < samples <= 2.1 * 48_000
 
 
-def test_avc_config_record_is_read() -> None:
-    """The NAL length size, SPS and PPS come out of a decoder configuration record; a cut one
-    is refused."""
-    record = bytes([1, 0x64, 0, 0x1F, 0xFF, 0xE1, 0, 3]) + b"\x67ab" + bytes([1, 0, 2]) + b"\x68c"
-    config = parse_avc_config(record)
-    assert (config.length_size, config.sps, config.pps) == (4, (b"\x67ab",), (b"\x68c",))
-    with pytest.raises(Exception, match="truncated"):
-        parse_avc_config(record[:-1])
-
-
 # --- end to end -------------------------------------------------------------------------------
-
-
-@dataclass
-class Viewer:
-    """An aiortc WHEP viewer: what it received, and where its resource is."""
-
-    pc: RTCPeerConnection
-    location: str = ""
-    sizes: list[tuple[int, int]] = field(default_factory=list)
-    audio_frames: int = 0
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
-
-    async def close(self) -> None:
-        """Close the peer and stop reading."""
-        await self.pc.close()
-        for task in self.tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, MediaStreamError):
-                await task
-
-
-async def _read(viewer: Viewer, track: Any) -> None:
-    with contextlib.suppress(MediaStreamError):
-        while True:
-            frame = await track.recv()
-            if track.kind == "video":
-                viewer.sizes.append((frame.width, frame.height))
-            else:
-                viewer.audio_frames += 1
-
-
-def _peer(video: bool = True, audio: bool = True) -> tuple[Viewer, RTCPeerConnection]:
-    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    viewer = Viewer(pc)
-    if video:
-        pc.addTransceiver("video", direction="recvonly")
-    if audio:
-        pc.addTransceiver("audio", direction="recvonly")
-
-    @pc.on("track")
-    def on_track(track: Any) -> None:
-        viewer.tasks.append(asyncio.create_task(_read(viewer, track)))
-
-    return viewer, pc
-
-
-async def post_offer(st: Stage, session_id: str, sdp: str, query: str = "") -> Any:
-    """POST an SDP offer to the session's WHEP endpoint."""
-    return await st.app.client.post(f"/whep/{session_id}{query}", data=sdp, headers=SDP)
-
-
-@contextlib.asynccontextmanager
-async def viewer(st: Stage, session_id: str, query: str = "") -> AsyncIterator[Viewer]:
-    """A connected WHEP viewer for the block, closed afterwards."""
-    watcher, pc = _peer()
-    try:
-        await pc.setLocalDescription(await pc.createOffer())
-        answer = await post_offer(st, session_id, pc.localDescription.sdp, query)
-        assert answer.status == 201, await answer.text()
-        assert answer.content_type == "application/sdp"
-        watcher.location = answer.headers["Location"]
-        await pc.setRemoteDescription(RTCSessionDescription(await answer.text(), "answer"))
-        yield watcher
-    finally:
-        await watcher.close()
 
 
 async def live_session(st: Stage, title: str) -> tuple[str, str]:
     """A session and its stream key."""
     return await new_session(st, title)
-
-
-async def relay_live(st: Stage, session_id: str) -> None:
-    """Wait until the session's relay has a keyframe to give."""
-
-    async def ready() -> bool:
-        relay = st.app.web_app[WHEP].hub.get(session_id)
-        return relay is not None and relay.has_picture
-
-    await until(ready, timeout=30, what="the relay to have a picture")
-
-
-async def error_of(answer: Any) -> tuple[int, str, str]:
-    """Status, code and message of a JSON error answer."""
-    body = await answer.json()
-    return answer.status, body["error"]["code"], body["error"]["message"]
 
 
 @pytest.mark.slow
@@ -290,7 +159,7 @@ async def test_refusals_are_clear(tmp_path: Path) -> None:
             "bad_offer",
             "the SDP offer has no audio or video section",
         )
-        _, pc = _peer()
+        _, pc = peer()
         await pc.setLocalDescription(await pc.createOffer())
         offer = pc.localDescription.sdp
         await pc.close()
@@ -330,7 +199,7 @@ async def test_refusals_are_clear(tmp_path: Path) -> None:
             )
             assert whep.total == 0
             async with viewer(st, session_id):
-                _, second = _peer()
+                _, second = peer()
                 await second.setLocalDescription(await second.createOffer())
                 full = await post_offer(st, session_id, second.localDescription.sdp)
                 await second.close()
@@ -480,8 +349,6 @@ async def test_chromium_plays_the_whep_stream(tmp_path: Path) -> None:
 async def test_a_whip_publisher_reaches_whep_viewers_untouched(tmp_path: Path) -> None:
     """An aiortc WHIP publisher's H.264 is forwarded as it arrives (the RTMP tap stays out) to
     two aiortc WHEP viewers, who decode 640x360 frames and Opus audio."""
-    from tests.e2e.media.test_whip import whip_publisher
-
     async with stage(tmp_path, ladder=[]) as st:
         session_id, key = await new_session(st, "Remote panel")
         whep = st.app.web_app[WHEP]

@@ -9,19 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.media.test_hls import (
-    Stage,
-    needs_ffmpeg,
-    new_session,
-    publisher,
-    stage,
-    state,
-)
-from tests.e2e.media.test_whep import relay_live, viewer
 from tests.support import servers
 from tests.support.harness import RunningApp, running_app, settings_for
+from tests.support.media_stage import Stage, new_session, publisher, stage, state
+from tests.support.media_tools import needs_ffmpeg
 from tests.support.realtime_client import WsClient
 from tests.support.waiting import until
+from tests.support.whep_viewer import relay_live, viewer
 from web.keys import MEDIA, PLAYBACK, WHEP
 
 pytestmark = [pytest.mark.slow, needs_ffmpeg]

@@ -5,33 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-import msgspec
-
-from studio.access import Principal
-from studio.models import Session, SessionInput, StudioInput
-from studio.roles import Role
+from studio.models import Session
 from studio.schedule import Decision
 from studio.service import Programme
 from studio.states import SessionEvent, SessionState
-from tests.support.harness import T0, FakeClock
-
-ADMIN = Principal(token_id="t", role=Role.ADMIN, name="admin")
-
-
-def clock(programme: Programme) -> FakeClock:
-    """The programme's fake clock."""
-    assert isinstance(programme.clock, FakeClock)
-    return programme.clock
-
-
-async def schedule(programme: Programme, **kw: object) -> str:
-    """Create a studio and a 09:00-09:45 session in it; return the session id."""
-    studio = await programme.create_studio(ADMIN, StudioInput(name="Stora scenen"))
-    data = SessionInput(
-        studio_id=studio.id, title="Opening", starts_at=T0, ends_at=T0 + timedelta(minutes=45)
-    )
-    data = msgspec.structs.replace(data, **kw)
-    return (await programme.create_session(ADMIN, data)).session.id
+from tests.support.harness import T0
+from tests.support.programme import ADMIN, clock, schedule
 
 
 async def test_connected_ingest_goes_live_at_start_and_ends_after_grace(

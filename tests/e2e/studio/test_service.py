@@ -15,8 +15,8 @@ from studio.roles import Role
 from studio.secrets import no_stream_key
 from studio.service import Programme
 from studio.states import SessionState
-from tests.e2e.studio.test_scheduler import ADMIN, clock, schedule
 from tests.support.harness import T0, settings_for
+from tests.support.programme import ADMIN, clock, schedule
 
 
 async def test_changes_from_elsewhere_reach_all_but_the_local_only_listeners(

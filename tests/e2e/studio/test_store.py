@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -18,30 +19,15 @@ from studio.program_io import (
     plan_import,
 )
 from studio.roles import Role
-from studio.secrets import hash_secret, new_id, no_stream_key
+from studio.secrets import hash_secret, no_stream_key
 from studio.states import SessionEvent, SessionState
-from studio.store import Store
-from tests.support.harness import T0
+from studio.store import Destination, Store
+from tests.support.harness import T0, sqlite_url
+from tests.support.programme import a_session
 
-
-def a_session(studio_id: str, start_minutes: int = 0, length: int = 45, **kw: object) -> Session:
-    """A session in ``studio_id`` starting ``start_minutes`` after T0."""
-    base = Session(
-        id=new_id("ses"),
-        studio_id=studio_id,
-        title="Opening: innovative municipalities",
-        description="",
-        speakers=("Anna", "Matti"),
-        language="sv",
-        starts_at=T0 + timedelta(minutes=start_minutes),
-        ends_at=T0 + timedelta(minutes=start_minutes + length),
-        state=SessionState.SCHEDULED,
-        auto_start=True,
-        auto_end=True,
-        created_at=T0,
-        updated_at=T0,
-    )
-    return msgspec.structs.replace(base, **kw)
+ME = "http://torget-1:8080"
+OTHER = "http://torget-2:8080"
+KEY = "rs-secret-key-0123456789abcdef"
 
 
 async def test_studio_and_session_round_trip(store: Store) -> None:
@@ -195,3 +181,72 @@ async def test_an_import_writes_its_plan_or_nothing(store: Store) -> None:
     with pytest.raises(ScheduleOverlap):
         await store.apply_import(lambda st, se: plan_import(clash, st, se, defaults))
     assert len(await store.list_sessions()) == 3
+
+
+async def test_store_claims_refreshes_and_reads_owners(tmp_path: Path) -> None:
+    """A claim replaces the previous owner; a refresh touches only the refreshing node's rows."""
+    store = await Store.open(sqlite_url(tmp_path))
+    try:
+        studio = await store.create_studio("Hall", T0)
+        s1 = (await store.create_session(a_session(studio.id), "hash1")).id
+        s2 = (await store.create_session(a_session(studio.id, start_minutes=60), "hash2")).id
+        assert await store.media_owner(s1) is None
+        await store.claim_media(s1, ME, "node_a", T0)
+        await store.claim_media(s2, ME, "node_a", T0)
+        await store.claim_media(s2, OTHER, "node_b", T0)
+        owner = await store.media_owner(s2)
+        assert owner is not None
+        assert (owner.node_url, owner.node_id) == (OTHER, "node_b")
+        assert await store.refresh_media(ME, T0 + timedelta(seconds=5)) == 1
+        first, second = await store.media_owner(s1), await store.media_owner(s2)
+        assert first is not None
+        assert first.updated_at == T0 + timedelta(seconds=5)
+        assert second is not None
+        assert second.updated_at == T0
+    finally:
+        await store.close()
+
+
+async def test_the_store_keeps_destinations_per_session(store: Store) -> None:
+    """Destinations round-trip with their URL, are limited per session, change, and go with
+    their session; a destination of another session is not found through this one."""
+    studio = await store.create_studio("Hall", T0)
+    one = await store.create_session(a_session(studio.id), hash_secret("sk_1"))
+    two = await store.create_session(a_session(studio.id, 60), hash_secret("sk_2"))
+    first = Destination(
+        id="rst_1", session_id=one.id, name="YouTube", url=f"rtmp://h/live2/{KEY}",
+        enabled=True, created_at=T0, updated_at=T0,
+    )  # fmt: skip
+    assert await store.add_destination(first, limit=2) == first
+    assert KEY not in repr(first)
+    await store.add_destination(
+        Destination(id="rst_2", session_id=one.id, name="FB", url="rtmps://f:443/rtmp/k",
+                    enabled=False, created_at=T0 + timedelta(seconds=1), updated_at=T0),
+        limit=2,
+    )  # fmt: skip
+    with pytest.raises(Conflict, match="at most 2 restream destinations"):
+        await store.add_destination(
+            Destination(id="rst_3", session_id=one.id, name="X", url="rtmp://h/a/b",
+                        enabled=True, created_at=T0, updated_at=T0),
+            limit=2,
+        )  # fmt: skip
+    with pytest.raises(NotFound):
+        await store.add_destination(
+            Destination(id="rst_4", session_id="ses_none", name="X", url="rtmp://h/a/b",
+                        enabled=True, created_at=T0, updated_at=T0),
+            limit=2,
+        )  # fmt: skip
+    assert [d.id for d in await store.list_destinations(one.id)] == ["rst_1", "rst_2"]
+    assert await store.get_destination(one.id, "rst_1") == first
+    with pytest.raises(NotFound):
+        await store.get_destination(two.id, "rst_1")
+    later = T0 + timedelta(minutes=5)
+    changed = await store.update_destination(one.id, "rst_1", later, enabled=False)
+    assert (changed.enabled, changed.name, changed.updated_at) == (False, "YouTube", later)
+    with pytest.raises(NotFound):
+        await store.update_destination(two.id, "rst_1", later, name="Moved")
+    with pytest.raises(NotFound):
+        await store.delete_destination(two.id, "rst_2")
+    await store.delete_destination(one.id, "rst_2")
+    await store.delete_session(one.id)
+    assert await store.list_destinations(one.id) == []

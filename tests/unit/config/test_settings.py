@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 
 from config import ConfigError, load_settings
+from tests.support.harness import settings_for
+
+DB = "sqlite+aiosqlite:///unused.db"
 
 
 def test_defaults_need_no_services() -> None:
@@ -81,3 +84,15 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
     """A --config path that does not exist is reported as such."""
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(tmp_path / "nope.toml", {})
+
+
+def test_node_url_comes_from_the_setting_or_host_and_port() -> None:
+    """``server.node_url`` wins (without its trailing slash); else host and port, with a
+    wildcard host replaced by loopback and an IPv6 host bracketed."""
+    assert settings_for(DB, TORGET_SERVER_NODE_URL="http://torget-2:8080/").node_url == (
+        "http://torget-2:8080"
+    )
+    wildcard = settings_for(DB, TORGET_SERVER_HOST="0.0.0.0", TORGET_SERVER_PORT="9000")
+    assert wildcard.node_url == "http://127.0.0.1:9000"
+    assert settings_for(DB, TORGET_SERVER_HOST="::1").node_url == "http://[::1]:8080"
+    assert settings_for(DB, TORGET_SERVER_HOST="10.0.0.5").node_url == ("http://10.0.0.5:8080")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from streaming.ownership import (
     NODE_HEADER,
@@ -16,9 +15,7 @@ from streaming.ownership import (
     proxy_response_headers,
     proxy_target,
 )
-from studio.store import Store
-from tests.e2e.studio.test_store import a_session
-from tests.support.harness import T0, settings_for, sqlite_url
+from tests.support.harness import T0
 
 ME = "http://torget-1:8080"
 OTHER = "http://torget-2:8080"
@@ -124,37 +121,3 @@ def test_echoes_are_bounded() -> None:
         echoes.sent(sid, "live")
     assert not echoes.is_echo("a", "live")
     assert echoes.is_echo("c", "live")
-
-
-async def test_store_claims_refreshes_and_reads_owners(tmp_path: Path) -> None:
-    """A claim replaces the previous owner; a refresh touches only the refreshing node's rows."""
-    store = await Store.open(sqlite_url(tmp_path))
-    try:
-        studio = await store.create_studio("Hall", T0)
-        s1 = (await store.create_session(a_session(studio.id), "hash1")).id
-        s2 = (await store.create_session(a_session(studio.id, start_minutes=60), "hash2")).id
-        assert await store.media_owner(s1) is None
-        await store.claim_media(s1, ME, "node_a", T0)
-        await store.claim_media(s2, ME, "node_a", T0)
-        await store.claim_media(s2, OTHER, "node_b", T0)
-        owner = await store.media_owner(s2)
-        assert owner is not None
-        assert (owner.node_url, owner.node_id) == (OTHER, "node_b")
-        assert await store.refresh_media(ME, T0 + timedelta(seconds=5)) == 1
-        first, second = await store.media_owner(s1), await store.media_owner(s2)
-        assert first is not None
-        assert first.updated_at == T0 + timedelta(seconds=5)
-        assert second is not None
-        assert second.updated_at == T0
-    finally:
-        await store.close()
-
-
-def test_node_url_comes_from_the_setting_or_host_and_port() -> None:
-    """``server.node_url`` wins (without its trailing slash); else host and port, with a
-    wildcard host replaced by loopback and an IPv6 host bracketed."""
-    assert settings_for(DB, TORGET_SERVER_NODE_URL=OTHER + "/").node_url == OTHER
-    wildcard = settings_for(DB, TORGET_SERVER_HOST="0.0.0.0", TORGET_SERVER_PORT="9000")
-    assert wildcard.node_url == "http://127.0.0.1:9000"
-    assert settings_for(DB, TORGET_SERVER_HOST="::1").node_url == "http://[::1]:8080"
-    assert settings_for(DB, TORGET_SERVER_HOST="10.0.0.5").node_url == ("http://10.0.0.5:8080")

@@ -7,13 +7,7 @@ import asyncio
 import pytest
 
 from streaming.errors import FeedClosed
-from streaming.relay import (
-    KeyframeAnswer,
-    KeyframeGate,
-    RelayHub,
-    SessionRelay,
-    Timeline,
-)
+from streaming.relay import KeyframeAnswer, KeyframeGate, RelayHub, SessionRelay, Timeline
 
 
 class Clock:

@@ -1,5 +1,4 @@
-"""The recording model and its VOD playlists, the trim rules, the run journal and the ffmpeg
-argument lists that build the MP4 download (all pure)."""
+"""The recording model and its VOD playlists, the trim rules and the run journal (all pure)."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ import msgspec
 import pytest
 
 from streaming.errors import InvalidArgument, InvalidName, PlaylistConflict
-from streaming.ffmpeg_args import concat_list, recording_args, run_mp4_args
 from streaming.vocab import MediaKind, RunKind
 from streaming.vod import (
     JournalEntry,
@@ -25,7 +23,7 @@ from streaming.vod import (
     select,
     target_duration,
 )
-from tests.unit.streaming.test_llhls import check_media_playlist
+from tests.support.hls_checks import check_media_playlist
 
 
 def run(number: int, rendition: int, durations: list[float], size: int = 1000) -> VodRun:
@@ -194,50 +192,3 @@ def test_journal_lines_parse_back_and_torn_lines_are_skipped() -> None:
     assert sorted(entries) == [1, 2]
     assert entries[1].kind is RunKind.STARTING_SOON
     assert entries[2].renditions == ("source", "audio")
-
-
-def test_run_mp4_args_copy_the_runs_video_and_audio() -> None:
-    """One run's joined video and audio become one MP4 by stream copy."""
-    assert run_mp4_args("/m/s/v.mp4", "/m/s/a.mp4", "/m/s/r0001.mp4.part", ffmpeg="ff") == [
-        "ff", "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-        "-i", "/m/s/v.mp4", "-i", "/m/s/a.mp4", "-map", "0:v:0", "-map", "1:a:0",
-        "-c", "copy", "-f", "mp4", "/m/s/r0001.mp4.part",
-    ]  # fmt: skip
-    silent = run_mp4_args("/m/v.mp4", None, "/m/o.mp4")
-    assert "-map" in silent
-    assert "1:a:0" not in silent
-    assert silent.count("-i") == 1
-    with pytest.raises(InvalidArgument):
-        run_mp4_args("/m/v.mp4", None, "relative.mp4")
-
-
-def test_recording_args_join_the_runs_and_cut_with_ss_and_to() -> None:
-    """The runs are joined by the concat demuxer with stream copy; a trim seeks the input with
-    -ss/-to (the mp4 muxer's edit list makes the cut frame-accurate); faststart for the web."""
-    assert recording_args("/m/s/mp4/runs.txt", "/m/s/recording.mp4.part", ffmpeg="ff") == [
-        "ff", "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-        "-f", "concat", "-safe", "0", "-i", "/m/s/mp4/runs.txt", "-map", "0", "-c", "copy",
-        "-movflags", "+faststart", "-f", "mp4", "/m/s/recording.mp4.part",
-    ]  # fmt: skip
-    trimmed = recording_args("/l.txt", "/o.mp4", start=12.25, end=3600)
-    assert trimmed[6:10] == ["-ss", "12.25", "-to", "3600"]
-    assert trimmed.index("-to") < trimmed.index("-i")
-    only_end = recording_args("/l.txt", "/o.mp4", end=5.5)
-    assert "-ss" not in only_end
-    assert only_end[6:8] == ["-to", "5.5"]
-    with pytest.raises(InvalidArgument):
-        recording_args("/l.txt", "/o.mp4", start=5, end=4)
-    with pytest.raises(InvalidArgument):
-        recording_args("/l.txt", "/o.mp4", start=-1)
-    with pytest.raises(InvalidArgument):
-        recording_args("concat:/a|/b", "/o.mp4")
-
-
-def test_concat_list_names_plain_paths_only() -> None:
-    """The concat list quotes plain absolute paths; anything else (quotes, relative) is refused."""
-    assert concat_list(["/m/s/mp4/r0001.mp4", "/m/s/mp4/r0003.mp4"]) == (
-        "ffconcat version 1.0\nfile '/m/s/mp4/r0001.mp4'\nfile '/m/s/mp4/r0003.mp4'\n"
-    )
-    for bad in (["/m/it's.mp4"], ["r0001.mp4"], ["/m/../etc/passwd"], []):
-        with pytest.raises(InvalidArgument):
-            concat_list(bad)

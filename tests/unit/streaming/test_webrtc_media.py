@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 import struct
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from streaming.errors import BadWhipOffer
-from streaming.flv import (
-    FlvTag,
-    IngestProbe,
-    TagType,
-    avc_config_size,
-    encode_tag,
-    flv_header,
-)
+from streaming.flv import FlvTag, IngestProbe, TagType, avc_config_size
 from streaming.vocab import VideoCodec
 from streaming.webrtc_media import (
     FlvVideoMuxer,
@@ -32,14 +23,7 @@ from streaming.webrtc_media import (
     rtp_to_ms,
     split_annexb,
 )
-from tests.e2e.media.test_hls import FFMPEG
-from tests.support.media_tools import FFPROBE, probe
-
-# An SPS of 640x360 (constrained baseline, level 3.0) and a PPS, as x264 writes them.
-SPS = bytes.fromhex("6742c01ed900a02ff970110000030001000003003c0f162e48")
-PPS = bytes.fromhex("68cb83cb20")
-IDR = bytes.fromhex("65888404") + bytes(40) + b"\x80"
-SLICE = bytes.fromhex("419a2438") + bytes(20) + b"\x80"
+from tests.support.h264_samples import IDR, PPS, SLICE, SPS
 
 OFFER = "\r\n".join(
     [
@@ -217,40 +201,3 @@ def test_the_probe_decides_on_muxed_webrtc_video() -> None:
     assert source is not None
     assert (source.width, source.height, source.video_codec) == (640, 360, VideoCodec.H264)
     assert source.keyframe_interval == 0.99
-
-
-@pytest.mark.skipif(FFMPEG is None or FFPROBE is None, reason="ffmpeg/ffprobe not installed")
-def test_ffmpeg_reads_muxed_h264_as_flv(tmp_path: Path) -> None:
-    """Real H.264 from x264 (Annex-B), muxed by our code into FLV, is read back by ffprobe as
-    640x360 H.264 with every frame."""
-    assert FFMPEG is not None
-    raw = tmp_path / "in.h264"
-    subprocess.run(
-        [FFMPEG, "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
-         "-frames:v", "45", "-c:v", "libx264", "-g", "30", "-bf", "0", "-f", "h264", str(raw)],
-        check=True, timeout=60,
-    )  # fmt: skip
-    data = raw.read_bytes()
-    nals = split_annexb(data)
-    units: list[list[bytes]] = []
-    current: list[bytes] = []
-    has_slice = False
-    for nal in nals:  # access units: a new one at a parameter set or a first slice
-        kind = nal[0] & 0x1F
-        vcl = kind in (1, 5)
-        if has_slice and ((not vcl and kind in (6, 7, 8, 9)) or (vcl and nal[1] & 0x80)):
-            units.append(current)
-            current, has_slice = [], False
-        current.append(nal)
-        has_slice = has_slice or vcl
-    units.append(current)
-    muxer = FlvVideoMuxer()
-    out = [flv_header(audio=False, video=True)]
-    for n, unit in enumerate(units):
-        for tag in muxer.push(annexb(unit), n * 33)[1]:
-            out.append(encode_tag(tag.kind, tag.timestamp, tag.payload))
-    flv = tmp_path / "out.flv"
-    flv.write_bytes(b"".join(out))
-    [stream] = probe(flv, "-count_frames")["streams"]
-    assert (stream["codec_name"], stream["width"], stream["height"]) == ("h264", 640, 360)
-    assert stream["nb_read_frames"] == "45"

@@ -6,7 +6,7 @@ from streaming import names
 from streaming.ladder import SourceInfo, plan_ladder
 from streaming.pipeline.output import playlists_for
 from streaming.vocab import VideoCodec
-from tests.unit.streaming.test_llhls import check_media_playlist
+from tests.support.hls_checks import check_media_playlist
 
 
 def test_playlists_allow_millisecond_timestamps_and_keep_the_hold_back_rule() -> None:

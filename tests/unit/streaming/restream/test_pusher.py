@@ -1,23 +1,12 @@
-"""One destination's push: its ffmpeg arguments, its status, when it is stuck."""
+"""One destination's push: its status, when it is stuck."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from streaming.ffmpeg_args import PipeInput, restream_args
 from streaming.restream.pusher import DestinationStatus, Pusher, RestreamConfig, Target
-from streaming.vocab import AudioCodec, InputFormat, RestreamState
+from streaming.vocab import RestreamState
 from tests.support.restream import SOURCE, YOUTUBE
-
-
-def test_the_push_is_ffmpeg_copying_flv_from_its_stdin() -> None:
-    """Each destination runs ffmpeg with FLV on stdin, streams copied, FLV out to the URL."""
-    assert restream_args(PipeInput(InputFormat.FLV), YOUTUBE, audio=AudioCodec.AAC) == [
-        "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", "-nostats",
-        "-progress", "pipe:1", "-analyzeduration", "1000000", "-f", "flv", "-i", "pipe:0",
-        "-map", "0:v:0", "-map", "0:a:0", "-c:v", "copy", "-c:a", "copy",
-        "-f", "flv", "-flvflags", "no_duration_filesize", YOUTUBE,
-    ]  # fmt: skip
 
 
 def test_a_status_moves_its_since_only_on_a_change() -> None:

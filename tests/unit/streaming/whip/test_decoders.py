@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from streaming.webrtc_media import annexb
 from streaming.whip import decoders
-from tests.unit.streaming.test_webrtc_media import IDR, PPS, SLICE, SPS
+from tests.support.h264_samples import IDR, PPS, SLICE, SPS
 
 
 def test_only_whip_codecs_get_the_pass_through_decoder() -> None:
