@@ -26,7 +26,7 @@ from streaming.vocab import VideoMode
 from streaming.webrtc_media import FlvVideoMuxer, annexb, split_annexb
 from tests.support.media_tools import FFMPEG, needs_ffmpeg, probe
 
-pytestmark = needs_ffmpeg
+pytestmark = [pytest.mark.slow, needs_ffmpeg]
 
 
 @cache

@@ -463,6 +463,7 @@ async def test_a_push_stops_with_the_ingest_and_resumes_when_it_returns(
     assert source_key not in caplog.text
 
 
+@pytest.mark.slow
 @needs_ffmpeg
 async def test_a_push_that_never_goes_live_times_out_and_stopping_ends_ffmpeg() -> None:
     """A real ffmpeg that never gets going counts as a failure after the connect timeout (and

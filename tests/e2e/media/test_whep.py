@@ -22,7 +22,9 @@ from tests.support.whep_viewer import peer, post_offer, relay_live, viewer
 from tests.support.whip_publisher import whip_publisher
 from web.keys import WHEP
 
-# --- pure parts -------------------------------------------------------------------------------
+pytestmark = pytest.mark.slow
+
+# --- FLV from a real ffmpeg becomes relay media ------------------------------------------------
 
 
 def _flv(tmp_path: Path) -> bytes:
@@ -89,7 +91,6 @@ async def live_session(st: Stage, title: str) -> tuple[str, str]:
     return await new_session(st, title)
 
 
-@pytest.mark.slow
 @needs_ffmpeg
 async def test_viewers_receive_decodable_frames_and_leave_cleanly(tmp_path: Path) -> None:
     """Three aiortc viewers of an RTMP publish decode 640x360 video and Opus audio; DELETE and
@@ -141,7 +142,6 @@ async def _zero(whep: Any, session_id: str) -> bool:
     return bool(whep.viewers(session_id) == 0 and not whep._tasks)
 
 
-@pytest.mark.slow
 @needs_ffmpeg
 async def test_refusals_are_clear(tmp_path: Path) -> None:
     """Malformed SDP, an unknown session, a session with no ingest, a wrong Content-Type and a
@@ -216,7 +216,6 @@ async def test_refusals_are_clear(tmp_path: Path) -> None:
         assert await error_of(refused) == (409, "not_live", "this session is cancelled")
 
 
-@pytest.mark.slow
 @needs_ffmpeg
 async def test_session_end_closes_its_viewers(tmp_path: Path) -> None:
     """Ending the session closes its WHEP peers and drops its relay."""
@@ -244,7 +243,6 @@ async def test_session_end_closes_its_viewers(tmp_path: Path) -> None:
                 assert whep.hub.get(session_id) is None
 
 
-@pytest.mark.slow
 @needs_ffmpeg
 @pytest.mark.timeout(180)
 async def test_a_crashed_viewer_is_freed(tmp_path: Path) -> None:
@@ -305,7 +303,6 @@ async (path) => {
 """
 
 
-@pytest.mark.slow
 @needs_chromium
 async def test_chromium_plays_the_whep_stream(tmp_path: Path) -> None:
     """Headless Chromium does WHEP against the server: its video element plays the session at
@@ -344,7 +341,6 @@ async def test_chromium_plays_the_whep_stream(tmp_path: Path) -> None:
             await context.close()
 
 
-@pytest.mark.slow
 @needs_ffmpeg
 async def test_a_whip_publisher_reaches_whep_viewers_untouched(tmp_path: Path) -> None:
     """An aiortc WHIP publisher's H.264 is forwarded as it arrives (the RTMP tap stays out) to

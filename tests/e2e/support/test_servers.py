@@ -1,4 +1,5 @@
-"""The test helpers start real PostgreSQL and Redis servers that answer and keep data apart."""
+"""The test helpers start real PostgreSQL and Redis servers that answer and keep data apart
+(slow: they start servers)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import asyncpg
 import pytest
 
 from tests.support import servers
+
+pytestmark = pytest.mark.slow
 
 
 async def _fetch(url: str, query: str) -> object:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
-
 from streaming.restream.pusher import RestreamConfig, Target
 from streaming.restream.restreamer import Restreamer
 from streaming.restream.retry import RetryPolicy
@@ -67,7 +63,3 @@ async def test_pushes_follow_the_session_and_give_up_when_ffmpeg_cannot_run() ->
     assert tap.pushers == {}
     await restreamer.sync("ses_x")  # no tap any more: nothing happens
     await restreamer.close()
-
-
-FFMPEG = shutil.which("ffmpeg")
-needs_ffmpeg = pytest.mark.skipif(FFMPEG is None, reason="ffmpeg not installed")
