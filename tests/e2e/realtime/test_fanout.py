@@ -15,6 +15,7 @@ import realtime.hub as hub_module
 from tests.support.harness import RunningApp, running_app, settings_for, sqlite_url
 from tests.support.realtime_client import RawClient, WsClient
 from tests.support.rooms import Connect, make_session
+from tests.support.waiting import until
 from web.keys import HUB
 
 FAST_LIMITS = {
@@ -113,11 +114,13 @@ async def test_a_client_that_never_answers_pings_is_cut_off(
         mute = await RawClient.open(app.client.port)
         answering = await RawClient.open(app.client.port)
         ponged = asyncio.Event()
+        answered: list[bytes] = []
 
         async def answer_pings() -> None:
             async for opcode, payload in answering.frames():
                 if opcode == 0x9:
                     answering.send_frame(0xA, payload)
+                    answered.append(payload)
                 elif opcode == 0x1 and b'"pong"' in payload:
                     ponged.set()
 
@@ -128,7 +131,10 @@ async def test_a_client_that_never_answers_pings_is_cut_off(
                 pings += opcode == 0x9
         mute.close()
         assert pings >= 1
-        await asyncio.sleep(0.5)  # more rounds: the answering client stays
+        rounds = len(answered)
+        await until(  # more rounds: the answering client stays
+            lambda: len(answered) >= rounds + 2, timeout=5, what="two more ping rounds"
+        )
         answering.send(type="ping", ref="p")
         async with asyncio.timeout(5):
             await ponged.wait()

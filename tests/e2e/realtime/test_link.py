@@ -17,6 +17,7 @@ from studio.models import Session
 from tests.support.harness import RunningApp, running_app, settings_for, sqlite_url
 from tests.support.realtime_client import RawClient, WsClient
 from tests.support.rooms import make_session
+from tests.support.waiting import until
 from web.keys import ACTIONS, HUB
 
 Scenario = Callable[[RunningApp], Awaitable[None]]
@@ -75,10 +76,12 @@ async def test_idle_clients_keep_no_aiohttp_request_alive(app: RunningApp) -> No
     clients = [WsClient(await app.client.ws_connect("/ws")) for _ in range(10)]
     for client in clients:
         assert (await client.next())["type"] == "welcome"
-    for _ in range(200):  # aiohttp lets go of each within a loop turn or two
-        if len(server.connections) == before:
-            break
-        await asyncio.sleep(0.01)
+    await until(  # aiohttp lets go of each within a loop turn or two
+        lambda: len(server.connections) == before,
+        timeout=2,
+        what="aiohttp to let go of the upgraded connections",
+        interval=0.01,
+    )
     assert len(server.connections) == before
     for client in clients:
         assert (await client.request("p", type="ping"))["type"] == "pong"
@@ -160,27 +163,34 @@ async def test_a_client_gone_during_its_join_leaves_no_member_behind(app: Runnin
     store = app.web_app[ACTIONS].programme.store
     real_get_session = store.get_session
 
-    looked_up = asyncio.Event()
+    joining, gone, looked_up = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
-    async def slow_get_session(session_id: str) -> Session:
-        await asyncio.sleep(0.3)  # the join is still under way when the client is gone
+    async def held_get_session(session_id: str) -> Session:
+        joining.set()
+        await gone.wait()  # the join is still under way when the client is gone
         try:
             return await real_get_session(session_id)
         finally:
             looked_up.set()
 
-    store.get_session = slow_get_session  # type: ignore[method-assign]
+    store.get_session = held_get_session  # type: ignore[method-assign]
+    hub = app.web_app[HUB]
     client = await RawClient.open(port(app))
     client.send(type="join", room=room, ref="j")
-    await asyncio.sleep(0.05)
+    async with asyncio.timeout(5):
+        await joining.wait()
+    [conn] = hub.connections
     client.writer.transport.abort()
-    hub = app.web_app[HUB]
+    await until(conn.link.is_closing, timeout=5, what="the server to see the client go")
+    gone.set()
     async with asyncio.timeout(5):
         await looked_up.wait()
-    for _ in range(500):  # until the client's frame handler has finished the join
-        if not any("Client._work" in repr(t.get_coro()) for t in asyncio.all_tasks()):
-            break
-        await asyncio.sleep(0.01)
+    await until(  # the client's frame handler has finished the join
+        lambda: not any("Client._work" in repr(t.get_coro()) for t in asyncio.all_tasks()),
+        timeout=5,
+        what="the client's frame handler to finish the join",
+        interval=0.01,
+    )
     assert not hub.connections
     assert room not in hub.rooms
 
@@ -202,8 +212,10 @@ async def test_out_of_open_files_refuses_one_client_and_the_node_goes_on(
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     async with running_app(settings_for(sqlite_url(tmp_path))) as app:
         squeezed = await RawClient.open(port(app))  # warm up: every lazy file is open now
+        await next_frame(squeezed)  # welcome: the node has taken the connection over
         squeezed.close()
-        await asyncio.sleep(0.1)
+        hub = app.web_app[HUB]
+        await until(lambda: not hub.connections, timeout=5, what="the node to let go of it")
         listed = [int(fd) for fd in os.listdir("/proc/self/fd")]  # (listing took one itself)
         used = {fd for fd in listed if is_open(fd)}
         free = [fd for fd in range(soft) if fd not in used][:2]

@@ -167,7 +167,8 @@ async def test_a_moderator_gets_each_settings_change_once(
     slowed = await mod.request("s", type="chat.slow_mode", room=room, seconds=5)
     await viewer.request("p", type="ping")
     seen_by_mod = [await mod.event("chat.settings"), await mod.event("chat.settings")]
-    await asyncio.sleep(0.2)  # any duplicate would have arrived by now
+    await viewer.request("m", type="chat.send", room=room, text="later")
+    await mod.event("chat.message")  # a later event: any duplicate would have come before it
     await mod.request("p", type="ping")
     assert [e["id"] for e in seen_by_mod] == [filtered["id"], slowed["id"]]
     assert [e for e in mod.events if e["type"] == "chat.settings"] == []

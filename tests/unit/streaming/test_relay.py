@@ -8,6 +8,7 @@ import pytest
 
 from streaming.errors import FeedClosed
 from streaming.relay import KeyframeAnswer, KeyframeGate, RelayHub, SessionRelay, Timeline
+from tests.support.waiting import until
 
 
 class Clock:
@@ -66,7 +67,7 @@ async def test_relay_asks_the_publisher_at_most_once_per_interval() -> None:
     feeds += [relay.subscribe() for _ in range(50)]
     assert len(asked) == 1  # deferred to the end of the interval
     clock.now += 0.2
-    await asyncio.sleep(0.3)
+    await until(lambda: len(asked) == 2, timeout=5, what="the deferred request", interval=0.01)
     assert asked == [100.0, 100.25]
     assert relay.keyframe_requests == 2
     relay.close()
