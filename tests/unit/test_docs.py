@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 from config import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -182,29 +184,46 @@ def test_every_code_name_in_the_documents_exists() -> None:
     assert problems == []
 
 
-def test_the_check_tells_stale_names_from_real_ones_and_leaves_other_text_alone() -> None:
-    """A renamed file, module, attribute or class is caught; URLs, headers, commands and
-    names of other libraries are not code names of ours."""
-    assert problem("streaming/owners.py") is None
-    assert problem("whip/ingest.py") is None
-    assert problem("studio/program_io/") is None
-    assert problem("streaming/hls_http.py") == "no file streaming/hls_http.py"
-    assert problem("web.errors.ANSWERS") is None
-    assert problem("web.errors.ANSWER") == "no name web.errors.ANSWER"
-    assert problem("streaming.whep_http") == "no name streaming.whep_http"
-    assert problem("Programme.sign_in") is None
-    assert problem("Programme.tick()") is None
-    assert problem("Programme.sign_on") == "no name Programme.sign_on"
-    assert problem("WhepFull.hls") is None
-    assert problem("Connection.gated") is None
-    assert problem("server.node_url") is None
-    assert problem("server.node_uri") == "no name server.node_uri"
-    assert problem("SessionPipeline") is None
-    assert problem("SessionPipe") == "no class SessionPipe"
-    assert problem("ApiError") is None  # web/static/api.js
+@pytest.mark.parametrize(
+    ("span", "found"),
+    [
+        ("streaming/owners.py", None),
+        ("whip/ingest.py", None),
+        ("studio/program_io/", None),
+        ("streaming/hls_http.py", "no file streaming/hls_http.py"),
+        ("web.errors.ANSWERS", None),
+        ("web.errors.ANSWER", "no name web.errors.ANSWER"),
+        ("streaming.whep_http", "no name streaming.whep_http"),
+        ("Programme.sign_in", None),
+        ("Programme.tick()", None),
+        ("Programme.sign_on", "no name Programme.sign_on"),
+        ("WhepFull.hls", None),
+        ("Connection.gated", None),
+        ("server.node_url", None),
+        ("server.node_uri", "no name server.node_uri"),
+        ("SessionPipeline", None),
+        ("SessionPipe", "no class SessionPipe"),
+        ("ApiError", None),  # web/static/api.js
+        ("GET /api/v1/sessions/{id}", None),
+        ("X-Torget-Takeover", None),
+        ("aiohttp.ClientSession", None),
+        ("chat.send", None),
+        ("recording.json", None),
+        ("make test-fast", None),
+        (".env", None),
+    ],
+)
+def test_the_check_tells_stale_names_from_real_ones_and_leaves_other_text_alone(
+    span: str, found: str | None
+) -> None:
+    """A renamed file, module, attribute or class is caught; URLs, headers, commands, protocol
+    names and names of other libraries are not code names of ours."""
+    assert problem(span) == found
+
+
+def test_diagrams_give_their_paths_and_text_its_backticked_spans() -> None:
+    """In a fenced diagram the file paths count; elsewhere what is in backticks."""
     diagram = "```\n plane.py ─▶ web/media/hls.py  llhls.py (pure)\n```\n`a` and `b.c`"
-    assert list(mentions(diagram)) == [(2, "plane.py"), (2, "web/media/hls.py"),
-                                       (2, "llhls.py"), (4, "a"), (4, "b.c")]  # fmt: skip
-    for other in ("GET /api/v1/sessions/{id}", "X-Torget-Takeover", "aiohttp.ClientSession",
-                  "chat.send", "recording.json", "make test-fast", ".env"):  # fmt: skip
-        assert problem(other) is None, other
+    assert list(mentions(diagram)) == [
+        (2, "plane.py"), (2, "web/media/hls.py"), (2, "llhls.py"), (4, "a"), (4, "b.c"),
+    ]  # fmt: skip
