@@ -147,7 +147,7 @@ def serve(settings: Settings) -> int:
     try:
         # Bound before anything else: a busy port stops the node before the store is touched
         # and before a first-start token is printed.
-        sock = _listen(host, port)
+        sock = _bind(host, port)
     except OSError as exc:
         print(f"torget: cannot listen on {address}: {_os_reason(exc)}", file=sys.stderr)
         return EXIT_FAILED
@@ -162,10 +162,21 @@ def serve(settings: Settings) -> int:
     return 0
 
 
-def _listen(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host``:``port`` (the first address ``host`` names)."""
-    family, *_ = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
-    return socket.create_server((host, port), family=family)
+def _bind(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host``:``port`` (the first address ``host`` names), not yet
+    listening: the port is ours, but connections are refused (nginx tries another node at once)
+    until the application has started and listens on it."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def _os_reason(exc: OSError) -> str:

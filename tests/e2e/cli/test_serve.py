@@ -8,8 +8,11 @@ import contextlib
 import os
 import socket
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+
+import aiohttp
 
 from tests.support.harness import sqlite_url
 from tests.support.servers import free_port
@@ -45,21 +48,34 @@ async def serving(tmp_path: Path, port: int) -> AsyncIterator[asyncio.subprocess
             await asyncio.wait_for(process.wait(), 30)
 
 
-async def accepts(port: int) -> bool:
-    """Whether something accepts TCP connections on 127.0.0.1:``port``."""
-    try:
-        _, writer = await asyncio.open_connection("127.0.0.1", port)
-    except OSError:
-        return False
-    writer.close()
-    return True
+def taken(port: int) -> bool:
+    """Whether 127.0.0.1:``port`` is bound by someone (a plain bind fails)."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+async def answers(port: int, seconds: float = 30.0) -> bool:
+    """Whether ``/healthz`` on 127.0.0.1:``port`` answers 200 within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(aiohttp.ClientError):
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as answer:
+                    if answer.status == 200:
+                        return True
+            await asyncio.sleep(0.1)
+    return False
 
 
 async def test_the_start_line_names_the_listening_address_and_the_public_url(
     tmp_path: Path,
 ) -> None:
     """The first line says where the node listens and the URL viewers use; by the time the
-    first admin token follows, the port already takes connections."""
+    first admin token follows the port is already the node's, and it answers once started."""
     port = free_port()
     async with serving(tmp_path, port) as node:
         assert node.stdout is not None
@@ -71,7 +87,8 @@ async def test_the_start_line_names_the_listening_address_and_the_public_url(
         while b"first start" not in line:
             line = await asyncio.wait_for(node.stdout.readline(), 30)
             assert line, "the node ended before its first-start announcement"
-        assert await accepts(port)
+        assert taken(port)
+        assert await answers(port)
 
 
 def test_a_busy_port_stops_serve_before_any_token_is_printed(tmp_path: Path) -> None:
