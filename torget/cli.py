@@ -136,6 +136,8 @@ def serve(settings: Settings) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # Alembic talks at every look at the schema; the store logs the revisions it applied.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     # Tens of thousands of long-lived connection objects make full garbage collections slow
     # (latency spikes for every viewer); collect the young generations far less often.
     gc.set_threshold(100_000, 50, 1000)
