@@ -11,7 +11,9 @@ Every error the studio package raises derives from one root::
     ├── Unauthenticated       no or unknown credentials
     ├── Forbidden             the principal's role or studios do not allow the action
     ├── Refused               an interaction rule says no (muted, slow mode, voted already)
-    └── StoreUnavailable      the database could not be reached (driver errors are mapped here)
+    ├── StoreUnavailable      the database could not be reached (driver errors are mapped here)
+    ├── StoreMissing          no store at that URL yet, and making a new empty one was not asked
+    └── SchemaUnknown         the store's schema is at a version this code does not know
 """
 
 from __future__ import annotations
@@ -79,3 +81,13 @@ class Refused(StudioError):
 
 class StoreUnavailable(StudioError):
     """The database could not be reached or failed."""
+
+
+class StoreMissing(StudioError):
+    """There is no store at the URL (no SQLite file, or a database without Torget's tables) and
+    the caller did not ask for a new empty one."""
+
+
+class SchemaUnknown(StudioError):
+    """The store's schema is at a revision this code has no migration for (a newer Torget made
+    it)."""

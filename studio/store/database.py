@@ -1,23 +1,63 @@
-"""The store's connection: one async engine for SQLite or PostgreSQL, read and write
-transactions, the row locks several parts share, and driver errors mapped where they cross into
-our code (docs/architecture.md, "How data flows").
+"""The store's connection: one async engine for SQLite or PostgreSQL, its schema brought up to
+date when it opens (``schema``), read and write transactions, the row locks several parts share,
+and driver errors mapped where they cross into our code (docs/architecture.md, "How data
+flows").
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, Self
 
+import asyncpg
 import sqlalchemy as sa
 import sqlalchemy.exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from studio.errors import Conflict, NotFound, StoreUnavailable
+from studio.errors import Conflict, NotFound, StoreMissing, StoreUnavailable
+from studio.store import schema
 from studio.store import tables as t
+
+log = logging.getLogger(__name__)
+
+#: SQLSTATE classes that say the server cannot serve now, whatever the statement: connection
+#: exception, insufficient resources (too many connections), operator intervention (shutting
+#: down, starting up, cannot connect now).
+UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57"})
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached or cannot serve now (as opposed to
+    a statement it refused): socket errors, SQLAlchemy's connection errors, asyncpg's errors
+    raised while connecting (before SQLAlchemy wraps anything), and connection-class SQLSTATEs
+    of a wrapped error."""
+    if isinstance(
+        exc,
+        OSError  # ConnectionError and TimeoutError too
+        | sqlalchemy.exc.OperationalError
+        | sqlalchemy.exc.InterfaceError
+        | sqlalchemy.exc.DisconnectionError
+        | sqlalchemy.exc.TimeoutError  # no pooled connection came free in time
+        | asyncpg.PostgresError
+        | asyncpg.InterfaceError,
+    ):
+        return True
+    if isinstance(exc, sqlalchemy.exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        return isinstance(sqlstate, str) and sqlstate[:2] in UNAVAILABLE_SQLSTATE_CLASSES
+    return False
+
+
+def masked_url(url: str) -> str:
+    """The store's URL as it may be shown: the password masked."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 class Database:
@@ -30,26 +70,57 @@ class Database:
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, url: str) -> Self:
-        """Connect to ``url``, create missing tables and return the store."""
+    async def open(cls, url: str, *, create: bool = True) -> Self:
+        """Connect to ``url``, bring its schema to this code's newest revision (under a lock,
+        ``schema.upgrade``) and return the store.
+
+        With ``create=False`` a store that does not exist yet (no SQLite file, or a database
+        without Torget's tables) is refused with StoreMissing instead of made empty.
+        """
+        store = cls.connect(url, create=create)
+        try:
+            await store.upgrade_schema(create=create)
+        except BaseException:
+            await store.close()
+            raise
+        return store
+
+    @classmethod
+    def connect(cls, url: str, *, create: bool = True) -> Self:
+        """The store at ``url`` as it is (its schema untouched: ``torget db current``).
+
+        With ``create=False`` a SQLite file that does not exist is refused with StoreMissing
+        (connecting would make it).
+        """
         parsed = make_url(url)
         kwargs: dict[str, Any] = {}
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                path = Path(parsed.database)
+                if not create and not path.exists():
+                    raise StoreMissing(f"no store at {masked_url(url)}: {path} does not exist")
+                path.parent.mkdir(parents=True, exist_ok=True)
         else:
             kwargs = {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
         engine = create_async_engine(url, **kwargs)
         if engine.dialect.name == "sqlite":
             sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        store = cls(engine)
-        try:
-            async with engine.begin() as conn:
-                await conn.run_sync(t.metadata.create_all)
-        except (sqlalchemy.exc.DBAPIError, OSError) as exc:
-            await engine.dispose()
-            raise StoreUnavailable(f"cannot open the store: {_reason(exc)}") from exc
-        return store
+        return cls(engine)
+
+    async def schema_version(self) -> schema.SchemaVersion:
+        """Where the store's schema stands (read only)."""
+        async with self._read() as conn:
+            return await schema.read_version(conn)
+
+    async def upgrade_schema(
+        self, *, create: bool
+    ) -> tuple[schema.SchemaVersion, schema.SchemaVersion]:
+        """``schema.upgrade`` on this store: its version before and after."""
+        with _mapped("cannot open the store", opening=True):
+            before, after = await schema.upgrade(self._engine, create=create)
+        if before.current != after.current:
+            log.info("store schema: revision %s -> %s", before.current or "none", after.current)
+        return before, after
 
     async def close(self) -> None:
         """Release every connection."""
@@ -67,22 +138,19 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def _read(self) -> AsyncIterator[AsyncConnection]:
-        try:
+        with _mapped("the store is unavailable"):
             async with self._engine.connect() as conn:
                 yield conn
-        except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, OSError) as exc:
-            raise StoreUnavailable(f"the store is unavailable: {_reason(exc)}") from exc
 
     @contextlib.asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
         lock = self._write_lock if self._sqlite else contextlib.nullcontext()
         try:
-            async with lock, self._engine.begin() as conn:
-                yield conn
+            with _mapped("the store is unavailable"):
+                async with lock, self._engine.begin() as conn:
+                    yield conn
         except sqlalchemy.exc.IntegrityError as exc:
             raise Conflict(f"the change clashes with existing data: {_reason(exc)}") from exc
-        except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, OSError) as exc:
-            raise StoreUnavailable(f"the store is unavailable: {_reason(exc)}") from exc
 
     def _for_update(self, query: sa.Select[Any]) -> sa.Select[Any]:
         """Lock the rows read (PostgreSQL; SQLite writes are serialised by the write lock)."""
@@ -101,11 +169,24 @@ class Database:
             raise NotFound("session", session_id)
 
 
+@contextlib.contextmanager
+def _mapped(what: str, *, opening: bool = False) -> Iterator[None]:
+    """Raise StoreUnavailable(``what``: reason) for an error ``is_unavailable`` names; when
+    ``opening``, for any driver error (a store that cannot be prepared cannot be opened)."""
+    try:
+        yield
+    except Exception as exc:
+        if is_unavailable(exc) or (opening and isinstance(exc, sqlalchemy.exc.DBAPIError)):
+            raise StoreUnavailable(f"{what}: {_reason(exc)}") from exc
+        raise
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
+    # The timeout first: switching a new file to WAL waits for others opening it at once.
+    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
 
 

@@ -8,9 +8,8 @@ deploy/nginx.conf.template rendered for those ports. Nodes run under a superviso
 what compose's ``restart: unless-stopped`` does: a node that dies (``kill``) is started again
 after ``restart_delay``; one stopped on purpose (``stop``) stays down.
 
-``start_nodes`` starts nodes at the same instant (``together=True``) or one after another; the
-cluster uses one after another until the store creates its schema safely under concurrency
-(issue 13), and a test can ask for ``together`` on an empty database.
+``start_nodes`` starts nodes at the same instant (``together=True``, what ``docker compose up``
+does and what the cluster does: the store's migrations run under a lock) or one after another.
 """
 
 from __future__ import annotations
@@ -415,7 +414,7 @@ async def start_nodes(nodes: list[Node], *, together: bool) -> None:
 
 
 async def start_cluster(
-    directory: Path, *, nodes: int = 2, together: bool = False, restart_delay: float = 1.0
+    directory: Path, *, nodes: int = 2, together: bool = True, restart_delay: float = 1.0
 ) -> Cluster:
     """Start the compose file's shape on loopback ports under ``directory``; nodes are
     supervised (restarted when they die). Stop it with ``Cluster.stop``."""

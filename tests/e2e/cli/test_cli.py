@@ -10,27 +10,20 @@ from pathlib import Path
 import yaml
 
 from config.settings import DEMO_PROGRAM_FILE
+from tests.support.harness import sqlite_url
+from tests.support.stores import run_torget
 
 
 def torget(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run ``python -m torget`` with a store under ``tmp_path``."""
-    env = {
-        **os.environ,
-        "TORGET_STORE_URL": f"sqlite+aiosqlite:///{tmp_path}/torget.db",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "torget", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    return run_torget(*args, store_url=sqlite_url(tmp_path))
 
 
 def test_token_create_prints_a_secret_once_and_list_never_shows_it(tmp_path: Path) -> None:
     """The new token is printed; listing shows its id and role but not the secret."""
-    made = torget(tmp_path, "token", "create", "--role", "operator", "--name", "Studio Norr")
+    made = torget(
+        tmp_path, "token", "create", "--init", "--role", "operator", "--name", "Studio Norr"
+    )
     assert made.returncode == 0, made.stderr
     secret = made.stdout.strip().splitlines()[-1]
     assert secret.startswith("tgt_")
@@ -47,14 +40,16 @@ def test_token_create_prints_a_secret_once_and_list_never_shows_it(tmp_path: Pat
 
 def test_token_for_unknown_studio_is_refused(tmp_path: Path) -> None:
     """A token scoped to a studio that does not exist is refused, exit status 2."""
-    made = torget(tmp_path, "token", "create", "--role", "moderator", "--studio", "std_nope")
+    made = torget(
+        tmp_path, "token", "create", "--init", "--role", "moderator", "--studio", "std_nope"
+    )
     assert made.returncode == 2
-    assert made.stderr.strip() == "torget: studio 'std_nope' does not exist"
+    assert made.stderr.splitlines()[-1] == "torget: studio 'std_nope' does not exist"
 
 
 def test_program_import_then_export_round_trips(tmp_path: Path) -> None:
     """Importing the demo file and exporting gives the same studios and sessions."""
-    imported = torget(tmp_path, "program", "import", str(DEMO_PROGRAM_FILE))
+    imported = torget(tmp_path, "program", "import", "--init", str(DEMO_PROGRAM_FILE))
     assert imported.returncode == 0, imported.stderr
     assert "3 studios created, 30 sessions created" in imported.stdout
     exported = yaml.safe_load(torget(tmp_path, "program", "export").stdout)
@@ -70,7 +65,9 @@ def test_program_import_then_export_round_trips(tmp_path: Path) -> None:
 
 def test_program_import_can_move_to_a_date(tmp_path: Path) -> None:
     """--move-to shifts the programme by whole days to the given first day."""
-    moved = torget(tmp_path, "program", "import", str(DEMO_PROGRAM_FILE), "--move-to", "2027-03-01")
+    moved = torget(
+        tmp_path, "program", "import", "--init", str(DEMO_PROGRAM_FILE), "--move-to", "2027-03-01"
+    )
     assert moved.returncode == 0, moved.stderr
     exported = yaml.safe_load(torget(tmp_path, "program", "export").stdout)
     assert min(str(s["starts_at"]) for s in exported["sessions"]).startswith("2027-03-01")
@@ -86,9 +83,9 @@ def test_bad_program_file_is_reported_and_imports_nothing(tmp_path: Path) -> Non
         "  - {studio: A, title: Bad, starts_at: '2026-05-20 12:00', ends_at: '2026-05-20 11:00'}\n",
         encoding="utf-8",
     )
-    result = torget(tmp_path, "program", "import", str(bad))
+    result = torget(tmp_path, "program", "import", "--init", str(bad))
     assert result.returncode == 2
-    assert result.stderr.strip() == "torget: sessions[1].ends_at: must be after starts_at"
+    assert result.stderr.splitlines()[-1] == "torget: sessions[1].ends_at: must be after starts_at"
     assert torget(tmp_path, "program", "export").stdout.count("title:") == 0
 
 

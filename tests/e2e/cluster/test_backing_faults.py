@@ -72,11 +72,6 @@ async def test_a_postgresql_restart_fails_only_what_needs_the_store(
     print(f"the programme answered Torget's 503 {len(prober.tolerated_seen)} times")
     assert [o for o in prober.failures if o.detail != "torget"] == [], prober.report()
     known: dict[tuple[str, int | None], str] = {
-        ("programme", 500): (
-            "asyncpg's CannotConnectNowError ('the database system is shutting down', raised "
-            "by engine.connect()) is not mapped to StoreUnavailable in studio/store/store.py "
-            "(_read/_write): the programme answers 500, not 503"
-        ),
         ("other session's HLS", 404): (
             "while the store is down a node that does not hold the session's media cannot look "
             "up its owner (streaming/owners.py owner_elsewhere returns None on StoreUnavailable) "
