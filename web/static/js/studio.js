@@ -233,7 +233,9 @@ function healthRows(h) {
   const source = h.source || {};
   const measured = h.measured || {};
   if (h.origin) rows.push(["health.origin", String(h.origin).toUpperCase()]);
-  if (source.width) rows.push(["health.resolution", `${source.width}×${source.height}`]);
+  const width = measured.width ?? source.width;
+  const height = measured.height ?? source.height;
+  if (width) rows.push(["health.resolution", `${width}×${height}`]);
   if (source.video_codec) rows.push(["health.codec", `${source.video_codec}${source.has_audio ? " + audio" : ""}`]);
   const fps = measured.fps ?? source.fps;
   if (fps) rows.push(["health.fps", Number(fps).toFixed(1)]);
