@@ -204,9 +204,12 @@ async def _media_playlist(
 
 
 def note_playback(request: web.Request, pipeline: SessionPipeline) -> None:
-    """Count the viewer behind an HLS request of a live session (the HLS handlers' hook)."""
+    """Count the viewer behind an HLS request of a live session (the HLS handlers' hook); a
+    browser signed in as staff (its sign-in cookie goes along) is no viewer."""
     viewers = request.app.get(PLAYBACK)
     if viewers is None or pipeline.ended or pipeline.plan is None:
+        return
+    if auth.SESSION_COOKIE in request.cookies:
         return
     viewers.seen(
         pipeline.session_id,
