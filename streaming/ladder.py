@@ -92,6 +92,8 @@ class LadderPlan:
     passthrough: bool
     target_duration: int
     part_hold_back: float
+    # How late the source's frames may come (``SourceInfo.frame_jitter``): 0 for a steady one.
+    frame_jitter: float = 0.0
     video: tuple[Rendition, ...] = field(init=False)
     audio: Rendition | None = field(init=False)
 
@@ -289,4 +291,5 @@ def plan_ladder(source: SourceInfo, settings: LadderSettings | None = None) -> L
         passthrough=passthrough,
         target_duration=target_duration,
         part_hold_back=part_hold_back,
+        frame_jitter=source.frame_jitter,
     )
