@@ -24,6 +24,7 @@ from tests.e2e.browser.test_journeys import (
     world,
 )
 from tests.support.browser import ARTIFACTS, Watched, needs_chromium, sign_in
+from web.keys import MEDIA
 
 pytestmark = [pytest.mark.slow, needs_chromium, pytest.mark.asyncio(loop_scope="module")]
 __all__ = ["browser"]  # the module's shared Chromium (a fixture)
@@ -90,8 +91,11 @@ async def whip_run(w: World, consoles: Consoles, index: int, *, detailed: bool) 
     await expect(page.locator("#state")).to_have_text("ready", timeout=30_000)
     if detailed:
         health = page.locator("#health")
-        for figure in ("Resolution", "Frames per second", "Bitrate", "Keyframe interval"):
+        for figure in ("Resolution", "Frames per second", "Bitrate"):
             await expect(health).to_contain_text(figure, timeout=20_000)
+        # A browser sends keyframes when asked: at the segment rhythm (1 s and the round trip).
+        keyframes = health.locator("dt:text-is('Keyframe interval') + dd")
+        await expect(keyframes).to_have_text(re.compile(r"^1\.[0-2] s$"), timeout=20_000)
     await page.get_by_role("button", name="Start broadcast").click()
     await expect(page.locator("#state")).to_have_text("live")
 
@@ -124,7 +128,8 @@ async def whip_run(w: World, consoles: Consoles, index: int, *, detailed: bool) 
     await expect(page.locator("#overlay-text")).to_have_text("Will the recording be online?")
     if detailed:
         await expect(mpage.locator("#viewers")).to_have_text("1")
-        await expect(mpage.locator("#staff")).to_have_text("2")  # operator and moderator
+        # Operator and moderator (a connection that went away counts for up to 15 s more).
+        await expect(mpage.locator("#staff")).to_have_text("2", timeout=20_000)
         await expect(page.locator("#overlay")).to_be_visible()
         overlay = await w.open("obs-overlay")
         await overlay.page.goto(await page.locator("#overlay-url").input_value())
@@ -136,6 +141,10 @@ async def whip_run(w: World, consoles: Consoles, index: int, *, detailed: bool) 
         await viewer.shot("playing")
         await consoles.operator.shot("live")
 
+    # A browser's broadcast never restarts ffmpeg (a new picture size is a new run, not one).
+    pipeline = w.app.web_app[MEDIA].pipeline(session_id)
+    assert pipeline is not None
+    assert pipeline.restarts == 0
     # End while a question is on screen: every page follows the session's state.
     await page.get_by_role("button", name="End broadcast").click()
     await expect(page.locator("#state")).to_have_text(re.compile("ended|replay"))

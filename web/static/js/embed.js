@@ -6,7 +6,7 @@ import { sessionIdFromPath } from "/static/js/common.js";
 import { $, say, show } from "/static/js/dom.js";
 import { initI18n, t } from "/static/js/i18n.js";
 import { Player } from "/static/js/player.js";
-import { Realtime } from "/static/js/realtime.js";
+import { Realtime, viewerKnown } from "/static/js/realtime.js";
 import { followRoom, highlighted } from "/static/js/room.js";
 
 const sessionId = sessionIdFromPath();
@@ -54,13 +54,14 @@ async function main() {
   await initI18n();
   $("open-page").href = `/s/${encodeURIComponent(sessionId)}`;
   if (overlayOnly) document.body.classList.add("overlay-only");
-  await update();
   rt = new Realtime();
   room = followRoom(rt, sessionId, { update: (state, parts) => parts.has("questions") && highlight(state) });
   rt.join("event", {
     events: (events) => events.some((e) => e.session_id === sessionId) && update(),
   });
   rt.connect();
+  await viewerKnown(rt); // the player names the websocket's viewer id: one viewer counts once
+  await update();
 }
 
 main();

@@ -34,6 +34,11 @@ export class Realtime {
     this.name = "";
     this.closed = false;
     this.viewerId = "";
+    let welcomed;
+    this.welcomed = new Promise((resolve) => {
+      welcomed = resolve;
+    });
+    this.resolveWelcome = welcomed;
     window.addEventListener("online", () => this.reconnectSoon(0));
   }
 
@@ -95,6 +100,7 @@ export class Realtime {
       case "welcome":
         this.open = true;
         this.viewerId = msg.viewer_id;
+        this.resolveWelcome(msg);
         this.attempt = 0;
         this.onWelcome(msg);
         if (this.name && !this.passSent) this.raw({ type: "hello", name: this.name });
@@ -194,6 +200,14 @@ export class Realtime {
   get queued() {
     return this.queue.length;
   }
+}
+
+/**
+ * Resolve once ``rt`` knows its viewer id (its first welcome), or after ``ms`` without one: a
+ * player that starts before would be counted apart from its websocket for a while.
+ */
+export function viewerKnown(rt, ms = 2000) {
+  return Promise.race([rt.welcomed, new Promise((resolve) => setTimeout(resolve, ms))]);
 }
 
 /** Wire a Realtime's status into an element: connecting, connected, reconnecting. */

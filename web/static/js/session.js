@@ -5,7 +5,7 @@ import { askAccessCode, copyText, sessionIdFromPath } from "/static/js/common.js
 import { $, appendKept, el, keepFocus, removeItem, say, setCount, show } from "/static/js/dom.js";
 import { formatDay, formatTime, initI18n, t } from "/static/js/i18n.js";
 import { fillQuality, Player, wireCaptions } from "/static/js/player.js";
-import { explain, Realtime, statusReporter } from "/static/js/realtime.js";
+import { explain, Realtime, statusReporter, viewerKnown } from "/static/js/realtime.js";
 import { CHAT_KEPT, emptyRoom, followRoom, highlighted } from "/static/js/room.js";
 import { displayName, keepDraft, setDisplayName, storage } from "/static/js/storage.js";
 
@@ -312,7 +312,6 @@ async function main() {
   $("quality").addEventListener("change", () => player.setQuality(Number($("quality").value)));
   fillQuality($("quality"), [], -1);
   wireCaptions($("video"), $("captions"));
-  updatePlayer();
   rt = new Realtime({
     onStatus: statusReporter($("rt-status")),
     onNotice: (msg) => say($("rt-status"), msg.text || msg.message, "warn"),
@@ -337,6 +336,9 @@ async function main() {
     },
   });
   rt.connect();
+  // The player names the websocket's viewer id in its requests, so this viewer counts once.
+  await viewerKnown(rt);
+  updatePlayer();
 }
 
 async function refresh() {
