@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -326,7 +327,8 @@ async def test_an_event_with_an_access_code_lets_viewers_in_with_the_code(
     browser: Any, tmp_path: Path
 ) -> None:
     """When the event asks for a code, the guide asks for it, refuses a wrong one in words and
-    with the right one shows the programme and takes part over the websocket."""
+    with the right one shows the programme and takes part over the websocket, presenting the
+    viewer pass in the websocket's first frame."""
     from playwright.async_api import expect
 
     async with world(tmp_path, browser, media=False, TORGET_EVENT_ACCESS_CODE="fair2026") as w:
@@ -343,9 +345,21 @@ async def test_an_event_with_an_access_code_lets_viewers_in_with_the_code(
         await form.get_by_label("Access code").fill("fair2026")
         await form.get_by_role("button", name="Enter").click()
         await expect(form).to_be_hidden()
+        first_frames: list[str] = []
+
+        def watch_socket(socket: Any) -> None:
+            socket.on("framesent", lambda payload: first_frames.append(str(payload)))
+
+        page.on("websocket", watch_socket)
         await expect(page.locator("#now")).to_contain_text(OPENING)
         await expect(page.locator("#rt-status")).to_have_text("Connected")
         await page.goto(f"/s/{live['id']}")
+        # The pass goes in the websocket's first frame (a framed player may not send cookies).
+        await expect(page.locator("#rt-status")).to_have_text("Connected")
+        assert first_frames, "no websocket frame was sent"
+        first = json.loads(first_frames[0])
+        assert first["type"] == "hello"
+        assert first["viewer_pass"]
         await page.locator("#chat-text").fill("in with the code")
         await page.locator("#chat-text").press("Enter")
         await expect(page.locator("#chat li .text").last).to_have_text("in with the code")
@@ -588,7 +602,8 @@ async def test_admin_imports_a_programme_and_gives_moderators_access(
 ) -> None:
     """Journey 4, before the event: the admin imports a hundred sessions from a file, sees the
     new studios, issues a moderator token for one studio (shown once) that then works, and
-    revokes it."""
+    revokes it: the moderator's open console asks to sign in again, and takes another
+    token."""
     from playwright.async_api import expect
 
     async with world(tmp_path, browser, media=False) as w:
@@ -635,6 +650,15 @@ async def test_admin_imports_a_programme_and_gives_moderators_access(
         await expect(row).to_have_count(0)
         answer = await w.app.client.get("/api/v1/auth/me", headers=w.app.auth(secret))
         assert answer.status == 401
+        # The moderator's open console hears it (websocket closed with 4401) and asks again.
+        mform = moderator.page.locator("#signin")
+        await expect(mform).to_be_visible()
+        await expect(mform.locator(".status")).to_have_text(
+            "Your sign-in has ended. Sign in again to go on."
+        )
+        await expect(moderator.page.locator("#console")).to_be_visible()
+        await sign_in(moderator, w.moderator)
+        await expect(mform).to_be_hidden()
         admin.assert_clean()
         moderator.assert_clean()
 
