@@ -474,13 +474,11 @@ class SessionPipeline:
                     rolling[0],
                 )
                 try:
-                    await self._start_run()
-                except (StreamingError, OSError) as exc:
-                    log.error("session %s: %s", self.session_id, exc)
-                    self._mode = None
-                    return
+                    begun = await self._next_run()
                 finally:
                     rolling[1].set()
+                if not begun:
+                    return
                 continue
             log.warning(
                 "session %s: ffmpeg run %d exited with %s while on air; restarting. "
@@ -497,12 +495,18 @@ class SessionPipeline:
             if self._mode is not mode:
                 return
             self.restarts += 1
-            try:
-                await self._start_run()
-            except (StreamingError, OSError) as exc:
-                log.error("session %s: %s", self.session_id, exc)
-                self._mode = None
+            if not await self._next_run():
                 return
+
+    async def _next_run(self) -> bool:
+        """Start the next run; False (and off air) when it cannot start."""
+        try:
+            await self._start_run()
+        except (StreamingError, OSError) as exc:
+            log.error("session %s: %s", self.session_id, exc)
+            self._mode = None
+            return False
+        return True
 
     async def _watch(self, output: RunOutput, process: FfmpegProcess, mode: RunMode | None) -> None:
         """Poll the run's files until ffmpeg exited, then read them one last time."""
