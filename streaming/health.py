@@ -176,6 +176,9 @@ class HealthBoard:
             source=source,
             meter=IngestMeter(self.window),
         )
+        for tag in first:  # the configurations seen while probing: the picture size
+            if tag.is_video_config:
+                health.meter.add(tag, self.clock())
         self._live[session.id] = health
         return HealthTap(self, health, self.clock)
 

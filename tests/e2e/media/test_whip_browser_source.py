@@ -146,7 +146,7 @@ async def test_chromium_plays_a_browser_source_across_its_size_changes(tmp_path:
             await go_live(st, session_id)
             base = f"http://127.0.0.1:{st.app.client.port}"
             async with chromium() as browser:
-                watched = await open_page(browser, base, "size-changes")
+                watched = await open_page(browser, base, "size-changes", expected=r"/favicon.ico$")
                 page = watched.page
                 await page.goto("/healthz")
                 await page.evaluate(PLAY_JS, f"/hls/{session_id}/source.m3u8")
