@@ -28,7 +28,8 @@ M = TypeVar("M", bound=Member)
 
 
 class RoomFeed(Generic[M]):
-    """One room's sequence of emits, the latest viewer count, and every member's cursor."""
+    """One room's sequence of emits, the latest viewer count (the room's staff get their own
+    form of it, with the staff count), and every member's cursor."""
 
     def __init__(self, room: str, encode: Encode) -> None:
         self.room = room
@@ -40,6 +41,7 @@ class RoomFeed(Generic[M]):
         self._restricted = 0  # sequence number of the newest staff-only emit
         self._count_seq = 0
         self._count = b""
+        self._staff_count = b""  # the count as the room's staff get it; empty: the same
         self._swept = 0  # head when the latest sweep began
         self._frames: dict[int, bytes] = {}  # cursor -> public frame up to head
 
@@ -56,10 +58,11 @@ class RoomFeed(Generic[M]):
         if emits:
             self._frames.clear()
 
-    def set_count(self, count_frame: bytes) -> None:
-        """Replace the viewer count members are sent (only the latest is ever sent)."""
+    def set_count(self, count_frame: bytes, staff_frame: bytes = b"") -> None:
+        """Replace the viewer count members are sent (only the latest is ever sent); the
+        room's staff get ``staff_frame`` instead when there is one."""
         self.head += 1
-        self._count_seq, self._count = self.head, count_frame
+        self._count_seq, self._count, self._staff_count = self.head, count_frame, staff_frame
         self._frames.clear()
 
     def join(self, member: M) -> None:
@@ -99,7 +102,10 @@ class RoomFeed(Generic[M]):
         if cursor is None or cursor >= self.head:
             return b""
         self.cursors[member] = self.head
-        if cursor >= self._restricted:  # only public events since: the shared frame
+        counted_for_staff = (
+            self._staff_count and self._count_seq > cursor and member.is_staff(self.room)
+        )
+        if cursor >= self._restricted and not counted_for_staff:  # public only: a shared frame
             data = self._frames.get(cursor)
             if data is None:
                 events = [e.event for e in self._since(cursor)]
@@ -111,13 +117,15 @@ class RoomFeed(Generic[M]):
             e.event_for(staff=staff) for e in self._since(cursor)
             if e.visible_to(viewer, staff=staff)
         ]  # fmt: skip
-        return self._frame(events, cursor)
+        return self._frame(events, cursor, staff=staff)
 
     def _since(self, cursor: int) -> list[Emit]:
         return self._emits[bisect.bisect_right(self._seqs, cursor) :]
 
-    def _frame(self, events: list[Event], cursor: int) -> bytes:
+    def _frame(self, events: list[Event], cursor: int, *, staff: bool = False) -> bytes:
         batch = (
             self._encode({"type": "events", "room": self.room, "events": events}) if events else b""
         )
-        return batch + self._count if self._count_seq > cursor else batch
+        if self._count_seq <= cursor:
+            return batch
+        return batch + (self._staff_count if staff and self._staff_count else self._count)

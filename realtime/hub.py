@@ -63,6 +63,7 @@ class LiveRoom:
     state: RoomState
     feed: RoomFeed[Connection]
     viewers: int = 0
+    staff: int = 0
     uniques: int = 0
     minute: datetime | None = None
     minute_peak: int = 0
@@ -319,13 +320,22 @@ class Hub:
                 log.warning("presence update failed: %s", exc.message)
 
     async def update_presence(self, *, record: bool) -> None:
+        """Touch this node's members into each room's presence and push the counts: viewers
+        are the clients without a staff sign-in (operators, moderators, captioners and admins
+        are counted apart, as ``staff``, which only the room's moderators are sent); only
+        viewers go into the report's peaks and uniques."""
         minute = datetime.now(UTC).replace(second=0, microsecond=0)
         for live in list(self.rooms.values()):
             if live.name == EVENT_ROOM:
                 continue
-            viewers = {c.viewer_id for c in live.members}
+            viewers: set[str] = set()
+            staff: set[str] = set()
+            for conn in live.members:
+                (viewers if conn.principal_id is None else staff).add(conn.viewer_id)
             await self.engine.touch_viewers(live.name, viewers, PRESENCE_TTL_S)
+            await self.engine.touch_viewers(staff_room(live.name), staff, PRESENCE_TTL_S)
             live.viewers = await self.engine.count_viewers(live.name)
+            live.staff = await self.engine.count_viewers(staff_room(live.name))
             live.uniques = await self.engine.count_uniques(live.name, viewers - live.counted)
             live.counted |= viewers
             if live.minute != minute:
@@ -335,9 +345,8 @@ class Hub:
             live.minute_peak = max(live.minute_peak, live.viewers)
             if record:
                 await self._record(live)
-            live.feed.set_count(
-                frame({"type": "viewers", "room": live.name, "count": live.viewers})
-            )
+            count = {"type": "viewers", "room": live.name, "count": live.viewers}
+            live.feed.set_count(frame(count), frame({**count, "staff": live.staff}))
 
     async def _record(self, live: LiveRoom) -> None:
         """Keep this minute's peak for the after-event report."""
@@ -345,6 +354,11 @@ class Hub:
             await self.store.record_viewers(
                 live.name, live.minute, self.node_id, live.minute_peak, live.uniques
             )
+
+
+def staff_room(room: str) -> str:
+    """The presence set of a room's staff connections (apart from its viewers')."""
+    return f"{room}:staff"
 
 
 def _fact(event_id: str, data: bytes) -> Fact | None:

@@ -30,6 +30,9 @@ SLATE_HEADLINES: dict[SlateKind, str] = {
     SlateKind.ENDED: "The broadcast has ended",
 }
 MAX_TITLE = 120
+# The frame rate x264's keyframe interval assumes for an irregular (WebRTC) source, whose
+# probed rate says little: its keyframes are forced at the source's anyway.
+IRREGULAR_MAX_FPS = 60.0
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,9 @@ def live_args(
             continue
         if plan.passthrough:
             keyframes = "source"
-            gop = round(rendition.fps * settings.max_passthrough_gop * 2)
+            # An irregular source's frame rate is a guess: keep x264's own keyframes out.
+            fps = max(rendition.fps, IRREGULAR_MAX_FPS) if plan.frame_jitter else rendition.fps
+            gop = round(fps * settings.max_passthrough_gop * 2)
         else:
             keyframes = f"expr:gte(t,n_forced*{_fmt(settings.segment_seconds)})"
             gop = round(rendition.fps * settings.segment_seconds)
@@ -154,6 +159,10 @@ def live_args(
             f"-force_key_frames:v:{v}",
             keyframes,
         ]
+        if plan.frame_jitter:
+            # Frames as they come: a constant-rate output would drop and duplicate frames of
+            # an irregular source, and with them the keyframes forced at the source's.
+            args += [f"-fps_mode:v:{v}", "passthrough"]
     if plan.audio is not None:
         args += [
             "-c:a:0",
@@ -164,6 +173,11 @@ def live_args(
             "2",
             "-ar:a:0",
             str(settings.audio_sample_rate),
+            # Timestamps in whole milliseconds (FLV) jitter around the samples' own clock:
+            # without this the muxer drops an AAC frame now and then ("Packet duration ... is
+            # out of range"). Gaps over 0.1 s are filled with silence, keeping audio in sync.
+            "-filter:a:0",
+            "aresample=async=1",
         ]
     adaptation_sets = " ".join(f"id={r.index},streams={r.index}" for r in plan.renditions)
     args += [

@@ -2,7 +2,8 @@
 
 Pure. ``IngestProbe`` buffers a publish's first tags until the source is known (``SourceInfo``);
 ``FlvFeed`` writes the byte stream one ffmpeg run reads (header, metadata, configurations, then
-tags from a keyframe on; ``restart`` starts over at the next keyframe). See
+tags from a keyframe on; ``restart`` starts over at the next keyframe; ``changes_config`` tells
+when the source's parameter sets changed under a run). See
 ``docs/architecture.md`` ("Publish and unpublish").
 """
 
@@ -374,6 +375,7 @@ class FlvFeed:
     has_audio: bool
     heads: StreamHeads = field(default_factory=StreamHeads)
     _base: int | None = None
+    _run_config: bytes | None = None
 
     @property
     def started(self) -> bool:
@@ -383,6 +385,17 @@ class FlvFeed:
     def restart(self) -> None:
         """Start over for a new ffmpeg run: header and configurations again, at a keyframe."""
         self._base = None
+        self._run_config = None
+
+    def changes_config(self, tag: FlvTag) -> bool:
+        """Whether ``tag`` is a video configuration (SPS/PPS) other than the one the current
+        run started with: its output cannot follow (a passed-through rendition's init segment
+        holds the first one), so a new run must start here."""
+        return (
+            tag.is_video_config
+            and self._run_config is not None
+            and tag.payload[5:] != self._run_config[5:]
+        )
 
     def push(self, tag: FlvTag) -> bytes:
         """The bytes to write to ffmpeg for ``tag`` (empty while waiting for a keyframe)."""
@@ -394,6 +407,7 @@ class FlvFeed:
             if not tag.is_keyframe or self.heads.video_config is None:
                 return b""
             self._base = tag.timestamp
+            self._run_config = self.heads.video_config.payload
             out = [flv_header(audio=self.has_audio, video=True)]
             for head in self.heads.tags():
                 out.append(encode_tag(head.kind, 0, head.payload))

@@ -1,19 +1,23 @@
 """Ingest health: what operators see of a publish while it runs.
 
-``IngestMeter`` (pure) measures bit rates, frame rate and keyframes over a rolling window;
+``IngestMeter`` (pure) measures bit rates, frame rate, keyframes (the interval is the mean over
+the window by the publisher's clock: a browser sends one when asked) and the picture size of
+the latest video configuration (a browser changes it as it goes) over a rolling window;
 ``HealthTap`` feeds it (a ``plane.MediaTap``); ``HealthBoard`` is the node's ``plane.TapFactory``
 and table of live measures. See ``docs/architecture.md`` ("Restream and ingest health").
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from streaming.flv import FlvTag, TagType
+from streaming.errors import InvalidMedia
+from streaming.flv import FlvTag, TagType, avc_config_size
 from streaming.ladder import SourceInfo
 from streaming.vocab import IngestOrigin
 from studio.models import Session
@@ -31,6 +35,7 @@ class Measures:
     keyframe_interval: float | None
     frames: int
     bytes: int
+    size: tuple[int, int] | None = None
 
 
 class IngestMeter:
@@ -45,8 +50,9 @@ class IngestMeter:
         self._seen: deque[tuple[float, int, bool, bool]] = deque()  # (at, size, video, frame)
         self._first: float | None = None
         self._keyframe_at: float | None = None
-        self._keyframe_ts: int | None = None
+        self._keyframes: deque[tuple[float, int]] = deque()  # (arrived at, timestamp ms)
         self._interval: float | None = None
+        self._size: tuple[int, int] | None = None
 
     def add(self, tag: FlvTag, now: float) -> None:
         """Count ``tag``, which arrived at ``now``."""
@@ -59,15 +65,25 @@ class IngestMeter:
         if frame:
             self.frames += 1
             if tag.is_keyframe:
-                if self._keyframe_ts is not None and tag.timestamp > self._keyframe_ts:
-                    self._interval = (tag.timestamp - self._keyframe_ts) / 1000
-                self._keyframe_ts = tag.timestamp
+                keyframes = self._keyframes
+                if keyframes and tag.timestamp <= keyframes[-1][1]:
+                    keyframes.clear()  # the publisher's clock went back: start over
+                keyframes.append((now, tag.timestamp))
                 self._keyframe_at = now
+        elif tag.is_video_config:
+            with contextlib.suppress(InvalidMedia):
+                self._size = avc_config_size(tag)
         self._trim(now)
 
     def _trim(self, now: float) -> None:
         while self._seen and self._seen[0][0] < now - self.window:
             self._seen.popleft()
+        keyframes = self._keyframes
+        while len(keyframes) > 2 and keyframes[1][0] < now - self.window:
+            keyframes.popleft()  # the window's keyframes, and the one before them
+        if len(keyframes) >= 2:
+            span = keyframes[-1][1] - keyframes[0][1]
+            self._interval = round(span / (len(keyframes) - 1) / 1000, 3)
 
     def measure(self, now: float) -> Measures:
         """The measures at ``now``."""
@@ -75,7 +91,9 @@ class IngestMeter:
         since = None if self._keyframe_at is None else round(max(0.0, now - self._keyframe_at), 3)
         span = 0.0 if self._first is None else min(self.window, now - self._first)
         if span < self.min_span:
-            return Measures(None, None, None, None, since, self._interval, self.frames, self.bytes)
+            return Measures(
+                None, None, None, None, since, self._interval, self.frames, self.bytes, self._size
+            )
         video = sum(size for _, size, is_video, _ in self._seen if is_video)
         audio = sum(size for _, size, is_video, _ in self._seen if not is_video)
         frames = sum(1 for *_, frame in self._seen if frame)
@@ -88,6 +106,7 @@ class IngestMeter:
             keyframe_interval=self._interval,
             frames=self.frames,
             bytes=self.bytes,
+            size=self._size,
         )
 
 
@@ -157,6 +176,9 @@ class HealthBoard:
             source=source,
             meter=IngestMeter(self.window),
         )
+        for tag in first:  # the configurations seen while probing: the picture size
+            if tag.is_video_config:
+                health.meter.add(tag, self.clock())
         self._live[session.id] = health
         return HealthTap(self, health, self.clock)
 

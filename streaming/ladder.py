@@ -47,8 +47,8 @@ class SourceInfo:
     has_audio: bool = True
     video_bitrate: int | None = None
     keyframe_interval: float | None = None
-    # How late a frame may come, in seconds: a WebRTC source's frames come when the network
-    # and the sender's encoder deliver them (``jittery_part_seconds``).
+    # How late a frame may come, in seconds: a WebRTC source's frames come when the sender's
+    # encoder makes them, at a rate it changes as it goes (``jittery_part_seconds``).
     frame_jitter: float = 0.0
 
 
@@ -92,6 +92,8 @@ class LadderPlan:
     passthrough: bool
     target_duration: int
     part_hold_back: float
+    # How late the source's frames may come (``SourceInfo.frame_jitter``): 0 for a steady one.
+    frame_jitter: float = 0.0
     video: tuple[Rendition, ...] = field(init=False)
     audio: Rendition | None = field(init=False)
 
@@ -177,18 +179,25 @@ def longest_segment(source: SourceInfo, settings: LadderSettings, passthrough: b
     return min(math.ceil(settings.segment_seconds / k - 1e-6) * k, settings.max_passthrough_gop)
 
 
-def jittery_part_seconds(settings: LadderSettings, fps: float, jitter: float) -> float:
-    """The fragment length for a source whose frames may come ``jitter`` s late.
+def jittery_part_seconds(settings: LadderSettings, jitter: float) -> float:
+    """The fragment length ``D`` for a source whose frames may come ``jitter`` s late.
 
-    A late frame makes its part longer by up to ``jitter``, so PART-TARGET must allow for it;
-    yet every part but a segment's last must last at least 85 % of PART-TARGET (draft-pantos-
-    hls-rfc8216bis, EXT-X-PART-INF). Fragments of ``F`` whole frames with a target of
-    ``F + jitter`` satisfy both when ``F >= jitter * 0.85 / 0.15``; never shorter than
-    ``part_seconds``, never longer than half a segment.
+    ffmpeg closes a fragment at the first frame at or past ``D`` from its start, so a fragment
+    lasts ``D`` plus however late that frame is, whatever the frame rate (a browser changes
+    its own as it goes). Every part but a segment's last must last at least 85 % of
+    PART-TARGET (draft-pantos-hls-rfc8216bis, EXT-X-PART): with PART-TARGET just under
+    ``D / 0.85`` (``jittery_part_target``), a frame may come ``0.15 / 0.85 * D`` late, so
+    ``D >= jitter * 0.85 / 0.15``; never shorter than ``part_seconds``, never longer than half
+    a segment; a multiple of 50 ms.
     """
-    frames = math.ceil(fps * jitter * 0.85 / 0.15 - 1e-9)
-    wanted = max(settings.part_seconds, frames / fps)
-    return min(wanted, settings.segment_seconds / 2)
+    wanted = math.ceil(jitter * 0.85 / 0.15 * 20 - 1e-9) / 20
+    return min(max(settings.part_seconds, wanted), settings.segment_seconds / 2)
+
+
+def jittery_part_target(part_seconds: float) -> float:
+    """PART-TARGET for fragments of at least ``part_seconds`` cut at irregular frames: as
+    long as the 85 % rule allows, less 2 ms for millisecond timestamps, whole milliseconds."""
+    return math.floor(part_seconds / 0.85 * 1000 - 2 + 1e-6) / 1000
 
 
 def plan_ladder(source: SourceInfo, settings: LadderSettings | None = None) -> LadderPlan:
@@ -201,9 +210,11 @@ def plan_ladder(source: SourceInfo, settings: LadderSettings | None = None) -> L
     )
     passthrough = source.video_codec is VideoCodec.H264 and gop_ok
     if source.frame_jitter > 0:
-        part_seconds = jittery_part_seconds(settings, source.fps, source.frame_jitter)
+        part_seconds = jittery_part_seconds(settings, source.frame_jitter)
         settings = dataclasses.replace(settings, part_seconds=part_seconds)
-    video_target = video_part_target(settings.part_seconds, source.fps) + source.frame_jitter
+        video_target = jittery_part_target(part_seconds)
+    else:
+        video_target = video_part_target(settings.part_seconds, source.fps)
     renditions: list[Rendition] = []
     if passthrough:
         renditions.append(
@@ -280,4 +291,5 @@ def plan_ladder(source: SourceInfo, settings: LadderSettings | None = None) -> L
         passthrough=passthrough,
         target_duration=target_duration,
         part_hold_back=part_hold_back,
+        frame_jitter=source.frame_jitter,
     )

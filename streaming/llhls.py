@@ -63,7 +63,12 @@ class Part:
 
 @dataclass
 class Segment:
-    """One media segment; open (``duration is None``) while ffmpeg is still writing it."""
+    """One media segment; open (``duration is None``) while ffmpeg is still writing it.
+
+    ``fragments``, ``length`` and ``covered`` count every fragment taken from its file (bytes,
+    seconds); ``listing`` turns False when one of them was longer than PART-TARGET: that one
+    and the rest of the segment are offered only as the whole segment (``add_part``).
+    """
 
     msn: int
     uri: str
@@ -75,6 +80,10 @@ class Segment:
     parts: list[Part] = field(default_factory=list)
     duration: float | None = None
     program_date_time: datetime | None = None
+    fragments: int = 0
+    length: int = 0
+    covered: float = 0.0
+    listing: bool = True
 
     @property
     def complete(self) -> bool:
@@ -147,6 +156,7 @@ class MediaPlaylist:
         self._discontinuity_sequence = 0
         self._completed: dict[str, int] = {}
         self._parts: dict[str, PartLocation] = {}
+        self.unlisted = 0  # fragments longer than PART-TARGET, offered only in their segment
 
     # --- state -------------------------------------------------------------------------------
 
@@ -194,7 +204,7 @@ class MediaPlaylist:
         last = self._history[-1]
         if last.complete:
             return last.start + (last.duration or 0.0)
-        return last.start + sum(p.duration for p in last.parts)
+        return last.start + last.covered
 
     def _last_complete_msn(self) -> int:
         open_segment = self.open_segment
@@ -214,13 +224,22 @@ class MediaPlaylist:
         if self.ended or not self._history:
             return None
         last = self._history[-1]
-        if last.complete:
+        if last.complete or not last.listing:
             return names.part_name(last.run, self.rendition, last.number + 1, 0)
         return names.part_name(last.run, self.rendition, last.number, len(last.parts))
 
     def locate(self, uri: str) -> PartLocation | None:
         """Where the bytes of part ``uri`` are, or None if no such part has landed."""
         return self._parts.get(uri)
+
+    def segment_length(self, segment_file: str) -> int | None:
+        """The bytes of a closed segment its fragments cover (an abandoned ``.tmp`` file may
+        hold a piece more), or None when it was listed from a duration alone (read it all)."""
+        msn = self._completed.get(segment_file)
+        if msn is None:
+            return None
+        segment = self._history[msn]
+        return segment.length if segment.fragments else None
 
     def report(self, uri: str) -> RenditionReport:
         """This rendition's EXT-X-RENDITION-REPORT as seen from a sibling playlist."""
@@ -273,8 +292,8 @@ class MediaPlaylist:
         return segment
 
     def _close_abandoned(self, segment: Segment) -> None:
-        if segment.parts:
-            self._finish(segment, sum(p.duration for p in segment.parts))
+        if segment.fragments:
+            self._finish(segment, segment.covered)
         else:
             self._history.pop()
 
@@ -287,21 +306,34 @@ class MediaPlaylist:
         offset: int,
         length: int,
         program_date_time: datetime | None = None,
-    ) -> tuple[int, int]:
-        """Record the next fragment of ``segment_file`` as a part; returns (msn, part index)."""
-        if not 0 < duration <= self.part_target + _EPSILON:
-            raise InvalidMedia(
-                f"a part of {segment_file} lasts {duration:.3f} s, outside 0 to the "
-                f"part target {self.part_target:.3f} s"
-            )
+    ) -> tuple[int, int] | None:
+        """Take the next fragment of ``segment_file``; returns its (msn, part index) when it is
+        listed as a part, None when it is not.
+
+        A fragment longer than PART-TARGET cannot be a part (draft-pantos-hls-rfc8216bis
+        4.4.4.9), and the fragments after it need it to decode: from there on the segment is
+        offered whole once it closes (its earlier parts stay listed, every one within the
+        target), and its preload hint moves to the next segment. Nothing stops: a source
+        whose frames come late now and then costs its viewers one segment without parts.
+        """
+        if duration <= 0:
+            raise InvalidMedia(f"a part of {segment_file} has no duration")
         current = self.open_segment
-        known = current.parts if current is not None and current.uri == segment_file else []
-        expected = sum(p.location.length for p in known)
+        expected = current.length if current is not None and current.uri == segment_file else 0
+        taken = current.fragments if current is not None and current.uri == segment_file else 0
         if offset != expected or length <= 0:
             raise PlaylistConflict(
-                f"part {len(known)} of {segment_file} starts at byte {offset}, expected {expected}"
+                f"part {taken} of {segment_file} starts at byte {offset}, expected {expected}"
             )
         segment = self._segment_for(segment_file, program_date_time)
+        segment.fragments += 1
+        segment.length += length
+        segment.covered += duration
+        if segment.listing and duration > self.part_target + _EPSILON:
+            segment.listing = False
+            self.unlisted += 1
+        if not segment.listing:
+            return None
         uri = names.part_name(segment.run, self.rendition, segment.number, len(segment.parts))
         location = PartLocation(segment_file, offset, length)
         segment.parts.append(Part(uri, duration, independent, location))
@@ -315,7 +347,8 @@ class MediaPlaylist:
         *,
         program_date_time: datetime | None = None,
     ) -> int:
-        """Close ``segment_file`` (duration defaults to the sum of its parts); returns its MSN."""
+        """Close ``segment_file`` (duration defaults to the sum of its fragments); returns its
+        MSN."""
         open_segment = self.open_segment
         if open_segment is not None and open_segment.uri == segment_file:
             segment = open_segment
@@ -324,7 +357,7 @@ class MediaPlaylist:
                 raise InvalidMedia(f"{segment_file} has no parts and no duration")
             segment = self._segment_for(segment_file, program_date_time)
         if duration is None:
-            duration = sum(p.duration for p in segment.parts)
+            duration = segment.covered
         if duration <= 0 or math.floor(duration + 0.5) > self.target_duration:
             self._drop_if_empty(segment)
             raise InvalidMedia(
@@ -337,7 +370,7 @@ class MediaPlaylist:
         return segment.msn
 
     def _drop_if_empty(self, segment: Segment) -> None:
-        if not segment.parts and self._history and self._history[-1] is segment:
+        if not segment.fragments and self._history and self._history[-1] is segment:
             self._history.pop()
 
     def _finish(self, segment: Segment, duration: float) -> None:
@@ -501,7 +534,8 @@ class WrittenSegment:
 
 
 def apply_written(playlist: MediaPlaylist, written: WrittenSegment) -> list[tuple[int, int]]:
-    """Add the fragments not yet known as parts, close the segment if complete; idempotent.
+    """Add the fragments not yet taken (as parts, see ``MediaPlaylist.add_part``), close the
+    segment if complete; idempotent.
 
     Returns the (msn, part index) of every part added, so the caller knows whether to wake
     blocked requests.
@@ -511,7 +545,7 @@ def apply_written(playlist: MediaPlaylist, written: WrittenSegment) -> list[tupl
     if playlist.is_complete(written.name):
         return []
     open_segment = playlist.open_segment
-    known = len(open_segment.parts) if open_segment and open_segment.uri == written.name else 0
+    known = open_segment.fragments if open_segment and open_segment.uri == written.name else 0
     if len(written.fragments) < known:
         raise PlaylistConflict(
             f"{written.name} now has {len(written.fragments)} fragments, fewer than the "
@@ -519,16 +553,16 @@ def apply_written(playlist: MediaPlaylist, written: WrittenSegment) -> list[tupl
         )
     added: list[tuple[int, int]] = []
     for fragment in written.fragments[known:]:
-        added.append(
-            playlist.add_part(
-                written.name,
-                duration=fragment.duration / written.timescale,
-                independent=fragment.independent,
-                offset=fragment.offset,
-                length=fragment.length,
-                program_date_time=written.program_date_time,
-            )
+        part = playlist.add_part(
+            written.name,
+            duration=fragment.duration / written.timescale,
+            independent=fragment.independent,
+            offset=fragment.offset,
+            length=fragment.length,
+            program_date_time=written.program_date_time,
         )
+        if part is not None:
+            added.append(part)
     if written.complete:
         total = sum(f.duration for f in written.fragments) / written.timescale
         playlist.complete_segment(written.name, total, program_date_time=written.program_date_time)

@@ -47,6 +47,8 @@ OVER = frozenset({SessionState.ENDED, SessionState.REPLAY, SessionState.CANCELLE
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _RUN = re.compile(r"r([0-9]{4,6})[_.]")
 DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+# How late a WebRTC publisher's frame may come and still fit its part: two frames at 30 fps.
+WEBRTC_FRAME_JITTER = 2 / 30
 
 
 class SessionGate(RecordingGate, Protocol):
@@ -162,11 +164,11 @@ class Publish:
         if source is not None:
             if self.origin is IngestOrigin.WHIP:
                 # A WebRTC publisher sends keyframes when asked (a PLI every segment), so the
-                # gap between its first two says nothing about the segments to come.
-                # Its frames come when the network delivers them: parts get room for two late
-                # frames (a loaded sender drops some).
+                # gap between its first two says nothing about the segments to come. Its
+                # frames come as its encoder makes them, at a rate it changes as it goes:
+                # parts are cut by time with room for late frames (``ladder``).
                 source = dataclasses.replace(
-                    source, keyframe_interval=None, frame_jitter=2 / source.fps
+                    source, keyframe_interval=None, frame_jitter=WEBRTC_FRAME_JITTER
                 )
             first = self._probe.buffered
             self._pipeline = await self.plane.attach(self.session_id, source, first)
@@ -393,13 +395,18 @@ class MediaPlane:
         except OSError as exc:
             raise InvalidMedia(f"cannot write the session's media: {exc}") from exc
         self.attached.notify()
+        keyframes = (
+            f"keyframes every {source.keyframe_interval:.2f} s"
+            if source.keyframe_interval
+            else "keyframes on request"
+        )
         log.info(
-            "session %s: source %dx%d %.3g fps, keyframes every %.2f s, %s",
+            "session %s: source %dx%d %.3g fps, %s, %s",
             session_id,
             source.width,
             source.height,
             source.fps,
-            source.keyframe_interval or 0,
+            keyframes,
             "with audio" if source.has_audio else "no audio",
         )
         return pipeline

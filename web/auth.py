@@ -39,6 +39,14 @@ class SignedIn(msgspec.Struct, kw_only=True):
     csrf_token: str
 
 
+class SignInState(msgspec.Struct, kw_only=True):
+    """Whether the browser is signed in as staff, and if so as whom (never a 401: a page asks
+    this on every load, signed in or not)."""
+
+    signed_in: bool
+    me: SignedIn | None = None
+
+
 class ViewerInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Body of ``POST /api/v1/auth/viewer``: a display name and, if the event asks, its code."""
 
@@ -130,6 +138,14 @@ async def me(request: web.Request) -> SignedIn:
         studio_ids=sorted(who.studio_ids),
         csrf_token=csrf_token(request, cookie) if cookie else "",
     )
+
+
+async def sign_in_state(request: web.Request) -> SignInState:
+    """``me`` when the browser is signed in, else ``signed_in: false`` (200 either way)."""
+    try:
+        return SignInState(signed_in=True, me=await me(request))
+    except Unauthenticated:
+        return SignInState(signed_in=False)
 
 
 async def logout(request: web.Request) -> web.Response:

@@ -1,9 +1,11 @@
 """``SessionPipeline``: one session's ffmpeg runs and playlists (``docs/architecture.md``).
 
-While an ingest is up one ffmpeg (``ffmpeg_args.live_args``) is fed FLV on stdin and restarted
-as a new run when it exits; a watcher reads each run's files (``output.RunOutput``) into the
-playlists and wakes waiting requests (``Notifier``). Slates (``slate.start_slate``) are runs
-reading MPEG-TS. Every run is noted in the run journal (``vod.JOURNAL``) for the recording.
+While an ingest is up one ffmpeg (``ffmpeg_args.live_args``) is fed FLV on stdin and
+restarted as a new run when it exits, or rolled over to a new run when the source's parameter
+sets change (``FlvFeed.changes_config``); a watcher reads each run's files
+(``output.RunOutput``) into the playlists and wakes waiting requests (``Notifier``). Slates
+(``slate.start_slate``) are runs reading MPEG-TS. Every run is noted in the run journal
+(``vod.JOURNAL``) for the recording.
 """
 
 from __future__ import annotations
@@ -124,6 +126,7 @@ class SessionPipeline:
         self._switching = asyncio.Lock()  # hold / go_live / a held ingest leaving, one at a time
         self._slate: FfmpegProcess | None = None
         self._supervisor: asyncio.Task[None] | None = None
+        self._rolling: tuple[str, asyncio.Event] | None = None  # why, and set once rolled
 
     # --- what the HTTP side reads ---------------------------------------------------------
 
@@ -291,6 +294,9 @@ class SessionPipeline:
         feed, process = self._feed, self._process
         if feed is None or self._mode is not RunMode.INGEST:
             return
+        if process is not None and feed.changes_config(tag):
+            await self._roll(process, "the source's parameter sets changed (picture size?)")
+            process = self._process
         data = feed.push(tag)
         if not data or process is None:
             return
@@ -299,6 +305,21 @@ class SessionPipeline:
         except TimeoutError:
             log.warning("session %s: ffmpeg stopped reading its input; killing it", self.session_id)
             process.kill()
+
+    async def _roll(self, process: FfmpegProcess, why: str) -> None:
+        """End the current run here and have the supervisor start the next at once (a new
+        init segment after a discontinuity; not a restart). Called holding the feed lock, so
+        the tags that follow wait for the new run."""
+        rolled = asyncio.Event()
+        self._rolling = (why, rolled)
+        process.end_input()
+        try:
+            await asyncio.wait_for(rolled.wait(), self.config.stop_timeout)
+        except TimeoutError:
+            log.warning("session %s: ffmpeg did not finish its run; killing it", self.session_id)
+            process.kill()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(rolled.wait(), self.config.stop_timeout)
 
     async def stop_ingest(self, *, end: bool) -> None:
         """The publisher is gone: let ffmpeg finish its last segment, then end if asked."""
@@ -439,9 +460,26 @@ class SessionPipeline:
                 watcher.cancel()
                 await process.close()
                 await self._reap_slate()
+            rolling, self._rolling = self._rolling, None
             if self._mode is None or self._mode is not mode:
                 log.info("session %s: ffmpeg run %d finished (%s)", self.session_id, self.run, code)
+                if rolling is not None:
+                    rolling[1].set()
                 return
+            if rolling is not None:
+                log.info(
+                    "session %s: ffmpeg run %d ended: %s; the next run starts",
+                    self.session_id,
+                    self.run,
+                    rolling[0],
+                )
+                try:
+                    begun = await self._next_run()
+                finally:
+                    rolling[1].set()
+                if not begun:
+                    return
+                continue
             log.warning(
                 "session %s: ffmpeg run %d exited with %s while on air; restarting. "
                 "Last output: %s",
@@ -457,12 +495,18 @@ class SessionPipeline:
             if self._mode is not mode:
                 return
             self.restarts += 1
-            try:
-                await self._start_run()
-            except (StreamingError, OSError) as exc:
-                log.error("session %s: %s", self.session_id, exc)
-                self._mode = None
+            if not await self._next_run():
                 return
+
+    async def _next_run(self) -> bool:
+        """Start the next run; False (and off air) when it cannot start."""
+        try:
+            await self._start_run()
+        except (StreamingError, OSError) as exc:
+            log.error("session %s: %s", self.session_id, exc)
+            self._mode = None
+            return False
+        return True
 
     async def _watch(self, output: RunOutput, process: FfmpegProcess, mode: RunMode | None) -> None:
         """Poll the run's files until ffmpeg exited, then read them one last time."""
@@ -494,6 +538,7 @@ class SessionPipeline:
             playlist = self.playlists[update.rendition]
             if playlist.ended:
                 continue
+            unlisted = playlist.unlisted
             try:
                 added = apply_written(playlist, update.written)
             except StreamingError as exc:
@@ -506,6 +551,14 @@ class SessionPipeline:
                 )
                 process.kill()
                 continue
+            if playlist.unlisted > unlisted:
+                log.info(
+                    "session %s: rendition %d: a fragment of %s is longer than PART-TARGET "
+                    "(a late frame); the rest of that segment is offered whole",
+                    self.session_id,
+                    update.rendition,
+                    update.written.name,
+                )
             woke = woke or bool(added) or update.written.complete
         if not self.ready.is_set() and self.plan is not None:
             indexes = [r.index for r in self.plan.renditions]

@@ -50,6 +50,7 @@ from streaming.whip.decoders import (
     Vp8ToH264,
     install_decoders,
 )
+from streaming.whip.rhythm import KeyframeRhythm
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,7 @@ class WhipResource:
         self._tasks: set[asyncio.Task[None]] = set()
         self._tags: asyncio.Queue[FlvTag | None] = asyncio.Queue(FEED_QUEUE)
         self._pli = asyncio.Event()
+        self._rhythm = KeyframeRhythm(ingest.segment_seconds)
         self._wanted = KeyframeFlag()
         self._t0: float | None = None
         self._dropped = 0
@@ -250,6 +252,10 @@ class WhipResource:
                     offset = self._offset_ms()
                 timestamp = rtp_to_ms(offset, unit.pts, VIDEO_CLOCK)
                 access, tags = muxer.push(unit.data, timestamp)
+                if access.keyframe:
+                    self._rhythm.keyframe(
+                        timestamp / 1000, time.monotonic(), new_run=access.parameter_sets_changed
+                    )
                 if access.nals:
                     self.relay.publish_video(
                         muxer.track.for_relay(access), offset * 90 + unit.pts, access.keyframe
@@ -300,15 +306,22 @@ class WhipResource:
                 return
 
     async def _keyframes(self) -> None:
-        """A PLI every segment, and whenever a keyframe is asked for."""
-        interval = self.ingest.segment_seconds
+        """A PLI when the segment's time is up (``rhythm.KeyframeRhythm``), and whenever a
+        keyframe is asked for."""
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._pli.wait(), interval)
+            wait = self._rhythm.due_at() - time.monotonic()
+            if wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._pli.wait(), wait)
+            asked = self._pli.is_set()
             self._pli.clear()
+            if not asked and self._rhythm.due_at() > time.monotonic():
+                continue  # a keyframe came meanwhile: the next one is due later
             receiver = self.video_receiver
             if receiver is None or self.pc.connectionState != "connected":
+                await asyncio.sleep(self._rhythm.retry)
                 continue
+            self._rhythm.asked(time.monotonic())
             for source in receiver.getSynchronizationSources():
                 await receiver._send_rtcp_pli(source.source)
 

@@ -1,5 +1,6 @@
 """Helpers for the browser tests: real headless Chromium through Playwright, screenshots, and
-pages that fail the test on any script error or Content-Security-Policy violation."""
+pages that fail the test on any console error (script errors, Content-Security-Policy
+violations, failed loads), uncaught exception or unexpected HTTP error."""
 
 from __future__ import annotations
 
@@ -22,11 +23,11 @@ CHROMIUM_ARGS = [
     "--autoplay-policy=no-user-gesture-required",
     "--disable-dev-shm-usage",
 ]
-# Console noise that is not a fault of the page: a missing favicon, the source map the vendored
-# hls.js names, and the browser's own note that a websocket dropped while we cut it on purpose.
-BENIGN = re.compile(r"Failed to load resource|WebSocket connection to .* failed")
-# Answers >= 400 a page may get on purpose (not signed in yet; WHEP full or absent).
-EXPECTED_FAILURES = re.compile(r"/api/v1/auth/me$|/whep/")
+# Answers >= 400 a page may get in normal use: WebRTC playback full or absent (the player falls
+# back to HLS). Chromium logs each answer >= 400 as a console error ("Failed to load resource");
+# those are allowed for the URLs a test expects to fail, and no other console error is.
+EXPECTED_FAILURES = re.compile(r"/whep/")
+FAILED_LOAD = "Failed to load resource"
 
 needs_chromium = pytest.mark.skipif(
     not Path(CHROMIUM).exists() or shutil.which("ffmpeg") is None,
@@ -77,10 +78,13 @@ async def open_page(
     *,
     locale: str = "en-GB",
     expected: str = "",
+    console: str = "",
     **options: Any,
 ) -> Watched:
     """A fresh browser context (own cookies and storage) with one watched page; answers >= 400
-    fail the test unless their URL matches ``expected`` (a regex) or is expected anyway."""
+    (and the console error the browser logs for each) fail the test unless their URL matches
+    ``expected`` (a regex) or is expected anyway; any other console error fails it unless it
+    matches ``console`` (a regex: what the test provokes on purpose)."""
     allowed = re.compile(
         f"{EXPECTED_FAILURES.pattern}|{expected}" if expected else EXPECTED_FAILURES.pattern
     )
@@ -95,9 +99,17 @@ async def open_page(
     page = await context.new_page()
     watched = Watched(page, name)
 
+    deliberate = re.compile(console) if console else None
+
     def on_console(message: Any) -> None:
-        if message.type == "error" and not BENIGN.search(message.text):
-            watched.problems.append(f"console: {message.text}")
+        if message.type != "error":
+            return
+        url = str((message.location or {}).get("url", "")).split("?")[0]
+        if message.text.startswith(FAILED_LOAD) and allowed.search(url):
+            return
+        if deliberate is not None and deliberate.search(message.text):
+            return
+        watched.problems.append(f"console: {message.text} ({url})")
 
     page.on("console", on_console)
 

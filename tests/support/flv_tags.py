@@ -22,3 +22,9 @@ def inter(ms: int, size: int = 100) -> FlvTag:
 def audio(ms: int, size: int = 20) -> FlvTag:
     """An AAC frame at ``ms``."""
     return FlvTag(TagType.AUDIO, ms, bytes([0xAF, 1]) + bytes(size))
+
+
+# Real baseline-profile parameter sets (x264) of two picture sizes, as a browser's ramp-up sends.
+SPS_360P = bytes.fromhex("6742c01ed900a02ff970110000030001000003003c0f162e48")
+SPS_720P = bytes.fromhex("6742c01fd9005005bb0110000003001000000303c0f1832480")
+PPS = bytes.fromhex("68cb83cb20")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 _ATTR = re.compile(r'([A-Z0-9-]+)=("[^"]*"|[^,]*)')
 
 
@@ -68,8 +66,8 @@ def check_media_playlist(text: str) -> None:
             # Every part but the last of a parent must be at least 85% of PART-TARGET.
             for part_duration, independent in parts[:-1]:
                 assert independent or part_duration >= 0.85 * part_target - 1e-9
-            if parts:
-                assert sum(d for d, _ in parts) == pytest.approx(duration, abs=1e-4)
+            if parts:  # a segment whose later fragments were too long is offered whole
+                assert sum(d for d, _ in parts) <= duration + 1e-4
             total += duration
             parts = []
             segment_tags_allowed = True

@@ -185,8 +185,11 @@ class SourceView(msgspec.Struct, kw_only=True):
 
 
 class MeasuredView(msgspec.Struct, kw_only=True):
-    """Measured over the last few seconds (null until enough has arrived)."""
+    """Measured over the last few seconds (null until enough has arrived); the picture size is
+    the latest the publisher configured (a browser changes it as it goes)."""
 
+    width: int | None
+    height: int | None
     bitrate: int | None
     video_bitrate: int | None
     audio_bitrate: int | None
@@ -252,6 +255,8 @@ async def health(request: web.Request) -> HealthView | web.StreamResponse:
         )
         m = live.meter.measure(board.clock())
         measured = MeasuredView(
+            width=m.size[0] if m.size else None,
+            height=m.size[1] if m.size else None,
             bitrate=m.bitrate,
             video_bitrate=m.video_bitrate,
             audio_bitrate=m.audio_bitrate,

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from streaming import names
 from streaming.errors import InvalidName, PlaylistConflict
-from streaming.llhls import MediaPlaylist, cache_control, parse_directives
+from streaming.llhls import cache_control, parse_directives
 from streaming.pipeline.supervisor import SessionPipeline
 from streaming.recording import Replay
 from streaming.vocab import ReloadDecision, ResourceKind
@@ -57,17 +57,6 @@ async def _read_segment_file(
             return await asyncio.to_thread(_read, directory / candidate, offset, length)
         except FileNotFoundError:
             continue
-    return None
-
-
-def _segment_length(playlist: MediaPlaylist, name: str) -> int | None:
-    """The bytes of a closed segment that its parts cover (an abandoned ``.tmp`` may hold more)."""
-    for segment in reversed(playlist.segments):
-        if segment.uri == name:
-            if not segment.parts:
-                return None
-            last = segment.parts[-1].location
-            return last.offset + last.length
     return None
 
 
@@ -161,7 +150,7 @@ async def media_resource(request: web.Request) -> web.StreamResponse:
         if not playlist.is_complete(parsed.name):
             return _not_found()
         body = await _read_segment_file(
-            pipeline.directory, parsed.name, 0, _segment_length(playlist, parsed.name)
+            pipeline.directory, parsed.name, 0, playlist.segment_length(parsed.name)
         )
     else:
         location = playlist.locate(parsed.name)
@@ -215,9 +204,12 @@ async def _media_playlist(
 
 
 def note_playback(request: web.Request, pipeline: SessionPipeline) -> None:
-    """Count the viewer behind an HLS request of a live session (the HLS handlers' hook)."""
+    """Count the viewer behind an HLS request of a live session (the HLS handlers' hook); a
+    browser signed in as staff (its sign-in cookie goes along) is no viewer."""
     viewers = request.app.get(PLAYBACK)
     if viewers is None or pipeline.ended or pipeline.plan is None:
+        return
+    if auth.SESSION_COOKIE in request.cookies:
         return
     viewers.seen(
         pipeline.session_id,

@@ -55,6 +55,7 @@ def test_reading_commands_refuse_an_absent_store_without_offering_init(tmp_path:
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 def test_a_postgresql_store_is_named_with_its_password_masked(postgres_db_url: str) -> None:
     """On an empty PostgreSQL database ``token create`` refuses (it has no tables) and with
     ``--init`` issues a token ``token list`` then shows; the password never appears."""
@@ -113,6 +114,7 @@ def test_db_upgrade_marks_a_store_made_before_migrations(tmp_path: Path) -> None
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 def test_db_current_on_an_empty_database_and_an_unknown_revision(postgres_db_url: str) -> None:
     """An empty database is reported as such (and left empty); a revision from a newer Torget
     is named, and ``db upgrade`` then refuses."""
@@ -135,7 +137,7 @@ def test_db_current_on_an_empty_database_and_an_unknown_revision(postgres_db_url
 
 
 @pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+    "backend", ["sqlite", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.slow])]
 )
 def test_upgrades_started_at_the_same_moment_take_turns(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path

@@ -59,6 +59,7 @@ async def test_operators_and_moderators_see_the_ingest_health(tmp_path: Path) ->
             )
             assert source["has_audio"] is True
             m = health["measured"]
+            assert (m["width"], m["height"]) == (640, 360)
             assert 20 <= m["fps"] <= 40
             assert m["bitrate"] > m["video_bitrate"] > 0
             assert m["audio_bitrate"] > 0

@@ -23,7 +23,9 @@ from tests.support.harness import sqlite_url
 from tests.support.stores import make_store_before_migrations, run_sql
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.slow])]
+)
 def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The URL of an empty database on each back end (nothing opened yet)."""
     if request.param == "sqlite":
@@ -133,6 +135,7 @@ async def test_an_absent_sqlite_store_is_not_made_unless_asked(tmp_path: Path) -
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 async def test_an_empty_postgresql_database_is_not_made_a_store_unless_asked(
     postgres_db_url: str,
 ) -> None:

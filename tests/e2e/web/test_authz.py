@@ -141,6 +141,7 @@ PUBLIC = {
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/logout"),
     ("POST", "/api/v1/auth/viewer"),
+    ("GET", "/api/v1/auth/session"),  # signed in or not, 200
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/healthz"),
     ("GET", "/metrics"),

@@ -153,3 +153,26 @@ def test_an_event_with_a_staff_form_reaches_each_member_once() -> None:
     feed.add([settings, chat("after")])
     assert texts(feed.out(moderator)) == ["staff", "after"]
     assert texts(feed.out(viewer)) == ["public", "after"]
+
+
+def test_the_rooms_staff_get_the_count_with_the_staff_count() -> None:
+    """With a staff form of the count, the room's moderators get it (alone or after events)
+    and viewers keep sharing the public one."""
+    feed: RoomFeed[Viewer] = RoomFeed("r", encode)
+    viewer, other, moderator = Viewer("a"), Viewer("b"), Viewer("m", staff=True)
+    for member in (viewer, other, moderator):
+        feed.join(member)
+    public = {"type": "viewers", "count": 1}
+    feed.set_count(encode(public), encode({**public, "staff": 2}))
+    shared = feed.out(viewer)
+    assert json.loads(shared) == public
+    assert feed.out(other) is shared  # encoded once for every viewer
+    assert json.loads(feed.out(moderator)) == {"type": "viewers", "count": 1, "staff": 2}
+    feed.add([chat("hi")])
+    feed.set_count(encode({**public, "count": 3}), encode({**public, "count": 3, "staff": 1}))
+    lines = [json.loads(line) for line in feed.out(moderator).splitlines()]
+    assert lines == [
+        {"type": "events", "room": "r", "events": [{"type": "chat", "text": "hi"}]},
+        {"type": "viewers", "count": 3, "staff": 1},
+    ]
+    assert [json.loads(x) for x in feed.out(viewer).splitlines()][-1] == {**public, "count": 3}

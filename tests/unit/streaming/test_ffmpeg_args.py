@@ -19,7 +19,10 @@ from streaming.ffmpeg_args import (
     slate_args,
     slate_text,
 )
-from streaming.ladder import SourceInfo, plan_ladder
+from streaming.ladder import (
+    SourceInfo,
+    plan_ladder,
+)
 from streaming.vocab import AudioCodec, InputFormat, SlateKind, VideoCodec
 from tests.support.restream import YOUTUBE
 
@@ -84,6 +87,7 @@ def test_live_args_for_a_passed_through_720p_source() -> None:
         *_x264(1, 854, 480, "main", 1_400_000, 120, "source"),
         *_x264(2, 640, 360, "main", 800_000, 120, "source"),
         "-c:a:0", "aac", "-b:a:0", "128000", "-ac:a:0", "2", "-ar:a:0", "48000",
+        "-filter:a:0", "aresample=async=1",
         *_dash_tail(4, "0003", "/srv/hls/s1"),
     ]  # fmt: skip
 
@@ -354,3 +358,18 @@ def test_the_push_is_ffmpeg_copying_flv_from_its_stdin() -> None:
         "-map", "0:v:0", "-map", "0:a:0", "-c:v", "copy", "-c:a", "copy",
         "-f", "flv", "-flvflags", "no_duration_filesize", YOUTUBE,
     ]  # fmt: skip
+
+
+def test_an_irregular_sources_rungs_take_its_frames_as_they_come() -> None:
+    """The rungs of a WebRTC-like source encode its frames as they come (no constant-rate
+    conversion that would drop a frame whose keyframe is forced) and leave keyframes to the
+    source: x264's own interval assumes 60 fps, whatever rate was probed; a steady source's
+    rungs are left as they were."""
+    probed = SourceInfo(1280, 720, 14.1, VideoCodec.H264, frame_jitter=2 / 30)
+    args = live_args(plan_ladder(probed), PipeInput(InputFormat.FLV), "/o", 1)
+    for v in (1, 2):
+        assert args[args.index(f"-fps_mode:v:{v}") + 1] == "passthrough"
+        assert args[args.index(f"-g:v:{v}") + 1] == "240"
+        assert args[args.index(f"-force_key_frames:v:{v}") + 1] == "source"
+    steady = live_args(plan_ladder(P720), PipeInput(InputFormat.FLV), "/o", 1)
+    assert not any(arg.startswith("-fps_mode") for arg in steady)

@@ -8,9 +8,19 @@ from streaming.flv import FlvTag, TagType
 from streaming.health import HealthBoard, IngestMeter
 from streaming.ladder import SourceInfo
 from streaming.vocab import IngestOrigin, VideoCodec
+from streaming.webrtc_media import video_config_tag
 from studio.models import Session
 from studio.states import SessionState
-from tests.support.flv_tags import AUDIO_CONFIG, VIDEO_CONFIG, audio, inter, keyframe
+from tests.support.flv_tags import (
+    AUDIO_CONFIG,
+    PPS,
+    SPS_360P,
+    SPS_720P,
+    VIDEO_CONFIG,
+    audio,
+    inter,
+    keyframe,
+)
 
 
 def feed(meter: IngestMeter, seconds: float, start: float = 0.0, gop: int = 30) -> float:
@@ -119,3 +129,24 @@ async def test_a_closed_publish_is_no_longer_listed() -> None:
     assert board.get("ses_c") is not None
     await tap.close()
     assert board.get("ses_c") is None
+
+
+def test_keyframes_on_request_are_timed_over_the_window_and_the_size_follows_the_source() -> None:
+    """A browser's keyframes come when asked, a little irregularly: the interval is their mean
+    over the window (not the last gap), and the picture size is the latest configuration's
+    (a browser ramps 640x360 up to 1280x720)."""
+    meter = IngestMeter(window=5.0)
+    meter.add(video_config_tag(SPS_360P, PPS, 0), 0.0)
+    assert meter.measure(0.0).size == (640, 360)
+    at = 0.0
+    for n, gap in enumerate((0.9, 1.1, 1.0, 0.95, 1.05, 1.0, 1.0, 0.9, 1.1)):
+        meter.add(keyframe(round(at * 1000)), at)
+        if n == 2:
+            meter.add(video_config_tag(SPS_720P, PPS, round(at * 1000)), at)
+        for k in range(1, 10):
+            meter.add(inter(round((at + k * gap / 10) * 1000)), at + k * gap / 10)
+        at += gap
+    m = meter.measure(at)
+    assert m.size == (1280, 720)
+    assert m.keyframe_interval is not None
+    assert 0.95 <= m.keyframe_interval <= 1.05

@@ -406,9 +406,9 @@ def test_rendition_reports_name_the_last_part() -> None:
     ("action", "error", "message"),
     [
         (
-            lambda p: p.add_part(seg(1, 1), duration=0.25, independent=True, offset=0, length=1),
+            lambda p: p.add_part(seg(1, 1), duration=0.0, independent=True, offset=0, length=1),
             InvalidMedia,
-            "a part of r0001_0_000001.m4s lasts 0.250 s, outside 0 to the part target 0.200 s",
+            "a part of r0001_0_000001.m4s has no duration",
         ),
         (
             lambda p: p.complete_segment(seg(1, 1), 3.0),
@@ -443,7 +443,7 @@ def test_rendition_reports_name_the_last_part() -> None:
     ],
 )
 def test_bad_updates_are_refused(action: object, error: type[Exception], message: str) -> None:
-    """Parts beyond the part target, segments beyond the target, foreign names: each refused."""
+    """Parts without duration, segments beyond the target, foreign names: each refused."""
     playlist = make()
     with pytest.raises(error) as caught:
         action(playlist)  # type: ignore[operator]
@@ -625,3 +625,60 @@ def test_segment_durations_round_to_the_target() -> None:
     with pytest.raises(InvalidMedia):
         playlist.complete_segment(seg(1, 2), 2.5)
     assert len(playlist.segments) == 1
+
+
+def test_a_fragment_over_the_part_target_leaves_the_rest_of_its_segment_whole() -> None:
+    """A late frame made a fragment longer than PART-TARGET: it and the rest of its segment
+    are no parts (the parts before it stay), the hint moves to the next segment, a request
+    for the next part waits for the next segment, the whole segment is served with every
+    byte, and the next segment has parts again; the playlist keeps the spec's rules."""
+    playlist = make()
+    feed(playlist, 1, 1)
+    feed(playlist, 1, 2, 2, close=False)
+    assert (
+        playlist.add_part(seg(1, 2), duration=0.29, independent=False, offset=200, length=150)
+        is None
+    )
+    assert (
+        playlist.add_part(seg(1, 2), duration=0.2, independent=False, offset=350, length=100)
+        is None
+    )
+    assert playlist.unlisted == 1
+    assert playlist.preload_hint == "r0001_0_000003.0.m4s"
+    assert playlist.locate("r0001_0_000002.2.m4s") is None
+    assert playlist.decide(1, 2) is W
+    assert playlist.end_time == pytest.approx(1.0 + 0.89)
+    check_media_playlist(playlist.render())
+    playlist.complete_segment(seg(1, 2))
+    assert playlist.segments[1].duration == pytest.approx(0.89)
+    assert playlist.segment_length(seg(1, 2)) == 450
+    assert playlist.segment_length(seg(1, 1)) == 500
+    assert playlist.decide(1, 2) is W  # the part after the last is the next segment's first
+    feed(playlist, 1, 3, 2, close=False)
+    assert playlist.decide(1, 2) is R
+    text = playlist.render()
+    check_media_playlist(text)
+    lines = text.splitlines()
+    at = lines.index("r0001_0_000002.m4s")
+    assert lines[at - 3 : at + 1] == [
+        '#EXT-X-PART:DURATION=0.2,URI="r0001_0_000002.0.m4s",INDEPENDENT=YES',
+        '#EXT-X-PART:DURATION=0.2,URI="r0001_0_000002.1.m4s"',
+        "#EXTINF:0.89,",
+        "r0001_0_000002.m4s",
+    ]
+    assert lines[-1] == '#EXT-X-PRELOAD-HINT:TYPE=PART,URI="r0001_0_000003.2.m4s"'
+
+
+def test_a_segment_whose_first_fragment_is_too_long_has_no_parts() -> None:
+    """A segment opened by an over-long fragment lists no part at all; a new run abandoning it
+    closes it with everything its fragments cover."""
+    playlist = make()
+    feed(playlist, 1, 1)
+    assert playlist.add_part(seg(1, 2), duration=0.5, independent=True, offset=0, length=80) is None
+    assert playlist.open_segment is not None
+    assert playlist.open_segment.parts == []
+    assert playlist.report("x.m3u8") == RenditionReport("x.m3u8", 0, 4)
+    feed(playlist, 2, 1, 1, close=False)
+    assert playlist.segments[1].duration == pytest.approx(0.5)
+    assert playlist.segment_length(seg(1, 2)) == 80
+    check_media_playlist(playlist.render())

@@ -57,16 +57,13 @@ export async function api(method, path, body = undefined, extraHeaders = {}) {
   return type.includes("json") ? answer.json().catch(() => null) : answer.text();
 }
 
-/** Who this browser is signed in as (and remember the CSRF token), or null. */
+/** Who this browser is signed in as (and remember the CSRF token), or null. Asked of
+ * /api/v1/auth/session, which answers 200 signed in or not (no error on every page load). */
 export async function whoAmI() {
-  try {
-    const me = await api("GET", "/api/v1/auth/me");
-    csrfToken = me.csrf_token;
-    return me;
-  } catch (error) {
-    if (error.status === 401) return null;
-    throw error;
-  }
+  const state = await api("GET", "/api/v1/auth/session");
+  if (!state.signed_in) return null;
+  csrfToken = state.me.csrf_token;
+  return state.me;
 }
 
 /** Trade an access token for the sign-in cookie (and remember the CSRF token). */

@@ -5,7 +5,8 @@
 import { api, ApiError, signIn, whoAmI } from "/static/js/api.js";
 import { $, say } from "/static/js/dom.js";
 import { t } from "/static/js/i18n.js";
-import { displayName } from "/static/js/storage.js";
+import { PASS_KEY } from "/static/js/realtime.js";
+import { displayName, storage } from "/static/js/storage.js";
 
 /**
  * Open a staff page: its sign-in form (#signin) until the person is signed in, then who they are
@@ -29,23 +30,51 @@ async function requireSignIn(form) {
     form.hidden = true;
     return me;
   }
+  return signInWith(form);
+}
+
+function signInWith(form) {
   form.hidden = false;
   const status = form.querySelector(".status");
   return new Promise((resolve) => {
-    form.addEventListener("submit", async (event) => {
+    const submit = async (event) => {
       event.preventDefault();
       const input = form.elements.token;
       try {
         const who = await signIn(input.value.trim());
         input.value = "";
+        say(status, "");
         form.hidden = true;
+        form.removeEventListener("submit", submit);
         resolve(who);
       } catch (error) {
         say(status, error.message, "error");
         input.focus();
       }
-    });
+    };
+    form.addEventListener("submit", submit);
   });
+}
+
+/**
+ * What a staff page does when its Realtime says the sign-in ended (the websocket closed with
+ * 4401): say so in the page's #signin form, shown above the console (which stays, so a
+ * broadcast sent from this browser goes on), until the person signs in again; then call
+ * ``onBack(who)`` and reconnect the websocket as staff. Use as ``onSignInEnded``.
+ */
+export function askSignInAgain(onBack = () => {}) {
+  let asking = false;
+  return async (rt) => {
+    if (asking) return;
+    asking = true;
+    const form = $("signin");
+    say(form.querySelector(".status"), t("auth.ended"), "warn");
+    const signedIn = signInWith(form);
+    form.elements.token.focus();
+    onBack(await signedIn);
+    asking = false;
+    rt.ws?.close();
+  };
 }
 
 /** The programme, asking for the event's access code first when the event has one. */
@@ -69,10 +98,11 @@ export function askAccessCode() {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       try {
-        await api("POST", "/api/v1/auth/viewer", {
+        const pass = await api("POST", "/api/v1/auth/viewer", {
           display_name: displayName() || t("chat.guest"),
           access_code: form.elements.code.value,
         });
+        storage.set(PASS_KEY, pass.viewer_pass); // presented in the websocket's first frame
         form.hidden = true;
         resolve();
       } catch (error) {

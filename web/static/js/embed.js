@@ -1,11 +1,12 @@
-// The embeddable player: video only, follows the session's state, shows the highlighted question.
+// The embeddable player: video only, follows the session's state, shows the highlighted question
+// (while the session is not over: a replay has no "now answering").
 
 import { api } from "/static/js/api.js";
 import { sessionIdFromPath } from "/static/js/common.js";
 import { $, say, show } from "/static/js/dom.js";
 import { initI18n, t } from "/static/js/i18n.js";
 import { Player } from "/static/js/player.js";
-import { Realtime } from "/static/js/realtime.js";
+import { Realtime, viewerKnown } from "/static/js/realtime.js";
 import { followRoom, highlighted } from "/static/js/room.js";
 
 const sessionId = sessionIdFromPath();
@@ -15,6 +16,9 @@ const player = new Player($("video"), {
   viewerId: () => rt?.viewerId || "",
 });
 let playing = null;
+let over = false;
+let room = null;
+const OVER = ["ended", "replay", "cancelled"];
 
 async function update() {
   let session;
@@ -24,6 +28,9 @@ async function update() {
     say($("player-status"), error.status === 404 ? t("session.not_found") : error.message, "error");
     return;
   }
+  over = OVER.includes(session.state);
+  if (room) highlight(room);
+  if (overlayOnly) return;
   const wanted = session.state === "live" ? "live" : session.state === "replay" ? "replay" : "";
   if (wanted === playing) return;
   playing = wanted;
@@ -35,7 +42,7 @@ async function update() {
 }
 
 function highlight(room) {
-  const now = highlighted(room);
+  const now = over ? null : highlighted(room);
   $("highlight-text").textContent = now ? now.text : "";
   show($("highlight"), Boolean(now));
 }
@@ -47,15 +54,14 @@ async function main() {
   await initI18n();
   $("open-page").href = `/s/${encodeURIComponent(sessionId)}`;
   if (overlayOnly) document.body.classList.add("overlay-only");
-  else await update();
   rt = new Realtime();
-  followRoom(rt, sessionId, { update: (room, parts) => parts.has("questions") && highlight(room) });
-  if (!overlayOnly) {
-    rt.join("event", {
-      events: (events) => events.some((e) => e.session_id === sessionId) && update(),
-    });
-  }
+  room = followRoom(rt, sessionId, { update: (state, parts) => parts.has("questions") && highlight(state) });
+  rt.join("event", {
+    events: (events) => events.some((e) => e.session_id === sessionId) && update(),
+  });
   rt.connect();
+  await viewerKnown(rt); // the player names the websocket's viewer id: one viewer counts once
+  await update();
 }
 
 main();

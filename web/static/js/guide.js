@@ -1,5 +1,7 @@
 // The programme guide: live now per studio with what comes next, the programme by day and
 // studio (filtered by studio and language), and replays; kept current over the websocket.
+// It offers only what can be watched: a session whose slot passed without going live is
+// marked missed, never "next", and only replays that exist are listed.
 
 import { loadProgram } from "/static/js/common.js";
 import { $, el, say } from "/static/js/dom.js";
@@ -9,6 +11,7 @@ import { storage } from "/static/js/storage.js";
 
 const FILTER_KEY = "torget.guide.filters";
 let program = null;
+let nowTimer = null;
 
 /** The local calendar day of ``iso`` (YYYY-MM-DD), for grouping and the day filter. */
 function dayKey(iso) {
@@ -27,7 +30,15 @@ function sessionLink(s, extra = "") {
   );
 }
 
+/** A session that never went live and never will: ended without going live, or its slot is
+ * over while it is still waiting for its start. */
+function missed(s, now = Date.now()) {
+  if (s.went_live_at) return false;
+  return s.state === "ended" || (["scheduled", "ready"].includes(s.state) && Date.parse(s.ends_at) <= now);
+}
+
 function badge(s) {
+  if (missed(s)) return t("guide.missed");
   return ["live", "ready", "replay", "cancelled", "ended"].includes(s.state) ? t(`state.${s.state}`) : "";
 }
 
@@ -38,7 +49,7 @@ function renderNow() {
       .filter((s) => s.studio_id === studio.id && s.state !== "cancelled")
       .sort((a, b) => a.starts_at.localeCompare(b.starts_at));
     const live = mine.find((s) => s.state === "live");
-    const next = mine.find((s) => s !== live && ["scheduled", "ready"].includes(s.state) && Date.parse(s.ends_at) > now);
+    const next = mine.find((s) => s !== live && ["scheduled", "ready"].includes(s.state) && !missed(s, now));
     return el(
       "li",
       { class: `card ${live ? "is-live" : ""}` },
@@ -53,6 +64,11 @@ function renderNow() {
     );
   });
   $("now").replaceChildren(...items);
+  // Redraw when the first "next" slot is over, not up to a minute later.
+  const ends = program.sessions.filter((s) => ["scheduled", "ready"].includes(s.state))
+    .map((s) => Date.parse(s.ends_at)).filter((at) => at > now);
+  clearTimeout(nowTimer);
+  if (ends.length) nowTimer = setTimeout(renderNow, Math.min(Math.min(...ends) - now + 500, 2 ** 31 - 1));
 }
 
 function optionList(select, values, label, chosen) {
@@ -106,12 +122,13 @@ function renderProgramme() {
 }
 
 function renderReplays() {
+  // Only recordings that exist (a session that just ended joins when its replay is ready).
   const replays = program.sessions
-    .filter((s) => s.state === "replay" || s.state === "ended")
+    .filter((s) => s.state === "replay")
     .sort((a, b) => b.starts_at.localeCompare(a.starts_at));
   $("replays").replaceChildren(
     ...(replays.length
-      ? replays.map((s) => el("li", {}, sessionLink(s, s.state === "ended" ? t("guide.replay_soon") : ""), el("span", { class: "note", text: ` · ${formatDay(s.starts_at)}` })))
+      ? replays.map((s) => el("li", {}, sessionLink(s), el("span", { class: "note", text: ` · ${formatDay(s.starts_at)}` })))
       : [el("li", { class: "note", text: t("guide.no_replays") })]),
   );
 }

@@ -2,7 +2,7 @@
 // slow mode, the audit log and the viewer count, for one session at a time.
 
 import { api } from "/static/js/api.js";
-import { openConsole } from "/static/js/common.js";
+import { askSignInAgain, openConsole } from "/static/js/common.js";
 import { $, appendKept, el, keepFocus, removeItem, say, setCount } from "/static/js/dom.js";
 import { formatDay, formatTime, initI18n, t } from "/static/js/i18n.js";
 import { Realtime, statusReporter } from "/static/js/realtime.js";
@@ -131,7 +131,10 @@ function openRoom(id) {
       renderQuestions();
       renderPolls();
     },
-    viewers: (count) => setCount($("viewers"), count),
+    viewers: (count, staff) => {
+      setCount($("viewers"), count);
+      if (staff !== null) setCount($("staff"), staff);
+    },
   });
   if (rt.open) rt.flushQueue();
   loadAudit();
@@ -149,7 +152,11 @@ async function main() {
     text: `${s.studio_name} · ${formatDay(s.starts_at)} ${formatTime(s.starts_at)} · ${s.title} (${t(`state.${s.state}`)})` })));
   const wanted = new URLSearchParams(location.search).get("session");
   if (wanted && mine.some((s) => s.id === wanted)) picker.value = wanted;
-  rt = new Realtime({ onStatus: statusReporter($("rt-status")), onNotice: (m) => status(m.text || m.message, "warn") });
+  rt = new Realtime({
+    onStatus: statusReporter($("rt-status")),
+    onNotice: (m) => status(m.text || m.message, "warn"),
+    onSignInEnded: askSignInAgain(),
+  });
   rt.connect();
   if (picker.value) openRoom(picker.value);
   picker.addEventListener("change", () => openRoom(picker.value));

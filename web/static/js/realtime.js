@@ -1,17 +1,29 @@
 // The websocket client: one connection per tab, rooms resumed with ``after`` after a blip (so
 // nothing is missed), actions queued while the socket is down and sent again when a frame went
-// unanswered; and how its state and refusals read on the page.
+// unanswered, the viewer pass presented in the first frame (an event with an access code), a
+// staff sign-in that ended (close code 4401); and how its state and refusals read on the page.
 
 import { ApiError } from "/static/js/api.js";
 import { say } from "/static/js/dom.js";
 import { t } from "/static/js/i18n.js";
+import { storage } from "/static/js/storage.js";
 
-/** One websocket to /ws; ``join`` a room, ``send`` an action, ``hello`` a chat name. */
+/** Where the viewer pass of an event with an access code is kept (common.askAccessCode). */
+export const PASS_KEY = "torget.viewer_pass";
+/** The close code of a staff sign-in that ended (revoked, signed out, expired). */
+export const SIGN_IN_ENDED = 4401;
+
+/**
+ * One websocket to /ws; ``join`` a room, ``send`` an action, ``hello`` a chat name.
+ * ``onSignInEnded(rt)`` is called when the server closes the socket because the staff sign-in
+ * ended; the socket reconnects as what the browser still is (a viewer).
+ */
 export class Realtime {
-  constructor({ onStatus = () => {}, onWelcome = () => {}, onNotice = () => {} } = {}) {
+  constructor({ onStatus = () => {}, onWelcome = () => {}, onNotice = () => {}, onSignInEnded = () => {} } = {}) {
     this.onStatus = onStatus;
     this.onWelcome = onWelcome;
     this.onNotice = onNotice;
+    this.onSignInEnded = onSignInEnded;
     this.rooms = new Map();
     this.queue = [];
     this.pending = new Map();
@@ -22,6 +34,11 @@ export class Realtime {
     this.name = "";
     this.closed = false;
     this.viewerId = "";
+    let welcomed;
+    this.welcomed = new Promise((resolve) => {
+      welcomed = resolve;
+    });
+    this.resolveWelcome = welcomed;
     window.addEventListener("online", () => this.reconnectSoon(0));
   }
 
@@ -29,10 +46,20 @@ export class Realtime {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const ws = new WebSocket(`${scheme}://${location.host}/ws`);
     this.ws = ws;
+    this.passSent = false;
     this.onStatus(this.attempt ? "reconnecting" : "connecting");
+    ws.addEventListener("open", () => {
+      // An event with an access code holds a connection without a pass cookie until its first
+      // frame presents the pass (an embedded player's frame may not send the cookie).
+      const pass = storage.get(PASS_KEY);
+      if (!pass) return;
+      this.passSent = true;
+      this.raw(this.name ? { type: "hello", name: this.name, viewer_pass: pass } : { type: "hello", viewer_pass: pass });
+    });
     ws.addEventListener("message", (event) => this.receive(event.data));
-    ws.addEventListener("close", () => {
+    ws.addEventListener("close", (event) => {
       if (this.ws !== ws) return;
+      if (event.code === SIGN_IN_ENDED) this.onSignInEnded(this);
       this.open = false;
       // Frames sent but not answered go out again after the reconnect (the draft stays until
       // an ack, so a lost frame is never a lost message).
@@ -73,9 +100,10 @@ export class Realtime {
       case "welcome":
         this.open = true;
         this.viewerId = msg.viewer_id;
+        this.resolveWelcome(msg);
         this.attempt = 0;
         this.onWelcome(msg);
-        if (this.name) this.raw({ type: "hello", name: this.name });
+        if (this.name && !this.passSent) this.raw({ type: "hello", name: this.name });
         for (const [name, room] of this.rooms) this.sendJoin(name, room);
         this.onStatus("connected");
         this.flushQueue();
@@ -99,13 +127,14 @@ export class Realtime {
         break;
       }
       case "viewers":
-        this.rooms.get(msg.room)?.handlers.viewers?.(msg.count);
+        this.rooms.get(msg.room)?.handlers.viewers?.(msg.count, msg.staff ?? null);
         break;
       case "notice":
         this.onNotice(msg);
         break;
       case "ack":
       case "error": {
+        if (msg.type === "error" && msg.field === "viewer_pass") storage.remove(PASS_KEY); // expired
         const waiter = this.pending.get(msg.ref);
         if (!waiter) {
           if (msg.type === "error" && msg.code === "forbidden" && !msg.ref) this.onNotice(msg);
@@ -127,7 +156,8 @@ export class Realtime {
     this.raw(frame);
   }
 
-  /** Join ``name``; handlers: joined(msg, resumed), events(list), viewers(count). */
+  /** Join ``name``; handlers: joined(msg, resumed), events(list), viewers(count, staff): staff
+   * is the room's staff connections for its moderators, else null. */
   join(name, handlers) {
     const room = { after: null, joined: false, handlers };
     this.rooms.set(name, room);
@@ -170,6 +200,14 @@ export class Realtime {
   get queued() {
     return this.queue.length;
   }
+}
+
+/**
+ * Resolve once ``rt`` knows its viewer id (its first welcome), or after ``ms`` without one: a
+ * player that starts before would be counted apart from its websocket for a while.
+ */
+export function viewerKnown(rt, ms = 2000) {
+  return Promise.race([rt.welcomed, new Promise((resolve) => setTimeout(resolve, ms))]);
 }
 
 /** Wire a Realtime's status into an element: connecting, connected, reconnecting. */

@@ -8,7 +8,7 @@ export const CHAT_KEPT = 300;
 const PARTS = ["chat", "questions", "polls", "settings"];
 
 export function emptyRoom() {
-  return { chat: [], questions: new Map(), polls: new Map(), slowModeSeconds: 0, viewers: null };
+  return { chat: [], questions: new Map(), polls: new Map(), slowModeSeconds: 0, viewers: null, staff: null };
 }
 
 /** Start ``room`` over from a join's ``state`` (the chat history then arrives as events). */
@@ -59,7 +59,8 @@ export function highlighted(room) {
  *   chatAdded(message), chatDeleted(messageId)   as they come, in order;
  *   update(room, parts)         after each batch of events, with the Set of parts that changed
  *                               (after a fresh start: all of them);
- *   viewers(count)              the room's viewer count.
+ *   viewers(count, staff)       the room's viewer count (staff: its staff connections, sent
+ *                               to its moderators only; else null).
  */
 export function followRoom(rt, id, view) {
   const room = emptyRoom();
@@ -82,9 +83,10 @@ export function followRoom(rt, id, view) {
       return fold(msg.events, new Set(PARTS));
     },
     events: (events) => fold(events, new Set()),
-    viewers: (count) => {
+    viewers: (count, staff) => {
       room.viewers = count;
-      view.viewers?.(count);
+      room.staff = staff;
+      view.viewers?.(count, staff);
     },
   });
   return room;

@@ -5,7 +5,7 @@ import { askAccessCode, copyText, sessionIdFromPath } from "/static/js/common.js
 import { $, appendKept, el, keepFocus, removeItem, say, setCount, show } from "/static/js/dom.js";
 import { formatDay, formatTime, initI18n, t } from "/static/js/i18n.js";
 import { fillQuality, Player, wireCaptions } from "/static/js/player.js";
-import { explain, Realtime, statusReporter } from "/static/js/realtime.js";
+import { explain, Realtime, statusReporter, viewerKnown } from "/static/js/realtime.js";
 import { CHAT_KEPT, emptyRoom, followRoom, highlighted } from "/static/js/room.js";
 import { displayName, keepDraft, setDisplayName, storage } from "/static/js/storage.js";
 
@@ -16,6 +16,11 @@ let session = null;
 let rt = null;
 let room = emptyRoom();
 let playing = null;
+let awaitingApproval = false; // "shown once a moderator approves it" is on screen
+
+/** States after the broadcast: the page is the replay's (no live banner, count or inputs). */
+const OVER = ["ended", "replay", "cancelled"];
+const over = () => OVER.includes(session.state);
 
 function remember(id) {
   voted.add(id);
@@ -35,6 +40,7 @@ async function fetchSession() {
 }
 
 function renderSession() {
+  applyMode();
   document.title = `${session.title} · Torget`;
   $("title").textContent = session.title;
   const speakers = session.speakers.length ? ` · ${session.speakers.join(", ")}` : "";
@@ -42,6 +48,22 @@ function renderSession() {
     `${session.studio_name} · ${formatDay(session.starts_at)} ${formatTime(session.starts_at)}–` +
     `${formatTime(session.ends_at)} · ${session.language}${speakers} · ${t(`state.${session.state}`)}`;
   $("description").textContent = session.description;
+}
+
+/** Live or replay: after the broadcast the chat is its archive, the Q&A shows the answered
+ * questions read-only, and nothing says "now answering" or how many watch. A session that comes
+ * back (a page opened before it started) turns live again the same way. */
+function applyMode() {
+  const done = over();
+  show($("ask"), !done);
+  show($("qa-closed"), done);
+  show($("chat-form"), !done);
+  show($("chat-closed"), done);
+  show($("watching"), !done);
+  if (done) show($("slow-mode"), false);
+  else showSlowMode(room.slowModeSeconds);
+  renderQuestions();
+  renderPolls();
 }
 
 // --- Player -----------------------------------------------------------------------------------
@@ -62,12 +84,15 @@ function updatePlayer() {
   const offair = $("offair");
   if (!wanted) {
     player.stop();
-    const text = {
-      scheduled: t("player.starts_at", { time: `${formatDay(session.starts_at)} ${formatTime(session.starts_at)}` }),
-      ready: t("player.ready"),
-      ended: t("player.ended"),
-      cancelled: t("player.cancelled"),
-    }[state] || "";
+    const missed = !session.went_live_at && (state === "ended" || Date.parse(session.ends_at) < Date.now());
+    const text = missed
+      ? t("player.missed")
+      : {
+          scheduled: t("player.starts_at", { time: `${formatDay(session.starts_at)} ${formatTime(session.starts_at)}` }),
+          ready: t("player.ready"),
+          ended: t("player.ended"),
+          cancelled: t("player.cancelled"),
+        }[state] || "";
     $("offair-text").textContent = text;
     show(offair, true);
     return;
@@ -92,7 +117,7 @@ function addChat(event) {
 function showSlowMode(seconds) {
   const note = $("slow-mode");
   note.textContent = seconds ? t("chat.slow_mode_on", { seconds }) : "";
-  show(note, seconds > 0);
+  show(note, seconds > 0 && !over());
 }
 
 // --- Questions --------------------------------------------------------------------------------
@@ -105,11 +130,21 @@ function renderQuestions() {
 
 function drawQuestions() {
   const list = $("questions");
+  const done = over();
   const shown = [...room.questions.values()]
-    .filter((q) => q.status !== "merged")
+    .filter((q) => (done ? q.status === "answered" : q.status !== "merged"))
     .sort((a, b) => ORDER[a.status] - ORDER[b.status] || b.votes - a.votes || a.asked_at - b.asked_at);
   list.replaceChildren(
     ...shown.map((q) => {
+      if (done) {
+        return el(
+          "li",
+          { class: `question ${q.status}`, dataset: { id: q.id } },
+          el("span", { class: "votes", text: `▲ ${q.votes}` }),
+          el("span", { class: "text", text: q.text }),
+          el("span", { class: "by", text: q.author_name || t("qa.anonymous_author") }),
+        );
+      }
       const vote = el("button", {
         type: "button",
         class: "vote",
@@ -129,9 +164,15 @@ function drawQuestions() {
       );
     }),
   );
-  const now = highlighted(room);
+  const now = done ? null : highlighted(room);
   $("highlight-text").textContent = now ? now.text : "";
   show($("highlight"), Boolean(now));
+  // Only a viewer's own questions are seen pending: once none is, approval came (or refusal,
+  // which its badge says), and "shown once a moderator approves it" no longer holds.
+  if (awaitingApproval && !shown.some((q) => q.status === "pending")) {
+    awaitingApproval = false;
+    say($("ask").querySelector(".status"), "");
+  }
 }
 
 async function upvote(id) {
@@ -156,7 +197,7 @@ function renderPolls() {
 
 function pollView(poll) {
   const total = poll.voters || 0;
-  const canVote = poll.open && !voted.has(poll.id);
+  const canVote = poll.open && !voted.has(poll.id) && !over();
   const name = `poll-${poll.id}`;
   const form = el("form", { class: "poll stack", dataset: { id: poll.id } });
   const fieldset = el("fieldset", {}, el("legend", { text: poll.question }));
@@ -238,6 +279,7 @@ function wireForms() {
       await rt.send({ type: "qa.ask", room: sessionId, text, anonymous: askForm.elements.anonymous.checked });
       clearAsk(askText.value.trim() === text ? askText.value : undefined);
       say(status, session.qa_auto_approve ? t("qa.sent") : t("qa.sent_pending"), "ok");
+      awaitingApproval = !session.qa_auto_approve; // until the question's next change
     } catch (error) {
       say(status, explain(error), "error");
     }
@@ -270,7 +312,6 @@ async function main() {
   $("quality").addEventListener("change", () => player.setQuality(Number($("quality").value)));
   fillQuality($("quality"), [], -1);
   wireCaptions($("video"), $("captions"));
-  updatePlayer();
   rt = new Realtime({
     onStatus: statusReporter($("rt-status")),
     onNotice: (msg) => say($("rt-status"), msg.text || msg.message, "warn"),
@@ -295,6 +336,9 @@ async function main() {
     },
   });
   rt.connect();
+  // The player names the websocket's viewer id in its requests, so this viewer counts once.
+  await viewerKnown(rt);
+  updatePlayer();
 }
 
 async function refresh() {

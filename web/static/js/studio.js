@@ -2,7 +2,7 @@
 // go live from this browser (WHIP), ingest health, start and end, restream, highlighted question.
 
 import { api, signOut } from "/static/js/api.js";
-import { copyText, openConsole } from "/static/js/common.js";
+import { askSignInAgain, copyText, openConsole } from "/static/js/common.js";
 import { $, el, say, setCount, show } from "/static/js/dom.js";
 import { formatDay, formatTime, initI18n, t } from "/static/js/i18n.js";
 import { Realtime, statusReporter } from "/static/js/realtime.js";
@@ -22,6 +22,7 @@ let whip = null; // {pc, location, key}
 let room = emptyRoom(); // the selected session's room: its highlighted question
 
 const keyStore = (id) => `torget.key.${id}`;
+const OVER = ["ended", "replay", "cancelled"];
 
 async function openapi() {
   if (!doc) doc = await api("GET", "/api/v1/openapi.json");
@@ -150,6 +151,9 @@ async function select(id) {
   $("go-live").disabled = !["scheduled", "ready"].includes(s.state);
   $("end").disabled = !["live", "ready", "scheduled"].includes(s.state);
   $("extend").disabled = !["live", "ready", "scheduled"].includes(s.state);
+  $("whip-start").disabled = OVER.includes(s.state);
+  // The session is over: the server has ended its ingest, so this browser stops sending.
+  if (whip && whip.sessionId === s.id && OVER.includes(s.state)) dropWhip(t("studio.whip_ended"));
   if (!changed) return;
   const ingest = await api("GET", `/api/v1/sessions/${encodeURIComponent(id)}/ingest`);
   $("rtmp-url").value = ingest.rtmp;
@@ -233,7 +237,9 @@ function healthRows(h) {
   const source = h.source || {};
   const measured = h.measured || {};
   if (h.origin) rows.push(["health.origin", String(h.origin).toUpperCase()]);
-  if (source.width) rows.push(["health.resolution", `${source.width}×${source.height}`]);
+  const width = measured.width ?? source.width;
+  const height = measured.height ?? source.height;
+  if (width) rows.push(["health.resolution", `${width}×${height}`]);
   if (source.video_codec) rows.push(["health.codec", `${source.video_codec}${source.has_audio ? " + audio" : ""}`]);
   const fps = measured.fps ?? source.fps;
   if (fps) rows.push(["health.fps", Number(fps).toFixed(1)]);
@@ -366,12 +372,14 @@ async function startWhip() {
   try {
     say(status, t("studio.whip_connecting"));
     const resource = await negotiate(pc, `/whip/${encodeURIComponent(current.id)}`, bearer(key));
-    whip = { pc, location: resource, key };
+    whip = { pc, location: resource, key, sessionId: current.id };
     pc.addEventListener("connectionstatechange", () => {
       if (whip?.pc !== pc) return;
       const state = pc.connectionState;
       if (state === "connected") say(status, t("studio.whip_live"), "ok");
-      if (state === "failed" || state === "disconnected") say(status, t("studio.whip_lost"), "warn");
+      if (state === "disconnected") say(status, t("studio.whip_lost"), "warn");
+      // The server closed the ingest (the session ended, another publisher took over): stop.
+      if (state === "failed" || state === "closed") dropWhip(t("studio.whip_dropped"));
     });
     show($("whip-start"), false);
     show($("whip-stop"), true);
@@ -389,9 +397,22 @@ async function stopWhip() {
   // End the WHIP resource first (RFC 9725), then the peer connection.
   await endResource(resource, bearer(key));
   pc.close();
+  whipStopped(t("studio.whip_stopped"));
+}
+
+/** The server ended the ingest already (its resource is gone): close our side, say why. */
+function dropWhip(why) {
+  if (!whip) return;
+  const { pc } = whip;
+  whip = null;
+  pc.close();
+  whipStopped(why);
+}
+
+function whipStopped(text) {
   show($("whip-start"), true);
   show($("whip-stop"), false);
-  say($("whip-status"), t("studio.whip_stopped"));
+  say($("whip-status"), text);
 }
 
 // --- Start ------------------------------------------------------------------------------------
@@ -404,7 +425,12 @@ async function main() {
     await signOut();
     location.reload();
   });
-  rt = new Realtime({ onStatus: statusReporter($("rt-status")) });
+  rt = new Realtime({
+    onStatus: statusReporter($("rt-status")),
+    onSignInEnded: askSignInAgain((who) => {
+      me = who;
+    }),
+  });
   rt.join("event", {
     events: (events) => {
       loadSessions();
