@@ -6,13 +6,14 @@ A module per aggregate (``meta``, ``programme``, ``access``, ``rooms``, ``restre
 """
 
 from studio.store.access import WebSession
-from studio.store.media_owners import MediaOwnerRecord
+from studio.store.media_owners import MediaClaim, MediaOwnerRecord
 from studio.store.recordings import RecordingRecord
 from studio.store.restreams import Destination
 from studio.store.store import Store
 
 __all__ = [
     "Destination",
+    "MediaClaim",
     "MediaOwnerRecord",
     "RecordingRecord",
     "Store",
