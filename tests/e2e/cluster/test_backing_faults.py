@@ -77,11 +77,6 @@ async def test_a_postgresql_restart_fails_only_what_needs_the_store(
             "by engine.connect()) is not mapped to StoreUnavailable in studio/store/store.py "
             "(_read/_write): the programme answers 500, not 503"
         ),
-        ("other session's HLS", 404): (
-            "while the store is down a node that does not hold the session's media cannot look "
-            "up its owner (streaming/owners.py owner_elsewhere returns None on StoreUnavailable) "
-            "and answers the session's HLS itself with 404"
-        ),
     }
     seen = {(o.kind, o.status) for o in prober.failures}
     assert seen <= known.keys(), prober.report()
