@@ -99,6 +99,7 @@ class Hub:
         self.connections: set[Connection] = set()
         self.engine_up = True
         self.event_listeners: list[Callable[[str, bytes], None]] = []  # see watch_events
+        self.status_listeners: list[Callable[[bool], None]] = []  # the engine went down / up
         self.sign_ins: SignIns[Connection] = SignIns()
         self._writer: ThreadPoolExecutor | None = None
 
@@ -173,6 +174,8 @@ class Hub:
         if up == self.engine_up:
             return
         self.engine_up = up
+        for listener in self.status_listeners:
+            listener(up)
         notice = frame(
             {"type": "notice", "code": "restored" if up else "degraded",
              "text": "reconnected to the other nodes" if up

@@ -25,6 +25,10 @@ from studio.store import Store
 
 CLI_PRINCIPAL = Principal(token_id="cli", role=Role.ADMIN, name="command line")  # noqa: S106
 EXIT_USAGE = 2
+# Connections the kernel keeps waiting for accept(): when a node dies its viewers arrive at
+# once, and a short queue drops their SYNs (each retried after 1, 3, 7... s). The kernel caps
+# it at net.core.somaxconn (docs/operations.md).
+LISTEN_BACKLOG = 65535
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -114,6 +118,7 @@ def serve(settings: Settings) -> int:
         port=settings.server.port,
         print=None,
         access_log=None,
+        backlog=LISTEN_BACKLOG,
         loop=_event_loop(),
     )
     return 0
