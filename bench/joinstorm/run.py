@@ -28,8 +28,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bench.fanout.procstat import total_cpu
-from bench.fanout.run import FD_RESERVE, make_deployment, server_fd_limit
+import aiohttp
+
+from bench.fanout.procstat import CLOCK_TICKS, machine_ticks, total_cpu
+from bench.fanout.run import FD_RESERVE, OTHER_LOAD_NOTE, make_deployment, server_fd_limit
 from bench.fanout.servers import REPO, Deployment, Unavailable, stop_process
 
 Say = Callable[[str], None]
@@ -47,6 +49,7 @@ class Plan:
         ("torget-2", 20_000),
     )
     processes: int = 2  # storm generators (the machine's cores are shared with the server)
+    history: int = 200  # chat messages in the room before the storm (Torget keeps 200)
     inflight: int = 0  # per generator: connects under way at once (0: every viewer at once)
     timeout: float = 120.0  # per viewer
     sources: tuple[str, ...] = ("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5")
@@ -71,6 +74,8 @@ class Case:
     upgrade_p99_s: float | None = None
     all_upgraded_s: float | None = None
     server_cpu: float = 0.0  # % of one core over the storm, all server processes
+    cpu_per_join_us: float | None = None  # server CPU time over the storm / viewers joined
+    other_cpu: float = 0.0  # % of one core used by neither the servers nor the generators
     failures: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     unavailable: str = ""
@@ -83,6 +88,8 @@ class Case:
             f"{self.server:>9} N={self.viewers:>6}: {self.joined} joined, all in "
             f"{_s(self.all_joined_s)} s (p50 {_s(self.join_p50_s)}, p99 {_s(self.join_p99_s)});"
             f" upgrades all in {_s(self.all_upgraded_s)} s; server {self.server_cpu:.0f}%"
+            f" ({_s(self.cpu_per_join_us and self.cpu_per_join_us / 1000)} ms/join);"
+            f" others {self.other_cpu:.0f}%"
             + (f"; failures {self.failures}" if self.failures else "")
         )
 
@@ -116,14 +123,40 @@ async def _generator(args: list[str], log: Path) -> asyncio.subprocess.Process:
         )  # fmt: skip
 
 
+async def prefill(deployment: Deployment, messages: int) -> str:
+    """Post ``messages`` chat messages in the room (its history before the storm) from one
+    client on the first node; return the last message's id (what reconnecting viewers saw)."""
+    host, port = deployment.endpoints[0]
+    last = ""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(f"http://{host}:{port}{deployment.path}") as ws,
+    ):
+        await ws.send_json({"type": "join", "room": deployment.room, "ref": "join"})
+        for index in range(messages):
+            text = f"message {index} before the storm"
+            await ws.send_json({"type": "chat.send", "room": deployment.room, "text": text,
+                                "ref": f"m{index}"})  # fmt: skip
+            while True:
+                frame = await ws.receive_json(timeout=10)
+                if frame.get("type") in ("ack", "error") and frame.get("ref") == f"m{index}":
+                    last = str(frame.get("id") or last)
+                    break
+    return last
+
+
 async def storm(deployment: Deployment, case: Case, plan: Plan, workdir: Path) -> None:
     """Run one storm against a started deployment and fill ``case``."""
     cap = server_fd_limit() * len(deployment.endpoints) - FD_RESERVE
     case.viewers = min(case.asked, cap)
     if case.viewers < case.asked:
         case.notes.append(f"{case.viewers} of {case.asked} viewers: RLIMIT_NOFILE")
+    after = await prefill(deployment, plan.history) if plan.history else ""
+    await asyncio.sleep(1.0)  # the prefill's fan-out is over
     at = time.time() + START_DELAY_S
     common = ["--room", deployment.room, "--path", deployment.path, "--at", f"{at:.3f}"]
+    if after:
+        common += ["--after", after]
     common += ["--inflight", str(plan.inflight), "--timeout", str(plan.timeout)]
     for host, port in deployment.endpoints:
         common += ["--endpoint", f"{host}:{port}"]
@@ -137,14 +170,22 @@ async def storm(deployment: Deployment, case: Case, plan: Plan, workdir: Path) -
         generators.append(await _generator(args, workdir / "storm.log"))
         offset += share
     await asyncio.sleep(max(0.0, at - time.time()))
-    cpu0, t0 = total_cpu(deployment.pids), time.monotonic()
+    load_pids = [proc.pid for proc in generators]
+    cpu0, load0, t0 = total_cpu(deployment.pids), total_cpu(load_pids), time.monotonic()
+    busy0, _, all0 = machine_ticks()
     reports: list[dict[str, Any]] = []
     for proc in generators:
         assert proc.stdout is not None
         line = await asyncio.wait_for(proc.stdout.readline(), plan.timeout + 60)
         reports.append(json.loads(line) if line else {"joined": [], "upgraded": [], "failed": {}})
-    seconds = time.monotonic() - t0
-    case.server_cpu = 100 * (total_cpu(deployment.pids) - cpu0) / max(seconds, 1e-6)
+    seconds = max(time.monotonic() - t0, 1e-6)
+    server = total_cpu(deployment.pids) - cpu0
+    load = total_cpu(load_pids) - load0
+    busy1, _, all1 = machine_ticks()
+    cores = (all1 - all0) / CLOCK_TICKS / seconds
+    busy = 100 * (busy1 - busy0) / max(1, all1 - all0) * cores  # % of one core
+    case.server_cpu = 100 * server / seconds
+    case.other_cpu = max(0.0, busy - case.server_cpu - 100 * load / seconds)
     for proc in generators:
         await stop_process(proc, 5.0)
     joined = sorted(t for r in reports for t in r["joined"] if t >= 0)
@@ -153,6 +194,10 @@ async def storm(deployment: Deployment, case: Case, plan: Plan, workdir: Path) -
     for r in reports:
         failures.update(r.get("failed", {}))
     case.joined = len(joined)
+    if joined:
+        case.cpu_per_join_us = 1e6 * server / len(joined)
+    if case.other_cpu > OTHER_LOAD_NOTE:
+        case.notes.append(f"other processes used {case.other_cpu:.0f} % of a core meanwhile")
     case.failures = dict(failures.most_common(3))
     if joined:
         case.all_joined_s = joined[-1]

@@ -74,7 +74,10 @@ class Storm:
         self.viewers: dict[int, Viewer] = {}
         self.done: list[Viewer] = []
         self.failures: Counter[str] = Counter()
-        self.join = masked_text(json.dumps({"type": "join", "room": args.room}).encode())
+        join: dict[str, str] = {"type": "join", "room": args.room}
+        if args.after:
+            join["after"] = args.after  # viewers that reconnect resume from what they saw
+        self.join = masked_text(json.dumps(join).encode())
         self.origin = 0.0
 
     def request(self, host: str, port: int, key: bytes) -> bytes:
@@ -213,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--at", type=float, default=0.0, help="wall time (Unix) to start at")
     parser.add_argument("--inflight", type=int, default=0, help="0: every viewer at once")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per viewer")
+    parser.add_argument("--after", default="", help="join with after= this event id")
     args = parser.parse_args(argv)
     raise_nofile()
     sys.stdout.write(json.dumps(Storm(args).run()) + "\n")
