@@ -27,7 +27,7 @@ async def test_an_unchanged_count_is_not_sent_again(app: RunningApp, connect: Co
     await asyncio.sleep(3 * PRESENCE_EVERY_S)
     second = await connect()
     await second.request("j", type="join", room=room)
-    counts = []
+    counts: list[int] = []
     while not counts or counts[-1] != 2:
         frame = await first.next(timeout=5)
         if frame["type"] == "viewers":
