@@ -33,7 +33,12 @@ def _row(case: Case) -> str:
 def markdown(result: StormResult) -> str:
     """The section: how it was run, then one row per storm."""
     plan = result.plan
-    inflight = "all at once" if not plan.inflight else f"at most {plan.inflight} at a time each"
+    inflight = (
+        "all at once"
+        if not plan.inflight
+        else f"each with at most {plan.inflight} handshakes under way, below the kernel's "
+        "default accept queue of 4 096 (past it SYNs are dropped and retried after 1, 3, 7 s)"
+    )
     return (
         "## Join storm\n\n"
         "A node died and its websocket viewers reconnect to the others at once: every viewer "
