@@ -147,7 +147,8 @@ def plan_import(
 # --- files (blocking: call in a worker thread) ------------------------------------------------
 
 
-def _read(path: Path) -> bytes:
+def read_if_there(path: Path) -> bytes:
+    """The file's bytes, or none when it does not exist."""
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -160,17 +161,17 @@ def list_runs(directory: Path) -> RunListing:
         listing = sorted(p.name for p in directory.iterdir())
     except FileNotFoundError:
         return RunListing()
-    journal = parse_journal(_read(directory / JOURNAL))
+    journal = parse_journal(read_if_there(directory / JOURNAL))
     return RunListing(
         journal=tuple(journal[run] for run in sorted(journal)),
-        claims=tuple(parse_claims(_read(directory / CLAIMS))),
+        claims=tuple(parse_claims(read_if_there(directory / CLAIMS))),
         files=tuple(name for name in listing if media_file(name) is not None),
     )
 
 
 def next_free_run(directory: Path) -> int:
     """One more than the highest run number in ``directory``'s files and run journal."""
-    runs = list(parse_journal(_read(directory / JOURNAL)))
+    runs = list(parse_journal(read_if_there(directory / JOURNAL)))
     try:
         for path in directory.iterdir():
             parsed = media_file(path.name)
@@ -205,7 +206,7 @@ def _commit(directory: Path, item: RunImport) -> None:
 
 def _brought(directory: Path) -> dict[int, JournalEntry]:
     """The journal's entries of runs whose init segment is here."""
-    journal = parse_journal(_read(directory / JOURNAL))
+    journal = parse_journal(read_if_there(directory / JOURNAL))
     present = {
         parsed.run
         for path in directory.glob("*_init.mp4")

@@ -33,7 +33,7 @@ from streaming.errors import (
 from streaming.ffmpeg_args import concat_list, recording_args, run_mp4_args
 from streaming.ffmpeg_process import run_ffmpeg
 from streaming.fmp4 import TrackInfo, parse_init, scan_fragments
-from streaming.handover import RunSource, import_runs
+from streaming.handover import RunSource, import_runs, read_if_there
 from streaming.vocab import MediaKind, ResourceKind, RunKind
 from streaming.vod import (
     CLAIMS,
@@ -132,17 +132,10 @@ def _scan_segments(directory: Path, run: int, rendition: int, track: TrackInfo) 
         number += 1
 
 
-def _read_if_there(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return b""
-
-
 def scan_recording(directory: Path) -> Recording:
     """The recording the files in ``directory`` hold (see the module docstring)."""
-    journal = parse_journal(_read_if_there(directory / JOURNAL))
-    claims = parse_claims(_read_if_there(directory / CLAIMS))
+    journal = parse_journal(read_if_there(directory / JOURNAL))
+    claims = parse_claims(read_if_there(directory / CLAIMS))
     inits: dict[int, dict[int, str]] = {}
     try:
         listing = sorted(p.name for p in directory.iterdir())

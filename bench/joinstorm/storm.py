@@ -21,13 +21,14 @@ import errno
 import hashlib
 import json
 import os
-import resource
 import select
 import socket
 import sys
 import time
 from collections import Counter, deque
 from dataclasses import dataclass
+
+from bench.fanout.loadgen import _endpoint, raise_nofile
 
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)
@@ -56,13 +57,6 @@ class Viewer:
     buffer: bytes = b""
     upgraded: float = -1.0
     joined: float = -1.0
-
-
-def raise_nofile() -> None:
-    """Raise this process's open-file limit to its hard limit."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 class Storm:
@@ -190,11 +184,6 @@ class Storm:
         for viewer in self.done:
             viewer.sock.close()
         return report
-
-
-def _endpoint(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    return host, int(port)
 
 
 def main(argv: list[str] | None = None) -> int:
