@@ -77,6 +77,11 @@ async def test_a_postgresql_restart_fails_only_what_needs_the_store(
             "by engine.connect()) is not mapped to StoreUnavailable in studio/store/store.py "
             "(_read/_write): the programme answers 500, not 503"
         ),
+        ("other session's HLS", 500): (
+            "the same unmapped CannotConnectNowError reaches the media owner's look-up "
+            "(streaming/owners.py owner_elsewhere falls back on the owner the store named last "
+            "only for StoreUnavailable): a node that does not hold the media answers 500"
+        ),
     }
     seen = {(o.kind, o.status) for o in prober.failures}
     assert seen <= known.keys(), prober.report()
