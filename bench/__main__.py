@@ -5,7 +5,7 @@ python -m bench --quick          a short matrix (N = 1000 and 5000 at 100 msg/s)
 python -m bench cluster          only the two-node Redis fan-out (~5 minutes)
 python -m bench --only fanout    only the named benchmark (repeatable)
 python -m bench media            only the named benchmarks (fanout, cluster, media, webrtc,
-                                 hlscache)
+                                 hlscache, joinstorm)
 python -m bench --servers reference   the fan-out benchmark against these servers only
 """
 
@@ -68,6 +68,14 @@ def _webrtc(args: argparse.Namespace) -> str:
     return _shown(markdown(result))
 
 
+def _joinstorm(args: argparse.Namespace) -> str:
+    from bench.joinstorm.report import markdown
+    from bench.joinstorm.run import QUICK, Plan, run
+
+    result = run(QUICK if args.quick else Plan(), say=print)
+    return _shown(markdown(result))
+
+
 def _hlscache(args: argparse.Namespace) -> str:
     from bench.hlscache.report import markdown
     from bench.hlscache.run import QUICK, Plan, run
@@ -83,6 +91,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], str]] = {
     "media": _media,
     "webrtc": _webrtc,
     "hlscache": _hlscache,
+    "joinstorm": _joinstorm,
 }
 
 

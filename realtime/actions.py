@@ -18,6 +18,7 @@ from realtime.engine import now_ms
 from realtime.errors import EngineUnavailable, FrameError, RealtimeError
 from realtime.frames import CLOSE_POLICY
 from realtime.hub import EVENT_ROOM, Hub, frame
+from realtime.sessions import SessionCache
 from studio.access import Principal
 from studio.errors import (
     Conflict,
@@ -76,6 +77,12 @@ class Actions:
         self.hub = hub
         self.signer = signer
         self.programme = programme
+        # The sessions joins read, kept until they change (realtime/sessions.py): changes made
+        # here at once, on other nodes through the event room, all after an engine outage.
+        self.sessions = SessionCache(programme.get_session)
+        programme.on_session_change(self.sessions.changed, local_only=True)
+        hub.event_listeners.append(self.sessions.on_event)
+        hub.status_listeners.append(self.sessions.on_status)
         self.by_viewer = RateLimiter(rate)
         self.by_address = RateLimiter(
             Rate(rate.per_second * address_factor, rate.burst * address_factor)
@@ -83,12 +90,12 @@ class Actions:
         self.frame_rate = Rate(rate.per_second * FRAME_FACTOR, rate.burst * FRAME_FACTOR)
         self.flood_strikes = flood_strikes
 
-    def welcome(self, conn: Connection, principal: Principal | None) -> bytes:
+    def welcome(self, viewer_id: str, name: str, principal: Principal | None) -> bytes:
         """The frame that greets a connection once it may take part."""
         role = principal.role.value if principal else "viewer"
         return frame(
-            {"type": "welcome", "v": p.PROTOCOL_VERSION, "viewer_id": conn.viewer_id,
-             "name": conn.name, "role": role, "node": self.hub.node_id}
+            {"type": "welcome", "v": p.PROTOCOL_VERSION, "viewer_id": viewer_id,
+             "name": name, "role": role, "node": self.hub.node_id}
         )  # fmt: skip
 
     async def handle(self, conn: Connection, principal: Principal | None, raw: str | bytes) -> None:
@@ -149,7 +156,7 @@ class Actions:
             field = exc.field or None
             raise FrameError(_E.FORBIDDEN, exc.message, field) from None
         conn.gated = False
-        conn.send(self.welcome(conn, principal))
+        conn.send(self.welcome(conn.viewer_id, conn.name, principal))
         return reply
 
     async def _dispatch(
@@ -174,7 +181,7 @@ class Actions:
             raise FrameError(_E.FORBIDDEN, "only moderators of this session may do that")
         auto_approve = False
         if isinstance(m, p.QaAsk):
-            auto_approve = (await self.programme.get_session(m.room)).qa_auto_approve
+            auto_approve = (await self.sessions.get(m.room)).qa_auto_approve
         fact = self._fact(conn, who, m, auto_approve=auto_approve, staff=staff)
         live = await self.hub.room(m.room)
         live.state.evaluate(fact, now_ms())
@@ -203,7 +210,7 @@ class Actions:
             raise InvalidInput("after", "must be an event id like 1732560000123-000004")
         staff = False
         if m.room != EVENT_ROOM:
-            session = await self.programme.get_session(m.room)
+            session = await self.sessions.get(m.room)
             staff = self.programme.may_moderate(who, session)
         live = await self.hub.room(m.room)
         if staff:

@@ -270,8 +270,15 @@ class Link:
             listener.lost()
 
 
-async def take_over(transport: asyncio.Transport, parser: FrameParser) -> Link:
-    """Give a socket whose handshake was just written to a new ``Link``.
+def copy_socket(transport: asyncio.Transport) -> socket.socket:
+    """A copy of the transport's socket for a ``Link`` (``OSError`` when no file is left), made
+    before the handshake is answered, so a node out of open files answers no upgrade."""
+    original: socket.socket = transport.get_extra_info("socket")
+    return socket.socket(fileno=os.dup(original.fileno()))
+
+
+async def take_over(transport: asyncio.Transport, sock: socket.socket, parser: FrameParser) -> Link:
+    """Give ``sock`` (``copy_socket``), whose handshake was just written, to a new ``Link``.
 
     The old transport must have been paused before the handshake was written, so that no
     frame of the client's is read by it; it keeps its own copy of the socket and is closed by
@@ -282,6 +289,4 @@ async def take_over(transport: asyncio.Transport, parser: FrameParser) -> Link:
             break
         await asyncio.sleep(0.001)
     await asyncio.sleep(0)  # a loop turn: writes the event loop queued are flushed too
-    original: socket.socket = transport.get_extra_info("socket")
-    sock = socket.socket(fileno=os.dup(original.fileno()))
     return Link(sock, parser, loop)

@@ -14,6 +14,8 @@ maps them to answers; ``docs/architecture.md`` "Errors")::
     │   └── FfmpegTimedOut     it did not finish in the time allowed
     ├── PipelineError       a session pipeline asked for what its state does not allow
     ├── RecordingFailed     a recording could not be built (the reason is shown to operators)
+    ├── RunsUnreachable     another node's runs of a session could not be fetched
+    ├── OwnerUnknown        which node holds a session's media cannot be told now (no store)
     ├── FeedClosed          a WebRTC viewer's feed was closed (it left, or the session is over)
     ├── IngestDenied        a publish (RTMP or WHIP) the media plane will not take
     │   ├── WrongStreamKey     no key, or one that does not open the session
@@ -103,6 +105,14 @@ class PipelineError(StreamingError):
 
 class RecordingFailed(StreamingError):
     """The recording could not be built (the reason is shown to operators)."""
+
+
+class RunsUnreachable(StreamingError):
+    """The runs another node recorded of a session could not be fetched from it."""
+
+
+class OwnerUnknown(StreamingError):
+    """Which node holds a session's media cannot be told now (the store is unavailable)."""
 
 
 class FeedClosed(StreamingError):

@@ -1,9 +1,12 @@
-"""This node's side of media ownership: claims, confirmations, look-ups, and changes made on
-other nodes to sessions whose media this node holds (the rule is ``streaming.ownership``).
+"""This node's side of media ownership: claims (each under a new epoch, the fencing token),
+confirmations, look-ups, the fence of recordings, and changes made on other nodes to sessions
+whose media this node holds (the rule is ``streaming.ownership``).
 
-``MediaOwners`` claims a session when its publish reaches the pipeline (``tap``), confirms its
-rows (``run``), looks up owners elsewhere (``owner_elsewhere``) and follows the event room
-(``follow_changes``). See ``docs/architecture.md`` ("Media across nodes").
+``MediaOwners`` claims a session when its publish reaches the pipeline (``claim``), confirms its
+rows and notices claims other nodes took from it (``run``), looks up owners elsewhere
+(``owner_elsewhere``), tells the recorder under which epoch it may build (``build_epoch``,
+``check``, ``earlier_nodes``) and follows the event room (``follow_changes``). See
+``docs/architecture.md`` ("Media across nodes", "Media failover").
 """
 
 from __future__ import annotations
@@ -11,32 +14,54 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import msgspec
 
+from streaming.errors import OwnerUnknown
+from streaming.handover import next_free_run
 from streaming.ownership import REFRESH_EVERY_S, Echoes, proxy_target, same_node
-from studio.errors import NotFound, StudioError
+from streaming.vod import CLAIMS, ClaimEntry, journal_line
+from studio.errors import Fenced, NotFound, StudioError
 from studio.interaction.facts import SessionChanged, decode_fact
 from studio.models import Session
 
 if TYPE_CHECKING:
-    from streaming.flv import FlvTag
-    from streaming.ladder import SourceInfo
     from streaming.plane import MediaPlane
     from studio.store import Store
 
 log = logging.getLogger(__name__)
 
 LOOKUP_TTL_S = 1.0  # how long a node trusts what the store said about a session's owner
+# While the store cannot be reached, the owner it named last (within this long) is still used:
+# no node can claim the media without the store, so that answer still holds.
+KNOWN_FOR_S = 60.0
 
 SessionListener = Callable[[Session], Awaitable[None]]
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class _Lookup:
+    fresh_until: float  # loop time
+    known_at: float  # loop time the store answered
+    target: str | None
+
+
+def _note_claim(directory: Path, entry: ClaimEntry) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / CLAIMS).open("ab") as fh:
+        fh.write(journal_line(entry))
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 class MediaOwners:
@@ -57,48 +82,90 @@ class MediaOwners:
         self.clock = clock
         self.echoes = echoes or Echoes()
         self._reacted: dict[str, str] = {}  # session -> the state last acted on from elsewhere
-        self._lookups: dict[str, tuple[float, str | None]] = {}
+        self._lookups: dict[str, _Lookup] = {}
+        self._held: dict[str, int] = {}  # session -> the epoch this process claimed it under
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def claim(self, session_id: str) -> None:
-        """Record this node as the holder of the session's media."""
+    # --- claims (``streaming.plane.Ownership``) ------------------------------------------------
+
+    async def claim(self, session_id: str, directory: Path) -> int | None:
+        """Record this node as the holder of the session's media under a new epoch, and note
+        in ``directory`` that its runs from now on are of that epoch; None when the store
+        could not record it (the publish goes on)."""
         try:
-            await self.store.claim_media(session_id, self.node_url, self.node_id, self.clock())
+            epoch = await self.store.claim_media(
+                session_id, self.node_url, self.node_id, self.clock()
+            )
         except StudioError as exc:
             log.warning(
                 "session %s: cannot record this node as media owner: %s", session_id, exc.message
             )
-            return
+            return None
+        self._held[session_id] = epoch
         self._lookups.pop(session_id, None)
+        first = await asyncio.to_thread(next_free_run, directory)
+        try:
+            await asyncio.to_thread(_note_claim, directory, ClaimEntry(epoch, first))
+        except OSError as exc:
+            log.warning("session %s: cannot note claim %d: %s", session_id, epoch, exc)
+        log.info("session %s: media claimed by this node (epoch %d)", session_id, epoch)
+        return epoch
 
-    def tap(self, session: Session, source: SourceInfo, first: Sequence[FlvTag]) -> None:
-        """A ``TapFactory`` of the plane: each publish that reaches the pipeline claims."""
-        self._spawn(self.claim(session.id))
-
-    async def run(self) -> None:
-        """Confirm this node's rows every ``REFRESH_EVERY_S`` seconds, forever."""
+    async def run(self, plane: MediaPlane) -> None:
+        """Confirm this node's rows every ``REFRESH_EVERY_S`` seconds, forever; a session whose
+        media another node claimed since is given up (``MediaPlane.media_moved``)."""
         while True:
             try:
-                await self.store.refresh_media(self.node_url, self.clock())
+                held = await self.store.refresh_media(self.node_url, self.clock())
+                for session_id in await self._taken(held):
+                    await plane.media_moved(session_id)
             except StudioError as exc:
                 log.warning("cannot confirm this node's media sessions: %s", exc.message)
             await asyncio.sleep(REFRESH_EVERY_S)
 
+    async def _taken(self, held: dict[str, int]) -> list[str]:
+        """This process's claims that a newer claim replaced (checked again one by one: a
+        claim may have landed after the refresh read the rows)."""
+        taken = []
+        for session_id, epoch in list(self._held.items()):
+            if held.get(session_id) == epoch:
+                continue
+            row = await self.store.media_owner(session_id)
+            if row is not None and row.epoch == epoch:
+                continue
+            del self._held[session_id]
+            if row is not None:
+                log.info(
+                    "session %s: media claimed by %s (epoch %d); this node lets it go",
+                    session_id,
+                    row.node_url,
+                    row.epoch,
+                )
+                taken.append(session_id)
+        return taken
+
+    # --- look-ups ------------------------------------------------------------------------------
+
     async def owner_elsewhere(self, session_id: str) -> str | None:
-        """The URL of the live node that holds the session's media, when it is not this one."""
-        loop = asyncio.get_running_loop()
+        """The URL of the live node that holds the session's media, when it is not this one.
+        Raises ``OwnerUnknown`` when the store cannot tell and has not told recently."""
+        now = asyncio.get_running_loop().time()
         cached = self._lookups.get(session_id)
-        if cached is not None and cached[0] > loop.time():
-            return cached[1]
+        if cached is not None and cached.fresh_until > now:
+            return cached.target
         try:
             row = await self.store.media_owner(session_id)
         except StudioError as exc:
+            if cached is not None and now - cached.known_at < KNOWN_FOR_S:
+                return cached.target
             log.warning("session %s: cannot look up its media owner: %s", session_id, exc.message)
-            return None
+            raise OwnerUnknown(
+                f"session {session_id}: which node holds its media cannot be told now"
+            ) from None
         target = proxy_target(row, self.node_url, self.clock())
         if len(self._lookups) > 10_000:
             self._lookups.clear()
-        self._lookups[session_id] = (loop.time() + LOOKUP_TTL_S, target)
+        self._lookups[session_id] = _Lookup(now + LOOKUP_TTL_S, now, target)
         return target
 
     def forget_lookups(self) -> None:
@@ -110,11 +177,44 @@ class MediaOwners:
         row = await self.store.media_owner(session_id)
         return row is not None and same_node(row.node_url, self.node_url)
 
+    # --- the recording's fence (``streaming.recording.RecordingFence``) ------------------------
+
+    async def build_epoch(self, session_id: str) -> int | None:
+        """The epoch under which this node may build the session's recording (None when no
+        node ever claimed its media); ``Fenced`` when another node holds it now."""
+        row = await self.store.media_owner(session_id)
+        if row is None:
+            return None
+        if not same_node(row.node_url, self.node_url):
+            raise Fenced(session_id, row.epoch)
+        return row.epoch
+
+    async def check(self, session_id: str, epoch: int | None) -> None:
+        """Raise ``Fenced`` when a claim newer than ``epoch`` holds the session's media."""
+        if epoch is None:
+            return
+        row = await self.store.media_owner(session_id)
+        if row is not None and row.epoch != epoch:
+            raise Fenced(session_id, row.epoch)
+
+    async def earlier_nodes(self, session_id: str) -> dict[str, list[int]]:
+        """The other nodes that held the session's media (in the order they first took it),
+        each with the epochs it held."""
+        found: dict[str, list[int]] = {}
+        for claim in await self.store.media_claims(session_id):
+            url = claim.node_url.rstrip("/")
+            if not same_node(url, self.node_url):
+                found.setdefault(url, []).append(claim.epoch)
+        return found
+
+    # --- changes made on other nodes -----------------------------------------------------------
+
     def follow_changes(
         self, plane: MediaPlane, load: Callable[[str], Awaitable[Session]], react: SessionListener
     ) -> Callable[[str, bytes], None]:
         """A listener of the event room's facts: a session change another node made, of a
-        session whose media this node holds, is re-read and handed to ``react``."""
+        session whose media (live, or files on disk) is here and the store names this node
+        as its owner, is re-read and handed to ``react``."""
 
         def on_fact(event_id: str, data: bytes) -> None:
             try:
@@ -127,10 +227,22 @@ class MediaOwners:
                 return  # a change of this node: its listeners already had it
             sid = fact.session_id
             if plane.pipeline(sid) is None and not plane.publishing(sid):
+                self._spawn(self._react_if_files(plane, sid, load, react))
                 return
             self._spawn(self._react(sid, load, react))
 
         return on_fact
+
+    async def _react_if_files(
+        self,
+        plane: MediaPlane,
+        session_id: str,
+        load: Callable[[str], Awaitable[Session]],
+        react: SessionListener,
+    ) -> None:
+        """A session with no live media here but files (this node held it before a restart)."""
+        if await plane.has_files(session_id):
+            await self._react(session_id, load, react)
 
     async def _react(
         self, session_id: str, load: Callable[[str], Awaitable[Session]], react: SessionListener

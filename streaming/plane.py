@@ -29,10 +29,11 @@ from streaming.errors import (
     WrongStreamKey,
 )
 from streaming.flv import FlvTag, IngestProbe
+from streaming.handover import RunSource
 from streaming.ladder import DEFAULT_LADDER, LadderSettings, Rung, SourceInfo, plan_ladder
 from streaming.onair import on_air
 from streaming.pipeline.supervisor import Notifier, PipelineConfig, SessionPipeline
-from streaming.recording import Recorder, RecordingGate
+from streaming.recording import Recorder, RecordingFence, RecordingGate
 from streaming.relay import RelayHub
 from streaming.rtmp import RtmpServer
 from streaming.vocab import IngestOrigin, OnAir, VideoCodec
@@ -100,6 +101,14 @@ class MediaTap(Protocol):
         """The publish is over."""
 
 
+class Ownership(RecordingFence, Protocol):
+    """Which node holds a session's media (``streaming.owners.MediaOwners``): a publish
+    claims it before its first run, the recorder builds under the epoch of the last claim."""
+
+    async def claim(self, session_id: str, directory: Path) -> int | None:
+        """Make this node the session's media owner under a new epoch (None: not recorded)."""
+
+
 class TapFactory(Protocol):
     """Makes the tap for a publish whose source is known, or None to take nothing."""
 
@@ -133,6 +142,7 @@ class Publish:
         self._pipeline: SessionPipeline | None = None
         self._abort: Callable[[], None] | None = None
         self._closed = False
+        self.moved = False  # another node claimed the session's media: this publish is dropped
 
     def set_abort(self, abort: Callable[[], None]) -> None:
         """Give the publish a way to drop its connection."""
@@ -171,6 +181,7 @@ class Publish:
                     source, keyframe_interval=None, frame_jitter=WEBRTC_FRAME_JITTER
                 )
             first = self._probe.buffered
+            await self.plane.claim(self.session_id)
             self._pipeline = await self.plane.attach(self.session_id, source, first)
             self._probe.buffered = []
             self._taps = self.plane.open_taps(self.session, source, first)
@@ -189,10 +200,11 @@ class Publish:
             except Exception:  # a tap's failure must not keep the publish open
                 log.exception("session %s: closing a media tap failed", self.session_id)
         state: SessionState | None = None
-        try:
-            state = (await self.plane.gate.ingest_down(self.session_id)).state
-        except StudioError as exc:
-            log.info("session %s: ingest_down not applied: %s", self.session_id, exc.message)
+        if not self.moved:  # else its publisher is on another node now: the session is not down
+            try:
+                state = (await self.plane.gate.ingest_down(self.session_id)).state
+            except StudioError as exc:
+                log.info("session %s: ingest_down not applied: %s", self.session_id, exc.message)
         if self._pipeline is not None:
             after = OnAir.OFF if state is None else on_air(state, False, slate=self.plane.slates)
             await self._pipeline.stop_ingest(end=after is OnAir.OFF)
@@ -220,6 +232,37 @@ class MediaPlane:
         )
         self.attached = Notifier()
         self.recordings = Recorder(gate, config.data_dir, config.pipeline.ffmpeg)
+        self.ownership: Ownership | None = None
+
+    def set_ownership(self, ownership: Ownership, runs: RunSource | None = None) -> None:
+        """Claim each session's media through ``ownership`` before its first run, and build
+        recordings under its fence with the runs of earlier owners fetched through ``runs``."""
+        self.ownership = ownership
+        self.recordings.fence = ownership
+        self.recordings.runs = runs
+
+    async def claim(self, session_id: str) -> None:
+        """A publish is about to start the session's media here: claim it (a new epoch)."""
+        if self.ownership is not None:
+            await self.ownership.claim(session_id, self.config.data_dir / session_id)
+
+    async def media_moved(self, session_id: str) -> None:
+        """Another node claimed the session's media: drop this node's publisher (the session
+        is not told its ingest is down) and end its playlists; this node writes no more of it."""
+        publish = self._publishers.get(session_id)
+        if publish is not None:
+            publish.moved = True
+            publish.abort()
+            await publish.close()
+        pipeline = self._pipelines.get(session_id)
+        if pipeline is not None:
+            pipeline.end()
+
+    async def has_files(self, session_id: str) -> bool:
+        """Whether this node's media directory holds files of the session."""
+        if not _SESSION_ID.fullmatch(session_id):
+            return False
+        return await asyncio.to_thread((self.config.data_dir / session_id).is_dir)
 
     def add_tap(self, factory: TapFactory) -> None:
         """Give every later publish's media to the taps ``factory`` makes."""

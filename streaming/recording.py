@@ -27,13 +27,16 @@ from streaming.errors import (
     InvalidMedia,
     InvalidName,
     RecordingFailed,
+    RunsUnreachable,
     StreamingError,
 )
 from streaming.ffmpeg_args import concat_list, recording_args, run_mp4_args
 from streaming.ffmpeg_process import run_ffmpeg
 from streaming.fmp4 import TrackInfo, parse_init, scan_fragments
+from streaming.handover import RunSource, import_runs, read_if_there
 from streaming.vocab import MediaKind, ResourceKind, RunKind
 from streaming.vod import (
+    CLAIMS,
     JOURNAL,
     Recording,
     Trim,
@@ -41,9 +44,11 @@ from streaming.vod import (
     VodRun,
     VodSegment,
     check_trim,
+    in_recording_order,
+    parse_claims,
     parse_journal,
 )
-from studio.errors import StudioError
+from studio.errors import Fenced, StudioError
 from studio.models import Session
 from studio.states import RecordingState
 from studio.store import RecordingRecord
@@ -56,6 +61,8 @@ MP4 = "recording.mp4"
 MP4_DIR = "mp4"
 TRIM_TTL = 5.0
 MISSING_TTL = 2.0
+GATHER_WAIT_S = 60.0  # how long an earlier owner that cannot be reached is asked again
+GATHER_RETRY_S = 2.0
 
 
 class RecordingGate(Protocol):
@@ -75,6 +82,20 @@ class RecordingGate(Protocol):
 
     async def unfinished_recordings(self) -> list[RecordingRecord]:
         """Recordings still marked as being built."""
+
+
+class RecordingFence(Protocol):
+    """Which node may build a session's recording (``streaming.owners.MediaOwners``): the
+    one holding the last claim of its media, checked again before every step that writes."""
+
+    async def build_epoch(self, session_id: str) -> int | None:
+        """The epoch this node builds under (None: nobody claimed it); ``Fenced`` if none."""
+
+    async def check(self, session_id: str, epoch: int | None) -> None:
+        """``Fenced`` once a claim newer than ``epoch`` holds the session's media."""
+
+    async def earlier_nodes(self, session_id: str) -> dict[str, list[int]]:
+        """The other nodes that held the session's media, each with the epochs it held."""
 
 
 # --- reading the files (blocking: call in a worker thread) -------------------------------------
@@ -113,10 +134,8 @@ def _scan_segments(directory: Path, run: int, rendition: int, track: TrackInfo) 
 
 def scan_recording(directory: Path) -> Recording:
     """The recording the files in ``directory`` hold (see the module docstring)."""
-    try:
-        journal = parse_journal((directory / JOURNAL).read_bytes())
-    except FileNotFoundError:
-        journal = {}
+    journal = parse_journal(read_if_there(directory / JOURNAL))
+    claims = parse_claims(read_if_there(directory / CLAIMS))
     inits: dict[int, dict[int, str]] = {}
     try:
         listing = sorted(p.name for p in directory.iterdir())
@@ -130,7 +149,7 @@ def scan_recording(directory: Path) -> Recording:
         if parsed.kind is ResourceKind.INIT:
             inits.setdefault(parsed.run, {})[parsed.rendition] = parsed.name
     runs: list[dict[str, tuple[TrackInfo, VodRun]]] = []
-    for run in sorted(inits):
+    for run in in_recording_order(inits, journal, claims):
         entry = journal.get(run)
         if entry is not None and entry.kind is not RunKind.INGEST:
             continue  # a slate: not part of the recording
@@ -252,6 +271,8 @@ class Recorder:
         self.ffmpeg_timeout = ffmpeg_timeout
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._cache: dict[str, _Cached] = {}
+        self.fence: RecordingFence | None = None  # who may build (``MediaPlane.set_ownership``)
+        self.runs: RunSource | None = None  # how other nodes' runs are fetched
 
     def directory(self, session_id: str) -> Path:
         """Where the session's files are (absolute: paths become ffmpeg arguments); an id that
@@ -311,7 +332,10 @@ class Recorder:
         message: str = "",
         *,
         duration: float | None = None,
+        epoch: int | None = None,
     ) -> RecordingRecord:
+        """Write the record under ``epoch``: the store refuses it (``Fenced``) once a newer
+        claim holds the session's media."""
         now = datetime.now(UTC)
         current = await self.gate.recording_status(session_id)
         if current is None:
@@ -322,29 +346,62 @@ class Recorder:
             message=message,
             duration=current.duration if duration is None else duration,
             updated_at=now,
+            epoch=epoch,
         )
         await self.gate.save_recording(record)
         return record
+
+    async def _epoch(self, session_id: str) -> int | None:
+        """The epoch this node builds the session's recording under (``Fenced`` if none)."""
+        return None if self.fence is None else await self.fence.build_epoch(session_id)
+
+    async def _check(self, session_id: str, epoch: int | None) -> None:
+        """Before each step that writes: ``Fenced`` once another node claimed the media."""
+        if self.fence is not None:
+            await self.fence.check(session_id, epoch)
 
     async def _build(self, session_id: str, settle: Callable[[], Awaitable[None]] | None) -> None:
         if settle is not None:
             await settle()
         directory = self.directory(session_id)
-        if not await asyncio.to_thread(directory.is_dir):
+        try:
+            epoch = await self._epoch(session_id)
+            earlier = {} if self.fence is None else await self.fence.earlier_nodes(session_id)
+        except Fenced as exc:
+            log.info("session %s: no recording built here: %s", session_id, exc.message)
+            return
+        except StudioError as exc:
+            log.error("session %s: cannot tell which node records it: %s", session_id, exc)
+            return
+        if not earlier and not await asyncio.to_thread(directory.is_dir):
             log.info("session %s: no media on this node, so no recording here", session_id)
             return
         try:
-            await self._save(session_id, RecordingState.BUILDING)
+            await self._save(session_id, RecordingState.BUILDING, epoch=epoch)
+            missing = await self._gather(session_id, directory, earlier)
+            await self._check(session_id, epoch)
             recording = await asyncio.to_thread(scan_recording, directory)
             data = msgspec.json.encode(recording)
+            await self._check(session_id, epoch)
             await asyncio.to_thread(_write_atomic, directory / MANIFEST, data)
             self._cache.pop(session_id, None)
             record = await self.gate.recording_status(session_id)
             trim = _trim_of(record, recording.duration)
-            await self._make_mp4(directory, recording, trim)
-            await self._save(session_id, RecordingState.READY, duration=recording.duration)
+            await self._make_mp4(
+                directory, recording, trim, before_publish=lambda: self._check(session_id, epoch)
+            )
+            await self._save(
+                session_id,
+                RecordingState.READY,
+                missing,
+                duration=recording.duration,
+                epoch=epoch,
+            )
+        except Fenced as exc:
+            log.info("session %s: recording given up: %s", session_id, exc.message)
+            return
         except (StreamingError, OSError) as exc:
-            await self._failed(session_id, exc)
+            await self._failed(session_id, exc, epoch)
             return
         except StudioError as exc:
             log.error("session %s: cannot record the recording's state: %s", session_id, exc)
@@ -355,30 +412,85 @@ class Recorder:
             log.info("session %s: replay_ready not applied: %s", session_id, exc.message)
         log.info("session %s: replay ready (%.1f s)", session_id, recording.duration)
 
+    async def _gather(
+        self, session_id: str, directory: Path, earlier: Mapping[str, Sequence[int]]
+    ) -> str:
+        """Bring the runs the other nodes recorded here (each asked until it answers, at most
+        ``GATHER_WAIT_S``); return what the replay lacks, in a sentence ("" when nothing)."""
+        if not earlier or self.runs is None:
+            return ""
+        lost: list[str] = []
+        for node, epochs in earlier.items():
+            deadline = time.monotonic() + GATHER_WAIT_S
+            while True:
+                try:
+                    brought = await import_runs(directory, session_id, node, self.runs)
+                except RunsUnreachable as exc:
+                    if time.monotonic() < deadline:
+                        await asyncio.sleep(GATHER_RETRY_S)
+                        continue
+                    log.warning("session %s: runs on %s not fetched: %s", session_id, node, exc)
+                    lost.append(f"{node} could not be reached")
+                    break
+                log.info("session %s: %d runs brought from %s", session_id, brought.copied, node)
+                if not set(epochs) <= brought.epochs:
+                    lost.append(f"{node} no longer has its files")
+                break
+        if not lost:
+            return ""
+        return (
+            "part of the broadcast was recorded on another node that "
+            + "; ".join(lost)
+            + ": the replay holds what the other nodes recorded"
+        )
+
     async def _retrim(self, session_id: str) -> None:
         directory = self.directory(session_id)
         try:
+            epoch = await self._epoch(session_id)
             recording = await asyncio.to_thread(load_recording, directory)
             if recording is None:
                 raise RecordingFailed("the recording's files are not on this node")
             record = await self.gate.recording_status(session_id)
-            await self._make_mp4(directory, recording, _trim_of(record, recording.duration))
-            await self._save(session_id, RecordingState.READY, duration=recording.duration)
+            await self._make_mp4(
+                directory,
+                recording,
+                _trim_of(record, recording.duration),
+                before_publish=lambda: self._check(session_id, epoch),
+            )
+            message = "" if record is None else record.message
+            await self._save(
+                session_id,
+                RecordingState.READY,
+                message,
+                duration=recording.duration,
+                epoch=epoch,
+            )
+        except Fenced as exc:
+            log.info("session %s: trim not applied here: %s", session_id, exc.message)
         except (StreamingError, OSError) as exc:
-            await self._failed(session_id, exc)
+            await self._failed(session_id, exc, None)
         except StudioError as exc:
             log.error("session %s: cannot record the recording's state: %s", session_id, exc)
 
-    async def _failed(self, session_id: str, exc: Exception) -> None:
+    async def _failed(self, session_id: str, exc: Exception, epoch: int | None) -> None:
         reason = exc.message if isinstance(exc, StreamingError) else f"cannot write files: {exc}"
         log.error("session %s: recording failed: %s", session_id, reason)
         try:
-            await self._save(session_id, RecordingState.FAILED, reason)
+            await self._save(session_id, RecordingState.FAILED, reason, epoch=epoch)
         except StudioError as store_exc:
             log.error("session %s: cannot record the failure: %s", session_id, store_exc)
 
-    async def _make_mp4(self, directory: Path, recording: Recording, trim: Trim) -> None:
-        """Per-run MP4s (made once), then their join with the trim into ``recording.mp4``."""
+    async def _make_mp4(
+        self,
+        directory: Path,
+        recording: Recording,
+        trim: Trim,
+        *,
+        before_publish: Callable[[], Awaitable[None]],
+    ) -> None:
+        """Per-run MP4s (made once), then their join with the trim into ``recording.mp4``
+        (``before_publish`` runs before it takes that name)."""
         out_dir = directory / MP4_DIR
         await asyncio.to_thread(out_dir.mkdir, exist_ok=True)
         video = recording.video[0]
@@ -420,6 +532,7 @@ class Recorder:
                 ffmpeg=self.ffmpeg,
             )
         )
+        await before_publish()
         await asyncio.to_thread(os.replace, aside, directory / MP4)
 
     async def _ffmpeg(self, args: Sequence[str]) -> None:

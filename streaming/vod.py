@@ -9,6 +9,7 @@ segment; the run journal (``JOURNAL``) says which runs were the broadcast. See
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 
 import msgspec
 
@@ -246,17 +247,32 @@ def render_multivariant(recording: Recording) -> str:
 # --- the run journal ---------------------------------------------------------------------------
 
 JOURNAL = "runs.jsonl"
+CLAIMS = "claims.jsonl"
 
 
-class JournalEntry(msgspec.Struct, frozen=True):
-    """One line of a session's run journal: what an ffmpeg run carried, and its renditions."""
+class JournalEntry(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One line of a session's run journal: what an ffmpeg run carried, and its renditions.
+
+    A run brought over from another node (``streaming.handover``) names that node (``origin``),
+    its number there (``source_run``) and the ownership epoch it was recorded under."""
 
     run: int
     kind: RunKind
     renditions: tuple[str, ...] = ()
+    epoch: int | None = None
+    origin: str = ""
+    source_run: int = 0
 
 
-def journal_line(entry: JournalEntry) -> bytes:
+class ClaimEntry(msgspec.Struct, frozen=True):
+    """One line of a session's claim journal (``CLAIMS``): from run ``from_run`` on, this
+    node's runs were made under ownership epoch ``epoch``."""
+
+    epoch: int
+    from_run: int
+
+
+def journal_line(entry: JournalEntry | ClaimEntry) -> bytes:
     """The journal line for ``entry`` (JSON and a newline)."""
     return msgspec.json.encode(entry) + b"\n"
 
@@ -271,3 +287,36 @@ def parse_journal(data: bytes) -> dict[int, JournalEntry]:
             continue
         entries[entry.run] = entry
     return entries
+
+
+def parse_claims(data: bytes) -> list[ClaimEntry]:
+    """Every readable line of a claim journal, in the order the runs they open were made."""
+    claims: list[ClaimEntry] = []
+    for line in data.splitlines():
+        try:
+            claims.append(msgspec.json.decode(line, type=ClaimEntry))
+        except msgspec.DecodeError:
+            continue
+    return sorted(claims, key=lambda claim: (claim.from_run, claim.epoch))
+
+
+def run_epoch(run: int, journal: Mapping[int, JournalEntry], claims: Sequence[ClaimEntry]) -> int:
+    """The ownership epoch ``run`` was recorded under: the journal's for a run brought from
+    another node, else that of the last claim made before it (0: before any claim)."""
+    entry = journal.get(run)
+    if entry is not None and entry.epoch is not None:
+        return entry.epoch
+    epoch = 0
+    for claim in claims:
+        if claim.from_run > run:
+            break
+        epoch = claim.epoch
+    return epoch
+
+
+def in_recording_order(
+    runs: Iterable[int], journal: Mapping[int, JournalEntry], claims: Sequence[ClaimEntry]
+) -> list[int]:
+    """``runs`` in the order they were broadcast: by ownership epoch (the nodes took the
+    session's media in that order), then by number (one node numbers its runs in order)."""
+    return sorted(runs, key=lambda run: (run_epoch(run, journal, claims), run))

@@ -7,7 +7,8 @@ Every error the studio package raises derives from one root::
     ├── NotFound              an id that does not exist
     ├── Conflict              the request is valid but clashes with current state
     │   ├── InvalidTransition a session cannot make this lifecycle step from its state
-    │   └── ScheduleOverlap   two sessions of one studio would overlap in time
+    │   ├── ScheduleOverlap   two sessions of one studio would overlap in time
+    │   └── Fenced            a node writes for a session's media that a newer claim took over
     ├── Unauthenticated       no or unknown credentials
     ├── Forbidden             the principal's role or studios do not allow the action
     ├── Refused               an interaction rule says no (muted, slow mode, voted already)
@@ -51,6 +52,19 @@ class Conflict(StudioError):
 
 class InvalidTransition(Conflict):
     """A lifecycle step the session's current state does not allow."""
+
+
+class Fenced(Conflict):
+    """A write for a session's media made under an ownership epoch (the fencing token of
+    ``media_owners``) that a newer claim replaced: its node no longer holds that media."""
+
+    def __init__(self, session_id: str, current: int) -> None:
+        super().__init__(
+            f"session {session_id}: its media is held under a newer claim (epoch {current}); "
+            "this node writes nothing more of it"
+        )
+        self.session_id = session_id
+        self.current = current
 
 
 class ScheduleOverlap(Conflict):

@@ -7,11 +7,15 @@ import hmac
 import secrets
 
 _ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+# Each random byte picks a letter by its low five bits (32 letters: every one equally likely);
+# one read of the system's randomness and a table look-up, not a call per letter (every
+# websocket viewer gets an id: a join storm makes thousands a second).
+_ID_TABLE = bytes(_ID_ALPHABET[b % len(_ID_ALPHABET)].encode()[0] for b in range(256))
 
 
 def new_id(prefix: str, length: int = 10) -> str:
     """Return an opaque id like ``ses_k3j4h5g6f7`` (unambiguous lowercase letters and digits)."""
-    return prefix + "_" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+    return prefix + "_" + secrets.token_bytes(length).translate(_ID_TABLE).decode()
 
 
 def new_secret(prefix: str) -> str:

@@ -36,6 +36,11 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 WHICH_STORE = "set TORGET_STORE_URL or --config to the nodes' store"
 
+# Connections the kernel keeps waiting for accept(): when a node dies its viewers arrive at
+# once, and a short queue drops their SYNs (each retried after 1, 3, 7... s). The kernel caps
+# it at net.core.somaxconn (docs/operations.md).
+LISTEN_BACKLOG = 65535
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="torget", description=__doc__)
@@ -156,7 +161,12 @@ def serve(settings: Settings) -> int:
     print(f"Torget listening on http://{address}, public URL {settings.public_url}", flush=True)
     try:
         web.run_app(
-            create_app(settings), sock=sock, print=None, access_log=None, loop=_event_loop()
+            create_app(settings),
+            sock=sock,
+            print=None,
+            access_log=None,
+            backlog=LISTEN_BACKLOG,
+            loop=_event_loop(),
         )
     except StudioError as exc:  # the store cannot be opened, or is not this Torget's
         print(f"torget: {exc.message}", file=sys.stderr)

@@ -54,6 +54,7 @@ from web.keys import (
     WHEP,
 )
 from web.media.proxy import MediaProxy
+from web.media.runs import NodeRuns
 from web.metrics import Metrics
 from web.routes import ROUTES, add_routes
 from web.security import security_headers
@@ -228,8 +229,9 @@ async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
 @contextlib.asynccontextmanager
 async def _media_owner_ctx(app: web.Application) -> AsyncIterator[None]:
     """Media ownership across nodes (``web.media.proxy``): publishes claim their session
-    for this node, other nodes' media requests are forwarded to the owner, and the owner acts on
-    session changes made on other nodes."""
+    for this node, other nodes' media requests are forwarded to the owner, the owner acts on
+    session changes made on other nodes, and builds recordings with the runs of the nodes that
+    held the media before it (``web.media.runs``)."""
     settings, programme, plane, hub = app[SETTINGS], app[PROGRAMME], app[MEDIA], app[HUB]
     client = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=1000), auto_decompress=False
@@ -239,7 +241,7 @@ async def _media_owner_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     proxy = MediaProxy(owners, client)
     app[MEDIA_PROXY] = proxy
-    plane.add_tap(owners.tap)
+    plane.set_ownership(owners, NodeRuns(client, app[SIGNER]))
 
     async def watch() -> None:
         # Follow the event room once the engine is connected: a follow made while the Redis
@@ -256,7 +258,7 @@ async def _media_owner_ctx(app: web.Application) -> AsyncIterator[None]:
             log.warning("session changes of other nodes not followed yet: %s", exc.message)
 
     tasks = [
-        asyncio.create_task(owners.run(), name="media-owner"),
+        asyncio.create_task(owners.run(plane), name="media-owner"),
         asyncio.create_task(watch(), name="media-owner-watch"),
     ]
     try:

@@ -9,13 +9,19 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from streaming.errors import OwnerUnknown
 from streaming.owners import media_here
 from streaming.ownership import PROXIED_HEADER
 from studio.roles import Role
+from web.errors import error_response
 from web.keys import MEDIA, MEDIA_PROXY
 from web.validation import json_body
 
 TypedHandler = Callable[..., Awaitable[Any]]
+OWNER_UNKNOWN = (
+    "which node holds this session's media cannot be told now (the store is unavailable); "
+    "try again in a few seconds"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +87,20 @@ class Route:
 
 async def forward_if_elsewhere(request: web.Request) -> web.StreamResponse | None:
     """The owner's answer when another node holds the session's media; None when this node
-    answers itself (no ownership here, a request already forwarded, or the media is here)."""
+    answers itself (no ownership here, a request already forwarded, or the media is here);
+    503 when the store cannot say which node holds it (and did not say so recently)."""
     proxy = request.app.get(MEDIA_PROXY)
     if proxy is None or request.headers.get(PROXIED_HEADER):
         return None
     session_id = request.match_info["session_id"]
     if media_here(request.app[MEDIA], session_id):
         return None
-    target = await proxy.owners.owner_elsewhere(session_id)
+    try:
+        target = await proxy.owners.owner_elsewhere(session_id)
+    except OwnerUnknown:
+        unknown = error_response(503, "unavailable", OWNER_UNKNOWN)
+        unknown.headers["Retry-After"] = "2"
+        return unknown
     if target is None:
         return None
     return await proxy.forward(request, target)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from streaming.handover import RunListing
 from streaming.whep import SDP_TYPE
 from studio.models import (
     AuditEntry,
@@ -21,6 +22,7 @@ from web.api import ops, program, recordings, restreams, sessions, studios, toke
 from web.endpoint import Query, Route
 from web.keys import OPENAPI
 from web.media import hls as hls_http
+from web.media import runs as runs_http
 from web.media import whep as whep_http
 from web.media import whip as whip_http
 from web.views import (
@@ -189,6 +191,12 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/whip/{session_id}/{resource_id}", whip_http.unpublish,
           "End a WHIP publish (Authorization: Bearer <stream key>)", "media", status=204,
           errors=(401, 404, 503), media_session=True),
+    Route("GET", "/internal/media/{session_id}/runs", runs_http.listing,
+          "Node to node: what this node recorded of the session (X-Torget-Node-Pass)",
+          "operations", response=RunListing, errors=(403, 404)),
+    Route("GET", "/internal/media/{session_id}/runs/{name}", runs_http.run_file,
+          "Node to node: one init segment or segment this node recorded (X-Torget-Node-Pass)",
+          "operations", media_types=(runs_http.FILE_TYPE,), errors=(403, 404)),
     Route("GET", "/healthz", ops.healthz, "Health of this node", "operations",
           response=ops.Health, errors=(503,)),
     Route("GET", "/metrics", ops.metrics, "Prometheus metrics", "operations",

@@ -300,7 +300,15 @@ class RoomState:
             return None
         if self._oldest_dropped and key < log_position(self._oldest_dropped):
             return None
-        return [emit for event_id, emit in self.history if log_position(event_id) > key]
+        # From the newest back to ``after``: a client that resumes has missed a few events, so
+        # a join storm of reconnecting viewers does not walk the whole history each.
+        missed: list[Emit] = []
+        for event_id, emit in reversed(self.history):
+            if log_position(event_id) <= key:
+                break
+            missed.append(emit)
+        missed.reverse()
+        return missed
 
     def snapshot(self, viewer_id: str, *, staff: bool) -> dict[str, Any]:
         """The room's current state as one viewer (or moderator) may see it."""

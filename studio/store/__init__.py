@@ -7,7 +7,7 @@ A module per aggregate (``meta``, ``programme``, ``access``, ``rooms``, ``restre
 
 from studio.store.access import WebSession
 from studio.store.database import masked_url
-from studio.store.media_owners import MediaOwnerRecord
+from studio.store.media_owners import MediaClaim, MediaOwnerRecord
 from studio.store.recordings import RecordingRecord
 from studio.store.restreams import Destination
 from studio.store.schema import SchemaVersion
@@ -15,6 +15,7 @@ from studio.store.store import Store
 
 __all__ = [
     "Destination",
+    "MediaClaim",
     "MediaOwnerRecord",
     "RecordingRecord",
     "SchemaVersion",

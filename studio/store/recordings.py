@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from studio.states import RecordingState
 from studio.store import tables as t
 from studio.store.database import Database
+from studio.store.media_owners import check_fence
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,7 @@ class RecordingRecord:
     trim_start: float | None
     trim_end: float | None
     updated_at: datetime
+    epoch: int | None = None  # the media ownership epoch it was written under (the fence)
 
 
 class RecordingStore(Database):
@@ -45,7 +47,8 @@ class RecordingStore(Database):
             return [_recording(row) for row in await conn.execute(query)]
 
     async def save_recording(self, record: RecordingRecord) -> None:
-        """Create or replace a session's recording record."""
+        """Create or replace a session's recording record; one written under a media ownership
+        epoch (``record.epoch``) that a newer claim replaced raises ``Fenced``."""
         values = {
             "session_id": record.session_id,
             "state": record.state.value,
@@ -54,9 +57,12 @@ class RecordingStore(Database):
             "trim_start": record.trim_start,
             "trim_end": record.trim_end,
             "updated_at": record.updated_at,
+            "epoch": record.epoch,
         }
         async with self._write() as conn:
             await self._lock_session(conn, record.session_id)
+            if record.epoch is not None:
+                await check_fence(conn, record.session_id, record.epoch)
             c = t.recordings.c
             await conn.execute(t.recordings.delete().where(c.session_id == record.session_id))
             await conn.execute(t.recordings.insert().values(**values))
@@ -71,4 +77,5 @@ def _recording(row: sa.Row[Any]) -> RecordingRecord:
         trim_start=row.trim_start,
         trim_end=row.trim_end,
         updated_at=row.updated_at,
+        epoch=row.epoch,
     )

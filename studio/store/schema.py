@@ -79,6 +79,11 @@ def _script() -> ScriptDirectory:
     return ScriptDirectory(str(MIGRATIONS))
 
 
+def head_revision() -> str:
+    """The newest revision this code's migrations reach."""
+    return str(_script().get_current_head())
+
+
 def _read_version(conn: Connection) -> SchemaVersion:
     heads = MigrationContext.configure(conn).get_current_heads()
     current = heads[0] if heads else None

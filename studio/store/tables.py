@@ -155,10 +155,14 @@ recordings = sa.Table(
     sa.Column("trim_start", sa.Float(), nullable=True),
     sa.Column("trim_end", sa.Float(), nullable=True),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    # The media ownership epoch (media_owners.epoch) under which the record was last written
+    # by the media plane; NULL for records written before epochs existed.
+    sa.Column("epoch", sa.Integer(), nullable=True),
 )
 
 # The node that holds a session's media (streaming.ownership): written when a publish is
-# accepted, confirmed every few seconds by that node while it runs.
+# accepted, confirmed every few seconds by that node while it runs. ``epoch`` is the fencing
+# token: each claim of the session's media takes the next one (media_claims keeps them all).
 media_owners = sa.Table(
     "media_owners",
     metadata,
@@ -171,6 +175,24 @@ media_owners = sa.Table(
     sa.Column("node_url", sa.String(300), nullable=False, index=True),
     sa.Column("node_id", sa.String(64), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("epoch", sa.Integer(), nullable=False, server_default="0"),
+)
+
+# Every claim of a session's media, one row per epoch: which node held the media from when.
+# The final owner assembles the recording from the runs of every node named here.
+media_claims = sa.Table(
+    "media_claims",
+    metadata,
+    sa.Column(
+        "session_id",
+        sa.String(32),
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("epoch", sa.Integer(), primary_key=True),
+    sa.Column("node_url", sa.String(300), nullable=False),
+    sa.Column("node_id", sa.String(64), nullable=False),
+    sa.Column("claimed_at", UtcDateTime(), nullable=False),
 )
 
 meta = sa.Table(

@@ -68,7 +68,8 @@ def code() -> Code:
             tree = ast.parse((ROOT / name).read_text())
             strings |= {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)
                         and isinstance(n.value, str)}  # fmt: skip
-            if not name.endswith("__main__.py"):
+            # Alembic runs the migration scripts itself; importing them runs nothing of ours.
+            if not name.endswith("__main__.py") and "/migrations/" not in name:
                 dotted = name.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
                 modules[dotted] = importlib.import_module(dotted)
     by_short_name: dict[str, list[ModuleType]] = {}

@@ -71,14 +71,4 @@ async def test_a_postgresql_restart_fails_only_what_needs_the_store(
     assert len({c.nodes[0] for c in clients}) == 2, "chat did not reach both nodes"
     print(f"the programme answered Torget's 503 {len(prober.tolerated_seen)} times")
     assert [o for o in prober.failures if o.detail != "torget"] == [], prober.report()
-    known: dict[tuple[str, int | None], str] = {
-        ("other session's HLS", 404): (
-            "while the store is down a node that does not hold the session's media cannot look "
-            "up its owner (streaming/owners.py owner_elsewhere returns None on StoreUnavailable) "
-            "and answers the session's HLS itself with 404"
-        ),
-    }
-    seen = {(o.kind, o.status) for o in prober.failures}
-    assert seen <= known.keys(), prober.report()
-    if seen:
-        pytest.xfail("; ".join(known[key] for key in sorted(seen, key=str)))
+    assert prober.failures == [], prober.report()

@@ -184,20 +184,23 @@ async def test_an_import_writes_its_plan_or_nothing(store: Store) -> None:
 
 
 async def test_store_claims_refreshes_and_reads_owners(tmp_path: Path) -> None:
-    """A claim replaces the previous owner; a refresh touches only the refreshing node's rows."""
+    """A claim replaces the previous owner under the next epoch (every claim is kept); a
+    refresh touches only the refreshing node's rows and names them with their epochs."""
     store = await Store.open(sqlite_url(tmp_path))
     try:
         studio = await store.create_studio("Hall", T0)
         s1 = (await store.create_session(a_session(studio.id), "hash1")).id
         s2 = (await store.create_session(a_session(studio.id, start_minutes=60), "hash2")).id
         assert await store.media_owner(s1) is None
-        await store.claim_media(s1, ME, "node_a", T0)
-        await store.claim_media(s2, ME, "node_a", T0)
-        await store.claim_media(s2, OTHER, "node_b", T0)
+        assert await store.claim_media(s1, ME, "node_a", T0) == 1
+        assert await store.claim_media(s2, ME, "node_a", T0) == 1
+        assert await store.claim_media(s2, OTHER, "node_b", T0) == 2
         owner = await store.media_owner(s2)
         assert owner is not None
-        assert (owner.node_url, owner.node_id) == (OTHER, "node_b")
-        assert await store.refresh_media(ME, T0 + timedelta(seconds=5)) == 1
+        assert (owner.node_url, owner.node_id, owner.epoch) == (OTHER, "node_b", 2)
+        claims = await store.media_claims(s2)
+        assert [(c.epoch, c.node_url) for c in claims] == [(1, ME), (2, OTHER)]
+        assert await store.refresh_media(ME, T0 + timedelta(seconds=5)) == {s1: 1}
         first, second = await store.media_owner(s1), await store.media_owner(s2)
         assert first is not None
         assert first.updated_at == T0 + timedelta(seconds=5)

@@ -136,6 +136,8 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int, int, int]]] = [
     ("GET", "/api/v1/auth/me", None, (401, 200, 200, 200, 200)),
     # WHIP takes the session's stream key, never a user token.
     ("POST", "/whip/{session_id}", None, (401, 401, 401, 401, 401)),
+    # Node to node: a node's pass (signed with the deployment's key), never a user token.
+    ("GET", "/internal/media/{session_id}/runs", None, (403, 403, 403, 403, 403)),
 ]
 PUBLIC = {
     ("POST", "/api/v1/auth/login"),
@@ -152,6 +154,7 @@ PUBLIC = {
     ("POST", "/whep/{session_id}"),
     ("DELETE", "/whep/{session_id}/{resource_id}"),
     ("DELETE", "/whip/{session_id}/{resource_id}"),  # stream key, see tests/e2e/media/test_whip.py
+    ("GET", "/internal/media/{session_id}/runs/{name}"),  # node pass, see media/test_failover.py
     ("GET", "/"),
     ("GET", "/s/{session_id}"),
     ("GET", "/embed/{session_id}"),

@@ -9,6 +9,7 @@ import pytest
 from streaming.errors import InvalidArgument, InvalidName, PlaylistConflict
 from streaming.vocab import MediaKind, RunKind
 from streaming.vod import (
+    ClaimEntry,
     JournalEntry,
     Recording,
     Trim,
@@ -16,10 +17,13 @@ from streaming.vod import (
     VodRun,
     VodSegment,
     check_trim,
+    in_recording_order,
     journal_line,
+    parse_claims,
     parse_journal,
     render_media,
     render_multivariant,
+    run_epoch,
     select,
     target_duration,
 )
@@ -192,3 +196,28 @@ def test_journal_lines_parse_back_and_torn_lines_are_skipped() -> None:
     assert sorted(entries) == [1, 2]
     assert entries[1].kind is RunKind.STARTING_SOON
     assert entries[2].renditions == ("source", "audio")
+
+
+def test_runs_are_ordered_by_the_epoch_they_were_recorded_under() -> None:
+    """A node's runs take the epoch of the last claim made before them; a run brought from
+    another node keeps its own; the recording's order is epoch, then number."""
+    claims = parse_claims(
+        journal_line(ClaimEntry(4, 5)) + journal_line(ClaimEntry(2, 1)) + b'{"epoch": 9, "fr'
+    )
+    assert claims == [ClaimEntry(2, 1), ClaimEntry(4, 5)]
+    journal = parse_journal(
+        journal_line(JournalEntry(7, RunKind.INGEST, epoch=1, origin="http://a", source_run=1))
+        + journal_line(JournalEntry(8, RunKind.INGEST, epoch=3, origin="http://a", source_run=2))
+    )
+    assert [run_epoch(run, journal, claims) for run in (1, 4, 5, 6, 7, 8)] == [2, 2, 4, 4, 1, 3]
+    assert run_epoch(1, {}, []) == 0
+    assert in_recording_order([1, 4, 5, 6, 7, 8], journal, claims) == [7, 1, 4, 8, 5, 6]
+
+
+def test_a_journal_line_of_a_run_brought_over_names_its_node() -> None:
+    """Where a run came from survives the journal; a node's own run writes no such fields."""
+    brought = JournalEntry(
+        3, RunKind.INGEST, ("source",), epoch=1, origin="http://a:1", source_run=2
+    )
+    assert parse_journal(journal_line(brought)) == {3: brought}
+    assert b"origin" not in journal_line(JournalEntry(1, RunKind.INGEST, ("source",)))

@@ -82,12 +82,16 @@ export class Player {
           return;
         }
         this.onStatus(this.video.currentTime > 0 ? t("player.reconnecting") : t("player.waiting"), "warn");
-        if (data.type === Hls.ErrorTypes.NETWORK_ERROR && networkRetries < 3 && hls.levels.length) {
-          networkRetries += 1; // a blip: carry on from where we are, keep the buffer
+        // The server answered with an error (the session's media is moving to another node,
+        // docs/operations.md): its next playlists need not follow the ones hls.js holds, so
+        // start afresh soon. Anything else is a blip: carry on from where we are.
+        const answered = (data.response?.code ?? 0) >= 400;
+        if (data.type === Hls.ErrorTypes.NETWORK_ERROR && !answered && networkRetries < 3 && hls.levels.length) {
+          networkRetries += 1; // keep the buffer
           setTimeout(() => this.hls === hls && hls.startLoad(), 1000 * networkRetries);
           return;
         }
-        this.scheduleRetry();
+        this.scheduleRetry(answered ? 1000 : 3000);
       });
       hls.loadSource(url);
       hls.attachMedia(video);
@@ -101,12 +105,12 @@ export class Player {
     }
   }
 
-  scheduleRetry() {
+  scheduleRetry(delay = 3000) {
     clearTimeout(this.retry);
     this.retry = setTimeout(() => {
       if (this.mode === "off" || !this.sessionId) return;
       this.play(this.sessionId, { lowLatency: this.mode === "llhls", vod: this.vod });
-    }, 3000);
+    }, delay);
   }
 
   reportLevels() {

@@ -1,0 +1,1 @@
+"""The join-storm benchmark: a dead node's websocket viewers joining the others at once."""
