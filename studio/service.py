@@ -41,6 +41,7 @@ from studio.models import (
     StudioInput,
     StudioPatch,
     TokenInput,
+    check_instant,
     check_times,
     clean_text,
 )
@@ -238,6 +239,7 @@ class Programme:
             )
         for field in ("starts_at", "ends_at"):
             if field in changes:
+                check_instant(field, changes[field])
                 changes[field] = changes[field].astimezone(UTC)
         updated = msgspec.structs.replace(current, **changes, updated_at=self.clock.now())
         check_times(updated.starts_at, updated.ends_at)
@@ -280,6 +282,7 @@ class Programme:
         current = await self._session_as(who, session_id, Action.BROADCAST)
         if current.state not in EDITABLE_TIMES:
             raise Conflict(f"a session that is {current.state} cannot be extended")
+        check_instant("ends_at", current.ends_at)  # a row stored before the range was checked
         longer = SessionPatch(ends_at=current.ends_at + timedelta(minutes=minutes))
         return await self.update_session(who, session_id, longer)
 
