@@ -36,7 +36,7 @@ def test_extreme_offsets_near_year_1_and_9999_are_refused_without_overflow() -> 
 def test_check_times_names_the_time_out_of_range() -> None:
     """A session's start or end out of range is named before the order of the two is checked."""
     start = datetime(2026, 5, 20, 9, tzinfo=UTC)
-    with pytest.raises(InvalidInput, match="^ends_at: must lie"):
+    with pytest.raises(InvalidInput, match=r"^ends_at: must lie"):
         check_times(start, datetime(2101, 1, 1, tzinfo=UTC))
-    with pytest.raises(InvalidInput, match="^starts_at: must lie"):
+    with pytest.raises(InvalidInput, match=r"^starts_at: must lie"):
         check_times(datetime(1999, 1, 1, tzinfo=UTC), start)
