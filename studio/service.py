@@ -7,6 +7,7 @@ the media plane go through it (docs/architecture.md, "How data flows").
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
 import logging
@@ -614,11 +615,15 @@ class Programme:
     async def export_program(self, who: Principal | None) -> ProgramDocument:
         """The whole programme as a document (admin)."""
         authorize(who, Action.EXPORT_PROGRAM)
-        return program_io.document_from(
-            await self.store.list_studios(),
-            await self.store.list_sessions(),
-            event=self.settings.event.name,
-            timezone=self.settings.event.timezone,
+        studios, sessions = await self.store.list_studios(), await self.store.list_sessions()
+        return await asyncio.to_thread(  # thousands of sessions: off the event loop
+            functools.partial(
+                program_io.document_from,
+                studios,
+                sessions,
+                event=self.settings.event.name,
+                timezone=self.settings.event.timezone,
+            )
         )
 
 
