@@ -407,11 +407,13 @@ def restream_args(
     audio: AudioCodec | None,
     ffmpeg: str = "ffmpeg",
     analyze_us: int = 1_000_000,
+    tc_url: str | None = None,
 ) -> list[str]:
     """Push the source rendition to an RTMP destination: video copied, AAC copied or encoded.
 
     FLV carries AAC, so AAC audio is copied and any other codec (Opus from WHIP) is encoded.
-    The URL holds the destination's stream key: log it only through ``redact_url``.
+    The URL holds the destination's stream key: log it only through ``redact_url``. ``tc_url``:
+    the ``tcUrl`` to announce when the URL's host was replaced by the address it resolved to.
     """
     target = _safe_url("url", url, _PUSH_SCHEMES)
     args = [ffmpeg, *_BASE, "-nostats", "-progress", "pipe:1"]
@@ -424,5 +426,7 @@ def restream_args(
         args += ["-c:a", "copy"]
     elif audio is not None:
         args += ["-c:a", "aac", "-b:a", "128000", "-ar", "48000", "-ac", "2"]
-    args += ["-f", "flv", "-flvflags", "no_duration_filesize", target]
-    return args
+    args += ["-f", "flv", "-flvflags", "no_duration_filesize"]
+    if tc_url is not None:
+        args += ["-rtmp_tcurl", _safe_url("tc_url", tc_url, _PUSH_SCHEMES)]
+    return [*args, target]

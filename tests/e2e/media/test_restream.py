@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -13,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from streaming.restream.pusher import RestreamConfig
 from streaming.restream.retry import RetryPolicy
 from studio.errors import Conflict, NotFound
 from studio.secrets import hash_secret
@@ -365,9 +365,8 @@ async def test_a_refusing_destination_is_retried_then_given_up(
     closed = free_port()
     async with stage(tmp_path, ladder=[]) as st:
         restreamer = st.app.web_app[RESTREAMER]
-        restreamer.config = RestreamConfig(
-            ffmpeg=restreamer.config.ffmpeg,
-            policy=RetryPolicy(delays=(0.5, 1.0), max_failures=3),
+        restreamer.config = dataclasses.replace(
+            restreamer.config, policy=RetryPolicy(delays=(0.5, 1.0), max_failures=3)
         )
         session_id, stream_key = await new_session(st, "Refused", 9)
         answer = await st.app.client.post(
