@@ -80,6 +80,7 @@ class AuthSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     cookie_secure: bool = True
     web_session_hours: Annotated[int, msgspec.Meta(ge=1, le=24 * 30)] = 12
+    access_code_attempts_per_minute: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 10
 
 
 class DemoSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

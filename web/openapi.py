@@ -21,6 +21,7 @@ _REASONS = {
     413: "The body is larger than the server accepts",
     415: "The body's Content-Type is not accepted",
     422: "A field has a wrong value; the answer names it",
+    429: "Too many wrong access codes from this address; Retry-After says when to try again",
     503: "The store is unavailable",
 }
 
@@ -95,7 +96,7 @@ def _operation(route: Route, by_type: dict[Any, Any]) -> dict[str, Any]:
         op["security"] = [{"bearer": []}, {"cookie": []}]
         op["x-torget-roles"] = sorted(r.value for r in route.roles)
     if route.viewer_gate:
-        codes.add(401)
+        codes |= {401, 429}
     error = {"application/json": {"schema": by_type[ErrorBody]}}
     for code in sorted(codes):
         responses[str(code)] = {"description": _REASONS[code], "content": error}

@@ -150,7 +150,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/auth/logout", auth.logout, "Sign the browser out", "access",
           status=204),
     Route("POST", "/api/v1/auth/viewer", _viewer, "Get a viewer pass (checks the access code)",
-          "access", body=auth.ViewerInput, response=auth.ViewerPass, errors=(403, 422)),
+          "access", body=auth.ViewerInput, response=auth.ViewerPass, errors=(403, 422, 429)),
     Route("GET", "/api/v1/openapi.json", openapi, "This document", "operations"),
     Route("GET", "/ws", websocket, "Websocket for chat, Q&A, polls and viewer counts "
           "(upgrade; protocol in docs/protocol.md)", "realtime", status=101, errors=(400,)),
