@@ -11,6 +11,11 @@ from web.endpoint import Route
 from web.errors import ErrorBody
 
 _REF = "#/components/schemas/{name}"
+HEAD_NOTE = (
+    "Every GET operation also answers HEAD with the same status and headers and no body. "
+    'Errors are JSON: {"error": {"code", "message", "field"}}, where field names '
+    "the input a 422 refers to (a path such as sessions[3].starts_at for a programme file)."
+)
 _PARAM = re.compile(r"{(\w+)}")
 _REASONS = {
     400: "The body cannot be read (not JSON, or empty)",
@@ -40,7 +45,7 @@ def build(routes: tuple[Route, ...], *, title: str, version: str, server: str) -
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, by_type)
     return {
         "openapi": "3.1.0",
-        "info": {"title": title, "version": version},
+        "info": {"title": title, "version": version, "description": HEAD_NOTE},
         "servers": [{"url": server}],
         "paths": paths,
         "components": {

@@ -216,6 +216,10 @@ ROUTES: tuple[Route, ...] = (
 
 
 def add_routes(app: web.Application) -> None:
-    """Register every route of the table."""
+    """Register every route of the table; every GET route answers HEAD too (the same status
+    and headers, no body: uptime monitors and caches ask with HEAD)."""
     for route in ROUTES:
-        app.router.add_route(route.method, route.path, route.aiohttp_handler())
+        handler = route.aiohttp_handler()
+        app.router.add_route(route.method, route.path, handler)
+        if route.method == "GET":
+            app.router.add_route("HEAD", route.path, handler)

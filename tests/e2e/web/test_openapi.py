@@ -67,3 +67,18 @@ async def test_error_schema_is_the_shape_errors_have(app: RunningApp) -> None:
     answer = await app.client.get("/api/v1/sessions/ses_nope")
     body = await answer.json()
     assert set(body["error"]) <= set(error["properties"])
+
+
+async def test_head_is_served_for_every_get_and_the_document_says_so(app: RunningApp) -> None:
+    """The router answers HEAD exactly on the GET paths, as the document's description says."""
+    doc = await document(app)
+    heads = {
+        r.resource.canonical
+        for r in app.web_app.router.routes()
+        if r.resource is not None and r.method == "HEAD"
+    }
+    gets = {p for p, ops in doc["paths"].items() if "get" in ops}
+    assert heads == gets
+    assert doc["info"]["description"].startswith(
+        "Every GET operation also answers HEAD with the same status and headers and no body."
+    )
