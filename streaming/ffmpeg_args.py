@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 from streaming import names
 from streaming.errors import InvalidArgument
 from streaming.ladder import LadderPlan
-from streaming.vocab import AudioCodec, InputFormat, SlateKind, VideoMode
+from streaming.vocab import AudioCodec, InputFormat, VideoMode
 
 _SAFE_PATH = re.compile(r"/(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+")
 _SAFE_DIR = re.compile(r"/(?:[A-Za-z0-9_.-]+/?)*")
@@ -23,13 +23,6 @@ _COLOR = re.compile(r"0x[0-9a-fA-F]{6}")
 _INPUT_SCHEMES = frozenset({"rtmp", "rtmps", "srt", "http", "https"})
 _PUSH_SCHEMES = frozenset({"rtmp", "rtmps"})
 _BASE = ("-hide_banner", "-nostdin", "-loglevel", "warning")
-
-SLATE_HEADLINES: dict[SlateKind, str] = {
-    SlateKind.STARTING_SOON: "Starting soon",
-    SlateKind.BE_RIGHT_BACK: "We'll be right back",
-    SlateKind.ENDED: "The broadcast has ended",
-}
-MAX_TITLE = 120
 
 
 @dataclass(frozen=True)
@@ -200,20 +193,6 @@ def live_args(
     return args
 
 
-def slate_text(kind: SlateKind, title: str, *, headline: str | None = None) -> str:
-    """The slate's text file content: the headline, then the title on one clean line.
-
-    Control characters and line breaks in the title become spaces; long titles are cut with an
-    ellipsis. The text is drawn verbatim (``expansion=none``), so nothing in it is interpreted.
-    """
-    clean = " ".join("".join(ch if ch.isprintable() else " " for ch in title).split())
-    if len(clean) > MAX_TITLE:
-        clean = clean[: MAX_TITLE - 1].rstrip() + "…"
-    first = headline if headline is not None else SLATE_HEADLINES[kind]
-    first = " ".join("".join(ch if ch.isprintable() else " " for ch in first).split())
-    return f"{first}\n{clean}\n" if clean else f"{first}\n"
-
-
 def slate_args(
     text_file: str,
     *,
@@ -224,13 +203,15 @@ def slate_args(
     duration: float | None = None,
     realtime: bool = True,
     fontfile: str | None = None,
+    fontsize: int | None = None,
     background: str = "0x14213d",
     ffmpeg: str = "ffmpeg",
 ) -> list[str]:
     """A still slate (solid colour, centred text from ``text_file``, silence) as H.264 + AAC
     MPEG-TS, with a keyframe every second so the live pipeline can pass it through.
 
-    ``output`` is ``pipe:1`` (feed a session pipeline) or a plain absolute file path.
+    ``output`` is ``pipe:1`` (feed a session pipeline) or a plain absolute file path;
+    ``fontsize`` is the one ``slate_layout`` chose (default: a sixteenth of the height).
     """
     safe_path("text_file", text_file)
     if output != "pipe:1":
@@ -245,8 +226,10 @@ def slate_args(
         raise InvalidArgument("background", "must look like 0x14213d")
     if duration is not None and not 0 < duration <= 86_400:
         raise InvalidArgument("duration", "must be positive and at most a day")
+    if fontsize is not None and not 4 <= fontsize <= height:
+        raise InvalidArgument("fontsize", "must be between 4 and the height")
     font = f"fontfile={fontfile}:" if fontfile else ""
-    fontsize = max(12, height // 16)
+    fontsize = fontsize or max(12, height // 16)
     drawtext = (
         f"drawtext={font}textfile={text_file}:expansion=none:fontcolor=white:"
         f"fontsize={fontsize}:line_spacing={fontsize // 2}:"
