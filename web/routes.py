@@ -207,11 +207,14 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/admin", pages.admin_page,
           "Admin page: programme import, studios, access tokens", "pages",
           media_types=(pages.HTML_TYPE,)),
-    Route("GET", "/static/{name}", pages.static_file, "A static file of the browser apps",
-          "pages", media_types=pages.STATIC_MEDIA_TYPES, errors=(404,)),
+    Route("GET", "/static/{name}", pages.static_file,
+          "A static file of the browser apps (ETag, Last-Modified, ranges; cached a year when "
+          "?v= is its version)", "pages", media_types=pages.STATIC_MEDIA_TYPES, errors=(404,),
+          query=(Query("v", "the file's version, as the pages stamp it"),)),
     Route("GET", "/static/{folder}/{name}", pages.static_nested,
           "A static file in a folder of the browser apps (scripts, catalogues, vendored code)",
-          "pages", media_types=pages.STATIC_MEDIA_TYPES, errors=(404,)),
+          "pages", media_types=pages.STATIC_MEDIA_TYPES, errors=(404,),
+          query=(Query("v", "the file's version, as the pages stamp it"),)),
 )  # fmt: skip
 
 
