@@ -14,7 +14,14 @@ import pytest
 
 from streaming.restream.urls import Reach
 from tests.e2e.media.test_hls import needs_ffmpeg, new_session, publisher, stage, until
-from tests.e2e.media.test_restream import KEY, receiver, restreams_path, session_in, status_of
+from tests.e2e.media.test_restream import (
+    KEY,
+    go_live_and_push,
+    receiver,
+    restreams_path,
+    session_in,
+    status_of,
+)
 from tests.support.harness import RunningApp, running_app, settings_for, sqlite_url
 from tests.support.servers import free_port
 from web.keys import RESTREAMER
@@ -152,16 +159,7 @@ async def test_a_plain_rtmp_push_connects_to_the_checked_address(tmp_path: Path)
         assert answer.status == 201
         destination = (await answer.json())["id"]
         async with receiver(out, port), publisher(st.rtmp(stream_key), size="320x180"):
-            live = await st.app.client.post(
-                f"/api/v1/sessions/{session_id}/live", headers=st.app.admin
-            )
-            assert live.status == 200
-
-            async def pushing() -> bool:
-                status = await status_of(st, session_id, destination)
-                return bool(status["state"] == "live" and status["bytes_sent"] > 50_000)
-
-            await until(pushing, "the push to go live", 30)
+            await go_live_and_push(st, session_id, destination, 50_000)
             tap = st.app.web_app[RESTREAMER].tap(session_id)
             assert tap is not None
             pid = tap.pushers[destination].pid

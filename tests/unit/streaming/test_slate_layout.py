@@ -12,14 +12,8 @@ from streaming.slate_layout import (
     wrap,
 )
 from streaming.vocab import SlateKind
+from tests.unit.streaming.test_ffmpeg_args import HOSTILE_TITLES
 
-HOSTILE_TITLES = [
-    "'; rm -rf / #",
-    ":text=evil",
-    "%{pts}",
-    "Opening\n[in]drawtext=text='x'[out];",
-    "a\\b'c\"d,e;f[g]h=i:j",
-]
 LONG = (
     "Opening: innovative municipalities that changed how they work with open data, "
     "citizens and the wider Nordic region, together"
