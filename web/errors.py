@@ -122,6 +122,16 @@ _HTTP_MESSAGES = {
 }
 
 
+def error_codes() -> list[tuple[int, str]]:
+    """Every (status, code) an error answer can carry, for the API document."""
+    found = {(status, code) for _, status, code in ANSWERS}
+    found |= {(kind.status, kind.code) for kind in (BadRequest, PayloadTooLarge, Unsupported,
+                                                     TooManyRequests)}  # fmt: skip
+    found |= {(status, code) for status, (code, _) in _HTTP_MESSAGES.items()}
+    found.add((500, "internal_error"))
+    return sorted(found)
+
+
 def error_response(status: int, code: str, message: str, field: str | None = None) -> web.Response:
     """A JSON error answer."""
     body = msgspec.json.encode(ErrorBody(ErrorDetail(code, message, field)))

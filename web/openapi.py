@@ -8,13 +8,15 @@ from typing import Any
 import msgspec
 
 from web.endpoint import Route
-from web.errors import ErrorBody
+from web.errors import ErrorBody, error_codes
 
 _REF = "#/components/schemas/{name}"
 HEAD_NOTE = (
     "Every GET operation also answers HEAD with the same status and headers and no body. "
-    'Errors are JSON: {"error": {"code", "message", "field"}}, where field names '
-    "the input a 422 refers to (a path such as sessions[3].starts_at for a programme file)."
+    'Errors are JSON: {"error": {"code", "message", "field"}}; field names the input a refusal '
+    "is about: for invalid_input (422) a body field (starts_at, url) or a place in a programme "
+    "file (sessions[3].starts_at, row 5.ends_at), for bad_request (400) a query parameter "
+    "(format). "
 )
 _PARAM = re.compile(r"{(\w+)}")
 _REASONS = {
@@ -31,6 +33,12 @@ _REASONS = {
 }
 
 
+def describe() -> str:
+    """The document's description: HEAD, the error shape and every error code."""
+    codes = ", ".join(f"{code} ({status})" for status, code in error_codes())
+    return f"{HEAD_NOTE}Error codes: {codes}; http_error for any other refusal of the HTTP layer."
+
+
 def build(routes: tuple[Route, ...], *, title: str, version: str, server: str) -> dict[str, Any]:
     """Return the OpenAPI document describing ``routes``."""
     types: list[Any] = [ErrorBody]
@@ -45,7 +53,7 @@ def build(routes: tuple[Route, ...], *, title: str, version: str, server: str) -
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, by_type)
     return {
         "openapi": "3.1.0",
-        "info": {"title": title, "version": version, "description": HEAD_NOTE},
+        "info": {"title": title, "version": version, "description": describe()},
         "servers": [{"url": server}],
         "paths": paths,
         "components": {

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.support.harness import RunningApp, running_app, settings_for, sqlite_url
+from web.errors import error_codes
 
 
 @pytest.fixture
@@ -82,3 +83,13 @@ async def test_head_is_served_for_every_get_and_the_document_says_so(app: Runnin
     assert doc["info"]["description"].startswith(
         "Every GET operation also answers HEAD with the same status and headers and no body."
     )
+
+
+async def test_the_document_names_every_error_code_the_server_answers(app: RunningApp) -> None:
+    """Each (status, code) of the error tables is in the description, with its status."""
+    description = (await document(app))["info"]["description"]
+    for status, code in error_codes():
+        assert f"{code} ({status})" in description
+    assert "invalid_input (422)" in description
+    answer = await app.client.post("/api/v1/studios", json={"name": ""}, headers=app.admin)
+    assert (await answer.json())["error"]["code"] in {code for _, code in error_codes()}
