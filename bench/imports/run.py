@@ -77,8 +77,14 @@ def summary_ms(values: list[float]) -> str:
     return f"{1000 * p50:.1f} / {1000 * quantile(values, 0.99):.1f} / {1000 * max(values):.1f}"
 
 
+def load_average() -> str:
+    """The machine's 1-minute load average (other work competes for the cores)."""
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
 async def _measure(plan: Plan, workdir: Path, say: Say) -> ImportResult:
     result = ImportResult(plan)
+    result.notes.append(f"load average (1 min) when the run started: {load_average()}")
     async with aiohttp.ClientSession() as http:
         for studios in plan.studios:
             for fmt in plan.formats:
