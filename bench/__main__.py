@@ -5,7 +5,7 @@ python -m bench --quick          a short matrix (N = 1000 and 5000 at 100 msg/s)
 python -m bench cluster          only the two-node Redis fan-out (~5 minutes)
 python -m bench --only fanout    only the named benchmark (repeatable)
 python -m bench media            only the named benchmarks (fanout, cluster, media, webrtc,
-                                 hlscache, joinstorm)
+                                 hlscache, imports, joinstorm)
 python -m bench --servers reference   the fan-out benchmark against these servers only
 """
 
@@ -84,6 +84,13 @@ def _hlscache(args: argparse.Namespace) -> str:
     return _shown(markdown(result))
 
 
+def _imports(args: argparse.Namespace) -> str:
+    from bench.imports.report import markdown
+    from bench.imports.run import QUICK, Plan, run
+
+    return _shown(markdown(run(QUICK if args.quick else Plan(), say=print)))
+
+
 # name -> function running the benchmark and returning its Markdown section
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], str]] = {
     "fanout": _fanout,
@@ -92,6 +99,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], str]] = {
     "webrtc": _webrtc,
     "hlscache": _hlscache,
     "joinstorm": _joinstorm,
+    "imports": _imports,
 }
 
 

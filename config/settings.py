@@ -6,6 +6,8 @@ so tests pass their own.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import tomllib
 import zoneinfo
 from collections.abc import Mapping
@@ -78,6 +80,7 @@ class AuthSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     cookie_secure: bool = True
     web_session_hours: Annotated[int, msgspec.Meta(ge=1, le=24 * 30)] = 12
+    access_code_attempts_per_minute: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 10
 
 
 class DemoSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -113,6 +116,7 @@ class MediaSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     webrtc_connect_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=300)] = 20.0
     webrtc_keyframe_interval_seconds: Annotated[float, msgspec.Meta(ge=0.1, le=60)] = 1.0
     webrtc_ice_servers: list[str] = msgspec.field(default_factory=list)
+    restream_allowed_hosts: list[str] = msgspec.field(default_factory=list)
 
 
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -195,6 +199,19 @@ def _parse_env_value(raw: str) -> Any:
     return raw
 
 
+def _typed_env(section: str, key: str, raw: str) -> Any:
+    """A variable's value: a list setting takes comma-separated items (empty: no items)."""
+    kind = msgspec.inspect.type_info(Settings)
+    assert isinstance(kind, msgspec.inspect.StructType)
+    for part in kind.fields:
+        if part.encode_name != section or not isinstance(part.type, msgspec.inspect.StructType):
+            continue
+        for item in part.type.fields:
+            if item.encode_name == key and isinstance(item.type, msgspec.inspect.ListType):
+                return [_parse_env_value(x.strip()) for x in raw.split(",") if x.strip()]
+    return _parse_env_value(raw)
+
+
 def load_settings(
     config_file: Path | None = None, env: Mapping[str, str] | None = None
 ) -> Settings:
@@ -203,7 +220,7 @@ def load_settings(
     if config_file is not None:
         _merge(data, _read_toml(config_file))
     env_layer = _env_layer(env or {})
-    typed = {s: {k: _parse_env_value(v) for k, v in kv.items()} for s, kv in env_layer.items()}
+    typed = {s: {k: _typed_env(s, k, v) for k, v in kv.items()} for s, kv in env_layer.items()}
     _merge(data, typed)
     try:
         settings = msgspec.convert(data, type=Settings, str_keys=True)
@@ -230,8 +247,27 @@ def _check(settings: Settings) -> None:
         ) from None
     if settings.realtime.engine == "redis" and not settings.realtime.redis_url:
         raise ConfigError("invalid configuration: realtime.redis_url is required for engine redis")
+    for entry in settings.media.restream_allowed_hosts:
+        if not _host_or_network(entry):
+            raise ConfigError(
+                "invalid configuration: media.restream_allowed_hosts: "
+                f"{entry!r} is not a host name, an IP address or a CIDR range"
+            )
     if not settings.store.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise ConfigError(
             "invalid configuration: store.url must start with sqlite+aiosqlite:// "
             "or postgresql+asyncpg://"
         )
+
+
+_HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+
+
+def _host_or_network(entry: str) -> bool:
+    try:
+        ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        return bool(_HOST_NAME.match(entry))
+    return True

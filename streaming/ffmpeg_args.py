@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 from streaming import names
 from streaming.errors import InvalidArgument
 from streaming.ladder import LadderPlan
-from streaming.vocab import AudioCodec, InputFormat, SlateKind, VideoMode
+from streaming.vocab import AudioCodec, InputFormat, VideoMode
 
 _SAFE_PATH = re.compile(r"/(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+")
 _SAFE_DIR = re.compile(r"/(?:[A-Za-z0-9_.-]+/?)*")
@@ -24,12 +24,6 @@ _INPUT_SCHEMES = frozenset({"rtmp", "rtmps", "srt", "http", "https"})
 _PUSH_SCHEMES = frozenset({"rtmp", "rtmps"})
 _BASE = ("-hide_banner", "-nostdin", "-loglevel", "warning")
 
-SLATE_HEADLINES: dict[SlateKind, str] = {
-    SlateKind.STARTING_SOON: "Starting soon",
-    SlateKind.BE_RIGHT_BACK: "We'll be right back",
-    SlateKind.ENDED: "The broadcast has ended",
-}
-MAX_TITLE = 120
 # The frame rate x264's keyframe interval assumes for an irregular (WebRTC) source, whose
 # probed rate says little: its keyframes are forced at the source's anyway.
 IRREGULAR_MAX_FPS = 60.0
@@ -214,20 +208,6 @@ def live_args(
     return args
 
 
-def slate_text(kind: SlateKind, title: str, *, headline: str | None = None) -> str:
-    """The slate's text file content: the headline, then the title on one clean line.
-
-    Control characters and line breaks in the title become spaces; long titles are cut with an
-    ellipsis. The text is drawn verbatim (``expansion=none``), so nothing in it is interpreted.
-    """
-    clean = " ".join("".join(ch if ch.isprintable() else " " for ch in title).split())
-    if len(clean) > MAX_TITLE:
-        clean = clean[: MAX_TITLE - 1].rstrip() + "…"
-    first = headline if headline is not None else SLATE_HEADLINES[kind]
-    first = " ".join("".join(ch if ch.isprintable() else " " for ch in first).split())
-    return f"{first}\n{clean}\n" if clean else f"{first}\n"
-
-
 def slate_args(
     text_file: str,
     *,
@@ -238,13 +218,15 @@ def slate_args(
     duration: float | None = None,
     realtime: bool = True,
     fontfile: str | None = None,
+    fontsize: int | None = None,
     background: str = "0x14213d",
     ffmpeg: str = "ffmpeg",
 ) -> list[str]:
     """A still slate (solid colour, centred text from ``text_file``, silence) as H.264 + AAC
     MPEG-TS, with a keyframe every second so the live pipeline can pass it through.
 
-    ``output`` is ``pipe:1`` (feed a session pipeline) or a plain absolute file path.
+    ``output`` is ``pipe:1`` (feed a session pipeline) or a plain absolute file path;
+    ``fontsize`` is the one ``slate_layout`` chose (default: a sixteenth of the height).
     """
     safe_path("text_file", text_file)
     if output != "pipe:1":
@@ -259,8 +241,10 @@ def slate_args(
         raise InvalidArgument("background", "must look like 0x14213d")
     if duration is not None and not 0 < duration <= 86_400:
         raise InvalidArgument("duration", "must be positive and at most a day")
+    if fontsize is not None and not 4 <= fontsize <= height:
+        raise InvalidArgument("fontsize", "must be between 4 and the height")
     font = f"fontfile={fontfile}:" if fontfile else ""
-    fontsize = max(12, height // 16)
+    fontsize = fontsize or max(12, height // 16)
     drawtext = (
         f"drawtext={font}textfile={text_file}:expansion=none:fontcolor=white:"
         f"fontsize={fontsize}:line_spacing={fontsize // 2}:"
@@ -421,11 +405,13 @@ def restream_args(
     audio: AudioCodec | None,
     ffmpeg: str = "ffmpeg",
     analyze_us: int = 1_000_000,
+    tc_url: str | None = None,
 ) -> list[str]:
     """Push the source rendition to an RTMP destination: video copied, AAC copied or encoded.
 
     FLV carries AAC, so AAC audio is copied and any other codec (Opus from WHIP) is encoded.
-    The URL holds the destination's stream key: log it only through ``redact_url``.
+    The URL holds the destination's stream key: log it only through ``redact_url``. ``tc_url``:
+    the ``tcUrl`` to announce when the URL's host was replaced by the address it resolved to.
     """
     target = _safe_url("url", url, _PUSH_SCHEMES)
     args = [ffmpeg, *_BASE, "-nostats", "-progress", "pipe:1"]
@@ -438,5 +424,7 @@ def restream_args(
         args += ["-c:a", "copy"]
     elif audio is not None:
         args += ["-c:a", "aac", "-b:a", "128000", "-ar", "48000", "-ac", "2"]
-    args += ["-f", "flv", "-flvflags", "no_duration_filesize", target]
-    return args
+    args += ["-f", "flv", "-flvflags", "no_duration_filesize"]
+    if tc_url is not None:
+        args += ["-rtmp_tcurl", _safe_url("tc_url", tc_url, _PUSH_SCHEMES)]
+    return [*args, target]

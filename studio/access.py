@@ -74,3 +74,21 @@ def authorize(principal: Principal | None, action: Action, studio_id: str | None
 def allowed_roles(action: Action) -> frozenset[Role]:
     """The roles that may do ``action`` (documentation and tests)."""
     return _ALLOWED[action]
+
+
+def authorize_role(principal: Principal | None, roles: frozenset[Role]) -> Principal:
+    """Return ``principal`` if its role is one of ``roles``; raise otherwise.
+
+    The coarse check an endpoint makes before it reads anything of the request (the finer one,
+    per action and studio, is ``authorize``).
+    """
+    wanted = _either(sorted(role.value for role in roles))
+    if principal is None:
+        raise Unauthenticated(f"sign in as {wanted} to do this")
+    if principal.role not in roles:
+        raise Forbidden(f"the {principal.role.value} role may not do this (it takes {wanted})")
+    return principal
+
+
+def _either(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"

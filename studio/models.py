@@ -6,7 +6,7 @@ add the rules that span fields (an end after its start). Records are frozen.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import msgspec
@@ -22,6 +22,9 @@ SPEAKER_MAX = 120
 SPEAKERS_MAX = 30
 MAX_SESSION_LENGTH = timedelta(hours=24)
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2101, 1, 1, tzinfo=UTC)  # exclusive: the last accepted year is 2100
+OUT_OF_RANGE = "must lie in the years 2000 to 2100 (UTC)"
 
 # Visible text: at least one non-space character and no control characters but tab and newline.
 TEXT_PATTERN = (
@@ -39,7 +42,10 @@ Language = Annotated[
 ]
 Instant = Annotated[
     datetime,
-    msgspec.Meta(tz=True, description="ISO 8601 date-time with a UTC offset"),
+    msgspec.Meta(
+        tz=True,
+        description="ISO 8601 date-time with a UTC offset, in the years 2000 to 2100 (UTC)",
+    ),
 ]
 Ident = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 ExtendMinutes = Annotated[int, msgspec.Meta(ge=1, le=240)]
@@ -162,8 +168,23 @@ def clean_text(field: str, value: str) -> str:
     return value
 
 
+def in_range(moment: datetime) -> bool:
+    """True for a time in the years 2000 to 2100 (UTC), where any conversion or arithmetic
+    on it is safe. Comparing aware times is exact and cannot overflow (converting near year 1
+    or 9999 can)."""
+    return EARLIEST <= moment < LATEST
+
+
+def check_instant(field: str, moment: datetime) -> None:
+    """Refuse a time outside the years 2000 to 2100 (UTC), before any arithmetic on it."""
+    if not in_range(moment):
+        raise InvalidInput(field, OUT_OF_RANGE)
+
+
 def check_times(starts_at: datetime, ends_at: datetime) -> None:
-    """Refuse an end that is not after the start, or a session longer than a day."""
+    """Refuse a time out of range, an end not after the start, or a session over a day."""
+    check_instant("starts_at", starts_at)
+    check_instant("ends_at", ends_at)
     if ends_at <= starts_at:
         raise InvalidInput("ends_at", "must be after starts_at")
     if ends_at - starts_at > MAX_SESSION_LENGTH:

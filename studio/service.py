@@ -7,6 +7,7 @@ the media plane go through it (docs/architecture.md, "How data flows").
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
 import logging
@@ -41,6 +42,7 @@ from studio.models import (
     StudioInput,
     StudioPatch,
     TokenInput,
+    check_instant,
     check_times,
     clean_text,
 )
@@ -238,6 +240,7 @@ class Programme:
             )
         for field in ("starts_at", "ends_at"):
             if field in changes:
+                check_instant(field, changes[field])
                 changes[field] = changes[field].astimezone(UTC)
         updated = msgspec.structs.replace(current, **changes, updated_at=self.clock.now())
         check_times(updated.starts_at, updated.ends_at)
@@ -280,6 +283,7 @@ class Programme:
         current = await self._session_as(who, session_id, Action.BROADCAST)
         if current.state not in EDITABLE_TIMES:
             raise Conflict(f"a session that is {current.state} cannot be extended")
+        check_instant("ends_at", current.ends_at)  # a row stored before the range was checked
         longer = SessionPatch(ends_at=current.ends_at + timedelta(minutes=minutes))
         return await self.update_session(who, session_id, longer)
 
@@ -611,11 +615,15 @@ class Programme:
     async def export_program(self, who: Principal | None) -> ProgramDocument:
         """The whole programme as a document (admin)."""
         authorize(who, Action.EXPORT_PROGRAM)
-        return program_io.document_from(
-            await self.store.list_studios(),
-            await self.store.list_sessions(),
-            event=self.settings.event.name,
-            timezone=self.settings.event.timezone,
+        studios, sessions = await self.store.list_studios(), await self.store.list_sessions()
+        return await asyncio.to_thread(  # thousands of sessions: off the event loop
+            functools.partial(
+                program_io.document_from,
+                studios,
+                sessions,
+                event=self.settings.event.name,
+                timezone=self.settings.event.timezone,
+            )
         )
 
 

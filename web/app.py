@@ -29,7 +29,7 @@ from streaming.rtmp_relay import RtmpRelayTaps
 from streaming.whep import WhepLimits, WhepManager
 from studio.errors import StudioError
 from studio.interaction.facts import SessionChanged, SignInEnded, encode_fact
-from studio.interaction.ratelimit import Rate
+from studio.interaction.ratelimit import Rate, RateLimiter
 from studio.models import Session
 from studio.service import Clock, Programme, SystemClock
 from studio.signing import Signer
@@ -40,6 +40,7 @@ from web.api import restreams
 from web.errors import error_middleware
 from web.keys import (
     ACTIONS,
+    CODE_ATTEMPTS,
     ECHOES,
     HUB,
     MEDIA,
@@ -79,6 +80,8 @@ def create_app(
     app[URLS] = Urls(settings)
     app[METRICS] = metrics
     app[ECHOES] = Echoes()  # session changes this node announces (see _media_owner_ctx)
+    attempts = settings.auth.access_code_attempts_per_minute
+    app[CODE_ATTEMPTS] = RateLimiter(Rate(attempts / 60, attempts))
     document = openapi.build(ROUTES, title="Torget API", version="1", server=settings.public_url)
     app[OPENAPI] = json.dumps(document, indent=1).encode()
     add_routes(app)

@@ -4,15 +4,20 @@ and signed viewer passes when the event asks for an access code.
 
 from __future__ import annotations
 
+import math
+import time
+
 import msgspec
 from aiohttp import web
 
 from studio.access import Principal
 from studio.errors import Forbidden, Unauthenticated
+from studio.interaction.playback import client_address
 from studio.interaction.viewer_pass import PassHolder, issue_pass, read_pass
 from studio.models import Name
 from studio.secrets import new_id, same_secret
-from web.keys import PROGRAMME, SETTINGS, SIGNER
+from web.errors import TooManyRequests
+from web.keys import CODE_ATTEMPTS, PROGRAMME, SETTINGS, SIGNER
 
 SESSION_COOKIE = "torget_session"
 VIEWER_COOKIE = "torget_viewer"
@@ -159,11 +164,30 @@ async def logout(request: web.Request) -> web.Response:
     return response
 
 
+def code_is_right(request: web.Request, sent: str) -> bool:
+    """Whether ``sent`` is the event's access code; wrong codes are limited per address
+    (``[auth] access_code_attempts_per_minute``): past the limit every attempt from the address
+    gets ``TooManyRequests`` (429 with ``Retry-After``), right or wrong, until it refills."""
+    attempts, now = request.app[CODE_ATTEMPTS], time.monotonic()
+    address = client_address(request.remote, request.headers.get("X-Forwarded-For"))
+    wait = attempts.retry_after(address, now)
+    if wait > 0:
+        seconds = math.ceil(wait)
+        raise TooManyRequests(
+            f"too many wrong access codes from your address; try again in {seconds} s",
+            retry_after=seconds,
+        )
+    if same_secret(sent, request.app[SETTINGS].event.access_code):
+        return True
+    attempts.allow(address, now)  # a wrong code takes a token
+    return False
+
+
 async def viewer_pass(request: web.Request, body: ViewerInput) -> web.Response:
     """Give an anonymous viewer an identity (and check the event's access code, if any)."""
     settings = request.app[SETTINGS]
     code = settings.event.access_code
-    if code and not same_secret(body.access_code.strip(), code):
+    if code and not code_is_right(request, body.access_code.strip()):
         raise Forbidden("the access code is not right")
     viewer_id = new_id("vwr", 12)
     now = int(request.app[PROGRAMME].clock.now().timestamp())
@@ -204,10 +228,12 @@ async def require_viewer_access(request: web.Request) -> None:
     code = request.app[SETTINGS].event.access_code
     if not code:
         return
-    sent = request.headers.get(ACCESS_CODE_HEADER) or request.query.get("code", "")
-    if sent and same_secret(sent, code):
+    if viewer_id(request) is not None:
         return
-    if viewer_id(request) is not None or await principal(request) is not None:
+    sent = request.headers.get(ACCESS_CODE_HEADER) or request.query.get("code", "")
+    if sent and code_is_right(request, sent):
+        return
+    if await principal(request) is not None:
         return
     raise Unauthenticated(
         "this event asks for an access code: enter it on the event page "

@@ -12,7 +12,9 @@ from aiohttp import web
 from streaming.errors import OwnerUnknown
 from streaming.owners import media_here
 from streaming.ownership import PROXIED_HEADER
+from studio.access import authorize_role
 from studio.roles import Role
+from web.auth import principal, require_viewer_access
 from web.errors import error_response
 from web.keys import MEDIA, MEDIA_PROXY
 from web.validation import json_body
@@ -60,12 +62,20 @@ class Route:
     media_session: bool = False
 
     def aiohttp_handler(self) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-        """Wrap the typed handler: decode the JSON body, encode the answer with the status."""
+        """Wrap the typed handler: check the caller, decode the JSON body, encode the answer.
+
+        Who may call is decided before anything of the body is read: an anonymous caller gets
+        401 (a wrong role 403) whatever the body holds.
+        """
         typed, body_type, status = self.handler, self.body, self.status
-        media_session = self.media_session
+        media_session, roles, viewer_gate = self.media_session, self.roles, self.viewer_gate
         reads_json = body_type is not None and self.body_media_types == ("application/json",)
 
         async def handle(request: web.Request) -> web.StreamResponse:
+            if roles:
+                authorize_role(await principal(request), roles)
+            elif viewer_gate:
+                await require_viewer_access(request)
             if media_session and (proxied := await forward_if_elsewhere(request)) is not None:
                 return proxied  # another node holds this session's media: it answers
             if reads_json:

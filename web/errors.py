@@ -3,7 +3,8 @@
     WebError                  an answer we chose to give, with status, code and message
     ├── BadRequest            400: the body is not JSON, or not the media type we accept
     ├── PayloadTooLarge       413: the body exceeds the configured limit
-    └── Unsupported           415: a Content-Type we do not read
+    ├── Unsupported           415: a Content-Type we do not read
+    └── TooManyRequests       429: a limit is reached; ``Retry-After`` says when to try again
 
 Errors from the programme (``studio.errors``), from the media plane (``streaming.errors``,
 both by the table ``ANSWERS``) and aiohttp's own HTTP exceptions are mapped to the same JSON
@@ -55,6 +56,17 @@ class Unsupported(WebError):
 
     status = 415
     code = "unsupported_media_type"
+
+
+class TooManyRequests(WebError):
+    """Too many attempts from one address (``retry_after``: whole seconds to wait)."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ErrorDetail(msgspec.Struct, omit_defaults=True):
@@ -110,6 +122,16 @@ _HTTP_MESSAGES = {
 }
 
 
+def error_codes() -> list[tuple[int, str]]:
+    """Every (status, code) an error answer can carry, for the API document."""
+    found = {(status, code) for _, status, code in ANSWERS}
+    found |= {(kind.status, kind.code) for kind in (BadRequest, PayloadTooLarge, Unsupported,
+                                                     TooManyRequests)}  # fmt: skip
+    found |= {(status, code) for status, (code, _) in _HTTP_MESSAGES.items()}
+    found.add((500, "internal_error"))
+    return sorted(found)
+
+
 def error_response(status: int, code: str, message: str, field: str | None = None) -> web.Response:
     """A JSON error answer."""
     body = msgspec.json.encode(ErrorBody(ErrorDetail(code, message, field)))
@@ -145,7 +167,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except WebError as exc:
-        return error_response(exc.status, exc.code, exc.message, exc.field)
+        answer = error_response(exc.status, exc.code, exc.message, exc.field)
+        if isinstance(exc, TooManyRequests):
+            answer.headers["Retry-After"] = str(exc.retry_after)
+        return answer
     except (studio_errors.StudioError, media_errors.StreamingError) as exc:
         response = answer_for(exc)
         if response is not None:

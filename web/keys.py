@@ -13,6 +13,7 @@ from streaming.ownership import Echoes
 from streaming.plane import MediaPlane
 from streaming.restream.restreamer import Restreamer
 from streaming.whep import WhepManager
+from studio.interaction.ratelimit import RateLimiter
 from studio.service import Programme
 from studio.signing import Signer
 from web.media.proxy import MediaProxy
@@ -34,3 +35,4 @@ WHEP = web.AppKey("whep", WhepManager)
 PLAYBACK = web.AppKey("playback", PlaybackViewers)
 MEDIA_PROXY = web.AppKey("media_proxy", MediaProxy)
 ECHOES = web.AppKey("echoes", Echoes)
+CODE_ATTEMPTS = web.AppKey("code_attempts", RateLimiter)  # wrong access codes per address

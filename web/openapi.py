@@ -8,9 +8,16 @@ from typing import Any
 import msgspec
 
 from web.endpoint import Route
-from web.errors import ErrorBody
+from web.errors import ErrorBody, error_codes
 
 _REF = "#/components/schemas/{name}"
+HEAD_NOTE = (
+    "Every GET operation also answers HEAD with the same status and headers and no body. "
+    'Errors are JSON: {"error": {"code", "message", "field"}}; field names the input a refusal '
+    "is about: for invalid_input (422) a body field (starts_at, url) or a place in a programme "
+    "file (sessions[3].starts_at, row 5.ends_at), for bad_request (400) a query parameter "
+    "(format). "
+)
 _PARAM = re.compile(r"{(\w+)}")
 _REASONS = {
     400: "The body cannot be read (not JSON, or empty)",
@@ -21,8 +28,15 @@ _REASONS = {
     413: "The body is larger than the server accepts",
     415: "The body's Content-Type is not accepted",
     422: "A field has a wrong value; the answer names it",
+    429: "Too many wrong access codes from this address; Retry-After says when to try again",
     503: "The store is unavailable",
 }
+
+
+def describe() -> str:
+    """The document's description: HEAD, the error shape and every error code."""
+    codes = ", ".join(f"{code} ({status})" for status, code in error_codes())
+    return f"{HEAD_NOTE}Error codes: {codes}; http_error for any other refusal of the HTTP layer."
 
 
 def build(routes: tuple[Route, ...], *, title: str, version: str, server: str) -> dict[str, Any]:
@@ -39,7 +53,7 @@ def build(routes: tuple[Route, ...], *, title: str, version: str, server: str) -
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, by_type)
     return {
         "openapi": "3.1.0",
-        "info": {"title": title, "version": version},
+        "info": {"title": title, "version": version, "description": describe()},
         "servers": [{"url": server}],
         "paths": paths,
         "components": {
@@ -95,7 +109,7 @@ def _operation(route: Route, by_type: dict[Any, Any]) -> dict[str, Any]:
         op["security"] = [{"bearer": []}, {"cookie": []}]
         op["x-torget-roles"] = sorted(r.value for r in route.roles)
     if route.viewer_gate:
-        codes.add(401)
+        codes |= {401, 429}
     error = {"application/json": {"schema": by_type[ErrorBody]}}
     for code in sorted(codes):
         responses[str(code)] = {"description": _REASONS[code], "content": error}

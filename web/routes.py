@@ -155,7 +155,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/auth/logout", auth.logout, "Sign the browser out", "access",
           status=204),
     Route("POST", "/api/v1/auth/viewer", _viewer, "Get a viewer pass (checks the access code)",
-          "access", body=auth.ViewerInput, response=auth.ViewerPass, errors=(403, 422)),
+          "access", body=auth.ViewerInput, response=auth.ViewerPass, errors=(403, 422, 429)),
     Route("GET", "/api/v1/openapi.json", openapi, "This document", "operations"),
     Route("GET", "/ws", websocket, "Websocket for chat, Q&A, polls and viewer counts "
           "(upgrade; protocol in docs/protocol.md)", "realtime", status=101, errors=(400,)),
@@ -218,15 +218,22 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/admin", pages.admin_page,
           "Admin page: programme import, studios, access tokens", "pages",
           media_types=(pages.HTML_TYPE,)),
-    Route("GET", "/static/{name}", pages.static_file, "A static file of the browser apps",
-          "pages", media_types=pages.STATIC_MEDIA_TYPES, errors=(404,)),
+    Route("GET", "/static/{name}", pages.static_file,
+          "A static file of the browser apps (ETag, Last-Modified, ranges; cached a year when "
+          "?v= is its version)", "pages", media_types=pages.STATIC_MEDIA_TYPES, errors=(404,),
+          query=(Query("v", "the file's version, as the pages stamp it"),)),
     Route("GET", "/static/{folder}/{name}", pages.static_nested,
           "A static file in a folder of the browser apps (scripts, catalogues, vendored code)",
-          "pages", media_types=pages.STATIC_MEDIA_TYPES, errors=(404,)),
+          "pages", media_types=pages.STATIC_MEDIA_TYPES, errors=(404,),
+          query=(Query("v", "the file's version, as the pages stamp it"),)),
 )  # fmt: skip
 
 
 def add_routes(app: web.Application) -> None:
-    """Register every route of the table."""
+    """Register every route of the table; every GET route answers HEAD too (the same status
+    and headers, no body: uptime monitors and caches ask with HEAD)."""
     for route in ROUTES:
-        app.router.add_route(route.method, route.path, route.aiohttp_handler())
+        handler = route.aiohttp_handler()
+        app.router.add_route(route.method, route.path, handler)
+        if route.method == "GET":
+            app.router.add_route("HEAD", route.path, handler)

@@ -1,5 +1,6 @@
-"""The slate's own ffmpeg: a still picture with the session title and silence (MPEG-TS)
-written into a pipe that a pipeline run reads like an ingest (``ffmpeg_args.slate_args``)."""
+"""The slate's own ffmpeg: a still picture with the session title (wrapped to fit:
+``slate_layout``) and silence (MPEG-TS) written into a pipe that a pipeline run reads like an
+ingest (``ffmpeg_args.slate_args``)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import os
 from pathlib import Path
 
 from streaming.errors import FfmpegNotStarted
-from streaming.ffmpeg_args import slate_args, slate_text
+from streaming.ffmpeg_args import slate_args
 from streaming.ffmpeg_process import DEVNULL, FfmpegProcess
 from streaming.ladder import Rendition
+from streaming.slate_layout import slate_layout
 from streaming.vocab import SlateKind
 
 
@@ -28,13 +30,15 @@ async def start_slate(
     """Start the slate ffmpeg for ``video``'s size and rate writing MPEG-TS into a pipe: the
     process and the pipe's read end (the caller closes it once its reader has it)."""
     text = await asyncio.to_thread(directory.resolve) / "slate.txt"
-    await asyncio.to_thread(text.write_text, slate_text(kind, title), encoding="utf-8")
+    layout = slate_layout(kind, title, width=video.width, height=video.height)
+    await asyncio.to_thread(text.write_text, layout.text, encoding="utf-8")
     args = slate_args(
         str(text),
         width=video.width,
         height=video.height,
         fps=max(1, min(120, math.ceil(video.fps - 1e-6))),
         fontfile=font,
+        fontsize=layout.fontsize,
         ffmpeg=ffmpeg,
     )
     read_end, write_end = os.pipe()

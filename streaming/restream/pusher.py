@@ -5,7 +5,9 @@ through ``ffmpeg_process.FfmpegProcess``, fed from its ``PushBuffer``; ``tag()``
 ffmpeg exiting is a failure, and so is one not live ``connect_timeout`` after it started or
 that sent nothing for ``stall_timeout`` (it is killed); the pusher waits as the ``RetryPolicy``
 says and starts again at the next keyframe, until it gives up. It is live once ffmpeg reports
-bytes written. ``DestinationStatus`` is what the API shows (never the URL).
+bytes written. Before each attempt the destination is resolved and checked again
+(``reach.check_destination``): an attempt to an address the ``Reach`` refuses fails without
+starting ffmpeg. ``DestinationStatus`` is what the API shows (never the URL).
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from streaming.ffmpeg_progress import progress_bytes
 from streaming.flv import FlvTag
 from streaming.ladder import SourceInfo
 from streaming.restream.buffer import PushBuffer
+from streaming.restream.reach import Resolve, check_destination, resolve
 from streaming.restream.retry import Retries, RetryPolicy
-from streaming.restream.urls import scrub
+from streaming.restream.urls import Reach, scrub, tc_url
 from streaming.vocab import AudioCodec, InputFormat, RestreamState
 
 log = logging.getLogger(__name__)
@@ -77,6 +80,8 @@ class RestreamConfig:
     stop_timeout: float = 5.0
     sync_seconds: float = 5.0
     policy: RetryPolicy = field(default_factory=RetryPolicy)
+    reach: Reach = field(default_factory=Reach)
+    lookup: Resolve = resolve
 
 
 class Pusher:
@@ -97,12 +102,8 @@ class Pusher:
         self.config = config
         self.status = status
         self._wall = wall
-        self._args = restream_args(
-            PipeInput(InputFormat.FLV),
-            target.url,
-            audio=AudioCodec.AAC if source.has_audio else None,
-            ffmpeg=config.ffmpeg,
-        )
+        self._audio = AudioCodec.AAC if source.has_audio else None
+        self._args(target.url)  # InvalidArgument now for a URL that can never be pushed
         self._buffer = PushBuffer(source.has_audio, config.max_queue_bytes, heads)
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
@@ -182,11 +183,25 @@ class Pusher:
                 await asyncio.wait_for(self._stop.wait(), delay)
         status.move(RestreamState.STOPPED, self._wall())
 
+    def _args(self, url: str) -> list[str]:
+        pinned = url != self.target.url
+        return restream_args(
+            PipeInput(InputFormat.FLV),
+            url,
+            audio=self._audio,
+            ffmpeg=self.config.ffmpeg,
+            tc_url=tc_url(self.target.url) if pinned else None,
+        )
+
     async def _attempt(self) -> str:
         """One ffmpeg run; returns why it ended (scrubbed of the stream key)."""
+        checked = await check_destination(self.target.url, self.config.reach, self.config.lookup)
+        if checked.refusal is not None:
+            log.warning("%s: not pushed: the URL %s", self.name, checked.refusal)
+            return f"not pushed: the URL {checked.refusal}"
         try:
             process = await FfmpegProcess.start(
-                self._args,
+                self._args(checked.url),
                 label=self.name,
                 on_progress=self._progress,
                 tail_lines=_STDERR_LINES,

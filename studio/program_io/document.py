@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 
 import msgspec
 
-from studio.models import Session, Studio
+from studio.models import Session, Studio, in_range
 
 COLUMNS = (
     "id",
@@ -69,8 +69,8 @@ def document_from(
             id=s.id,
             studio=names[s.studio_id],
             title=s.title,
-            starts_at=s.starts_at.astimezone(zone),
-            ends_at=s.ends_at.astimezone(zone),
+            starts_at=_in_zone(s.starts_at, zone),
+            ends_at=_in_zone(s.ends_at, zone),
             description=s.description,
             speakers=list(s.speakers),
             language=s.language,
@@ -87,6 +87,12 @@ def document_from(
         studios=[ProgramStudio(studio.name) for studio in studios],
         sessions=entries,
     )
+
+
+def _in_zone(moment: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
+    """``moment`` in ``zone``; as stored (UTC) when out of the accepted range, where converting
+    could overflow (a row written before the range was checked: an import then names it)."""
+    return moment.astimezone(zone) if in_range(moment) else moment
 
 
 def rebase(doc: ProgramDocument, first_day: date) -> ProgramDocument:

@@ -9,12 +9,13 @@ it stores ``secrets.no_stream_key``, which no key hashes to.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from studio.errors import ScheduleOverlap
-from studio.models import Session, Studio, overlapping
+from studio.models import MAX_SESSION_LENGTH, Session, Studio, overlapping
 from studio.program_io.document import ProgramDocument, ProgramSession
 from studio.secrets import new_id, no_stream_key
 from studio.states import SessionState
@@ -67,14 +68,17 @@ def plan_import(
             studio = Studio(id=new_id("std"), name=name, created_at=defaults.now)
             by_name[name] = studio.id
             new_studios.append(studio)
-    placed = {session.id: session for session in sessions}
+    placed = _Slots(sessions)
     created: list[tuple[Session, str]] = []
     updated: list[Session] = []
     for index, entry in enumerate(doc.sessions):
         existing = placed.get(entry.id) if entry.id else None
         session = _session(entry, by_name[entry.studio], existing, defaults)
-        _refuse_overlap(session, placed.values(), index)
-        placed[session.id] = session
+        clash = placed.clash(session)
+        if clash is not None:
+            found = ScheduleOverlap(clash.id, clash.title)
+            raise ScheduleOverlap(clash.id, f"{found.message}; in sessions[{index}]")
+        placed.place(session)
         if existing is None:
             created.append((session, no_stream_key(session.id)))
         else:
@@ -109,12 +113,39 @@ def _session(
     )
 
 
-def _refuse_overlap(session: Session, placed: Iterable[Session], index: int) -> None:
-    others = sorted(
-        (s for s in placed if s.studio_id == session.studio_id),
-        key=lambda s: (s.starts_at, s.id),
-    )
-    clash = overlapping(session.starts_at, session.ends_at, others, ignore_id=session.id)
-    if clash is not None:
-        found = ScheduleOverlap(clash.id, clash.title)
-        raise ScheduleOverlap(clash.id, f"{found.message}; in sessions[{index}]")
+class _Slots:
+    """The sessions placed so far, each studio's in (start, id) order.
+
+    A session lasts at most ``MAX_SESSION_LENGTH``, so only those starting within that much
+    before a slot can clash with it: finding the first clash looks at a day's sessions, not the
+    whole programme (a 1 MB file has thousands of sessions).
+    """
+
+    def __init__(self, sessions: Iterable[Session]) -> None:
+        self._by_id: dict[str, Session] = {}
+        self._starts: dict[str, list[tuple[datetime, str]]] = {}
+        for session in sessions:
+            self.place(session)
+
+    def get(self, session_id: str) -> Session | None:
+        """The session placed under ``session_id``, if any."""
+        return self._by_id.get(session_id)
+
+    def place(self, session: Session) -> None:
+        """Place ``session``, replacing an earlier placement of its id."""
+        old = self._by_id.get(session.id)
+        if old is not None:
+            starts = self._starts[old.studio_id]
+            del starts[bisect.bisect_left(starts, (old.starts_at, old.id))]
+        self._by_id[session.id] = session
+        bisect.insort(
+            self._starts.setdefault(session.studio_id, []), (session.starts_at, session.id)
+        )
+
+    def clash(self, session: Session) -> Session | None:
+        """The first placed session (other than itself) that shares time with ``session``."""
+        starts = self._starts.get(session.studio_id, [])
+        low = bisect.bisect_left(starts, (session.starts_at - MAX_SESSION_LENGTH,))
+        high = bisect.bisect_left(starts, (session.ends_at,))
+        window = [self._by_id[ident] for _, ident in starts[low:high]]
+        return overlapping(session.starts_at, session.ends_at, window, ignore_id=session.id)

@@ -26,6 +26,7 @@ from studio.models import (
     SPEAKER_MAX,
     SPEAKERS_MAX,
     TITLE_MAX,
+    check_instant,
     check_times,
     clean_text,
 )
@@ -268,6 +269,7 @@ def _instant(value: object, field: str, times: _Times) -> datetime:
         if times.naive_problem is not None:
             raise InvalidInput(field, times.naive_problem)
         value = value.replace(tzinfo=times.zone)
+    check_instant(field, value)
     return value.astimezone(times.zone)
 
 

@@ -32,12 +32,15 @@ class FakeClock:
 
 
 def settings_for(store_url: str, **env: str) -> Settings:
-    """Settings with the given store, no demo programme, a slow scheduler loop (tests tick it)."""
+    """Settings with the given store, no demo programme, a slow scheduler loop (tests tick it),
+    restreams allowed to reach 127.0.0.1."""
     base = {
         "TORGET_STORE_URL": store_url,
         "TORGET_DEMO_LOAD_ON_FIRST_START": "false",
         "TORGET_SCHEDULER_TICK_SECONDS": "60",
         "TORGET_AUTH_COOKIE_SECURE": "false",
+        # The tests' RTMP receivers listen on loopback, which restreams may not reach by default.
+        "TORGET_MEDIA_RESTREAM_ALLOWED_HOSTS": "127.0.0.1",
     }
     base.update(env)
     return load_settings(None, base)

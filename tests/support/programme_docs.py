@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from config.settings import DEMO_PROGRAM_FILE
@@ -67,3 +67,32 @@ def store_document() -> ProgramDocument:
 def demo() -> ProgramDocument:
     """The shipped demo programme."""
     return parse_yaml(DEMO_PROGRAM_FILE.read_text(encoding="utf-8"))
+
+
+def largest_programme(limit: int, *, studios: int = 1, csv: bool = False) -> tuple[bytes, int]:
+    """A valid programme file (YAML, or CSV) of at most ``limit`` bytes and as close to it as
+    whole sessions allow: back-to-back half hours in ``studios`` studios from 2030 on. Returns
+    the file and its number of sessions."""
+    start = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
+    head = "studio,title,starts_at,ends_at,speakers,description\n" if csv else "sessions:\n"
+    parts, size, count = [head], len(head), 0
+    while True:
+        begins = start + timedelta(minutes=30 * (count // studios))
+        ends = begins + timedelta(minutes=25)
+        name, title = f"Studio {count % studios}", f"Session {count}: open data in practice"
+        about = "How municipalities share what they know and what people do with it."
+        if csv:
+            entry = (
+                f"{name},{title},{begins.isoformat()},{ends.isoformat()},Anna Berg; Bo Ek,{about}\n"
+            )
+        else:
+            entry = (
+                f"  - studio: {name}\n    title: '{title}'\n"
+                f"    starts_at: '{begins.isoformat()}'\n    ends_at: '{ends.isoformat()}'\n"
+                f"    speakers: [Anna Berg, Bo Ek]\n    description: {about}\n"
+            )
+        if size + len(entry.encode()) > limit:
+            return "".join(parts).encode(), count
+        parts.append(entry)
+        size += len(entry.encode())
+        count += 1

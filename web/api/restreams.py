@@ -1,8 +1,8 @@
 """The broadcast's operator controls: restream destinations and ingest health of a session.
 
-Destination URLs hold stream keys: they are checked here (``restream.urls.check_push_url``),
-stored as given, and answered only masked (``restream.urls.mask_url``); push errors are
-scrubbed.
+Destination URLs hold stream keys: they are checked here (``restream.urls.check_push_url``,
+and where they lead: ``restream.reach.check_destination``), stored as given, and answered only
+masked (``restream.urls.mask_url``); push errors are scrubbed.
 """
 
 from __future__ import annotations
@@ -13,19 +13,23 @@ from typing import Annotated
 import msgspec
 from aiohttp import web
 
+from config import Settings
+from streaming.errors import InvalidArgument
 from streaming.health import HealthBoard
 from streaming.plane import MediaPlane
 from streaming.restream.pusher import DestinationStatus, RestreamConfig, Target
+from streaming.restream.reach import check_destination
 from streaming.restream.restreamer import Load, Restreamer
-from streaming.restream.urls import MAX_URL, check_push_url, mask_url, scrub
+from streaming.restream.urls import MAX_URL, Reach, check_push_url, mask_url, push_endpoint, scrub
 from streaming.vocab import IngestOrigin, RestreamState, VideoCodec
 from studio.models import Name
 from studio.service import Programme
 from studio.states import SessionState
 from studio.store import Destination
 from web.auth import principal
-from web.keys import HEALTH, MEDIA, METRICS, PROGRAMME, RESTREAMER
+from web.keys import HEALTH, MEDIA, METRICS, PROGRAMME, RESTREAMER, SETTINGS
 from web.metrics import IngestSample, MediaCollector
+from web.views import Urls
 
 PushUrl = Annotated[
     str,
@@ -129,6 +133,9 @@ async def add_restream(
 ) -> RestreamView | web.StreamResponse:
     """Add a destination; while the session is live the push starts at the next keyframe."""
     url = check_push_url(body.url)  # InvalidArgument: 422 (web.errors)
+    checked = await check_destination(url, request.app[RESTREAMER].config.reach)
+    if checked.refusal is not None:
+        raise InvalidArgument("url", checked.refusal)
     who = await principal(request)
     session_id = _session_id(request)
     destination = await request.app[PROGRAMME].add_destination(
@@ -308,13 +315,27 @@ def restream_loader(programme: Programme) -> Load:
     return load
 
 
+WILDCARDS = ("", "0.0.0.0", "::")  # noqa: S104 (compared, not bound)
+
+
+def reach(settings: Settings) -> Reach:
+    """Where pushes may connect: the allowed internal hosts, and this node's RTMP ingest
+    (where it listens, and the address operators are shown) as the place they never may."""
+    media = settings.media
+    ingest = {push_endpoint(Urls(settings).ingest("").rtmp)}
+    if media.rtmp_host in WILDCARDS:
+        ingest |= {(host, media.rtmp_port) for host in ("127.0.0.1", "::1", "localhost")}
+    else:
+        ingest.add((media.rtmp_host, media.rtmp_port))
+    return Reach.allowing(media.restream_allowed_hosts, ingest)
+
+
 def media_taps(app: web.Application, plane: MediaPlane) -> Restreamer:
     """Give the plane's publishes to the restreamer and the health board (``app[RESTREAMER]``,
     ``app[HEALTH]``), follow the programme, export gauges; the caller starts and closes it."""
     programme = app[PROGRAMME]
-    restreamer = Restreamer(
-        restream_loader(programme), RestreamConfig(ffmpeg=plane.config.pipeline.ffmpeg)
-    )
+    config = RestreamConfig(ffmpeg=plane.config.pipeline.ffmpeg, reach=reach(app[SETTINGS]))
+    restreamer = Restreamer(restream_loader(programme), config)
 
     def peer(session_id: str) -> tuple[IngestOrigin, str | None]:
         publish = plane.publisher(session_id)

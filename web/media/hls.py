@@ -25,7 +25,6 @@ from streaming.vod import render_media as render_vod_media
 from streaming.vod import render_multivariant as render_vod_multivariant
 from studio.interaction.playback import client_address
 from web import auth
-from web.auth import require_viewer_access
 from web.errors import error_response
 from web.keys import MEDIA, PLAYBACK
 
@@ -107,7 +106,6 @@ async def _replay_resource(request: web.Request, replay: Replay) -> web.StreamRe
 
 async def multivariant(request: web.Request) -> web.StreamResponse:
     """The multivariant playlist: every video rendition and the shared audio."""
-    await require_viewer_access(request)
     session_id = request.match_info["session_id"]
     replay = await _replay(request)
     if replay is not None:
@@ -126,7 +124,6 @@ async def multivariant(request: web.Request) -> web.StreamResponse:
 
 async def media_resource(request: web.Request) -> web.StreamResponse:
     """A media playlist (blocking reload), an init segment, a segment or a part."""
-    await require_viewer_access(request)
     replay = await _replay(request)
     if replay is not None:
         return await _replay_resource(request, replay)

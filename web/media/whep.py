@@ -9,25 +9,20 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from streaming.errors import BadWhepOffer, NotLive, UnknownWhepViewer
+from streaming.errors import NotLive, UnknownWhepViewer
 from streaming.plane import OVER
 from streaming.whep import SDP_TYPE, check_offer, is_resource_id
 from studio.errors import NotFound
 from studio.interaction.playback import valid_viewer_query
-from web.auth import require_viewer_access, viewer_id
-from web.errors import Unsupported, error_response
+from web.auth import viewer_id
+from web.errors import error_response
 from web.keys import PROGRAMME, WHEP
+from web.media.offers import read_offer
 
 
 async def offer(request: web.Request) -> web.StreamResponse:
     """Answer a viewer's SDP offer with a peer that plays the session's live media."""
-    await require_viewer_access(request)
-    if request.content_type != SDP_TYPE:
-        raise Unsupported("send the SDP offer with Content-Type: application/sdp")
-    try:
-        sdp = (await request.read()).decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadWhepOffer("the SDP offer is not UTF-8 text") from None
+    sdp = await read_offer(request)
     check_offer(sdp)
     session_id = request.match_info["session_id"]
     try:
@@ -48,7 +43,6 @@ async def offer(request: web.Request) -> web.StreamResponse:
 
 async def leave(request: web.Request) -> web.StreamResponse:
     """End a viewer's playback and free its peer."""
-    await require_viewer_access(request)
     resource = request.match_info["resource_id"]
     session_id = request.match_info["session_id"]
     if not is_resource_id(resource) or not await request.app[WHEP].close_viewer(

@@ -11,9 +11,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from streaming.errors import WrongStreamKey
-from streaming.whep import MAX_OFFER_BYTES, SDP_TYPE
-from web.errors import BadRequest, PayloadTooLarge, Unsupported
+from streaming.whep import SDP_TYPE
 from web.keys import MEDIA, PROGRAMME
+from web.media.offers import read_offer
 
 TAKEOVER_HEADER = "X-Torget-Takeover"
 
@@ -25,28 +25,6 @@ def stream_key(request: web.Request) -> str:
     if scheme.lower() != "bearer" or not key:
         raise WrongStreamKey("send the session's stream key as Authorization: Bearer <stream key>")
     return key
-
-
-async def read_offer(request: web.Request) -> str:
-    """The SDP offer of the request (checked media type, size and encoding)."""
-    if request.content_type != SDP_TYPE:
-        raise Unsupported(f"send the offer as {SDP_TYPE}, not {request.content_type or 'nothing'}")
-    length = request.content_length
-    too_large = PayloadTooLarge(f"the SDP offer is larger than {MAX_OFFER_BYTES} bytes")
-    if length is not None and length > MAX_OFFER_BYTES:
-        raise too_large
-    body = bytearray()
-    try:
-        while chunk := await request.content.read(16384):
-            body += chunk
-            if len(body) > MAX_OFFER_BYTES:
-                raise too_large
-    except web.HTTPRequestEntityTooLarge:
-        raise too_large from None
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadRequest("the SDP offer must be UTF-8 text") from None
 
 
 async def publish(request: web.Request) -> web.StreamResponse:

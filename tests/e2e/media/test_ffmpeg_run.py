@@ -11,7 +11,7 @@ import m3u8  # type: ignore[import-untyped]
 import pytest
 
 from streaming import names
-from streaming.ffmpeg_args import PipeInput, live_args, remux_args, slate_args, slate_text
+from streaming.ffmpeg_args import PipeInput, live_args, remux_args, slate_args
 from streaming.fmp4 import TrackInfo, parse_init, scan_fragments
 from streaming.ladder import LadderPlan, SourceInfo, plan_ladder
 from streaming.llhls import (
@@ -21,6 +21,7 @@ from streaming.llhls import (
     multivariant_for,
     render_multivariant,
 )
+from streaming.slate_layout import slate_layout
 from streaming.vocab import InputFormat, MediaKind, SlateKind, VideoCodec
 from tests.support.hls_checks import check_media_playlist
 from tests.support.media_tools import FFPROBE, probe
@@ -210,7 +211,10 @@ def test_recording_remuxes_to_mp4_and_slate_renders(ffmpeg: str, tmp_path: Path)
     assert float(info["format"]["duration"]) == pytest.approx(SECONDS, abs=0.25)
 
     text_file = tmp_path / "slate.txt"
-    text_file.write_text(slate_text(SlateKind.BE_RIGHT_BACK, "'; rm -rf / # :text=evil %{pts}"))
+    hostile = "'; rm -rf / # :text=evil %{pts}"
+    text_file.write_text(
+        slate_layout(SlateKind.BE_RIGHT_BACK, hostile, width=1280, height=720).text
+    )
     slate = tmp_path / "slate.ts"
     done = subprocess.run(
         slate_args(

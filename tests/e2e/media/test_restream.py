@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -230,6 +231,18 @@ async def status_of(st: Stage, session_id: str, destination_id: str) -> dict[str
     return status
 
 
+async def go_live_and_push(st: Stage, session_id: str, destination_id: str, sent: int) -> None:
+    """Put the session live and wait until the push is live and has sent ``sent`` bytes."""
+    answer = await st.app.client.post(f"/api/v1/sessions/{session_id}/live", headers=st.app.admin)
+    assert answer.status == 200
+
+    async def pushing() -> bool:
+        status = await status_of(st, session_id, destination_id)
+        return bool(status["state"] == "live" and status["bytes_sent"] > sent)
+
+    await until(pushing, timeout=30, what="the push to go live and carry media")
+
+
 @pytest.mark.slow
 @needs_ffmpeg
 async def test_a_live_session_is_pushed_to_an_rtmp_receiver(
@@ -263,16 +276,7 @@ async def test_a_live_session_is_pushed_to_an_rtmp_receiver(
             assert (await status_of(st, session_id, destination))["state"] == "idle"
             assert listening(port)  # nobody connected to the receiver yet
 
-            answer = await st.app.client.post(
-                f"/api/v1/sessions/{session_id}/live", headers=st.app.admin
-            )
-            assert answer.status == 200
-
-            async def pushing() -> bool:
-                status = await status_of(st, session_id, destination)
-                return bool(status["state"] == "live" and status["bytes_sent"] > 200_000)
-
-            await until(pushing, timeout=30, what="the push to go live and carry media")
+            await go_live_and_push(st, session_id, destination, 200_000)
             status = await status_of(st, session_id, destination)
             assert status["attempts"] == 0
             assert status["last_error"] is None
@@ -311,9 +315,8 @@ async def test_a_refusing_destination_is_retried_then_given_up(
     closed = free_port()
     async with stage(tmp_path, ladder=[]) as st:
         restreamer = st.app.web_app[RESTREAMER]
-        restreamer.config = RestreamConfig(
-            ffmpeg=restreamer.config.ffmpeg,
-            policy=RetryPolicy(delays=(0.5, 1.0), max_failures=3),
+        restreamer.config = dataclasses.replace(
+            restreamer.config, policy=RetryPolicy(delays=(0.5, 1.0), max_failures=3)
         )
         session_id, stream_key = await new_session(st, "Refused", 9)
         answer = await st.app.client.post(

@@ -178,7 +178,7 @@ async def test_refusals_are_clear(tmp_path: Path) -> None:
         assert await error_of(wrong) == (
             415,
             "unsupported_media_type",
-            "send the SDP offer with Content-Type: application/sdp",
+            "send the offer as application/sdp, not application/json",
         )
         whep = st.app.web_app[WHEP]
         whep.limits = WhepLimits(max_viewers=10, max_viewers_per_session=1)

@@ -32,4 +32,4 @@ async def test_hls_asks_for_the_access_code_like_the_programme(tmp_path: Path) -
             "_HLS_part",
             "v",
         }
-        assert set(operation["responses"]) == {"200", "400", "401", "404", "503"}
+        assert set(operation["responses"]) == {"200", "400", "401", "404", "429", "503"}

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.support.harness import RunningApp, running_app, settings_for, sqlite_url
+from web.errors import error_codes
 
 
 @pytest.fixture
@@ -67,3 +68,28 @@ async def test_error_schema_is_the_shape_errors_have(app: RunningApp) -> None:
     answer = await app.client.get("/api/v1/sessions/ses_nope")
     body = await answer.json()
     assert set(body["error"]) <= set(error["properties"])
+
+
+async def test_head_is_served_for_every_get_and_the_document_says_so(app: RunningApp) -> None:
+    """The router answers HEAD exactly on the GET paths, as the document's description says."""
+    doc = await document(app)
+    heads = {
+        r.resource.canonical
+        for r in app.web_app.router.routes()
+        if r.resource is not None and r.method == "HEAD"
+    }
+    gets = {p for p, ops in doc["paths"].items() if "get" in ops}
+    assert heads == gets
+    assert doc["info"]["description"].startswith(
+        "Every GET operation also answers HEAD with the same status and headers and no body."
+    )
+
+
+async def test_the_document_names_every_error_code_the_server_answers(app: RunningApp) -> None:
+    """Each (status, code) of the error tables is in the description, with its status."""
+    description = (await document(app))["info"]["description"]
+    for status, code in error_codes():
+        assert f"{code} ({status})" in description
+    assert "invalid_input (422)" in description
+    answer = await app.client.post("/api/v1/studios", json={"name": ""}, headers=app.admin)
+    assert (await answer.json())["error"]["code"] in {code for _, code in error_codes()}

@@ -96,3 +96,27 @@ def test_node_url_comes_from_the_setting_or_host_and_port() -> None:
     assert wildcard.node_url == "http://127.0.0.1:9000"
     assert settings_for(DB, TORGET_SERVER_HOST="::1").node_url == "http://[::1]:8080"
     assert settings_for(DB, TORGET_SERVER_HOST="10.0.0.5").node_url == ("http://10.0.0.5:8080")
+
+
+def test_list_settings_take_comma_separated_variables() -> None:
+    """A list setting's variable is split on commas, each item typed; empty is no items."""
+    env = {
+        "TORGET_MEDIA_LADDER_HEIGHTS": "720, 360",
+        "TORGET_MEDIA_RESTREAM_ALLOWED_HOSTS": "relay.internal,10.20.0.0/16,::1",
+        "TORGET_MEDIA_WEBRTC_ICE_SERVERS": "",
+    }
+    media = load_settings(None, env).media
+    assert media.ladder_heights == [720, 360]
+    assert media.restream_allowed_hosts == ["relay.internal", "10.20.0.0/16", "::1"]
+    assert media.webrtc_ice_servers == []
+    assert load_settings().media.restream_allowed_hosts == []
+
+
+def test_restream_allowed_hosts_must_be_hosts_addresses_or_ranges() -> None:
+    """An entry that is no host name, address or CIDR range is named."""
+    message = (
+        r"^invalid configuration: media\.restream_allowed_hosts: 'http://x' is not a host name, "
+        r"an IP address or a CIDR range$"
+    )
+    with pytest.raises(ConfigError, match=message):
+        load_settings(None, {"TORGET_MEDIA_RESTREAM_ALLOWED_HOSTS": "http://x"})

@@ -17,13 +17,12 @@ from streaming.ffmpeg_args import (
     restream_args,
     run_mp4_args,
     slate_args,
-    slate_text,
 )
 from streaming.ladder import (
     SourceInfo,
     plan_ladder,
 )
-from streaming.vocab import AudioCodec, InputFormat, SlateKind, VideoCodec
+from streaming.vocab import AudioCodec, InputFormat, VideoCodec
 from tests.support.restream import YOUTUBE
 
 HOSTILE_TITLES = [
@@ -150,14 +149,6 @@ def test_run_numbers_outside_the_naming_range_are_refused() -> None:
 
 
 @pytest.mark.parametrize("title", HOSTILE_TITLES)
-def test_slate_text_keeps_hostile_titles_verbatim_on_one_line(title: str) -> None:
-    """The title reaches drawtext only through the text file, flattened to one line."""
-    text = slate_text(SlateKind.STARTING_SOON, title)
-    flat = " ".join(title.split())
-    assert text == f"Starting soon\n{flat}\n"
-
-
-@pytest.mark.parametrize("title", HOSTILE_TITLES)
 def test_slate_args_never_contain_the_title(title: str) -> None:
     """Whatever the title, the argument list is the same: it only names the text file."""
     args = slate_args("/run/torget/s1/slate.txt", width=1280, height=720, fps=30)
@@ -178,18 +169,6 @@ def test_slate_args_never_contain_the_title(title: str) -> None:
     ]  # fmt: skip
 
 
-def test_slate_text_cleans_and_shortens() -> None:
-    """Control characters become spaces, long titles end in an ellipsis, headlines translate."""
-    assert slate_text(SlateKind.BE_RIGHT_BACK, "a\tb\x00c") == "We'll be right back\na b c\n"
-    assert slate_text(SlateKind.ENDED, "") == "The broadcast has ended\n"
-    assert slate_text(SlateKind.STARTING_SOON, "x", headline="Snart börjar vi") == (
-        "Snart börjar vi\nx\n"
-    )
-    long = slate_text(SlateKind.STARTING_SOON, "word " * 60).splitlines()[1]
-    assert len(long) == 120
-    assert long.endswith("…")
-
-
 def test_slate_args_to_a_file_with_a_font_and_a_length() -> None:
     """A finite slate file, not paced, with an explicit font."""
     args = slate_args(
@@ -201,10 +180,12 @@ def test_slate_args_to_a_file_with_a_font_and_a_length() -> None:
         duration=2,
         realtime=False,
         fontfile="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        fontsize=20,
     )
     assert "-re" not in args
-    assert args[args.index("-vf") + 1].startswith(
+    assert args[args.index("-vf") + 1] == (
         "drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:textfile=/t/slate.txt:"
+        "expansion=none:fontcolor=white:fontsize=20:line_spacing=10:x=(w-text_w)/2:y=(h-text_h)/2"
     )
     assert args[-5:] == ["-t", "2", "-f", "mpegts", "/t/slate.ts"]
 
@@ -220,6 +201,7 @@ def test_slate_args_to_a_file_with_a_font_and_a_length() -> None:
         ({"fps": 0}, "fps: must be between 1 and 120"),
         ({"background": "red:text=x"}, "background: must look like 0x14213d"),
         ({"duration": 0}, "duration: must be positive and at most a day"),
+        ({"fontsize": 721}, "fontsize: must be between 4 and the height"),
     ],
 )
 def test_slate_args_refuse_unsafe_values(kwargs: dict[str, object], message: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from studio.access import Action, Principal, authorize
+from studio.access import Action, Principal, authorize, authorize_role
 from studio.errors import Forbidden, Unauthenticated
 from studio.roles import Role
 
@@ -47,3 +47,20 @@ def test_admin_may_do_everything_everywhere(action: Action) -> None:
     """The admin role passes every check in every studio."""
     admin = Principal(token_id="t", role=Role.ADMIN, name="a", studio_ids=frozenset({"x"}))
     authorize(admin, action, "some_other_studio")
+
+
+def test_authorize_role_names_the_roles_a_route_takes() -> None:
+    """The coarse route check refuses anonymous and wrong-role callers, naming the roles."""
+    roles = frozenset({Role.ADMIN, Role.OPERATOR})
+    with pytest.raises(Unauthenticated, match=r"^sign in as admin or operator to do this$"):
+        authorize_role(None, roles)
+    moderator = Principal(token_id="t", role=Role.MODERATOR, name="m")
+    with pytest.raises(
+        Forbidden, match=r"^the moderator role may not do this \(it takes admin or operator\)$"
+    ):
+        authorize_role(moderator, roles)
+    operator = Principal(token_id="t", role=Role.OPERATOR, name="o")
+    assert authorize_role(operator, roles) is operator
+    staff = roles | {Role.MODERATOR}
+    with pytest.raises(Unauthenticated, match=r"^sign in as admin, moderator or operator "):
+        authorize_role(None, staff)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from web.pages import STATIC_ROOT, static_path
+from web.pages import STATIC_ROOT, file_version, stamp_assets, static_path
 
 LANGS = ("en", "sv", "fi", "nb")
 
@@ -190,3 +190,20 @@ def test_vendored_hls_js_matches_the_lockfile() -> None:
     assert stamp == f"hls.js {version}"
     assert "Apache" in (STATIC_ROOT / "vendor" / "hls.js.LICENSE.txt").read_text("utf-8")
     assert Path(STATIC_ROOT / "vendor" / "hls.worker.js").stat().st_size > 10_000
+
+
+def test_stamp_assets_versions_static_addresses_only() -> None:
+    """src/href naming a static file get ?v=<hash>; other addresses and unknown files do not."""
+    version = file_version(STATIC_ROOT / "app.css")
+    assert len(version) == 12
+    html = (
+        '<link rel="stylesheet" href="/static/app.css"><a href="/s/x">x</a>'
+        '<script type="module" src="/static/js/guide.js"></script>'
+        '<img src="/static/missing.png"><a href="https://example.org/static/app.css">e</a>'
+    )
+    stamped = stamp_assets(html)
+    assert f'href="/static/app.css?v={version}"' in stamped
+    assert f'src="/static/js/guide.js?v={file_version(STATIC_ROOT / "js" / "guide.js")}"' in stamped
+    assert 'src="/static/missing.png"' in stamped
+    assert 'href="https://example.org/static/app.css"' in stamped
+    assert 'href="/s/x"' in stamped
