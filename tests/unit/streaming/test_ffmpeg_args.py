@@ -44,6 +44,8 @@ def _x264(v: int, w: int, h: int, profile: str, bitrate: int, gop: int, keys: st
         f"-pix_fmt:v:{v}", "yuv420p",
         f"-preset:v:{v}", "veryfast",
         f"-tune:v:{v}", "zerolatency",
+        f"-bf:v:{v}", "0",
+        f"-rc-lookahead:v:{v}", "0",
         f"-profile:v:{v}", profile,
         f"-b:v:{v}", str(bitrate),
         f"-maxrate:v:{v}", str(bitrate * 11 // 10),
@@ -106,6 +108,21 @@ def test_live_args_for_a_transcoded_source_force_a_keyframe_every_segment() -> N
         *_x264(1, 640, 360, "main", 800_000, 30, keys),
         *_dash_tail(2, "0012", "/srv/hls/s2"),
     ]  # fmt: skip
+
+
+def test_every_rung_is_encoded_without_lookahead_or_b_frames() -> None:
+    """Each transcoded rendition has tune zerolatency, no B-frames and no rc-lookahead, so
+    its parts are cut in step with the passed-through source's."""
+    args = live_args(
+        plan_ladder(SourceInfo(1920, 1080, 30.0, VideoCodec.H264)),
+        PipeInput(InputFormat.FLV),
+        "/d",
+        1,
+    )
+    for v in (1, 2, 3):
+        for option, value in (("-tune", "zerolatency"), ("-bf", "0"), ("-rc-lookahead", "0")):
+            assert args[args.index(f"{option}:v:{v}") + 1] == value
+    assert "-tune:v:0" not in args  # the source is copied
 
 
 def test_live_args_take_the_binary_and_the_probe_time() -> None:
