@@ -72,9 +72,11 @@ def torget_config(
     data_dir: Path,
     ladder: Sequence[int],
     preset: str = "veryfast",
+    slate: bool = False,
 ) -> str:
     """A Torget config file for the benchmark: loopback ports, a private store and media
-    directory, the given ladder (empty: the source passed through alone), no slate."""
+    directory, the given ladder (empty: the source passed through alone), no slate unless
+    asked (the shipped configuration has one)."""
     sections: dict[str, dict[str, object]] = {
         "server": {"host": "127.0.0.1", "port": http_port},
         "store": {"url": store_url},
@@ -86,7 +88,7 @@ def torget_config(
             "rtmp_port": rtmp_port,
             "ladder_heights": list(ladder),
             "preset": preset,
-            "slate": False,
+            "slate": slate,
         },
     }
     lines: list[str] = []

@@ -14,14 +14,15 @@ const WORKER = "/static/vendor/hls.worker.js";
 export const LATENCIES = ["low", "lowest", "standard"];
 
 /**
- * hls.js settings for LL-HLS: play LIVE_SYNC_SECONDS behind the newest part listed, speed up
+ * hls.js settings for LL-HLS: play liveSyncDuration s behind the newest part listed, speed up
  * (up to 1.5x) to get back there after a stall, never move the target because of a stall
- * (hls.js adds a second per stall by default, for good), and jump when 5 s behind.
+ * (hls.js adds a second per stall by default, for good), and jump when 3 s behind: hls.js
+ * speeds up only up to 2 s beyond its target, and jumps only past liveMaxLatencyDuration.
  */
 export const LOW_LATENCY = {
   lowLatencyMode: true,
   liveSyncDuration: 1.0,
-  liveMaxLatencyDuration: 5,
+  liveMaxLatencyDuration: 3,
   maxLiveSyncPlaybackRate: 1.5,
   liveSyncOnStallIncrease: 0,
 };
