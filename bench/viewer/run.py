@@ -10,7 +10,8 @@ chooses it; ``probe.js`` reads the clock back from the ``<video>`` every 100 ms.
    measured from its first picture;
 2. a late joiner: page B opens ``join_after`` s after A's first picture;
 3. a stall (HLS modes): A's HLS requests are held ``stall_hold`` s; how fast it gets back to
-   within 0.3 s of where it played before, and the fastest playback rate it used.
+   within 0.3 s of where it played before, and the fastest playback rate it used;
+4. each rendition's own distance (LL-HLS): A's quality menu pinned to each in turn.
 """
 
 from __future__ import annotations
@@ -52,9 +53,18 @@ class Plan:
     joiner_seconds: float = 15.0
     stall_hold: float = 2.0
     after_stall: float = 12.0
+    settle_pinned: float = 4.0
+    pinned_seconds: float = 6.0
 
 
-QUICK = Plan(modes=("low",), go_live_seconds=10.0, joiner_seconds=8.0, after_stall=10.0)
+QUICK = Plan(
+    modes=("low",),
+    go_live_seconds=10.0,
+    joiner_seconds=8.0,
+    after_stall=10.0,
+    settle_pinned=3.0,
+    pinned_seconds=3.0,
+)
 
 
 @dataclass
@@ -86,6 +96,7 @@ class ModeResult:
     go_live: Viewer
     joiner: Viewer
     stall: Stall | None
+    pinned: dict[int, Spread]  # A with its quality pinned to each rendition in turn
     busy: float  # share of all cores busy during the mode's run
     load: float  # 1-minute load average at its end
 
@@ -184,6 +195,25 @@ async def _stall(page: Any, plan: Plan) -> int:
     return released
 
 
+async def _pinned(page: Any, plan: Plan) -> dict[int, Spread]:
+    """Pin the page's quality to each rendition in turn (the page's own menu); each one's
+    distance from live once it settled."""
+    found: dict[int, Spread] = {}
+    labels = await page.eval_on_selector_all(
+        "#quality option", "options => options.map(o => o.textContent)"
+    )
+    for label in labels[1:]:  # after "Automatic"
+        await page.select_option("#quality", label=label)
+        await asyncio.sleep(plan.settle_pinned)
+        start = _now()
+        await asyncio.sleep(plan.pinned_seconds)
+        part = stats.window(await _samples(page), start, _now())
+        for height, spread in stats.by_height(part).items():
+            if spread.count >= len(part) // 2:
+                found[height] = spread
+    return found
+
+
 async def _publish(server: MediaServer, key: str) -> tuple[Any, Any]:
     read_end, write_end = os.pipe()
     try:
@@ -211,7 +241,7 @@ async def _mode(server: MediaServer, browser: Any, mode: str, plan: Plan, say: S
     try:
         published = await _first_frame(source)
         shown_a = await _first_picture(page_a, published, 30)
-        say(f"{mode}: first picture {(shown_a - published) / 1000:.2f} s after the first frame ({published})")
+        say(f"{mode}: first picture {(shown_a - published) / 1000:.2f} s after the first frame")
         await asyncio.sleep(max(0.0, shown_a / 1000 + plan.join_after - time.time()))
         context_b, page_b = await _open(browser, server.base, session_id, mode)
         opened_b = _now()
@@ -237,6 +267,7 @@ async def _mode(server: MediaServer, browser: Any, mode: str, plan: Plan, say: S
                     fastest=stats.fastest(after),
                 )
         await asyncio.sleep(max(0.0, b_end / 1000 - time.time()))
+        pinned = await _pinned(page_a, plan) if mode == "low" else {}
         busy_after, _, total_after = machine_ticks()
         go_live = _viewer(
             await _samples(page_a), (shown_a - published) / 1000, shown_a, plan.go_live_seconds
@@ -255,7 +286,7 @@ async def _mode(server: MediaServer, browser: Any, mode: str, plan: Plan, say: S
         if context_b is not None:
             await context_b.close()
     busy = (busy_after - busy_before) / max(1, total_after - total_before)
-    result = ModeResult(mode, go_live, joiner, stall, busy, _load())
+    result = ModeResult(mode, go_live, joiner, stall, pinned, busy, _load())
     for name, viewer in (("go-live", go_live), ("joiner", joiner)):
         if viewer.spread is not None:
             say(
@@ -264,6 +295,8 @@ async def _mode(server: MediaServer, browser: Any, mode: str, plan: Plan, say: S
                 f"freezes {viewer.freezes[0]} ({viewer.freezes[1]:.2f} s), by height "
                 + ", ".join(f"{h}p {d.median:.2f} s ({d.count})" for h, d in viewer.heights.items())
             )
+    if pinned:
+        say(f"{mode} pinned: " + ", ".join(f"{h}p {d.median:.2f} s" for h, d in pinned.items()))
     if stall is not None:
         say(
             f"{mode} stall: target {stall.target:.2f} s, peak {stall.peak:.2f} s, back in "
@@ -276,8 +309,6 @@ async def run_async(plan: Plan, say: Say) -> Result:
     """Start a node and a browser, measure every mode, stop everything."""
     from playwright.async_api import async_playwright
 
-    if not Path(CHROMIUM).exists():
-        raise Unavailable(f"needs {CHROMIUM}")
     os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
     result = Result(plan, cores=os.cpu_count() or 1)
     clock = time.monotonic()
@@ -307,4 +338,6 @@ async def run_async(plan: Plan, say: Say) -> Result:
 
 def run(plan: Plan, say: Say = print) -> Result:
     """Run the benchmark."""
+    if not Path(CHROMIUM).exists():
+        raise Unavailable(f"needs {CHROMIUM}")
     return asyncio.run(run_async(plan, say))

@@ -9,6 +9,7 @@ from streaming.errors import InvalidArgument
 from streaming.ffmpeg_args import (
     PipeInput,
     UrlInput,
+    carried,
     concat_list,
     live_args,
     recording_args,
@@ -390,3 +391,22 @@ def test_an_irregular_sources_rungs_take_its_frames_as_they_come() -> None:
         assert args[args.index(f"-force_key_frames:v:{v}") + 1] == "source"
     steady = live_args(plan_ladder(P720), PipeInput(InputFormat.FLV), "/o", 1)
     assert not any(arg.startswith("-fps_mode") for arg in steady)
+
+
+def test_a_dropped_rung_leaves_the_run_and_the_rest_close_up() -> None:
+    """With 480p dropped the run writes source, 360p and audio as output streams 0, 1, 2."""
+    plan = plan_ladder(P720)
+    args = live_args(plan, PipeInput(InputFormat.FLV), "/d", 1, dropped={1})
+    assert args.count("-map") == 3
+    assert args[args.index("-filter:v:1") + 1] == "scale=640:360,setsar=1"
+    assert "-filter:v:2" not in args
+    assert (
+        args[args.index("-adaptation_sets") + 1] == "id=0,streams=0 id=1,streams=1 id=2,streams=2"
+    )
+    assert [r.name for r in carried(plan, {1})] == ["source", "360p", "audio"]
+
+
+def test_the_source_rendition_cannot_be_dropped() -> None:
+    """Dropping rendition 0 is refused: its viewers keep their stream."""
+    with pytest.raises(InvalidArgument, match="source rendition cannot be dropped"):
+        carried(plan_ladder(P720), {0})
