@@ -4,11 +4,13 @@ stall (the player's latency settings, ``web/static/js/player.js``)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.async_api import Error as PlaywrightError
 
 from tests.support.browser import chromium, needs_chromium, open_page
 from tests.support.media_stage import new_session, publisher, stage, state
@@ -57,7 +59,8 @@ async def test_the_default_page_plays_ll_hls_and_speeds_up_after_a_stall(tmp_pat
 
             async def hold(route: Any) -> None:
                 await release.wait()
-                await route.continue_()
+                with contextlib.suppress(PlaywrightError):  # let go by the unroute already
+                    await route.continue_()
 
             await page.route("**/hls/**", hold)
             try:
