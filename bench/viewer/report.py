@@ -75,8 +75,8 @@ def markdown(result: Result) -> str:
                     f"| {height}p | {spread.p10:.2f} | {spread.median:.2f} | {spread.p90:.2f} "
                     f"| {spread.count} |"
                 )
-    stalls = [(m.mode, m.stall) for m in result.modes if m.stall is not None]
-    if stalls:
+    stalls = [(m.mode, m.stall) for m in result.modes]
+    if any(stall is not None for _, stall in stalls):
         lines += [
             "",
             f"A stall: the go-live page's HLS requests held for {plan.stall_hold:.0f} s "
@@ -87,11 +87,12 @@ def markdown(result: Result) -> str:
             f"{NEAR} s after s | fastest playback rate |",
             "| --- | --- | --- | --- | --- |",
         ]
-        for mode, stall in stalls:
-            assert stall is not None
+        for name, stall in stalls:
+            if stall is None:
+                continue
             back = "not within the window" if stall.recovery is None else f"{stall.recovery:.1f}"
             lines.append(
-                f"| {MODES[mode]} | {stall.target:.2f} | {stall.peak:.2f} | {back} "
+                f"| {MODES[name]} | {stall.target:.2f} | {stall.peak:.2f} | {back} "
                 f"| {stall.fastest:.2f} |"
             )
     lines += [""]

@@ -9,6 +9,7 @@ import { t } from "/static/js/i18n.js";
 import { endResource, negotiate } from "/static/js/webrtc.js";
 
 const WORKER = "/static/vendor/hls.worker.js";
+const UPGRADE_MS = 4000; // how soon "lowest" tries WHEP again after falling back to LL-HLS
 
 /** The latency choices the page offers: LL-HLS (default), WebRTC, classic HLS. */
 export const LATENCIES = ["low", "lowest", "standard"];
@@ -16,13 +17,13 @@ export const LATENCIES = ["low", "lowest", "standard"];
 /**
  * hls.js settings for LL-HLS: play liveSyncDuration s behind the newest part listed, speed up
  * (up to 1.5x) to get back there after a stall, never move the target because of a stall
- * (hls.js adds a second per stall by default, for good), and jump when 3 s behind: hls.js
- * speeds up only up to 2 s beyond its target, and jumps only past liveMaxLatencyDuration.
+ * (hls.js adds a second per stall by default, for good), and jump back to the target when
+ * more than 2 s behind (over a second late: faster than catching up at 1.1-1.4x).
  */
 export const LOW_LATENCY = {
   lowLatencyMode: true,
   liveSyncDuration: 1.0,
-  liveMaxLatencyDuration: 3,
+  liveMaxLatencyDuration: 2,
   maxLiveSyncPlaybackRate: 1.5,
   liveSyncOnStallIncrease: 0,
 };
@@ -69,8 +70,26 @@ export class Player {
       const ok = await this.playWhep(sessionId);
       if (ok) return;
       this.onStatus(t("player.whep_fallback"), "warn");
+      this.upgradeLater(); // e.g. the ingest was not up yet at go-live: try again soon
     }
     this.playHls(`/hls/${encodeURIComponent(sessionId)}/index.m3u8`, { lowLatency: latency !== "standard" && !vod });
+  }
+
+  /** While "lowest" plays LL-HLS because WHEP was refused, try WHEP again every few seconds
+   * and switch over (LL-HLS goes on meanwhile) once it answers. */
+  upgradeLater() {
+    clearTimeout(this.upgrade);
+    this.upgrade = setTimeout(async () => {
+      if (this.latency !== "lowest" || this.mode === "whep" || this.mode === "off") return;
+      const hls = this.hls;
+      if (!(await this.playWhep(this.sessionId))) {
+        this.upgradeLater();
+        return;
+      }
+      if (hls) hls.destroy();
+      if (this.hls === hls) this.hls = null;
+      this.video.play().catch(() => this.onStatus(t("player.press_play"), "info"));
+    }, UPGRADE_MS);
   }
 
   setMode(mode) {
@@ -197,6 +216,7 @@ export class Player {
 
   stop() {
     clearTimeout(this.retry);
+    clearTimeout(this.upgrade);
     if (this.hls) this.hls.destroy();
     this.hls = null;
     this.closeWhep();
