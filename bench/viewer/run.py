@@ -31,9 +31,10 @@ from typing import Any
 from bench.fanout.procstat import machine_ticks
 from bench.fanout.servers import REPO, Unavailable, stop_process
 from bench.media.commands import publisher_args, relay_args
+from bench.media.playlist import Summary as Spread
 from bench.media.server import MediaServer
 from bench.viewer import stats
-from bench.viewer.stats import Sample, Spread
+from bench.viewer.stats import Sample
 
 Say = Callable[[str], None]
 CHROMIUM = "/usr/bin/chromium"

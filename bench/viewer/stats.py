@@ -7,9 +7,11 @@ picture's height and the playback rate. Distance from live = ``at - stamp``.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from bench.media.playlist import Summary as Spread
+from bench.media.playlist import summarize
 
 FREEZE = 0.25  # a picture on show this long (s) or longer is a freeze (30 fps: 0.033 s)
 NEAR = 0.3  # "back at the target": within this many seconds of it
@@ -25,24 +27,9 @@ class Sample:
     rate: float
 
 
-@dataclass(frozen=True)
-class Spread:
-    """p10, median and p90 of some seconds, and how many there were."""
-
-    p10: float
-    median: float
-    p90: float
-    count: int
-
-
 def spread(values: Sequence[float]) -> Spread | None:
-    """The spread of ``values`` (None when there are none)."""
-    if not values:
-        return None
-    if len(values) == 1:
-        return Spread(values[0], values[0], values[0], 1)
-    deciles = statistics.quantiles(values, n=10, method="inclusive")
-    return Spread(deciles[0], statistics.median(values), deciles[-1], len(values))
+    """p10, median and p90 (with count, min and max) of ``values``; None for none."""
+    return summarize(values)
 
 
 def window(samples: Sequence[Sample], start: int, end: int) -> list[Sample]:
