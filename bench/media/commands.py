@@ -45,12 +45,16 @@ def relay_args(ffmpeg: str, url: str) -> list[str]:
     ]  # fmt: skip
 
 
-def publisher_args(python: str, size: tuple[int, int], fps: int, gop: float) -> list[str]:
-    """Run the stamped-clock publisher (``bench.media.publisher``) writing FLV to stdout."""
+def publisher_args(
+    python: str, size: tuple[int, int], fps: int, gop: float, url: str = ""
+) -> list[str]:
+    """Run the stamped-clock publisher (``bench.media.publisher``) writing FLV to stdout, or
+    publishing to the RTMP ``url`` itself."""
     width, height = size
+    target = ["--url", url] if url else []
     return [
         python, "-m", "bench.media.publisher",
-        "--size", f"{width}x{height}", "--fps", str(fps), "--gop", str(gop),
+        "--size", f"{width}x{height}", "--fps", str(fps), "--gop", str(gop), *target,
     ]  # fmt: skip
 
 

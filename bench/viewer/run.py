@@ -2,7 +2,8 @@
 
 A Torget node with the shipped media settings (ladder 720/480/360, x264 ``veryfast``, the
 slate on) gets the stamped publisher (``bench.media.publisher``: 1280x720 at 30 fps, the wall
-clock burned into each picture) over RTMP into an auto-starting session. Headless Chromium
+clock burned into each picture, publishing over RTMP itself as an encoder does) into an
+auto-starting session. Headless Chromium
 opens the product's own viewer page (``/s/{id}``) with the latency mode chosen as a viewer
 chooses it; ``probe.js`` reads the clock back from the ``<video>`` every 100 ms. Per mode:
 
@@ -30,7 +31,7 @@ from typing import Any
 
 from bench.fanout.procstat import machine_ticks
 from bench.fanout.servers import REPO, Unavailable, stop_process
-from bench.media.commands import publisher_args, relay_args
+from bench.media.commands import publisher_args
 from bench.media.playlist import Summary as Spread
 from bench.media.server import MediaServer
 from bench.viewer import stats
@@ -215,21 +216,13 @@ async def _pinned(page: Any, plan: Plan) -> dict[int, Spread]:
     return found
 
 
-async def _publish(server: MediaServer, key: str) -> tuple[Any, Any]:
-    read_end, write_end = os.pipe()
-    try:
-        source = await asyncio.create_subprocess_exec(
-            *publisher_args(sys.executable, (1280, 720), 30, 1.0),
-            cwd=REPO, stdin=asyncio.subprocess.DEVNULL, stdout=write_end,
-            stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        relay = await asyncio.create_subprocess_exec(
-            *relay_args(ffmpeg(), server.rtmp_url(key)), stdin=read_end
-        )
-    finally:
-        os.close(read_end)
-        os.close(write_end)
-    return source, relay
+async def _publish(server: MediaServer, key: str) -> Any:
+    """The stamped publisher, connected to the node's RTMP before it makes its first frame."""
+    return await asyncio.create_subprocess_exec(
+        *publisher_args(sys.executable, (1280, 720), 30, 1.0, server.rtmp_url(key)),
+        cwd=REPO, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
 
 
 async def _mode(server: MediaServer, browser: Any, mode: str, plan: Plan, say: Say) -> ModeResult:
@@ -238,7 +231,7 @@ async def _mode(server: MediaServer, browser: Any, mode: str, plan: Plan, say: S
     context_b: Any = None
     await asyncio.sleep(2)  # the page has its websocket welcome and shows "starts soon"
     busy_before, _, total_before = machine_ticks()
-    source, relay = await _publish(server, key)
+    source = await _publish(server, key)
     try:
         published = await _first_frame(source)
         shown_a = await _first_picture(page_a, published, 30)
@@ -279,7 +272,6 @@ async def _mode(server: MediaServer, browser: Any, mode: str, plan: Plan, say: S
         )
         joiner.playback = await _playback(page_b)
     finally:
-        await stop_process(relay)
         await stop_process(source)
         with contextlib.suppress(Exception):
             await server.end_session(session_id)
