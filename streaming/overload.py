@@ -1,9 +1,12 @@
 """Ladder overload: when the node cannot encode a session's ladder in real time (pure).
 
-``LoadWatch`` is fed ffmpeg's ``-progress`` blocks with the wall clock they came at. Its speed
-is how much media ffmpeg wrote per wall second over the last ``window`` seconds (``out_time``
-deltas over clock deltas: ffmpeg's own ``speed=`` is averaged since the run began, so it
-notices a late overload only after minutes). Below ``min_speed`` for a whole window, it names
+``LoadWatch`` is fed ffmpeg's ``-progress`` blocks with the wall clock they came at and how
+long, in all, the pipeline has waited for ffmpeg to take its input. Its speed is how much
+media ffmpeg wrote per wall second over the last ``window`` seconds (``out_time`` deltas over
+clock deltas: ffmpeg's own ``speed=`` is averaged since the run began, so it notices a late
+overload only after minutes). A slow speed alone may be a slow publisher: ffmpeg is the one
+behind only when its input backs up, so the pipeline must also have waited on ffmpeg's stdin
+for at least ``min_blocked`` of the window. Both for a whole window, and it names
 one transcoded rendition to drop, the costliest (most pixels) first, then waits ``settle``
 seconds (the next run starts, the window refills) before it may drop another. The source
 rendition and the audio are never dropped: their viewers keep their latency. A dropped
@@ -27,6 +30,7 @@ class OverloadSettings:
 
     window: float = 4.0
     min_speed: float = 0.9
+    min_blocked: float = 0.2  # share of the window spent waiting for ffmpeg to read its input
     settle: float = 8.0
 
 
@@ -61,7 +65,8 @@ class LoadWatch:
         self.settings = settings or OverloadSettings()
         self._order = drop_order(renditions)
         self.dropped: list[int] = []
-        self._seen: deque[tuple[float, float]] = deque()  # (clock, media seconds written)
+        # (clock, media seconds written, seconds waited on ffmpeg's input so far)
+        self._seen: deque[tuple[float, float, float]] = deque()
         self._quiet_until: float | None = None
         self._speed: float | None = None
 
@@ -76,31 +81,35 @@ class LoadWatch:
         since the watch began or a run started)."""
         return self._speed
 
-    def _measure(self) -> float | None:
+    def _measure(self) -> tuple[float, float] | None:
+        """(speed, share of the time spent waiting on ffmpeg) over the window, if whole."""
         if len(self._seen) < 2:
             return None
-        (t0, m0), (t1, m1) = self._seen[0], self._seen[-1]
+        (t0, m0, b0), (t1, m1, b1) = self._seen[0], self._seen[-1]
         if t1 - t0 < self.settings.window * 0.9:
             return None
-        return max(0.0, (m1 - m0) / (t1 - t0))
+        return max(0.0, (m1 - m0) / (t1 - t0)), max(0.0, (b1 - b0) / (t1 - t0))
 
-    def progress(self, now: float, block: Mapping[str, str]) -> int | None:
-        """Take one progress block that came at ``now``; the rendition to drop now, if any."""
+    def progress(self, now: float, block: Mapping[str, str], blocked: float) -> int | None:
+        """Take one progress block that came at ``now`` (``blocked``: seconds the pipeline has
+        waited for ffmpeg to take its input, in all); the rendition to drop now, if any."""
         written = out_seconds(block)
         if written is None:
             return None
         if self._seen and written < self._seen[-1][1]:
             self._seen.clear()  # a new run: its clock starts over
             self._speed = None
-        self._seen.append((now, written))
+        self._seen.append((now, written, blocked))
         while len(self._seen) > 2 and self._seen[1][0] <= now - self.settings.window:
             self._seen.popleft()
-        speed = self._measure()
-        if speed is not None:
-            self._speed = speed
+        measured = self._measure()
+        if measured is None:
+            return None
+        speed, waited = measured
+        self._speed = speed
         if self._quiet_until is not None and now < self._quiet_until:
             return None
-        if speed is None or speed >= self.settings.min_speed:
+        if speed >= self.settings.min_speed or waited < self.settings.min_blocked:
             return None
         left = [index for index in self._order if index not in self.dropped]
         if not left:

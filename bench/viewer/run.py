@@ -205,7 +205,10 @@ async def _pinned(page: Any, plan: Plan) -> dict[int, Spread]:
         "#quality option", "options => options.map(o => o.textContent)"
     )
     for label in labels[1:]:  # after "Automatic"
-        await page.select_option("#quality", label=label)
+        try:  # the menu is off while the player (re)loads the playlists
+            await page.select_option("#quality", label=label, timeout=20_000)
+        except Exception:  # Playwright's TimeoutError: leave this rendition out
+            continue
         await asyncio.sleep(plan.settle_pinned)
         start = _now()
         await asyncio.sleep(plan.pinned_seconds)

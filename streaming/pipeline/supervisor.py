@@ -120,6 +120,7 @@ class SessionPipeline:
         self.progress: dict[str, str] = {}
         self.dropped: list[int] = []  # renditions dropped for overload (``overload.LoadWatch``)
         self._load: LoadWatch | None = None
+        self._blocked = 0.0  # seconds spent waiting for ffmpeg to take its input, in all
         self._streams: dict[int, dict[int, int]] = {}  # run -> output stream -> rendition
         self.ended = False
         self._process: FfmpegProcess | None = None
@@ -335,11 +336,14 @@ class SessionPipeline:
         data = feed.push(tag)
         if not data or process is None:
             return
+        began = time.monotonic()
         try:
             await process.write(data, self.config.write_timeout)  # False: the supervisor restarts
         except TimeoutError:
             log.warning("session %s: ffmpeg stopped reading its input; killing it", self.session_id)
             process.kill()
+        finally:
+            self._blocked += time.monotonic() - began  # ffmpeg's input backing up: overload
 
     async def _roll(self, process: FfmpegProcess, why: str) -> None:
         """End the current run here and have the supervisor start the next at once (a new
@@ -488,7 +492,7 @@ class SessionPipeline:
         self.progress = block
         if self._mode is not RunMode.INGEST or self.plan is None or self._load is None:
             return
-        drop = self._load.progress(time.monotonic(), block)
+        drop = self._load.progress(time.monotonic(), block, self._blocked)
         if drop is None or self._process is None:
             return
         name = self.plan.renditions[drop].name

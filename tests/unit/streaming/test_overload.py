@@ -11,21 +11,25 @@ VP8 = plan_ladder(SourceInfo(1280, 720, 30.0, VideoCodec.VP8))  # transcoded sou
 
 
 class Ffmpeg:
-    """Progress blocks every 0.5 s, the media time advancing at a chosen speed."""
+    """Progress blocks every 0.5 s, the media time advancing at a chosen speed; an ffmpeg
+    slower than real time backs its input up (the pipeline waits on it) unless told not to."""
 
     def __init__(self, watch: LoadWatch) -> None:
         self.watch = watch
         self.now = 0.0
         self.media = 0.0
+        self.blocked = 0.0
 
-    def run(self, seconds: float, speed: float) -> list[int]:
+    def run(self, seconds: float, speed: float, *, input_waits: bool = True) -> list[int]:
         """Go on for ``seconds`` at ``speed``; the drops decided meanwhile."""
         drops = []
         for _ in range(round(seconds / 0.5)):
             self.now += 0.5
             self.media += 0.5 * speed
+            if input_waits:
+                self.blocked += 0.5 * max(0.0, 1.0 - speed)
             block = {"out_time_us": str(round(self.media * 1_000_000))}
-            decided = self.watch.progress(self.now, block)
+            decided = self.watch.progress(self.now, block, self.blocked)
             if decided is not None:
                 drops.append(decided)
         return drops
@@ -66,6 +70,14 @@ def test_a_slow_node_drops_one_rung_per_settle_period() -> None:
     assert watch.dropped == [1, 2]
 
 
+def test_a_slow_publisher_is_not_an_overload() -> None:
+    """Media arriving at 0.5x (ffmpeg waits for input, its stdin never backs up) drops
+    nothing: the node is not the one behind."""
+    watch = LoadWatch(P1080.renditions)
+    assert Ffmpeg(watch).run(30.0, 0.5, input_waits=False) == []
+    assert watch.speed() == 0.5
+
+
 def test_nothing_left_to_drop_is_no_decision() -> None:
     """Once every rung is gone, a slow node gets no more decisions (the source stays)."""
     watch = LoadWatch(VP8.renditions, OverloadSettings(window=2.0, settle=1.0))
@@ -88,5 +100,5 @@ def test_a_new_run_starts_the_window_over() -> None:
     Ffmpeg(watch).run(3.0, 1.0)
     watch.restart(3.5)
     assert watch.speed() is None
-    assert watch.progress(4.0, {"out_time_us": "0"}) is None
+    assert watch.progress(4.0, {"out_time_us": "0"}, 0.0) is None
     assert watch.speed() is None
