@@ -114,6 +114,19 @@ class Result:
     notes: list[str] = field(default_factory=list)
 
 
+def overload_notes(log: str) -> list[str]:
+    """What the node's log says it dropped because it could not keep up (``overload``)."""
+    return [
+        "the node could not keep up with its ladder and "
+        + line.split("; ", 1)[1].strip().replace("dropping", "dropped", 1)
+        + " (ffmpeg "
+        + line.split("(", 1)[1].split(")", 1)[0]
+        + "): its viewers moved to another rendition"
+        for line in log.splitlines()
+        if "cannot keep up with the ladder" in line and "; " in line and "(" in line
+    ]
+
+
 def ffmpeg() -> str:
     """The ffmpeg to run."""
     from streaming.plane import find_ffmpeg
@@ -326,6 +339,8 @@ async def run_async(plan: Plan, say: Say) -> Result:
     finally:
         await server.stop()
         with contextlib.suppress(OSError):
+            log = (work / "node" / "torget.log").read_text(errors="replace")
+            result.notes += overload_notes(log)
             shutil.copy(work / "node" / "torget.log", Path(tempfile.gettempdir()) / LOG_NAME)
         shutil.rmtree(work, ignore_errors=True)
     result.seconds = time.monotonic() - clock

@@ -39,3 +39,18 @@ def test_recovery_is_when_the_distance_is_back_near_the_target_for_good() -> Non
     back = _steady(13_000, 20, 1500)
     assert recovery([*late, *coming_back, *back], 10_000, 1.4) == 3.0
     assert recovery(late, 10_000, 1.4) is None
+
+
+def test_the_nodes_overload_drops_become_notes() -> None:
+    """Each "cannot keep up" line of the node's log is one note naming what went and why."""
+    from bench.viewer.run import overload_notes
+
+    log = (
+        "2026-12-05 15:15:21,679 WARNING streaming.pipeline.supervisor: session s1: ffmpeg "
+        "cannot keep up with the ladder (speed 0.71); dropping 480p\n"
+        "2026-12-05 15:15:23,246 INFO streaming.pipeline.supervisor: run 1 ended\n"
+    )
+    assert overload_notes(log) == [
+        "the node could not keep up with its ladder and dropped 480p (ffmpeg speed 0.71): "
+        "its viewers moved to another rendition"
+    ]
