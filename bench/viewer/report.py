@@ -97,6 +97,7 @@ def markdown(result: Result) -> str:
                 f"| {stall.fastest:.2f} |"
             )
     lines += [""]
-    lines += [f"Note: {note}" for note in result.notes]
+    for note in result.notes:
+        lines += [f"Note: {note}.", ""]
     lines += [f"Viewer latency benchmark time: {result.seconds / 60:.1f} min.", ""]
     return "\n".join(lines)
