@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from playwright.async_api import Error as PlaywrightError
+
 from bench.fanout.procstat import machine_ticks
 from bench.fanout.servers import REPO, Unavailable, stop_process
 from bench.media.commands import publisher_args
@@ -210,7 +212,7 @@ async def _stall(page: Any, plan: Plan) -> int:
     return released
 
 
-async def _pinned(page: Any, plan: Plan) -> dict[int, Spread]:
+async def _pinned(page: Any, plan: Plan, say: Say) -> dict[int, Spread]:
     """Pin the page's quality to each rendition in turn (the page's own menu); each one's
     distance from live once it settled."""
     found: dict[int, Spread] = {}
@@ -220,7 +222,8 @@ async def _pinned(page: Any, plan: Plan) -> dict[int, Spread]:
     for label in labels[1:]:  # after "Automatic"
         try:  # the menu is off while the player (re)loads the playlists
             await page.select_option("#quality", label=label, timeout=20_000)
-        except Exception:  # Playwright's TimeoutError: leave this rendition out
+        except PlaywrightError as exc:  # gone (dropped for overload?): leave it out
+            say(f"pinned {label}: not chosen ({str(exc).splitlines()[0]})")
             continue
         await asyncio.sleep(plan.settle_pinned)
         start = _now()
@@ -277,7 +280,7 @@ async def _mode(server: MediaServer, browser: Any, mode: str, plan: Plan, say: S
                     fastest=stats.fastest(after),
                 )
         await asyncio.sleep(max(0.0, b_end / 1000 - time.time()))
-        pinned = await _pinned(page_a, plan) if mode == "low" else {}
+        pinned = await _pinned(page_a, plan, say) if mode == "low" else {}
         busy_after, _, total_after = machine_ticks()
         go_live = _viewer(
             await _samples(page_a), (shown_a - published) / 1000, shown_a, plan.go_live_seconds
