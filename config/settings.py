@@ -107,6 +107,7 @@ class MediaSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     audio_bitrate: Annotated[int, msgspec.Meta(ge=32_000, le=320_000)] = 128_000
     window_seconds: Annotated[float, msgspec.Meta(ge=3, le=3600)] = 12.0
     poll_ms: Annotated[int, msgspec.Meta(ge=10, le=1000)] = 50
+    overload_min_speed: Annotated[float, msgspec.Meta(ge=0, le=4)] = 0.9
     publish_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=300)] = 10.0
     idle_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=300)] = 15.0
     slate: bool = True

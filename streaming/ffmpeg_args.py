@@ -8,14 +8,14 @@ fragments become LL-HLS parts, and the ffmpeg facts relied on: ``docs/architectu
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from streaming import names
 from streaming.errors import InvalidArgument
-from streaming.ladder import LadderPlan
-from streaming.vocab import AudioCodec, InputFormat, VideoMode
+from streaming.ladder import LadderPlan, Rendition
+from streaming.vocab import AudioCodec, InputFormat, MediaKind, VideoMode
 
 _SAFE_PATH = re.compile(r"/(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+")
 _SAFE_DIR = re.compile(r"/(?:[A-Za-z0-9_.-]+/?)*")
@@ -100,22 +100,26 @@ def live_args(
     *,
     ffmpeg: str = "ffmpeg",
     analyze_us: int = 1_000_000,
+    dropped: Collection[int] = (),
 ) -> list[str]:
     """The session pipeline: source passed through or transcoded, the ladder, AAC, CMAF parts.
 
-    Output stream *i* is ``plan.renditions[i]``; ffmpeg writes ``names.init_name(run, i)`` and
+    Output stream *i* is ``carried(plan, dropped)[i]`` (every rendition unless some were
+    dropped for overload); ffmpeg writes ``names.init_name(run, i)`` and
     ``names.segment_name(run, i, n)`` into ``out_dir``. Progress (``key=value`` blocks) goes to
     stdout for the health parser; warnings and errors to stderr.
     """
     directory = _safe_dir("out_dir", out_dir)
     settings = plan.settings
+    outputs = carried(plan, dropped)
+    video = [r for r in outputs if r.kind is MediaKind.VIDEO]
     args = [ffmpeg, *_BASE, "-nostats", "-progress", "pipe:1"]
     args += _input_args(source, analyze_us)
-    for _ in plan.video:
+    for _ in video:
         args += ["-map", "0:v:0"]
     if plan.audio is not None:
         args += ["-map", "0:a:0"]
-    for v, rendition in enumerate(plan.video):
+    for v, rendition in enumerate(video):
         if rendition.mode is VideoMode.PASSTHROUGH:
             args += [f"-c:v:{v}", "copy", f"-tag:v:{v}", "avc1"]
             continue
@@ -136,8 +140,14 @@ def live_args(
             "yuv420p",
             f"-preset:v:{v}",
             settings.preset,
+            # Low latency: no lookahead, no B-frames, sliced threads (no frame-thread delay),
+            # so a rung's parts are written as soon as the source's (docs/architecture.md).
             f"-tune:v:{v}",
             "zerolatency",
+            f"-bf:v:{v}",
+            "0",
+            f"-rc-lookahead:v:{v}",
+            "0",
             f"-profile:v:{v}",
             rendition.profile or "main",
             f"-b:v:{v}",
@@ -173,7 +183,7 @@ def live_args(
             "-filter:a:0",
             "aresample=async=1",
         ]
-    adaptation_sets = " ".join(f"id={r.index},streams={r.index}" for r in plan.renditions)
+    adaptation_sets = " ".join(f"id={i},streams={i}" for i in range(len(outputs)))
     args += [
         "-f",
         "dash",
@@ -206,6 +216,14 @@ def live_args(
         f"{directory}/{names.manifest_name(run)}",
     ]
     return args
+
+
+def carried(plan: LadderPlan, dropped: Collection[int] = ()) -> list[Rendition]:
+    """The renditions a run writes, in output order: the plan's, less the ``dropped`` rungs
+    (``overload.LoadWatch``; the source is never dropped)."""
+    if 0 in dropped:
+        raise InvalidArgument("dropped", "the source rendition cannot be dropped")
+    return [r for r in plan.renditions if r.index not in dropped]
 
 
 def slate_args(

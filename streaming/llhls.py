@@ -146,6 +146,9 @@ class MediaPlaylist:
         if part_hold_back < 2 * part_target:
             raise InvalidArgument("part_hold_back", "must be at least twice the part target")
         self.rendition = rendition
+        # The output stream carrying this rendition in a run's file names, where it is not the
+        # rendition's own index (a run with a rendition dropped for overload).
+        self.streams: dict[int, int] = {}
         self.target_duration = target_duration
         self.part_target = part_target
         self.part_hold_back = part_hold_back
@@ -257,7 +260,8 @@ class MediaPlaylist:
         if program_date_time is not None and program_date_time.tzinfo is None:
             raise InvalidArgument("program_date_time", "must carry a time zone")
         parsed = names.parse_name(segment_file)
-        if parsed.kind is not ResourceKind.SEGMENT or parsed.rendition != self.rendition:
+        stream = self.streams.get(parsed.run, self.rendition)
+        if parsed.kind is not ResourceKind.SEGMENT or parsed.rendition != stream:
             raise PlaylistConflict(f"{segment_file} is not a segment of rendition {self.rendition}")
         if segment_file in self._completed:
             raise PlaylistConflict(f"{segment_file} is already complete")
@@ -283,7 +287,7 @@ class MediaPlaylist:
             uri=segment_file,
             run=parsed.run,
             number=parsed.number,
-            map_uri=names.init_name(parsed.run, self.rendition),
+            map_uri=names.init_name(parsed.run, stream),
             discontinuity=last is not None and parsed.run != last.run,
             start=start,
             program_date_time=program_date_time,

@@ -32,6 +32,7 @@ from streaming.flv import FlvTag, IngestProbe
 from streaming.handover import RunSource
 from streaming.ladder import DEFAULT_LADDER, LadderSettings, Rung, SourceInfo, plan_ladder
 from streaming.onair import on_air
+from streaming.overload import OverloadSettings
 from streaming.pipeline.supervisor import Notifier, PipelineConfig, SessionPipeline
 from streaming.recording import Recorder, RecordingFence, RecordingGate
 from streaming.relay import RelayHub
@@ -551,6 +552,7 @@ def plane_config(media: MediaSettings) -> PlaneConfig:
             ladder=ladder,
             window_seconds=media.window_seconds,
             poll_seconds=media.poll_ms / 1000,
+            overload=OverloadSettings(min_speed=media.overload_min_speed),
             slate=media.slate,
             slate_font=media.slate_font or (DEJAVU if Path(DEJAVU).is_file() else None),
         ),

@@ -101,6 +101,20 @@ def check_offer(sdp: str) -> OfferSummary:
     return OfferSummary(video_codecs=tuple(dict.fromkeys(codecs)), has_audio=has_audio)
 
 
+_MDNS_CANDIDATE = re.compile(r"^a=candidate:\S+ \d+ \S+ \d+ [^\s]+\.local \d+ .*$", re.IGNORECASE)
+
+
+def without_mdns_candidates(sdp: str) -> str:
+    """The offer without its ``.local`` (mDNS) host candidates. A browser that has not been
+    granted a camera hides its addresses behind mDNS names; aiortc would try to resolve each
+    for up to 1 s before answering (and on most servers cannot). Without them the browser's
+    own connectivity checks reach the node's host candidates, which learn the viewer's
+    address as a peer-reflexive one (RFC 8445 7.3.1.3): the answer comes at once."""
+    lines = sdp.split("\r\n") if "\r\n" in sdp else sdp.split("\n")
+    newline = "\r\n" if "\r\n" in sdp else "\n"
+    return newline.join(line for line in lines if not _MDNS_CANDIDATE.match(line))
+
+
 _VIDEO_RTPMAP = re.compile(r"a=rtpmap:(\d+) (H264|VP8|VP9|AV1)/", re.IGNORECASE)
 _FMTP = re.compile(r"a=fmtp:(\d+) ?(.*)")
 

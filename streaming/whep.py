@@ -27,6 +27,7 @@ from streaming.relay import (
     VideoUnit,
     ViewerFeed,
 )
+from streaming.webrtc_media import without_mdns_candidates
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +251,8 @@ class WhepManager:
                     self._spawn(self.close_viewer(viewer_id))
 
             try:
-                await pc.setRemoteDescription(Description(sdp=offer, type="offer"))
+                usable = without_mdns_candidates(offer)
+                await pc.setRemoteDescription(Description(sdp=usable, type="offer"))
             except ValueError as exc:
                 raise BadWhepOffer(f"the SDP offer cannot be used: {exc}") from None
             except Exception as exc:  # aiortc's OperationError / InvalidStateError

@@ -85,16 +85,19 @@ class MediaCollector:
     """Ingest health and restream gauges, read from the media plane at each scrape.
 
     ``ingests`` yields (session id, bit rate, fps, seconds since the last keyframe) per
-    connected publish on this node; ``restreams`` counts destinations per state.
+    connected publish on this node; ``restreams`` counts destinations per state; ``dropped``
+    yields (session id, renditions dropped for overload) per connected publish.
     """
 
     def __init__(
         self,
         ingests: Callable[[], Iterable[IngestSample]],
         restreams: Callable[[], Mapping[str, int]],
+        dropped: Callable[[], Iterable[tuple[str, int]]] = list,
     ) -> None:
         self._ingests = ingests
         self._restreams = restreams
+        self._dropped = dropped
 
     def collect(self) -> Iterator[Metric]:
         """The gauges as they are now."""
@@ -127,4 +130,11 @@ class MediaCollector:
         )
         for state, count in self._restreams().items():
             pushes.add_metric([state], count)
-        yield from (bitrate, fps, keyframe, pushes)
+        ladder = GaugeMetricFamily(
+            "torget_ladder_dropped_renditions",
+            "Renditions dropped because ffmpeg could not keep up with the ladder, by session.",
+            labels=["session"],
+        )
+        for session_id, count in self._dropped():
+            ladder.add_metric([session_id], count)
+        yield from (bitrate, fps, keyframe, pushes, ladder)

@@ -45,12 +45,16 @@ def relay_args(ffmpeg: str, url: str) -> list[str]:
     ]  # fmt: skip
 
 
-def publisher_args(python: str, size: tuple[int, int], fps: int, gop: float) -> list[str]:
-    """Run the stamped-clock publisher (``bench.media.publisher``) writing FLV to stdout."""
+def publisher_args(
+    python: str, size: tuple[int, int], fps: int, gop: float, url: str = ""
+) -> list[str]:
+    """Run the stamped-clock publisher (``bench.media.publisher``) writing FLV to stdout, or
+    publishing to the RTMP ``url`` itself."""
     width, height = size
+    target = ["--url", url] if url else []
     return [
         python, "-m", "bench.media.publisher",
-        "--size", f"{width}x{height}", "--fps", str(fps), "--gop", str(gop),
+        "--size", f"{width}x{height}", "--fps", str(fps), "--gop", str(gop), *target,
     ]  # fmt: skip
 
 
@@ -72,9 +76,11 @@ def torget_config(
     data_dir: Path,
     ladder: Sequence[int],
     preset: str = "veryfast",
+    slate: bool = False,
 ) -> str:
     """A Torget config file for the benchmark: loopback ports, a private store and media
-    directory, the given ladder (empty: the source passed through alone), no slate."""
+    directory, the given ladder (empty: the source passed through alone), no slate unless
+    asked (the shipped configuration has one)."""
     sections: dict[str, dict[str, object]] = {
         "server": {"host": "127.0.0.1", "port": http_port},
         "store": {"url": store_url},
@@ -86,7 +92,7 @@ def torget_config(
             "rtmp_port": rtmp_port,
             "ladder_heights": list(ladder),
             "preset": preset,
-            "slate": False,
+            "slate": slate,
         },
     }
     lines: list[str] = []

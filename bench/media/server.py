@@ -48,9 +48,10 @@ def children(pid: int) -> list[int]:
 class MediaServer:
     """One Torget node with the given ladder (empty: passthrough alone)."""
 
-    def __init__(self, workdir: Path, ladder: Sequence[int]) -> None:
+    def __init__(self, workdir: Path, ladder: Sequence[int], *, slate: bool = False) -> None:
         self.workdir = workdir
         self.ladder = tuple(ladder)
+        self.slate = slate
         self.proc: asyncio.subprocess.Process | None = None
         self.http_port = 0
         self.rtmp_port = 0
@@ -89,6 +90,7 @@ class MediaServer:
                 store_url=f"sqlite+aiosqlite:///{self.workdir / 'torget.db'}",
                 data_dir=self.workdir / "media",
                 ladder=self.ladder,
+                slate=self.slate,
             ),
             encoding="utf-8",
         )
@@ -117,7 +119,7 @@ class MediaServer:
             raise Unavailable("no admin token (tgt_...) in torget's first-start output")
         self._http = aiohttp.ClientSession(headers={"Authorization": f"Bearer {self.token}"})
 
-    async def new_session(self, title: str) -> tuple[str, str]:
+    async def new_session(self, title: str, *, auto_start: bool = False) -> tuple[str, str]:
         """Schedule a session now, in a studio of its own (sessions of one studio may not
         overlap); return its id and stream key."""
         self.studios += 1
@@ -130,10 +132,14 @@ class MediaServer:
                 "title": title,
                 "starts_at": (now - timedelta(minutes=1)).isoformat(),
                 "ends_at": (now + timedelta(hours=3)).isoformat(),
-                "auto_start": False,
+                "auto_start": auto_start,
             },
         )
         return str(session["id"]), str(session["stream_key"])
+
+    async def end_session(self, session_id: str) -> None:
+        """End a live session (its ffmpeg and slate stop)."""
+        await self._post(f"/api/v1/sessions/{session_id}/end", {})
 
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         assert self._http is not None

@@ -44,6 +44,7 @@ Update = InitFound | SegmentGrew
 @dataclass
 class _Reading:
     rendition: int
+    stream: int  # ffmpeg's output stream: the number in the run's file names
     track: TrackInfo | None = None
     number: int = 1
     data: bytearray = field(default_factory=bytearray)
@@ -61,9 +62,10 @@ class RunOutput:
     is new since the last scan, reading only the bytes appended since then."""
 
     def __init__(self, directory: Path, run: int, renditions: Sequence[int]) -> None:
+        """``renditions``: the rendition each output stream of the run carries, in order."""
         self.directory = directory
         self.run = run
-        self._readings = [_Reading(index) for index in renditions]
+        self._readings = [_Reading(index, stream) for stream, index in enumerate(renditions)]
 
     def scan(self) -> list[Update]:
         """What ffmpeg wrote since the last call."""
@@ -71,7 +73,7 @@ class RunOutput:
         for reading in self._readings:
             if reading.track is None:
                 try:
-                    path = self.directory / names.init_name(self.run, reading.rendition)
+                    path = self.directory / names.init_name(self.run, reading.stream)
                     reading.track = parse_init(path.read_bytes())
                 except (FileNotFoundError, InvalidMedia):
                     continue  # not written yet, or written only in part
@@ -83,7 +85,7 @@ class RunOutput:
     def _scan_segment(self, reading: _Reading, updates: list[Update]) -> bool:
         """Read the current segment; True when it closed (go on with the next one)."""
         assert reading.track is not None
-        name = names.segment_name(self.run, reading.rendition, reading.number)
+        name = names.segment_name(self.run, reading.stream, reading.number)
         final = self.directory / name
         growing = self.directory / f"{name}.tmp"
         complete = False

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import enum
 import logging
 import os
@@ -23,11 +24,11 @@ from pathlib import Path
 
 from streaming import names
 from streaming.errors import FfmpegNotStarted, InvalidMedia, PipelineError, StreamingError
-from streaming.ffmpeg_args import PipeInput, live_args
+from streaming.ffmpeg_args import PipeInput, carried, live_args
 from streaming.ffmpeg_process import PIPE, FfmpegProcess
 from streaming.flv import FlvFeed, FlvTag
 from streaming.fmp4 import TrackInfo
-from streaming.ladder import LadderPlan, LadderSettings, SourceInfo, plan_ladder
+from streaming.ladder import LadderPlan, LadderSettings, Rendition, SourceInfo, plan_ladder
 from streaming.llhls import (
     MediaPlaylist,
     RenditionReport,
@@ -36,6 +37,7 @@ from streaming.llhls import (
     render_multivariant,
 )
 from streaming.onair import GopBuffer
+from streaming.overload import LoadWatch, OverloadSettings
 from streaming.pipeline.output import InitFound, RunOutput, Update, playlists_for
 from streaming.pipeline.slate import start_slate
 from streaming.vocab import InputFormat, OnAir, RunKind, SlateKind
@@ -65,6 +67,7 @@ class PipelineConfig:
     write_timeout: float = 5.0
     slate: bool = True
     slate_font: str | None = None
+    overload: OverloadSettings = field(default_factory=OverloadSettings)
 
 
 class Notifier:
@@ -115,6 +118,10 @@ class SessionPipeline:
         self.run = first_run - 1
         self.restarts = 0
         self.progress: dict[str, str] = {}
+        self.dropped: list[int] = []  # renditions dropped for overload (``overload.LoadWatch``)
+        self._load: LoadWatch | None = None
+        self._blocked = 0.0  # seconds spent waiting for ffmpeg to take its input, in all
+        self._streams: dict[int, dict[int, int]] = {}  # run -> output stream -> rendition
         self.ended = False
         self._process: FfmpegProcess | None = None
         self._feed: FlvFeed | None = None
@@ -127,6 +134,7 @@ class SessionPipeline:
         self._slate: FfmpegProcess | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._rolling: tuple[str, asyncio.Event] | None = None  # why, and set once rolled
+        self._dropping: asyncio.Task[None] | None = None
 
     # --- what the HTTP side reads ---------------------------------------------------------
 
@@ -161,30 +169,58 @@ class SessionPipeline:
             return OnAir.BE_RIGHT_BACK
         return OnAir.OFF if self.ended or self.plan is None else OnAir.SILENT
 
+    @property
+    def offered(self) -> LadderPlan | None:
+        """The plan less the renditions dropped for overload: what viewers are offered."""
+        if self.plan is None or not self.dropped:
+            return self.plan
+        return dataclasses.replace(
+            self.plan, renditions=tuple(carried(self.plan, frozenset(self.dropped)))
+        )
+
     def playlist_named(self, name: str) -> tuple[int, MediaPlaylist] | None:
-        """The rendition index and playlist behind a media playlist name (``720p.m3u8``)."""
-        if self.plan is None:
+        """The rendition index and playlist behind a media playlist name (``720p.m3u8``);
+        None for a rendition dropped for overload."""
+        plan = self.offered
+        if plan is None:
             return None
-        for rendition in self.plan.renditions:
+        for rendition in plan.renditions:
             if names.playlist_name(rendition.name) == name:
                 return rendition.index, self.playlists[rendition.index]
         return None
 
+    @property
+    def dropped_names(self) -> list[str]:
+        """The names of the renditions dropped for overload, in the order they went."""
+        plan = self.plan
+        return [] if plan is None else [plan.renditions[i].name for i in self.dropped]
+
+    @property
+    def ladder_speed(self) -> float | None:
+        """Media seconds ffmpeg wrote per wall second lately (None: not measured yet)."""
+        return None if self._load is None else self._load.speed()
+
+    def rendition_of(self, run: int, stream: int) -> int:
+        """The rendition a run's output stream (the number in its file names) carries."""
+        return self._streams.get(run, {}).get(stream, stream)
+
     def reports(self, rendition: int) -> list[RenditionReport]:
         """EXT-X-RENDITION-REPORTs of the other renditions, for ``rendition``'s playlist."""
-        if self.plan is None:
+        plan = self.offered
+        if plan is None:
             return []
         return [
             self.playlists[r.index].report(names.playlist_name(r.name))
-            for r in self.plan.renditions
+            for r in plan.renditions
             if r.index != rendition
         ]
 
     def multivariant(self) -> str:
         """The multivariant playlist (once every rendition has a segment: ``ready``)."""
-        if self.plan is None:
+        plan = self.offered
+        if plan is None:
             raise InvalidMedia("no media yet")
-        variants, audio = multivariant_for(self.plan, self.tracks)
+        variants, audio = multivariant_for(plan, self.tracks)
         return render_multivariant(variants, audio)
 
     def compatible(self, source: SourceInfo) -> bool:
@@ -300,11 +336,14 @@ class SessionPipeline:
         data = feed.push(tag)
         if not data or process is None:
             return
+        began = time.monotonic()
         try:
             await process.write(data, self.config.write_timeout)  # False: the supervisor restarts
         except TimeoutError:
             log.warning("session %s: ffmpeg stopped reading its input; killing it", self.session_id)
             process.kill()
+        finally:
+            self._blocked += time.monotonic() - began  # ffmpeg's input backing up: overload
 
     async def _roll(self, process: FfmpegProcess, why: str) -> None:
         """End the current run here and have the supervisor start the next at once (a new
@@ -392,9 +431,12 @@ class SessionPipeline:
             str(self.directory.resolve()),
             self.run,
             ffmpeg=self.config.ffmpeg,
+            dropped=self.dropped,
         )
+        outputs = carried(self.plan, self.dropped)
+        self._carry(outputs)
         kind = RunKind.INGEST if mode is RunMode.INGEST else RunKind(self._slate_kind.value)
-        entry = JournalEntry(self.run, kind, tuple(r.name for r in self.plan.renditions))
+        entry = JournalEntry(self.run, kind, tuple(r.name for r in outputs))
         try:
             await asyncio.to_thread(_append, self.directory / JOURNAL, journal_line(entry))
         except OSError as exc:
@@ -431,9 +473,43 @@ class SessionPipeline:
             process.pid,
         )
 
+    def _carry(self, outputs: Sequence[Rendition]) -> None:
+        """Note which rendition each output stream of the new run carries; the overload watch
+        gives the run time to start (ffmpeg writes nothing while it probes its input)."""
+        assert self.plan is not None
+        if self._load is None:
+            self._load = LoadWatch(self.plan.renditions, self.config.overload)
+        self._load.restart(time.monotonic())
+        if all(stream == r.index for stream, r in enumerate(outputs)):
+            return
+        self._streams[self.run] = {stream: r.index for stream, r in enumerate(outputs)}
+        for stream, rendition in enumerate(outputs):
+            self.playlists[rendition.index].streams[self.run] = stream
+
     def _progress(self, block: dict[str, str]) -> None:
-        """Keep the last ``-progress`` block (frame, fps, bitrate, speed) for ingest health."""
+        """Keep the last ``-progress`` block (frame, fps, bitrate, speed) for ingest health;
+        when ffmpeg cannot keep up with the ladder, drop a rendition (``overload``)."""
         self.progress = block
+        if self._mode is not RunMode.INGEST or self.plan is None or self._load is None:
+            return
+        drop = self._load.progress(time.monotonic(), block, self._blocked)
+        if drop is None or self._process is None:
+            return
+        name = self.plan.renditions[drop].name
+        self.dropped.append(drop)
+        log.warning(
+            "session %s: ffmpeg cannot keep up with the ladder (speed %.2f); dropping %s",
+            self.session_id,
+            self._load.speed() or 0.0,
+            name,
+        )
+        self._dropping = asyncio.create_task(self._drop(self._process, name))
+
+    async def _drop(self, process: FfmpegProcess, name: str) -> None:
+        """Roll over to a run without the dropped rendition (the source's viewers go on)."""
+        async with self._feed_lock:
+            if self._process is process and self._mode is RunMode.INGEST:
+                await self._roll(process, f"overloaded: {name} dropped")
 
     async def _reap_slate(self) -> None:
         """The run is over: make sure its slate process is gone too (bounded)."""
@@ -448,7 +524,8 @@ class SessionPipeline:
             mode = self._mode
             assert process is not None
             assert self.plan is not None
-            output = RunOutput(self.directory, self.run, [r.index for r in self.plan.renditions])
+            outputs = carried(self.plan, self.dropped)
+            output = RunOutput(self.directory, self.run, [r.index for r in outputs])
             started = time.monotonic()
             watcher = asyncio.create_task(self._watch(output, process, mode))
             try:
@@ -560,8 +637,9 @@ class SessionPipeline:
                     update.written.name,
                 )
             woke = woke or bool(added) or update.written.complete
-        if not self.ready.is_set() and self.plan is not None:
-            indexes = [r.index for r in self.plan.renditions]
+        offered = self.offered
+        if not self.ready.is_set() and offered is not None:
+            indexes = [r.index for r in offered.renditions]
             if all(i in self.tracks and self._has_segment(i) for i in indexes):
                 self.ready.set()
                 woke = True

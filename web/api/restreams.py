@@ -216,6 +216,10 @@ class PipelineView(msgspec.Struct, kw_only=True):
     fps: float | None
     speed: str | None
     dropped_frames: int
+    # Media seconds written per wall second over the last seconds, and the renditions dropped
+    # because that fell below 0.9 (``streaming.overload``): the source always stays.
+    ladder_speed: float | None = None
+    dropped_renditions: list[str] = msgspec.field(default_factory=list)
 
 
 class HealthView(msgspec.Struct, kw_only=True):
@@ -285,6 +289,8 @@ async def health(request: web.Request) -> HealthView | web.StreamResponse:
             fps=_number(progress.get("fps")),
             speed=progress.get("speed", "").strip() or None,
             dropped_frames=pipeline_dropped,
+            ladder_speed=pipeline.ladder_speed,
+            dropped_renditions=pipeline.dropped_names,
         )
     restream_dropped = request.app[RESTREAMER].dropped_frames(session.id)
     return HealthView(
@@ -361,5 +367,9 @@ def media_taps(app: web.Application, plane: MediaPlane) -> Restreamer:
     def pushes() -> dict[str, int]:
         return {state.value: count for state, count in restreamer.counts().items()}
 
-    app[METRICS].registry.register(MediaCollector(ingests, pushes))
+    def dropped() -> list[tuple[str, int]]:
+        found = [plane.pipeline(live.session_id) for live in board.sessions()]
+        return [(p.session_id, len(p.dropped)) for p in found if p is not None]
+
+    app[METRICS].registry.register(MediaCollector(ingests, pushes, dropped))
     return restreamer

@@ -137,7 +137,7 @@ async def media_resource(request: web.Request) -> web.StreamResponse:
         return _not_found()
     if parsed.kind is ResourceKind.PLAYLIST:
         return await _media_playlist(request, pipeline, parsed.name)
-    playlist = pipeline.playlists.get(parsed.rendition)
+    playlist = pipeline.playlists.get(pipeline.rendition_of(parsed.run, parsed.rendition))
     if playlist is None:
         return _not_found()
     immutable = cache_control(parsed.kind)

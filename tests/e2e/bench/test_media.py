@@ -39,5 +39,5 @@ async def test_the_media_benchmark_runs_end_to_end() -> None:
         assert run.ffmpeg_cores > 0
     assert [v.resolution for v in result.cpu[1].renditions] == [(1280, 720), (640, 360)]
     text = markdown(result)
-    assert "### Glass-to-glass latency" in text
+    assert "### Delivery latency (newest frame fetched)" in text
     assert "| source + 360p | 720p30 |" in text

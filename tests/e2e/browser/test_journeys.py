@@ -545,9 +545,10 @@ async def test_operator_goes_live_over_rtmp_and_a_viewer_watches_and_chats(
             await vpage.locator("#quality").select_option(label="240p")
             await vpage.wait_for_timeout(500)
             await assert_plays(viewer)
-            # Low latency: WebRTC (WHEP) when the server has room, else the page says so and
-            # stays on HLS. Either way the video plays.
-            await vpage.get_by_label("Low latency").check()
+            # The default is LL-HLS; "Lowest": WebRTC (WHEP) when the server has room, else the
+            # page says so and stays on LL-HLS. Either way the video plays.
+            await expect(vpage.locator("#video")).to_have_attribute("data-playback", "llhls")
+            await vpage.get_by_label("Latency").select_option("lowest")
             await expect(vpage.locator("#video")).to_have_js_property(
                 "readyState", 4, timeout=20_000
             )
@@ -555,10 +556,10 @@ async def test_operator_goes_live_over_rtmp_and_a_viewer_watches_and_chats(
                 "[document.getElementById('video').srcObject !== null,"
                 " document.getElementById('player-status').textContent]"
             )
-            assert whep or said.startswith("Low latency is not available right now"), said
+            assert whep or said.startswith("The lowest latency is not available right now"), said
             await assert_plays(viewer)
             await viewer.shot("low-latency")
-            await vpage.get_by_label("Low latency").uncheck()
+            await vpage.get_by_label("Latency").select_option("low")
             await assert_plays(viewer)
             await vpage.locator("#chat-text").fill("Hej från publiken")
             await vpage.locator("#chat-text").press("Enter")

@@ -9,6 +9,7 @@ from streaming.errors import InvalidArgument
 from streaming.ffmpeg_args import (
     PipeInput,
     UrlInput,
+    carried,
     concat_list,
     live_args,
     recording_args,
@@ -43,6 +44,8 @@ def _x264(v: int, w: int, h: int, profile: str, bitrate: int, gop: int, keys: st
         f"-pix_fmt:v:{v}", "yuv420p",
         f"-preset:v:{v}", "veryfast",
         f"-tune:v:{v}", "zerolatency",
+        f"-bf:v:{v}", "0",
+        f"-rc-lookahead:v:{v}", "0",
         f"-profile:v:{v}", profile,
         f"-b:v:{v}", str(bitrate),
         f"-maxrate:v:{v}", str(bitrate * 11 // 10),
@@ -105,6 +108,21 @@ def test_live_args_for_a_transcoded_source_force_a_keyframe_every_segment() -> N
         *_x264(1, 640, 360, "main", 800_000, 30, keys),
         *_dash_tail(2, "0012", "/srv/hls/s2"),
     ]  # fmt: skip
+
+
+def test_every_rung_is_encoded_without_lookahead_or_b_frames() -> None:
+    """Each transcoded rendition has tune zerolatency, no B-frames and no rc-lookahead, so
+    its parts are cut in step with the passed-through source's."""
+    args = live_args(
+        plan_ladder(SourceInfo(1920, 1080, 30.0, VideoCodec.H264)),
+        PipeInput(InputFormat.FLV),
+        "/d",
+        1,
+    )
+    for v in (1, 2, 3):
+        for option, value in (("-tune", "zerolatency"), ("-bf", "0"), ("-rc-lookahead", "0")):
+            assert args[args.index(f"{option}:v:{v}") + 1] == value
+    assert "-tune:v:0" not in args  # the source is copied
 
 
 def test_live_args_take_the_binary_and_the_probe_time() -> None:
@@ -355,3 +373,22 @@ def test_an_irregular_sources_rungs_take_its_frames_as_they_come() -> None:
         assert args[args.index(f"-force_key_frames:v:{v}") + 1] == "source"
     steady = live_args(plan_ladder(P720), PipeInput(InputFormat.FLV), "/o", 1)
     assert not any(arg.startswith("-fps_mode") for arg in steady)
+
+
+def test_a_dropped_rung_leaves_the_run_and_the_rest_close_up() -> None:
+    """With 480p dropped the run writes source, 360p and audio as output streams 0, 1, 2."""
+    plan = plan_ladder(P720)
+    args = live_args(plan, PipeInput(InputFormat.FLV), "/d", 1, dropped={1})
+    assert args.count("-map") == 3
+    assert args[args.index("-filter:v:1") + 1] == "scale=640:360,setsar=1"
+    assert "-filter:v:2" not in args
+    assert (
+        args[args.index("-adaptation_sets") + 1] == "id=0,streams=0 id=1,streams=1 id=2,streams=2"
+    )
+    assert [r.name for r in carried(plan, {1})] == ["source", "360p", "audio"]
+
+
+def test_the_source_rendition_cannot_be_dropped() -> None:
+    """Dropping rendition 0 is refused: its viewers keep their stream."""
+    with pytest.raises(InvalidArgument, match="source rendition cannot be dropped"):
+        carried(plan_ladder(P720), {0})

@@ -231,6 +231,24 @@ def test_new_run_is_a_discontinuity_with_its_own_init(live: MediaPlaylist) -> No
     assert [s.discontinuity for s in parsed.segments] == [False, False, False, True]
 
 
+def test_a_run_carrying_the_rendition_on_another_stream_maps_its_own_files() -> None:
+    """A run with a rung dropped writes rendition 2 as output stream 1: the playlist takes
+    that run's stream-1 files, with that run's stream-1 init, and no other stream's."""
+    playlist = MediaPlaylist(
+        rendition=2, target_duration=1, part_target=0.2, part_hold_back=0.6, window_seconds=6
+    )
+    playlist.add_part("r0001_2_000001.m4s", duration=0.2, independent=True, offset=0, length=9)
+    playlist.complete_segment("r0001_2_000001.m4s")
+    playlist.streams[2] = 1
+    with pytest.raises(PlaylistConflict):
+        playlist.add_part("r0002_2_000001.m4s", duration=0.2, independent=True, offset=0, length=9)
+    playlist.add_part("r0002_1_000001.m4s", duration=0.2, independent=True, offset=0, length=9)
+    lines = playlist.render().splitlines()
+    assert '#EXT-X-MAP:URI="r0001_2_init.mp4"' in lines
+    assert '#EXT-X-MAP:URI="r0002_1_init.mp4"' in lines
+    assert lines.index('#EXT-X-MAP:URI="r0002_1_init.mp4"') > lines.index("#EXT-X-DISCONTINUITY")
+
+
 def test_window_slides_and_counts_dropped_discontinuities() -> None:
     """Old segments leave in order; the media and discontinuity sequences count what left."""
     playlist = make(window_seconds=6.0)

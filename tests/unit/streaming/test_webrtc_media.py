@@ -22,6 +22,7 @@ from streaming.webrtc_media import (
     check_offer,
     rtp_to_ms,
     split_annexb,
+    without_mdns_candidates,
 )
 from tests.support.h264_samples import IDR, PPS, SLICE, SPS
 
@@ -201,3 +202,24 @@ def test_the_probe_decides_on_muxed_webrtc_video() -> None:
     assert source is not None
     assert (source.width, source.height, source.video_codec) == (640, 360, VideoCodec.H264)
     assert source.keyframe_interval == 0.99
+
+
+def test_mdns_host_candidates_are_left_out_of_an_offer() -> None:
+    """``.local`` candidates go (aiortc would spend up to a second resolving each); address
+    candidates, other lines and the line endings stay."""
+    offer = (
+        "v=0\r\n"
+        "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+        "a=candidate:1 1 udp 2113937151 3b1c0d2e-1f2a-4c5d.local 54321 typ host generation 0\r\n"
+        "a=candidate:2 1 udp 2113937151 192.0.2.7 5000 typ host\r\n"
+        "a=candidate:3 1 udp 1677729535 198.51.100.4 6000 typ srflx raddr 0.0.0.0 rport 0\r\n"
+        "a=end-of-candidates\r\n"
+    )
+    assert without_mdns_candidates(offer) == (
+        "v=0\r\n"
+        "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+        "a=candidate:2 1 udp 2113937151 192.0.2.7 5000 typ host\r\n"
+        "a=candidate:3 1 udp 1677729535 198.51.100.4 6000 typ srflx raddr 0.0.0.0 rport 0\r\n"
+        "a=end-of-candidates\r\n"
+    )
+    assert without_mdns_candidates("v=0\na=candidate:1 1 udp 1 x.local 9 typ host\n") == "v=0\n"

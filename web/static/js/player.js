@@ -1,5 +1,7 @@
-// The player: HLS through hls.js (Safari plays HLS natively), or WebRTC through WHEP for the
-// low-latency mode, falling back to HLS when WHEP is full or not offered.
+// The player: LL-HLS through hls.js by default (Safari plays HLS natively), classic HLS on
+// request or where the playlists carry no parts, or WebRTC through WHEP for the lowest latency,
+// falling back to LL-HLS when WHEP is full or not offered. How far behind live each mode plays,
+// and why these settings: docs/architecture.md ("Viewer latency").
 
 import Hls from "/static/vendor/hls.min.mjs";
 import { el } from "/static/js/dom.js";
@@ -7,6 +9,27 @@ import { t } from "/static/js/i18n.js";
 import { endResource, negotiate } from "/static/js/webrtc.js";
 
 const WORKER = "/static/vendor/hls.worker.js";
+const UPGRADE_MS = 4000; // how soon "lowest" tries WHEP again after falling back to LL-HLS
+
+/** The latency choices the page offers: LL-HLS (default), WebRTC, classic HLS. */
+export const LATENCIES = ["low", "lowest", "standard"];
+
+/**
+ * hls.js settings for LL-HLS: play liveSyncDuration s behind the newest part listed, speed up
+ * (up to 1.5x) to get back there after a stall, never move the target because of a stall
+ * (hls.js adds a second per stall by default, for good), and jump back to the target when
+ * more than 2 s behind (over a second late: faster than catching up at 1.1-1.4x).
+ */
+export const LOW_LATENCY = {
+  lowLatencyMode: true,
+  liveSyncDuration: 1.0,
+  liveMaxLatencyDuration: 2,
+  maxLiveSyncPlaybackRate: 1.5,
+  liveSyncOnStallIncrease: 0,
+};
+
+/** Classic HLS: hls.js's own defaults (three target durations behind the edge), whole segments. */
+export const CLASSIC = { lowLatencyMode: false };
 
 export class Player {
   /**
@@ -36,27 +59,52 @@ export class Player {
     return tagged.href;
   }
 
-  /** Play ``sessionId``: WHEP when ``lowLatency`` and available, HLS otherwise. */
-  async play(sessionId, { lowLatency = false, vod = false } = {}) {
+  /** Play ``sessionId`` at ``latency`` (one of LATENCIES): WHEP for "lowest" when available,
+   * LL-HLS for "low" (and when WHEP is not), classic HLS for "standard". */
+  async play(sessionId, { latency = "low", vod = false } = {}) {
     this.stop();
     this.sessionId = sessionId;
     this.vod = vod;
-    if (lowLatency && !vod && "RTCPeerConnection" in window) {
+    this.latency = latency;
+    if (latency === "lowest" && !vod && "RTCPeerConnection" in window) {
       const ok = await this.playWhep(sessionId);
       if (ok) return;
       this.onStatus(t("player.whep_fallback"), "warn");
+      this.upgradeLater(); // e.g. the ingest was not up yet at go-live: try again soon
     }
-    this.playHls(`/hls/${encodeURIComponent(sessionId)}/index.m3u8`, { lowLatency });
+    this.playHls(`/hls/${encodeURIComponent(sessionId)}/index.m3u8`, { lowLatency: latency !== "standard" && !vod });
+  }
+
+  /** While "lowest" plays LL-HLS because WHEP was refused, try WHEP again every few seconds
+   * and switch over (LL-HLS goes on meanwhile) once it answers. */
+  upgradeLater() {
+    clearTimeout(this.upgrade);
+    this.upgrade = setTimeout(async () => {
+      if (this.latency !== "lowest" || this.mode === "whep" || this.mode === "off") return;
+      const hls = this.hls;
+      if (!(await this.playWhep(this.sessionId))) {
+        this.upgradeLater();
+        return;
+      }
+      if (hls) hls.destroy();
+      if (this.hls === hls) this.hls = null;
+      this.video.play().catch(() => this.onStatus(t("player.press_play"), "info"));
+    }, UPGRADE_MS);
+  }
+
+  setMode(mode) {
+    this.mode = mode;
+    this.video.dataset.playback = mode; // what plays: "llhls", "hls" or "whep" (tests read it)
+    this.onMode(mode);
   }
 
   playHls(url, { lowLatency }) {
     this.url = url;
-    this.mode = lowLatency ? "llhls" : "hls";
-    this.onMode(this.mode);
+    this.setMode(lowLatency ? "llhls" : "hls");
     const video = this.video;
     if (Hls.isSupported()) {
       const hls = new Hls({
-        lowLatencyMode: lowLatency,
+        ...(lowLatency ? LOW_LATENCY : CLASSIC),
         workerPath: WORKER,
         enableWorker: true,
         backBufferLength: 30,
@@ -71,6 +119,11 @@ export class Player {
         video.play().catch(() => this.onStatus(t("player.press_play"), "info"));
       });
       hls.on(Hls.Events.LEVEL_SWITCHED, () => this.reportLevels());
+      // Playlists without parts (another origin, an old node) play as classic HLS.
+      hls.on(Hls.Events.LEVEL_UPDATED, (_, { details }) => {
+        const mode = lowLatency && details.partList ? "llhls" : "hls";
+        if (this.hls === hls && mode !== this.mode) this.setMode(mode);
+      });
       let networkRetries = 0;
       hls.on(Hls.Events.FRAG_LOADED, () => {
         networkRetries = 0;
@@ -109,7 +162,7 @@ export class Player {
     clearTimeout(this.retry);
     this.retry = setTimeout(() => {
       if (this.mode === "off" || !this.sessionId) return;
-      this.play(this.sessionId, { lowLatency: this.mode === "llhls", vod: this.vod });
+      this.play(this.sessionId, { latency: this.latency, vod: this.vod });
     }, delay);
   }
 
@@ -147,8 +200,7 @@ export class Player {
     });
     try {
       this.whepResource = await negotiate(pc, this.tagged(`/whep/${encodeURIComponent(sessionId)}`));
-      this.mode = "whep";
-      this.onMode("whep");
+      this.setMode("whep");
       this.onLevels([], -1);
       this.onStatus("", "ok");
       return true;
@@ -168,6 +220,7 @@ export class Player {
 
   stop() {
     clearTimeout(this.retry);
+    clearTimeout(this.upgrade);
     if (this.hls) this.hls.destroy();
     this.hls = null;
     this.closeWhep();

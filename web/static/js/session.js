@@ -4,7 +4,7 @@ import { api } from "/static/js/api.js";
 import { askAccessCode, copyText, sessionIdFromPath } from "/static/js/common.js";
 import { $, appendKept, el, keepFocus, removeItem, say, setCount, show } from "/static/js/dom.js";
 import { formatDay, formatTime, initI18n, t } from "/static/js/i18n.js";
-import { fillQuality, Player, wireCaptions } from "/static/js/player.js";
+import { fillQuality, LATENCIES, Player, wireCaptions } from "/static/js/player.js";
 import { explain, Realtime, statusReporter, viewerKnown } from "/static/js/realtime.js";
 import { CHAT_KEPT, emptyRoom, followRoom, highlighted } from "/static/js/room.js";
 import { displayName, keepDraft, setDisplayName, storage } from "/static/js/storage.js";
@@ -77,8 +77,8 @@ const player = new Player($("video"), {
 function updatePlayer() {
   const state = session.state;
   const wanted = state === "live" ? "live" : state === "replay" ? "replay" : "";
-  const low = $("lowlatency").checked;
-  const key = wanted ? `${wanted}:${low}` : "";
+  const latency = $("latency").value;
+  const key = wanted ? `${wanted}:${latency}` : "";
   if (key === playing) return;
   playing = key;
   const offair = $("offair");
@@ -98,7 +98,7 @@ function updatePlayer() {
     return;
   }
   show(offair, false);
-  player.play(sessionId, { lowLatency: low, vod: wanted === "replay" });
+  player.play(sessionId, { latency, vod: wanted === "replay" });
 }
 
 // --- Chat -------------------------------------------------------------------------------------
@@ -304,9 +304,10 @@ async function main() {
   }
   renderSession();
   wireShare();
-  $("lowlatency").checked = storage.get("torget.lowlatency") === "1";
-  $("lowlatency").addEventListener("change", () => {
-    storage.set("torget.lowlatency", $("lowlatency").checked ? "1" : "0");
+  const chosen = storage.get("torget.latency");
+  $("latency").value = LATENCIES.includes(chosen) ? chosen : "low";
+  $("latency").addEventListener("change", () => {
+    storage.set("torget.latency", $("latency").value);
     updatePlayer();
   });
   $("quality").addEventListener("change", () => player.setQuality(Number($("quality").value)));
