@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from streaming.whep import SDP_TYPE
+from studio.captions.cues import CaptionInput, CaptionPatch, CaptionShift
 from studio.models import (
     AuditEntry,
     ExtendInput,
@@ -17,7 +18,7 @@ from studio.models import (
 from studio.report import SessionReport
 from studio.roles import Role
 from web import auth, pages
-from web.api import ops, program, recordings, restreams, sessions, studios, tokens
+from web.api import captions, ops, program, recordings, restreams, sessions, studios, tokens
 from web.endpoint import Query, Route
 from web.keys import OPENAPI
 from web.media import hls as hls_http
@@ -40,6 +41,8 @@ from web.websocket import websocket
 ADMIN = frozenset({Role.ADMIN})
 OPERATORS = frozenset({Role.ADMIN, Role.OPERATOR})
 STAFF = frozenset({Role.ADMIN, Role.OPERATOR, Role.MODERATOR})
+CAPTIONERS = frozenset({Role.ADMIN, Role.CAPTIONER})
+CORRECTORS = frozenset({Role.ADMIN, Role.OPERATOR, Role.CAPTIONER})
 S = "/api/v1/sessions/{session_id}"
 
 
@@ -137,6 +140,26 @@ ROUTES: tuple[Route, ...] = (
           errors=(404, 503), media_session=True),
     Route("GET", S + "/health", restreams.health, "Ingest health of the session", "sessions",
           response=restreams.HealthView, roles=STAFF, errors=(404, 503), media_session=True),
+    Route("POST", S + "/captions", captions.add_caption,
+          "Add a caption line to a live session (text, language, optional start/end: the "
+          "picture's time; default now)", "captions", body=CaptionInput,
+          response=captions.CaptionView, status=201, roles=CAPTIONERS,
+          errors=(401, 403, 404, 409, 422)),
+    Route("GET", S + "/captions", captions.list_captions, "The session's caption cues",
+          "captions", response=list[captions.CaptionView], viewer_gate=True, errors=(404, 422),
+          query=(Query("language", "only cues of this caption language"),)),
+    Route("GET", S + "/captions/live", captions.live_captions,
+          "Caption websocket for caption services (upgrade): each text frame a caption line "
+          "as for POST …/captions plus an optional ref, each answered in order with "
+          '{"type": "cue"} or {"type": "error"} (docs/captions.md)', "captions", status=101,
+          roles=CAPTIONERS, errors=(400, 401, 403, 404)),
+    Route("PATCH", S + "/captions/{caption_id}", captions.correct_caption,
+          "Correct a caption cue: its text, or move it by shift_ms", "captions",
+          body=CaptionPatch, response=captions.CaptionView, roles=CORRECTORS,
+          errors=(401, 403, 404, 422)),
+    Route("POST", S + "/captions/shift", captions.shift_captions,
+          "Move every cue of one caption language by shift_ms", "captions", body=CaptionShift,
+          response=captions.ShiftedView, roles=CORRECTORS, errors=(401, 403, 404, 422)),
     Route("GET", "/api/v1/tokens", tokens.list_tokens, "List access tokens", "access",
           response=list[TokenView], roles=ADMIN),
     Route("POST", "/api/v1/tokens", tokens.create_token, "Issue an access token", "access",

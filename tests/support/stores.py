@@ -16,6 +16,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 BEFORE_MIGRATIONS = Path(__file__).with_name("schema_before_migrations")
 
+NEWEST = "0002"
+"""The newest schema revision (``studio/store/migrations/versions``): a new migration
+changes this line."""
+
 
 async def run_sql(url: str, *statements: str) -> list[Any]:
     """Run ``statements`` in one transaction; the first column of each one's first row (None

@@ -20,7 +20,7 @@ from studio.errors import SchemaUnknown, StoreMissing
 from studio.states import RecordingState, SessionState
 from studio.store import Store, schema, tables
 from tests.support.harness import sqlite_url
-from tests.support.stores import make_store_before_migrations, run_sql
+from tests.support.stores import NEWEST, make_store_before_migrations, run_sql
 
 
 @pytest.fixture(
@@ -156,7 +156,7 @@ async def test_a_schema_newer_than_this_code_is_refused(empty_url: str) -> None:
         await Store.open(empty_url)
     assert refused.value.message == (
         f"the store at {empty_url} has schema revision 9999, which this Torget does not know "
-        "(it knows up to 0001): run a newer Torget"
+        f"(it knows up to {NEWEST}): run a newer Torget"
     )
 
 
