@@ -15,6 +15,12 @@ from tests.support.harness import RunningApp, running_app, settings_for, sqlite_
 from tests.support.realtime_client import WsClient
 
 T0_MS = 1_779_260_400_000  # the harness clock's T0
+UPGRADE = {
+    "Connection": "Upgrade",
+    "Upgrade": "websocket",
+    "Sec-WebSocket-Version": "13",
+    "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+}
 
 
 @dataclass
@@ -190,9 +196,8 @@ async def test_the_caption_websocket_refuses_before_the_upgrade(stage: Stage) ->
     for headers, status in (({}, 401), (stage.captioner_b, 403)):
         answer = await stage.app.client.get(
             stage.captions + "/live",
-            headers={**headers, "Connection": "Upgrade", "Upgrade": "websocket",
-                     "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="},
-        )  # fmt: skip
+            headers={**headers, **UPGRADE},
+        )
         assert answer.status == status
     plain = await stage.app.client.get(stage.captions + "/live", headers=stage.captioner_a)
     assert (plain.status, (await plain.json())["error"]["message"]) == (
