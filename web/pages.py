@@ -37,8 +37,8 @@ PAGE_CACHE = "no-cache"
 # The embed page is meant to be framed by the municipality's own site.
 EMBED_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "media-src 'self' blob:; connect-src 'self'; worker-src 'self' blob:; frame-ancestors *; "
-    "base-uri 'none'; form-action 'self'; object-src 'none'"
+    "media-src 'self' blob: data:; connect-src 'self'; worker-src 'self' blob:; "
+    "frame-ancestors *; base-uri 'none'; form-action 'self'; object-src 'none'"
 )
 
 

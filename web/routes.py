@@ -6,6 +6,7 @@ from aiohttp import web
 
 from streaming.whep import SDP_TYPE
 from studio.captions.cues import CaptionInput, CaptionPatch, CaptionShift
+from studio.captions.formats import VTT_TYPE
 from studio.models import (
     AuditEntry,
     ExtendInput,
@@ -186,8 +187,9 @@ ROUTES: tuple[Route, ...] = (
           query=(Query("v", "the player's viewer id (its websocket's), for the viewer count"),),
           media_session=True),
     Route("GET", "/hls/{session_id}/{name}", hls_http.media_resource,
-          "A media playlist (LL-HLS blocking reload), init segment, segment or part", "media",
-          media_types=(hls_http.PLAYLIST_TYPE, hls_http.MP4_TYPE), viewer_gate=True,
+          "A media playlist (LL-HLS blocking reload), init segment, segment or part; a "
+          "caption language's subtitle playlist (subs-sv.m3u8) or WebVTT segment", "media",
+          media_types=(hls_http.PLAYLIST_TYPE, hls_http.MP4_TYPE, VTT_TYPE), viewer_gate=True,
           errors=(400, 404, 503),
           query=(Query("_HLS_msn", "block until this media sequence number is available"),
                  Query("_HLS_part", "with _HLS_msn: block until this part is available"),

@@ -1,0 +1,119 @@
+"""Live captions in a real browser: a captioner's line, sent while an RTMP publisher is live,
+appears among the HLS viewer's active text-track cues, on the picture it was written for."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from tests.support.browser import chromium, needs_chromium, open_page
+from tests.support.media_stage import publisher, stage
+from tests.support.waiting import until
+
+pytestmark = [pytest.mark.slow, needs_chromium, pytest.mark.asyncio(loop_scope="module")]
+LINE = "Välkomna till Kommunmässan"
+ACTIVE_CUES = """(() => {
+  const found = [];
+  for (const track of document.getElementById('video').textTracks) {
+    for (const cue of track.activeCues || []) found.push([track.language, cue.text]);
+  }
+  return found;
+})()"""
+SUBTITLE_TRACKS = """(() => [...document.getElementById('video').textTracks]
+  .map((track) => [track.language, track.kind, track.mode]))()"""
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def browser() -> AsyncIterator[Any]:
+    """One headless Chromium for the module."""
+    async with chromium() as running:
+        yield running
+
+
+async def test_a_captioners_line_shows_among_the_hls_viewers_active_cues(
+    browser: Any, tmp_path: Path
+) -> None:
+    """The session is live from an RTMP publisher; the viewer's player lists the caption
+    languages as text tracks and turns Swedish on in its captions menu; a captioner posts a
+    line; the line becomes an active cue of the Swedish track while the video plays, and the
+    WebVTT segment the player loaded maps it onto the video's clock."""
+    async with stage(tmp_path, ladder=[]) as staged:
+        app = staged.app
+        now = datetime.now(UTC)
+        app.clock.current = now  # the programme's clock is the pictures' clock in this test
+        body = {"studio_id": staged.studio, "title": "Textad session",
+                "starts_at": now.isoformat(), "ends_at": (now + timedelta(hours=1)).isoformat(),
+                "auto_start": False}  # fmt: skip
+        created = await (
+            await app.client.post("/api/v1/sessions", json=body, headers=app.admin)
+        ).json()
+        session_id, key = created["id"], created["stream_key"]
+        token = await (
+            await app.client.post(
+                "/api/v1/tokens",
+                json={"role": "captioner", "name": "Textare", "studio_ids": [staged.studio]},
+                headers=app.admin,
+            )
+        ).json()
+        async with publisher(staged.rtmp(key), size="640x360", gop=30):
+            live = await app.client.post(f"/api/v1/sessions/{session_id}/live", headers=app.admin)
+            assert live.status == 200, await live.text()
+
+            async def media_up() -> bool:
+                answer = await app.client.get(f"/hls/{session_id}/index.m3u8")
+                return answer.status == 200
+
+            await until(media_up, timeout=30, what="the session's HLS", interval=0.25)
+            top = await (await app.client.get(f"/hls/{session_id}/index.m3u8")).text()
+            assert re.search(r'TYPE=SUBTITLES,GROUP-ID="subs",NAME="Svenska",LANGUAGE="sv"', top)
+
+            base = f"http://127.0.0.1:{app.client.port}"
+            viewer = await open_page(browser, base, "captions-viewer")
+            page = viewer.page
+            vtt: list[str] = []
+            page.on("requestfinished", lambda request: vtt.append(request.url)
+                    if request.url.split("?")[0].endswith(".sv.vtt") else None)  # fmt: skip
+            await page.goto(f"/s/{session_id}")
+
+            async def playing() -> bool:
+                return bool(await page.evaluate("document.getElementById('video').currentTime > 1"))
+
+            await until(playing, timeout=40, what="the video to play", interval=0.25)
+
+            async def swedish_listed() -> bool:
+                tracks = await page.evaluate(SUBTITLE_TRACKS)
+                return any(language == "sv" for language, _, _ in tracks)
+
+            await until(swedish_listed, timeout=10, what="a Swedish text track", interval=0.2)
+            menu = page.locator("#captions")
+            sv_index = await page.evaluate(
+                "[...document.getElementById('video').textTracks]"
+                ".findIndex((track) => track.language === 'sv')"
+            )
+            await menu.select_option(str(sv_index))
+
+            sent_at = datetime.now(UTC)
+            app.clock.current = sent_at
+            line = {"text": LINE, "language": "sv",
+                    "end": (sent_at + timedelta(seconds=6)).isoformat()}  # fmt: skip
+            answer = await app.client.post(
+                f"/api/v1/sessions/{session_id}/captions",
+                json=line,
+                headers={"Authorization": f"Bearer {token['token']}"},
+            )
+            assert answer.status == 201, await answer.text()
+
+            async def shown() -> bool:
+                return ["sv", LINE] in await page.evaluate(ACTIVE_CUES)
+
+            await until(shown, timeout=20, what="the caption among the active cues", interval=0.1)
+            await viewer.shot("caption-shown")
+            assert vtt, "the player loaded no Swedish WebVTT segment"
+            viewer.assert_clean()
+            await page.context.close()
