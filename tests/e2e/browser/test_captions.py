@@ -1,5 +1,6 @@
 """Live captions in a real browser: a captioner's line, sent while an RTMP publisher is live,
-appears among the HLS viewer's active text-track cues, on the picture it was written for."""
+appears among the HLS viewer's active text-track cues, on the picture it was written for, and
+among a WebRTC viewer's, which gets it over the websocket."""
 
 from __future__ import annotations
 
@@ -117,3 +118,54 @@ async def test_a_captioners_line_shows_among_the_hls_viewers_active_cues(
             assert vtt, "the player loaded no Swedish WebVTT segment"
             viewer.assert_clean()
             await page.context.close()
+
+            # A WebRTC viewer: the line comes over the websocket and becomes a cue of a text
+            # track of its own, at its picture's time; the caption size it chose is kept.
+            whep = await open_page(browser, base, "captions-whep")
+            wpage = whep.page
+            await wpage.goto(f"/s/{session_id}")
+            await wpage.locator("#lowlatency").check()
+
+            async def whep_playing() -> bool:
+                return bool(
+                    await wpage.evaluate(
+                        "document.getElementById('video').srcObject !== null"
+                        " && document.getElementById('video').currentTime > 0.5"
+                    )
+                )
+
+            await until(whep_playing, timeout=40, what="the WebRTC picture", interval=0.25)
+            await wpage.locator("#caption-size").select_option("large")
+            sent_at = datetime.now(UTC)
+            app.clock.current = sent_at
+            second = {"text": "Och välkomna online", "language": "sv",
+                      "end": (sent_at + timedelta(seconds=8)).isoformat()}  # fmt: skip
+            answer = await app.client.post(
+                f"/api/v1/sessions/{session_id}/captions",
+                json=second,
+                headers={"Authorization": f"Bearer {token['token']}"},
+            )
+            assert answer.status == 201, await answer.text()
+
+            async def whep_track() -> bool:
+                tracks = await wpage.evaluate(SUBTITLE_TRACKS)
+                return any(language == "sv" for language, _, _ in tracks)
+
+            await until(whep_track, timeout=10, what="the WebRTC caption track", interval=0.1)
+            index = await wpage.evaluate(
+                "[...document.getElementById('video').textTracks]"
+                ".findIndex((track) => track.language === 'sv')"
+            )
+            await wpage.locator("#captions").select_option(str(index))
+
+            async def whep_shown() -> bool:
+                return ["sv", second["text"]] in await wpage.evaluate(ACTIVE_CUES)
+
+            await until(whep_shown, timeout=10, what="the WebRTC viewer's cue", interval=0.1)
+            classes = await wpage.evaluate("document.getElementById('video').className")
+            assert "captions-large" in classes
+            await wpage.reload()
+            assert await wpage.locator("#caption-size").input_value() == "large"
+            await whep.shot("caption-whep")
+            whep.assert_clean()
+            await wpage.context.close()

@@ -59,6 +59,8 @@ export function highlighted(room) {
  *   chatAdded(message), chatDeleted(messageId)   as they come, in order;
  *   update(room, parts)         after each batch of events, with the Set of parts that changed
  *                               (after a fresh start: all of them);
+ *   caption(event)              a live caption line (``caption.cue``: not part of the room's
+ *                               state; the WebRTC player shows it, see captions.js);
  *   viewers(count, staff)       the room's viewer count (staff: its staff connections, sent
  *                               to its moderators only; else null).
  */
@@ -72,6 +74,7 @@ export function followRoom(rt, id, view) {
       if (event.type === "chat.message") view.chatAdded?.(event);
       if (event.type === "chat.deleted") view.chatDeleted?.(event.message_id);
     }
+    for (const event of events) if (event.type === "caption.cue") view.caption?.(event);
     if (parts.size) view.update?.(room, parts);
   };
   rt.join(id, {

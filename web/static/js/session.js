@@ -4,6 +4,7 @@ import { api } from "/static/js/api.js";
 import { askAccessCode, copyText, sessionIdFromPath } from "/static/js/common.js";
 import { $, appendKept, el, keepFocus, removeItem, say, setCount, show } from "/static/js/dom.js";
 import { formatDay, formatTime, initI18n, t } from "/static/js/i18n.js";
+import { LiveCaptions, wireCaptionStyle } from "/static/js/captions.js";
 import { fillQuality, Player, wireCaptions } from "/static/js/player.js";
 import { explain, Realtime, statusReporter, viewerKnown } from "/static/js/realtime.js";
 import { CHAT_KEPT, emptyRoom, followRoom, highlighted } from "/static/js/room.js";
@@ -68,8 +69,10 @@ function applyMode() {
 
 // --- Player -----------------------------------------------------------------------------------
 
+const liveCaptions = new LiveCaptions($("video"));
 const player = new Player($("video"), {
   onStatus: (text, kind) => say($("player-status"), text, kind),
+  onMode: (mode) => liveCaptions.setActive(mode === "whep"),
   onLevels: (levels, current) => fillQuality($("quality"), levels, current),
   viewerId: () => rt?.viewerId || "",
 });
@@ -312,6 +315,7 @@ async function main() {
   $("quality").addEventListener("change", () => player.setQuality(Number($("quality").value)));
   fillQuality($("quality"), [], -1);
   wireCaptions($("video"), $("captions"));
+  wireCaptionStyle($("video"), $("caption-size"), $("caption-background"));
   rt = new Realtime({
     onStatus: statusReporter($("rt-status")),
     onNotice: (msg) => say($("rt-status"), msg.text || msg.message, "warn"),
@@ -322,6 +326,7 @@ async function main() {
     reset: () => $("chat").replaceChildren(),
     chatAdded: addChat,
     chatDeleted: (id) => removeItem($("chat"), id),
+    caption: (event) => liveCaptions.add(event),
     update: (_, parts) => {
       if (parts.has("settings")) showSlowMode(room.slowModeSeconds);
       if (parts.has("questions")) renderQuestions();
