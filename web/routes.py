@@ -6,7 +6,7 @@ from aiohttp import web
 
 from streaming.whep import SDP_TYPE
 from studio.captions.cues import CaptionInput, CaptionPatch, CaptionShift
-from studio.captions.formats import VTT_TYPE
+from studio.captions.formats import SRT_TYPE, VTT_TYPE
 from studio.models import (
     AuditEntry,
     ExtendInput,
@@ -149,6 +149,14 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", S + "/captions", captions.list_captions, "The session's caption cues",
           "captions", response=list[captions.CaptionView], viewer_gate=True, errors=(404, 422),
           query=(Query("language", "only cues of this caption language"),)),
+    Route("GET", S + "/captions.vtt", captions.download_vtt,
+          "The session's captions of one language as a WebVTT file, timed from when it went "
+          "live", "captions", media_types=(VTT_TYPE,), viewer_gate=True, errors=(404, 422),
+          query=(Query("language", "the caption language (default: the event's first)"),)),
+    Route("GET", S + "/captions.srt", captions.download_srt,
+          "The session's captions of one language as a SubRip file, timed from when it went "
+          "live", "captions", media_types=(SRT_TYPE,), viewer_gate=True, errors=(404, 422),
+          query=(Query("language", "the caption language (default: the event's first)"),)),
     Route("GET", S + "/captions/live", captions.live_captions,
           "Caption websocket for caption services (upgrade): each text frame a caption line "
           "as for POST …/captions plus an optional ref, each answered in order with "

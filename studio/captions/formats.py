@@ -6,9 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 VTT_TYPE = "text/vtt"
 SRT_TYPE = "application/x-subrip"
+
+
+class HasTimes(Protocol):
+    """A cue on the program date time clock (``studio.captions.cues.Cue``)."""
+
+    @property
+    def start_ms(self) -> int: ...
+    @property
+    def end_ms(self) -> int: ...
+    @property
+    def text(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,3 +76,13 @@ def render_srt(lines: Sequence[TimedLine]) -> str:
     for number, line in enumerate(lines, start=1):
         out += [str(number), f"{srt_time(line.start)} --> {srt_time(line.end)}", line.text, ""]
     return "\n".join(out) + ("\n" if out else "")
+
+
+def lines_from(cues: Sequence[HasTimes], zero_ms: int) -> list[TimedLine]:
+    """Cues as lines timed from ``zero_ms`` (a recording's start); cues that ended before it
+    are left out, one that began before it starts at zero."""
+    return [
+        TimedLine(max(0, cue.start_ms - zero_ms) / 1000, (cue.end_ms - zero_ms) / 1000, cue.text)
+        for cue in cues
+        if cue.end_ms > zero_ms
+    ]

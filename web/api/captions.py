@@ -13,6 +13,7 @@ from aiohttp import WSMsgType, web
 
 from studio.access import Principal
 from studio.captions.cues import CaptionInput, CaptionPatch, CaptionShift, Cue
+from studio.captions.formats import SRT_TYPE, VTT_TYPE, lines_from, render_srt, render_vtt
 from studio.errors import Forbidden, StudioError, Unauthenticated
 from web.auth import principal, require_viewer_access
 from web.errors import BadRequest, ErrorDetail, error_detail
@@ -111,6 +112,38 @@ async def shift_captions(request: web.Request, body: CaptionShift) -> ShiftedVie
         who, _id(request), body.language, body.shift_ms
     )
     return ShiftedView(language=body.language, shift_ms=body.shift_ms, moved=moved)
+
+
+async def download(request: web.Request, file_format: str) -> web.Response:
+    """A caption language of the session as a file, timed from the start of the broadcast (when
+    it went live: where the replay starts)."""
+    await require_viewer_access(request)
+    programme = request.app[PROGRAMME]
+    session = await programme.get_session(_id(request))
+    language = request.query.get("language") or programme.caption_languages[0]
+    cues = await programme.captions(session.id, language)
+    zero = session.went_live_at or session.starts_at
+    lines = lines_from(cues, int(zero.timestamp() * 1000))
+    if file_format == "vtt":
+        text, content_type = render_vtt(lines), VTT_TYPE
+    else:
+        text, content_type = render_srt(lines), SRT_TYPE
+    name = f"{session.id}.{language}.{file_format}"
+    return web.Response(
+        text=text,
+        content_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+async def download_vtt(request: web.Request) -> web.Response:
+    """The captions of one language as WebVTT."""
+    return await download(request, "vtt")
+
+
+async def download_srt(request: web.Request) -> web.Response:
+    """The captions of one language as SubRip."""
+    return await download(request, "srt")
 
 
 # --- the websocket: one JSON caption line per text frame -----------------------------------

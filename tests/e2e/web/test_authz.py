@@ -135,6 +135,8 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int, int, int]]] = [
     # the matrix's is not (409); there is no cue to correct (404).
     ("POST", "/api/v1/sessions/{session_id}/captions", CAPTION, (401, 409, 403, 403, 403)),
     ("GET", "/api/v1/sessions/{session_id}/captions", None, (200, 200, 200, 200, 200)),
+    ("GET", "/api/v1/sessions/{session_id}/captions.vtt", None, (200, 200, 200, 200, 200)),
+    ("GET", "/api/v1/sessions/{session_id}/captions.srt", None, (200, 200, 200, 200, 200)),
     (
         "PATCH",
         "/api/v1/sessions/{session_id}/captions/{caption_id}",

@@ -231,3 +231,28 @@ async def test_cues_are_corrected_and_shifted_afterwards(stage: Stage) -> None:
         f"{stage.captions}/{first['id']}", json={"shift_ms": 5}, headers=stage.captioner_b
     )
     assert other.status == 403
+
+
+async def test_captions_download_as_webvtt_and_subrip_that_parse(stage: Stage) -> None:
+    """Each language downloads as .vtt and .srt, timed from when the session went live, as
+    attachments; both files parse back into the lines."""
+    await _post(stage.app, stage.captions, {"text": "Välkomna <alla>", "language": "sv"},
+                stage.captioner_a)  # fmt: skip
+    stage.app.clock.advance(seconds=75)
+    await _post(stage.app, stage.captions, {"text": "Andra raden", "language": "sv"},
+                stage.captioner_a)  # fmt: skip
+    await _post(stage.app, stage.captions, {"text": "Hello", "language": "en"}, stage.captioner_a)
+    vtt = await stage.app.client.get(stage.captions + ".vtt?language=sv")
+    assert vtt.status == 200
+    assert vtt.headers["Content-Type"].startswith("text/vtt")
+    assert vtt.headers["Content-Disposition"] == (f'attachment; filename="{stage.session}.sv.vtt"')
+    assert await vtt.text() == (
+        "WEBVTT\n\n"
+        "1\n00:00:00.000 --> 00:00:01.500\nVälkomna &lt;alla&gt;\n\n"
+        "2\n00:01:15.000 --> 00:01:16.500\nAndra raden\n\n"
+    )
+    srt = await stage.app.client.get(stage.captions + ".srt?language=en")
+    assert srt.headers["Content-Type"].startswith("application/x-subrip")
+    assert await srt.text() == "1\n00:01:15,000 --> 00:01:16,500\nHello\n\n"
+    unknown = await stage.app.client.get(stage.captions + ".srt?language=de")
+    assert unknown.status == 422

@@ -6,6 +6,7 @@ import re
 
 from studio.captions.formats import (
     TimedLine,
+    lines_from,
     render_srt,
     render_vtt,
     srt_time,
@@ -64,3 +65,20 @@ def test_a_subrip_file_parses_back_into_its_cues() -> None:
     ]
     assert SRT_CUE.sub("", text).strip() == ""
     assert render_srt([]) == ""
+
+
+def test_cues_are_timed_from_the_recordings_start() -> None:
+    """A cue over before the start is left out, one running across it starts at zero, later
+    ones keep their distance from it."""
+
+    class Cue:
+        def __init__(self, start_ms: int, end_ms: int, text: str) -> None:
+            self.start_ms, self.end_ms, self.text = start_ms, end_ms, text
+
+    zero = 1_000_000
+    found = lines_from(
+        [Cue(zero - 3000, zero - 1000, "gone"), Cue(zero - 500, zero + 1000, "across"),
+         Cue(zero + 61_250, zero + 63_000, "later")],
+        zero,
+    )  # fmt: skip
+    assert found == [TimedLine(0.0, 1.0, "across"), TimedLine(61.25, 63.0, "later")]
