@@ -141,6 +141,11 @@ async def moderate_page(request: web.Request) -> web.Response:
     return _page("moderate.html")
 
 
+async def caption_page(request: web.Request) -> web.Response:
+    """The caption console."""
+    return _page("caption.html")
+
+
 async def admin_page(request: web.Request) -> web.Response:
     """The admin's page: programme import, studios, access tokens, reports."""
     return _page("admin.html")

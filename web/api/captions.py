@@ -66,6 +66,17 @@ class LiveCaptionError(msgspec.Struct, kw_only=True, tag_field="type", tag="erro
     error: ErrorDetail
 
 
+class LanguagesView(msgspec.Struct, kw_only=True):
+    """The event's caption languages."""
+
+    languages: list[str]
+
+
+async def languages(request: web.Request) -> LanguagesView:
+    """The languages the event captions in."""
+    return LanguagesView(languages=list(request.app[PROGRAMME].caption_languages))
+
+
 def caption_view(cue: Cue) -> CaptionView:
     """Present a cue."""
     return CaptionView(

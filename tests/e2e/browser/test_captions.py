@@ -1,6 +1,7 @@
 """Live captions in a real browser: a captioner's line, sent while an RTMP publisher is live,
 appears among the HLS viewer's active text-track cues, on the picture it was written for, and
-among a WebRTC viewer's, which gets it over the websocket."""
+among a WebRTC viewer's, which gets it over the websocket; the captioner writes in the caption
+console while watching the programme over WebRTC."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from tests.support.browser import chromium, needs_chromium, open_page
+from tests.support.browser import (
+    assert_accessible,
+    chromium,
+    needs_chromium,
+    open_page,
+    sign_in,
+)
 from tests.support.media_stage import publisher, stage
 from tests.support.waiting import until
 
@@ -41,9 +48,10 @@ async def test_a_captioners_line_shows_among_the_hls_viewers_active_cues(
     browser: Any, tmp_path: Path
 ) -> None:
     """The session is live from an RTMP publisher; the viewer's player lists the caption
-    languages as text tracks and turns Swedish on in its captions menu; a captioner posts a
-    line; the line becomes an active cue of the Swedish track while the video plays, and the
-    WebVTT segment the player loaded maps it onto the video's clock."""
+    languages as text tracks and turns Swedish on in its captions menu; a captioner types a
+    line in the caption console and presses Enter; the line becomes an active cue of the
+    Swedish track while the video plays, and the WebVTT segment the player loaded maps it onto
+    the video's clock."""
     async with stage(tmp_path, ladder=[]) as staged:
         app = staged.app
         now = datetime.now(UTC)
@@ -99,16 +107,33 @@ async def test_a_captioners_line_shows_among_the_hls_viewers_active_cues(
             )
             await menu.select_option(str(sv_index))
 
-            sent_at = datetime.now(UTC)
-            app.clock.current = sent_at
-            line = {"text": LINE, "language": "sv",
-                    "end": (sent_at + timedelta(seconds=6)).isoformat()}  # fmt: skip
-            answer = await app.client.post(
-                f"/api/v1/sessions/{session_id}/captions",
-                json=line,
-                headers={"Authorization": f"Bearer {token['token']}"},
-            )
-            assert answer.status == 201, await answer.text()
+            # The captioner writes in the caption console, hearing and seeing the programme.
+            captioner = await open_page(browser, base, "captions-console")
+            cpage = captioner.page
+            await cpage.goto("/caption")
+            await sign_in(captioner, token["token"])
+            await cpage.locator("#session").wait_for(state="attached")
+            assert await cpage.locator("#session").input_value() == session_id
+            assert await cpage.locator("#caption-language").input_value() == "sv"
+
+            async def console_watching() -> bool:
+                return bool(
+                    await cpage.evaluate(
+                        "document.getElementById('video').srcObject !== null"
+                        " && document.getElementById('video').currentTime > 0.5"
+                    )
+                )
+
+            await until(console_watching, timeout=40, what="the console's programme", interval=0.25)
+            await assert_accessible(captioner)
+            app.clock.current = datetime.now(UTC)
+            await cpage.get_by_label("Caption line (Enter sends it)").fill(LINE)
+            await cpage.get_by_label("Caption line (Enter sends it)").press("Enter")
+            await cpage.locator("#sent li").filter(has_text=LINE).wait_for()
+            assert await cpage.get_by_label("Caption line (Enter sends it)").input_value() == ""
+            await captioner.shot("sent")
+            captioner.assert_clean()
+            await cpage.context.close()
 
             async def shown() -> bool:
                 return ["sv", LINE] in await page.evaluate(ACTIVE_CUES)
@@ -165,6 +190,12 @@ async def test_a_captioners_line_shows_among_the_hls_viewers_active_cues(
             classes = await wpage.evaluate("document.getElementById('video').className")
             assert "captions-large" in classes
             await wpage.reload()
+
+            async def remembered() -> bool:
+                classes = await wpage.evaluate("document.getElementById('video').className")
+                return "captions-large" in classes
+
+            await until(remembered, timeout=10, what="the caption size kept", interval=0.1)
             assert await wpage.locator("#caption-size").input_value() == "large"
             await whep.shot("caption-whep")
             whep.assert_clean()

@@ -177,6 +177,8 @@ PUBLIC = {
     ("GET", "/embed/{session_id}"),
     ("GET", "/studio"),
     ("GET", "/moderate"),
+    ("GET", "/caption"),
+    ("GET", "/api/v1/captions/languages"),
     ("GET", "/report"),
     ("GET", "/admin"),
     ("GET", "/static/{name}"),
