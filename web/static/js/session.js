@@ -123,6 +123,22 @@ function showSlowMode(seconds) {
   show(note, seconds > 0 && !over());
 }
 
+// --- Interaction timed to the picture ------------------------------------------------------------
+
+const PICTURE_WAIT_MAX_MS = 15_000; // a player further behind than this is not waited for
+
+/** Call ``draw`` once the picture on screen has reached ``atMs`` (program date time): an HLS
+ * viewer some seconds behind live sees a highlighted question or a poll when the speaker on
+ * their screen gets to it, not before (chat stays immediate). */
+function atPicture(atMs, draw) {
+  const until = Date.now() + PICTURE_WAIT_MAX_MS;
+  const check = () => {
+    if (!atMs || player.pictureTime() >= atMs || Date.now() >= until) draw();
+    else setTimeout(check, 100);
+  };
+  check();
+}
+
 // --- Questions --------------------------------------------------------------------------------
 
 const ORDER = { answering: 0, approved: 1, pending: 2, answered: 3, rejected: 4 };
@@ -329,8 +345,9 @@ async function main() {
     caption: (event) => liveCaptions.add(event),
     update: (_, parts) => {
       if (parts.has("settings")) showSlowMode(room.slowModeSeconds);
-      if (parts.has("questions")) renderQuestions();
-      if (parts.has("polls")) renderPolls();
+      const at = room.pictureMs;
+      if (parts.has("questions")) atPicture(at, renderQuestions);
+      if (parts.has("polls")) atPicture(at, renderPolls);
     },
     viewers: (count) => setCount($("viewers"), count),
   });
