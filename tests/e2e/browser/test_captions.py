@@ -37,6 +37,21 @@ SUBTITLE_TRACKS = """(() => [...document.getElementById('video').textTracks]
   .map((track) => [track.language, track.kind, track.mode]))()"""
 
 
+WEBRTC_PLAYS = (
+    "(() => { const v = document.getElementById('video');"
+    " return v.srcObject !== null && v.currentTime > 0.5; })()"
+)
+
+
+async def _webrtc_plays(page: Any, what: str) -> None:
+    """Wait until the page's video plays a WebRTC stream."""
+
+    async def plays() -> bool:
+        return bool(await page.evaluate(WEBRTC_PLAYS))
+
+    await until(plays, timeout=40, what=what, interval=0.25)
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[Any]:
     """One headless Chromium for the module."""
@@ -115,16 +130,7 @@ async def test_a_captioners_line_shows_among_the_hls_viewers_active_cues(
             await cpage.locator("#session").wait_for(state="attached")
             assert await cpage.locator("#session").input_value() == session_id
             assert await cpage.locator("#caption-language").input_value() == "sv"
-
-            async def console_watching() -> bool:
-                return bool(
-                    await cpage.evaluate(
-                        "document.getElementById('video').srcObject !== null"
-                        " && document.getElementById('video').currentTime > 0.5"
-                    )
-                )
-
-            await until(console_watching, timeout=40, what="the console's programme", interval=0.25)
+            await _webrtc_plays(cpage, "the console's programme")
             await assert_accessible(captioner)
             app.clock.current = datetime.now(UTC)
             await cpage.get_by_label("Caption line (Enter sends it)").fill(LINE)
@@ -150,16 +156,7 @@ async def test_a_captioners_line_shows_among_the_hls_viewers_active_cues(
             wpage = whep.page
             await wpage.goto(f"/s/{session_id}")
             await wpage.locator("#lowlatency").check()
-
-            async def whep_playing() -> bool:
-                return bool(
-                    await wpage.evaluate(
-                        "document.getElementById('video').srcObject !== null"
-                        " && document.getElementById('video').currentTime > 0.5"
-                    )
-                )
-
-            await until(whep_playing, timeout=40, what="the WebRTC picture", interval=0.25)
+            await _webrtc_plays(wpage, "the WebRTC picture")
             await wpage.locator("#caption-size").select_option("large")
             sent_at = datetime.now(UTC)
             app.clock.current = sent_at
