@@ -120,6 +120,15 @@ class MediaSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     restream_allowed_hosts: list[str] = msgspec.field(default_factory=list)
 
 
+class CaptionSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Live captions: the languages a session may be captioned in and the length of a line."""
+
+    languages: list[Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]] = (
+        msgspec.field(default_factory=lambda: ["sv", "en"])
+    )
+    max_chars: Annotated[int, msgspec.Meta(ge=10, le=1000)] = 200
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Everything Torget reads from configuration."""
 
@@ -131,6 +140,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
     demo: DemoSettings = msgspec.field(default_factory=DemoSettings)
     media: MediaSettings = msgspec.field(default_factory=MediaSettings)
+    captions: CaptionSettings = msgspec.field(default_factory=CaptionSettings)
 
     @property
     def public_url(self) -> str:
@@ -246,6 +256,8 @@ def _check(settings: Settings) -> None:
         raise ConfigError(
             f"invalid configuration: event.timezone: unknown time zone {settings.event.timezone!r}"
         ) from None
+    if not settings.captions.languages:
+        raise ConfigError("invalid configuration: captions.languages needs at least one language")
     if settings.realtime.engine == "redis" and not settings.realtime.redis_url:
         raise ConfigError("invalid configuration: realtime.redis_url is required for engine redis")
     for entry in settings.media.restream_allowed_hosts:

@@ -43,6 +43,7 @@ class EventType(enum.StrEnum):
     CHAT_SETTINGS = "chat.settings"
     QA_QUESTION = "qa.question"
     POLL = "poll"
+    CAPTION = "caption.cue"
     PROGRAM = "program.session"
 
 

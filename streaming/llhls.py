@@ -65,6 +65,9 @@ class Part:
 class Segment:
     """One media segment; open (``duration is None``) while ffmpeg is still writing it.
 
+    ``mpegts`` is the decode time of its first fragment on the 90 kHz clock (a WebVTT
+    segment's ``X-TIMESTAMP-MAP`` maps the picture's time to it).
+
     ``fragments``, ``length`` and ``covered`` count every fragment taken from its file (bytes,
     seconds); ``listing`` turns False when one of them was longer than PART-TARGET: that one
     and the rest of the segment are offered only as the whole segment (``add_part``).
@@ -80,6 +83,7 @@ class Segment:
     parts: list[Part] = field(default_factory=list)
     duration: float | None = None
     program_date_time: datetime | None = None
+    mpegts: int | None = None
     fragments: int = 0
     length: int = 0
     covered: float = 0.0
@@ -373,6 +377,13 @@ class MediaPlaylist:
         self._finish(segment, duration)
         return segment.msn
 
+    def stamp(self, segment_file: str, mpegts: int) -> None:
+        """Note where a segment starts on the 90 kHz clock (its first fragment's decode time),
+        once."""
+        for segment in reversed(self._history[-3:]):
+            if segment.uri == segment_file and segment.mpegts is None:
+                segment.mpegts = mpegts
+
     def _drop_if_empty(self, segment: Segment) -> None:
         if not segment.fragments and self._history and self._history[-1] is segment:
             self._history.pop()
@@ -570,6 +581,8 @@ def apply_written(playlist: MediaPlaylist, written: WrittenSegment) -> list[tupl
     if written.complete:
         total = sum(f.duration for f in written.fragments) / written.timescale
         playlist.complete_segment(written.name, total, program_date_time=written.program_date_time)
+    if written.fragments:
+        playlist.stamp(written.name, written.fragments[0].decode_time * 90_000 // written.timescale)
     return added
 
 
@@ -620,11 +633,41 @@ class AudioMedia:
     channels: int = 2
 
 
-def render_multivariant(variants: Sequence[VariantStream], audio: AudioMedia | None) -> str:
-    """The multivariant playlist: one EXT-X-STREAM-INF per variant, audio as a shared group."""
+@dataclass(frozen=True)
+class SubtitleMedia:
+    """A caption language's subtitle rendition (EXT-X-MEDIA TYPE=SUBTITLES)."""
+
+    language: str
+    name: str
+    group_id: str = "subs"
+
+    def line(self) -> str:
+        """The EXT-X-MEDIA line (never the default: viewers turn captions on)."""
+        uri = names.subtitle_playlist_name(self.language)
+        names.parse_name(uri)
+        attrs = [
+            "TYPE=SUBTITLES",
+            f"GROUP-ID={_quoted('group_id', self.group_id)}",
+            f"NAME={_quoted('name', self.name)}",
+            f"LANGUAGE={_quoted('language', self.language)}",
+            "DEFAULT=NO",
+            "AUTOSELECT=YES",
+            f'URI="{uri}"',
+        ]
+        return "#EXT-X-MEDIA:" + ",".join(attrs)
+
+
+def render_multivariant(
+    variants: Sequence[VariantStream],
+    audio: AudioMedia | None,
+    subtitles: Sequence[SubtitleMedia] = (),
+) -> str:
+    """The multivariant playlist: one EXT-X-STREAM-INF per variant, audio as a shared group,
+    a subtitle rendition per caption language."""
     if not variants:
         raise InvalidArgument("variants", "at least one variant is required")
     lines = ["#EXTM3U", "#EXT-X-INDEPENDENT-SEGMENTS"]
+    lines += [subtitle.line() for subtitle in subtitles]
     if audio is not None:
         names.parse_name(audio.uri)
         attrs = [
@@ -652,6 +695,8 @@ def render_multivariant(variants: Sequence[VariantStream], audio: AudioMedia | N
             attrs.append(f"FRAME-RATE={variant.frame_rate:.3f}")
         if audio is not None:
             attrs.append(f"AUDIO={_quoted('group_id', audio.group_id)}")
+        if subtitles:
+            attrs.append(f"SUBTITLES={_quoted('group_id', subtitles[0].group_id)}")
         lines.append("#EXT-X-STREAM-INF:" + ",".join(attrs))
         lines.append(variant.uri)
     return "\n".join(lines) + "\n"

@@ -2,8 +2,10 @@
 
 ``index.m3u8``, ``source.m3u8`` (one media playlist per rendition), ``r0003_1_init.mp4`` (run 3,
 rendition 1), ``r0003_1_000042.m4s`` (segment 42) and ``r0003_1_000042.2.m4s`` (part 2, a byte
-range of it). ``parse_name`` accepts only the canonical spelling, so a name that parses is safe
-to join to the session directory.
+range of it); captions: ``subs-sv.m3u8`` (the subtitle playlist of a caption language) and
+``r0003_0_000042.sv.vtt`` (its WebVTT segment beside segment 42 of rendition 0).
+``parse_name`` accepts only the canonical spelling, so a name that parses is safe to join to
+the session directory.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ _INIT = re.compile(r"r([0-9]{4,6})_([0-9]{1,2})_init\.mp4")
 _SEGMENT = re.compile(r"r([0-9]{4,6})_([0-9]{1,2})_([0-9]{6,9})\.m4s")
 _PART = re.compile(r"r([0-9]{4,6})_([0-9]{1,2})_([0-9]{6,9})\.([0-9]{1,3})\.m4s")
 _PLAYLIST = re.compile(r"(index|source|audio|[1-9][0-9]{2,3}p)\.m3u8")
+_LANGUAGE = r"[a-z]{2,3}(?:-[A-Z]{2})?"
+_SUBTITLE_PLAYLIST = re.compile(rf"subs-({_LANGUAGE})\.m3u8")
+_CUES = re.compile(rf"r([0-9]{{4,6}})_([0-9]{{1,2}})_([0-9]{{6,9}})\.({_LANGUAGE})\.vtt")
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class ResourceName:
     rendition: int = 0
     number: int = 0
     part: int = 0
+    language: str = ""
 
 
 def _check(run: int, rendition: int) -> None:
@@ -64,6 +70,17 @@ def part_name(run: int, rendition: int, number: int, part: int) -> str:
 def playlist_name(rendition_name: str) -> str:
     """The media playlist name of a rendition (``source``, ``720p``, ``audio``)."""
     return f"{rendition_name}.m3u8"
+
+
+def subtitle_playlist_name(language: str) -> str:
+    """The subtitle playlist of a caption language (``subs-sv.m3u8``)."""
+    return f"subs-{language}.m3u8"
+
+
+def cues_name(segment_file: str, language: str) -> str:
+    """The WebVTT segment of ``language`` beside a video segment (same run, rendition and
+    number): ``r0003_0_000042.sv.vtt``."""
+    return f"{segment_file.removesuffix('.m4s')}.{language}.vtt"
 
 
 def init_template(run: int) -> str:
@@ -107,6 +124,16 @@ def parse_name(name: str) -> ResourceName:
             parsed = ResourceName(ResourceKind.INIT, init_name(run, rend), run, rend)
         elif _PLAYLIST.fullmatch(name):
             parsed = ResourceName(ResourceKind.PLAYLIST, name)
+        elif match := _SUBTITLE_PLAYLIST.fullmatch(name):
+            parsed = ResourceName(ResourceKind.SUBTITLE_PLAYLIST, name, language=match[1])
+        elif match := _CUES.fullmatch(name):
+            run, rend, number = (int(g) for g in match.groups()[:3])
+            if number >= 1:
+                segment = segment_name(run, rend, number)
+                parsed = ResourceName(
+                    ResourceKind.CUES, cues_name(segment, match[4]), run, rend, number,
+                    language=match[4],
+                )  # fmt: skip
     except ValueError:
         parsed = None
     if parsed is None or parsed.name != name:

@@ -77,6 +77,8 @@ class ResourceKind(enum.StrEnum):
     SEGMENT = "segment"
     PART = "part"
     PLAYLIST = "playlist"
+    SUBTITLE_PLAYLIST = "subtitle playlist"
+    CUES = "cues"
 
 
 class ReloadDecision(enum.StrEnum):

@@ -24,6 +24,8 @@ class Action(enum.StrEnum):
     SEE_REPORT = "see session reports"
     RESTREAM = "manage restream destinations"
     SEE_HEALTH = "see ingest health"
+    CAPTION = "caption sessions"
+    CORRECT_CAPTIONS = "correct captions"
 
 
 _ALLOWED: dict[Action, frozenset[Role]] = {
@@ -39,14 +41,17 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     Action.SEE_REPORT: frozenset({Role.ADMIN, Role.OPERATOR}),
     Action.RESTREAM: frozenset({Role.ADMIN, Role.OPERATOR}),
     Action.SEE_HEALTH: frozenset({Role.ADMIN, Role.OPERATOR, Role.MODERATOR}),
+    Action.CAPTION: frozenset({Role.ADMIN, Role.CAPTIONER}),
+    Action.CORRECT_CAPTIONS: frozenset({Role.ADMIN, Role.OPERATOR, Role.CAPTIONER}),
 }
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """An authenticated caller: a role and, for operators and moderators, their studios.
+    """An authenticated caller: a role and, for operators, moderators and captioners, their
+    studios.
 
-    ``studio_ids`` empty means every studio (an event-wide operator or moderator).
+    ``studio_ids`` empty means every studio (an event-wide operator, moderator or captioner).
     """
 
     token_id: str

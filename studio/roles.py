@@ -6,9 +6,11 @@ import enum
 
 
 class Role(enum.StrEnum):
-    """Who a caller is: admins run the event, operators broadcast, moderators keep order."""
+    """Who a caller is: admins run the event, operators broadcast, moderators keep order,
+    captioners write the live captions."""
 
     ADMIN = "admin"
     OPERATOR = "operator"
     MODERATOR = "moderator"
+    CAPTIONER = "captioner"
     VIEWER = "viewer"

@@ -23,6 +23,8 @@ from config import Settings
 from config.settings import DEMO_PROGRAM_FILE
 from studio import program_io
 from studio.access import Action, Principal, authorize
+from studio.captions import cues as captions
+from studio.captions.cues import CaptionInput, CaptionPatch, Cue
 from studio.errors import (
     Conflict,
     Forbidden,
@@ -58,6 +60,7 @@ log = logging.getLogger(__name__)
 
 SessionListener = Callable[[Session], Awaitable[None]]
 SignInListener = Callable[[SignInEnded], Awaitable[None]]
+CaptionListener = Callable[[Cue], Awaitable[None]]
 MAX_RESTREAM_DESTINATIONS = 5
 _OVER = frozenset({SessionState.ENDED, SessionState.REPLAY, SessionState.CANCELLED})
 
@@ -102,6 +105,7 @@ class Programme:
         self.clock: Clock = clock or SystemClock()
         self._listeners: list[tuple[SessionListener, bool]] = []  # (listener, local only)
         self._sign_in_listeners: list[SignInListener] = []
+        self._caption_listeners: list[CaptionListener] = []
 
     def on_sign_in_ended(self, listener: SignInListener) -> None:
         """Call ``listener`` when a token is revoked or a browser signs out (the realtime hub
@@ -460,6 +464,83 @@ class Programme:
         found = await self.store.list_destinations(session_id)
         return True, [d for d in found if d.enabled]
 
+    # --- captions ---------------------------------------------------------------------------
+
+    def on_caption(self, listener: CaptionListener) -> None:
+        """Call ``listener`` with every new cue (the realtime hub sends it to WebRTC viewers)."""
+        self._caption_listeners.append(listener)
+
+    @property
+    def caption_languages(self) -> tuple[str, ...]:
+        """The languages the event captions in (each an HLS subtitle rendition)."""
+        return tuple(self.settings.captions.languages)
+
+    def check_caption_access(self, who: Principal | None, session: Session) -> None:
+        """Raise unless the caller may caption the session (captioners of its studio)."""
+        authorize(who, Action.CAPTION, session.studio_id)
+
+    async def add_caption(self, who: Principal | None, session_id: str, data: CaptionInput) -> Cue:
+        """Keep a caption line of a live session (captioners of its studio), timed to the
+        picture: now, unless the caller says when."""
+        session = await self._session_as(who, session_id, Action.CAPTION)
+        assert who is not None  # authorize let it through
+        captions.check_live(session)
+        line = captions.clean_line(data.text, self.settings.captions.max_chars)
+        language = captions.check_language(data.language, self.caption_languages)
+        now = self.clock.now()
+        start_ms, end_ms = captions.cue_times(now, line, data.start, data.end)
+        cue = Cue(
+            id=new_id("cap"),
+            session_id=session.id,
+            language=language,
+            text=line,
+            start_ms=start_ms,
+            end_ms=end_ms,
+            author=who.name,
+            created_at=now,
+            updated_at=now,
+        )
+        await self.store.add_caption(cue)
+        for listener in self._caption_listeners:
+            try:
+                await listener(cue)
+            except Exception:  # the cue is kept all the same; players read it from HLS
+                log.exception("caption listener failed for %s", session.id)
+        return cue
+
+    async def captions(
+        self,
+        session_id: str,
+        language: str | None = None,
+        *,
+        from_ms: int | None = None,
+        until_ms: int | None = None,
+    ) -> list[Cue]:
+        """A session's cues in time order (anyone who may watch it)."""
+        await self.store.get_session(session_id)
+        if language is not None:
+            captions.check_language(language, self.caption_languages)
+        return await self.store.list_captions(
+            session_id, language, from_ms=from_ms, until_ms=until_ms
+        )
+
+    async def correct_caption(
+        self, who: Principal | None, session_id: str, cue_id: str, patch: CaptionPatch
+    ) -> Cue:
+        """Fix a cue's text or move it in time (captioners and operators of the studio)."""
+        await self._session_as(who, session_id, Action.CORRECT_CAPTIONS)
+        cue = await self.store.get_caption(session_id, cue_id)
+        fixed = captions.corrected(cue, patch, self.settings.captions.max_chars, self.clock.now())
+        return await self.store.save_caption(fixed)
+
+    async def shift_captions(
+        self, who: Principal | None, session_id: str, language: str, shift_ms: int
+    ) -> int:
+        """Move every cue of one language by ``shift_ms``; return how many moved."""
+        await self._session_as(who, session_id, Action.CORRECT_CAPTIONS)
+        captions.check_language(language, self.caption_languages)
+        return await self.store.shift_captions(session_id, language, shift_ms, self.clock.now())
+
     # --- scheduler --------------------------------------------------------------------------
 
     async def tick(self) -> list[Decision]:
@@ -486,7 +567,9 @@ class Programme:
     async def issue_token(self, data: TokenInput) -> tuple[ApiToken, str]:
         """Issue a token without an access check (the CLI on the server's own machine)."""
         if data.role is Role.VIEWER:
-            raise InvalidInput("role", "viewers need no token; choose admin, operator or moderator")
+            raise InvalidInput(
+                "role", "viewers need no token; choose admin, operator, moderator or captioner"
+            )
         if data.role is Role.ADMIN and data.studio_ids:
             raise InvalidInput("studio_ids", "an admin token covers every studio")
         secret = new_secret("tgt")

@@ -60,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
         dest="action", required=True
     )
     create = token.add_parser("create", parents=[init], help="issue a token (printed once)")
-    create.add_argument("--role", required=True, choices=["admin", "operator", "moderator"])
+    create.add_argument(
+        "--role", required=True, choices=["admin", "operator", "moderator", "captioner"]
+    )
     create.add_argument(
         "--studio", action="append", default=[], help="a studio id (repeat; none = all studios)"
     )

@@ -27,8 +27,9 @@ from streaming.plane import OVER, MediaPlane, plane_config
 from streaming.relay import RelayOptions
 from streaming.rtmp_relay import RtmpRelayTaps
 from streaming.whep import WhepLimits, WhepManager
+from studio.captions.cues import Cue
 from studio.errors import StudioError
-from studio.interaction.facts import SessionChanged, SignInEnded, encode_fact
+from studio.interaction.facts import CaptionPosted, SessionChanged, SignInEnded, encode_fact
 from studio.interaction.ratelimit import Rate, RateLimiter
 from studio.models import Session
 from studio.service import Clock, Programme, SystemClock
@@ -175,8 +176,14 @@ async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
     async def announce_sign_in_ended(ended: SignInEnded) -> None:
         await engine.append(EVENT_ROOM, encode_fact(ended))  # every node's hub acts on it
 
+    async def send_caption(cue: Cue) -> None:
+        fact = CaptionPosted(cue_id=cue.id, language=cue.language, text=cue.text,
+                             start_ms=cue.start_ms, end_ms=cue.end_ms)  # fmt: skip
+        await engine.append(cue.session_id, encode_fact(fact))  # WebRTC viewers get it here
+
     programme.on_session_change(announce, local_only=True)  # other nodes hear it from here
     programme.on_sign_in_ended(announce_sign_in_ended)
+    programme.on_caption(send_caption)
     try:
         yield
     finally:

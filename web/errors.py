@@ -141,21 +141,29 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
     return response
 
 
-def answer_for(exc: DomainError) -> web.Response | None:
-    """The answer to a programme or media-plane error (``ANSWERS``), or None without a row.
-    A bad value names its field; a full WebRTC server asks to retry later."""
+def error_detail(exc: DomainError) -> tuple[int, ErrorDetail] | None:
+    """The status and detail of a programme or media-plane error (``ANSWERS``), or None
+    without a row. A bad value names its field."""
     for kind, status, code in ANSWERS:
         if isinstance(exc, kind):
-            field: str | None = None
-            message = exc.message
             if isinstance(exc, studio_errors.InvalidInput | media_errors.InvalidArgument):
-                field = exc.field or None
                 message = f"{exc.field}: {exc.problem}" if exc.field else exc.problem
-            response = error_response(status, code, message, field)
-            if isinstance(exc, media_errors.WhepFull):
-                response.headers["Retry-After"] = WHEP_RETRY_AFTER
-            return response
+                return status, ErrorDetail(code, message, exc.field or None)
+            return status, ErrorDetail(code, exc.message)
     return None
+
+
+def answer_for(exc: DomainError) -> web.Response | None:
+    """The answer to a programme or media-plane error (``error_detail``), or None without a
+    row. A full WebRTC server asks to retry later."""
+    found = error_detail(exc)
+    if found is None:
+        return None
+    status, detail = found
+    response = error_response(status, detail.code, detail.message, detail.field)
+    if isinstance(exc, media_errors.WhepFull):
+        response.headers["Retry-After"] = WHEP_RETRY_AFTER
+    return response
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -51,8 +51,8 @@ _versions: dict[Path, tuple[tuple[int, int], str]] = {}
 # The embed page is meant to be framed by the municipality's own site.
 EMBED_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "media-src 'self' blob:; connect-src 'self'; worker-src 'self' blob:; frame-ancestors *; "
-    "base-uri 'none'; form-action 'self'; object-src 'none'"
+    "media-src 'self' blob: data:; connect-src 'self'; worker-src 'self' blob:; "
+    "frame-ancestors *; base-uri 'none'; form-action 'self'; object-src 'none'"
 )
 
 
@@ -190,6 +190,11 @@ async def studio_page(request: web.Request) -> web.Response:
 async def moderate_page(request: web.Request) -> web.Response:
     """The moderator console."""
     return await _page(request, "moderate.html")
+
+
+async def caption_page(request: web.Request) -> web.Response:
+    """The caption console."""
+    return await _page(request, "caption.html")
 
 
 async def admin_page(request: web.Request) -> web.Response:

@@ -6,6 +6,8 @@ from aiohttp import web
 
 from streaming.handover import RunListing
 from streaming.whep import SDP_TYPE
+from studio.captions.cues import CaptionInput, CaptionPatch, CaptionShift
+from studio.captions.formats import SRT_TYPE, VTT_TYPE
 from studio.models import (
     AuditEntry,
     ExtendInput,
@@ -18,7 +20,7 @@ from studio.models import (
 from studio.report import SessionReport
 from studio.roles import Role
 from web import auth, pages
-from web.api import ops, program, recordings, restreams, sessions, studios, tokens
+from web.api import captions, ops, program, recordings, restreams, sessions, studios, tokens
 from web.endpoint import Query, Route
 from web.keys import OPENAPI
 from web.media import hls as hls_http
@@ -42,6 +44,8 @@ from web.websocket import websocket
 ADMIN = frozenset({Role.ADMIN})
 OPERATORS = frozenset({Role.ADMIN, Role.OPERATOR})
 STAFF = frozenset({Role.ADMIN, Role.OPERATOR, Role.MODERATOR})
+CAPTIONERS = frozenset({Role.ADMIN, Role.CAPTIONER})
+CORRECTORS = frozenset({Role.ADMIN, Role.OPERATOR, Role.CAPTIONER})
 S = "/api/v1/sessions/{session_id}"
 
 
@@ -139,6 +143,37 @@ ROUTES: tuple[Route, ...] = (
           errors=(404, 503), media_session=True),
     Route("GET", S + "/health", restreams.health, "Ingest health of the session", "sessions",
           response=restreams.HealthView, roles=STAFF, errors=(404, 503), media_session=True),
+    Route("POST", S + "/captions", captions.add_caption,
+          "Add a caption line to a live session (text, language, optional start/end: the "
+          "picture's time; default now)", "captions", body=CaptionInput,
+          response=captions.CaptionView, status=201, roles=CAPTIONERS,
+          errors=(401, 403, 404, 409, 422)),
+    Route("GET", S + "/captions", captions.list_captions, "The session's caption cues",
+          "captions", response=list[captions.CaptionView], viewer_gate=True, errors=(404, 422),
+          query=(Query("language", "only cues of this caption language"),)),
+    Route("GET", "/api/v1/captions/languages", captions.languages,
+          "The event's caption languages (each a subtitle rendition of every session)",
+          "captions", response=captions.LanguagesView),
+    Route("GET", S + "/captions.vtt", captions.download_vtt,
+          "The session's captions of one language as a WebVTT file, timed from when it went "
+          "live", "captions", media_types=(VTT_TYPE,), viewer_gate=True, errors=(404, 422),
+          query=(Query("language", "the caption language (default: the event's first)"),)),
+    Route("GET", S + "/captions.srt", captions.download_srt,
+          "The session's captions of one language as a SubRip file, timed from when it went "
+          "live", "captions", media_types=(SRT_TYPE,), viewer_gate=True, errors=(404, 422),
+          query=(Query("language", "the caption language (default: the event's first)"),)),
+    Route("GET", S + "/captions/live", captions.live_captions,
+          "Caption websocket for caption services (upgrade): each text frame a caption line "
+          "as for POST …/captions plus an optional ref, each answered in order with "
+          '{"type": "cue"} or {"type": "error"} (docs/captions.md)', "captions", status=101,
+          roles=CAPTIONERS, errors=(400, 401, 403, 404)),
+    Route("PATCH", S + "/captions/{caption_id}", captions.correct_caption,
+          "Correct a caption cue: its text, or move it by shift_ms", "captions",
+          body=CaptionPatch, response=captions.CaptionView, roles=CORRECTORS,
+          errors=(401, 403, 404, 422)),
+    Route("POST", S + "/captions/shift", captions.shift_captions,
+          "Move every cue of one caption language by shift_ms", "captions", body=CaptionShift,
+          response=captions.ShiftedView, roles=CORRECTORS, errors=(401, 403, 404, 422)),
     Route("GET", "/api/v1/tokens", tokens.list_tokens, "List access tokens", "access",
           response=list[TokenView], roles=ADMIN),
     Route("POST", "/api/v1/tokens", tokens.create_token, "Issue an access token", "access",
@@ -165,8 +200,9 @@ ROUTES: tuple[Route, ...] = (
           query=(Query("v", "the player's viewer id (its websocket's), for the viewer count"),),
           media_session=True),
     Route("GET", "/hls/{session_id}/{name}", hls_http.media_resource,
-          "A media playlist (LL-HLS blocking reload), init segment, segment or part", "media",
-          media_types=(hls_http.PLAYLIST_TYPE, hls_http.MP4_TYPE), viewer_gate=True,
+          "A media playlist (LL-HLS blocking reload), init segment, segment or part; a "
+          "caption language's subtitle playlist (subs-sv.m3u8) or WebVTT segment", "media",
+          media_types=(hls_http.PLAYLIST_TYPE, hls_http.MP4_TYPE, VTT_TYPE), viewer_gate=True,
           errors=(400, 404, 503),
           query=(Query("_HLS_msn", "block until this media sequence number is available"),
                  Query("_HLS_part", "with _HLS_msn: block until this part is available"),
@@ -212,6 +248,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/studio", pages.studio_page, "Operator console", "pages",
           media_types=(pages.HTML_TYPE,)),
     Route("GET", "/moderate", pages.moderate_page, "Moderator console", "pages",
+          media_types=(pages.HTML_TYPE,)),
+    Route("GET", "/caption", pages.caption_page,
+          "Caption console: write live captions while watching the programme (WHEP)", "pages",
           media_types=(pages.HTML_TYPE,)),
     Route("GET", "/report", pages.report_page, "After-event report page", "pages",
           media_types=(pages.HTML_TYPE,)),

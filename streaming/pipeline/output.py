@@ -9,13 +9,14 @@ target: each playlist's PART-TARGET allows for that (``PART_SLACK``).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from streaming import names
 from streaming.errors import InvalidMedia
-from streaming.fmp4 import TrackInfo, parse_init, scan_fragments
+from streaming.fmp4 import Fragment, TrackInfo, parse_init, scan_fragments
 from streaming.ladder import LadderPlan
 from streaming.llhls import MediaPlaylist, WrittenSegment
 
@@ -61,11 +62,29 @@ class RunOutput:
     """The files one ffmpeg run writes: ``scan()`` (blocking; call it in a thread) reports what
     is new since the last scan, reading only the bytes appended since then."""
 
-    def __init__(self, directory: Path, run: int, renditions: Sequence[int]) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        run: int,
+        renditions: Sequence[int],
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         """``renditions``: the rendition each output stream of the run carries, in order."""
         self.directory = directory
         self.run = run
         self._readings = [_Reading(index, stream) for stream, index in enumerate(renditions)]
+        self._now = now
+        self._anchor: datetime | None = None  # the wall clock at decode time 0 of this run
+
+    def _program_date_time(self, fragments: Sequence[Fragment], timescale: int) -> datetime:
+        """When the picture of a segment's first fragment was taken in, by the wall clock: the
+        run's first fragment seen is taken to have just been written, the rest follow by their
+        decode times (one clock for every rendition of the run)."""
+        if self._anchor is None:
+            last = fragments[-1]
+            seconds = (last.decode_time + last.duration) / timescale
+            self._anchor = self._now() - timedelta(seconds=seconds)
+        return self._anchor + timedelta(seconds=fragments[0].decode_time / timescale)
 
     def scan(self) -> list[Update]:
         """What ffmpeg wrote since the last call."""
@@ -107,7 +126,9 @@ class RunOutput:
         fragments = scan_fragments(bytes(reading.data), reading.track)
         if complete or len(fragments) > reading.fragments:
             reading.fragments = len(fragments)
-            written = WrittenSegment(name, fragments, reading.track.timescale, complete)
+            timescale = reading.track.timescale
+            stamp = self._program_date_time(fragments, timescale) if fragments else None
+            written = WrittenSegment(name, fragments, timescale, complete, stamp)
             updates.append(SegmentGrew(reading.rendition, written))
         if complete:
             reading.number += 1

@@ -32,6 +32,7 @@ from streaming.ladder import LadderPlan, LadderSettings, Rendition, SourceInfo, 
 from streaming.llhls import (
     MediaPlaylist,
     RenditionReport,
+    SubtitleMedia,
     apply_written,
     multivariant_for,
     render_multivariant,
@@ -215,13 +216,20 @@ class SessionPipeline:
             if r.index != rendition
         ]
 
-    def multivariant(self) -> str:
-        """The multivariant playlist (once every rendition has a segment: ``ready``)."""
+    def multivariant(self, subtitles: Sequence[SubtitleMedia] = ()) -> str:
+        """The multivariant playlist (once every rendition has a segment: ``ready``), with a
+        subtitle rendition per caption language."""
         plan = self.offered
         if plan is None:
             raise InvalidMedia("no media yet")
         variants, audio = multivariant_for(plan, self.tracks)
-        return render_multivariant(variants, audio)
+        return render_multivariant(variants, audio, subtitles)
+
+    def timed_playlist(self) -> MediaPlaylist | None:
+        """The playlist subtitle renditions follow: the first video rendition's."""
+        if self.plan is None or not self.plan.video:
+            return None
+        return self.playlists.get(self.plan.video[0].index)
 
     def compatible(self, source: SourceInfo) -> bool:
         """Whether a new ingest of ``source`` can continue this pipeline's playlists."""

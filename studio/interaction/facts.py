@@ -126,6 +126,17 @@ class PollClosed(_Fact, tag="poll.closed"):
     by: str
 
 
+class CaptionPosted(_Fact, tag="caption.posted"):
+    """A caption line of the session (``start_ms``/``end_ms``: the picture's program date
+    times); kept in the store, in the log only to reach WebRTC viewers."""
+
+    cue_id: str
+    language: str
+    text: str
+    start_ms: int
+    end_ms: int
+
+
 class SessionChanged(_Fact, tag="program.session"):
     """The programme changed a session (logged in the ``event`` room)."""
 
@@ -146,7 +157,7 @@ class SignInEnded(_Fact, tag="sign_in.ended"):
 Fact = (
     ChatPosted | ChatDeleted | ChatSettingsChanged | ViewerModerated | QuestionAsked
     | QuestionVoted | QuestionModerated | QuestionEdited | QuestionMerged | PollOpened
-    | PollVoted | PollClosed | SessionChanged | SignInEnded
+    | PollVoted | PollClosed | CaptionPosted | SessionChanged | SignInEnded
 )  # fmt: skip
 
 _encoder = msgspec.json.Encoder()

@@ -17,6 +17,7 @@ from studio.errors import NotFound, StudioError
 from studio.interaction import polls, qa
 from studio.interaction.chat import ChatModeration, check_may_take_part, check_post
 from studio.interaction.facts import (
+    CaptionPosted,
     ChatDeleted,
     ChatPosted,
     ChatSettingsChanged,
@@ -49,12 +50,15 @@ class Audience(enum.StrEnum):
 @dataclass(frozen=True, slots=True)
 class Emit:
     """An event to deliver; a staff event with ``viewer_id`` also reaches that viewer. With
-    ``staff_event``, moderators get that form of the event instead (one event, one id)."""
+    ``staff_event``, moderators get that form of the event instead (one event, one id). An
+    event not ``kept`` goes out live only: a joining client does not get it from the history
+    (caption lines, which would crowd the chat out of it)."""
 
     event: Event
     audience: Audience = Audience.PUBLIC
     viewer_id: str | None = None
     staff_event: Event | None = None
+    kept: bool = True
 
     @property
     def uniform(self) -> bool:
@@ -217,6 +221,11 @@ class RoomState:
             case PollClosed():
                 poll = polls.close(self._poll(fact.poll_id))
                 return Outcome(emits=[Emit(poll_event(poll))], poll=poll)
+            case CaptionPosted():
+                event = {"type": "caption.cue", "cue_id": fact.cue_id,
+                         "language": fact.language, "text": fact.text,
+                         "start_ms": fact.start_ms, "end_ms": fact.end_ms}  # fmt: skip
+                return Outcome(emits=[Emit(event, kept=False)])
             case SessionChanged():
                 event = {"type": "program.session", "session_id": fact.session_id,
                          "state": fact.state, "starts_at": fact.starts_at,
@@ -259,6 +268,8 @@ class RoomState:
             emit.event["id"] = event_id
             if emit.staff_event is not None:
                 emit.staff_event["id"] = event_id
+            if not emit.kept:
+                continue
             if len(self.history) == self.history.maxlen:
                 self._oldest_dropped = self.history[0][0]
             self.history.append((event_id, emit))

@@ -195,6 +195,27 @@ media_claims = sa.Table(
     sa.Column("claimed_at", UtcDateTime(), nullable=False),
 )
 
+# Caption lines of a session (studio.captions.cues): times are program date times in ms.
+captions = sa.Table(
+    "captions",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column(
+        "session_id",
+        sa.String(32),
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("language", sa.String(35), nullable=False),
+    sa.Column("text", sa.Text(), nullable=False),
+    sa.Column("start_ms", sa.BigInteger(), nullable=False),
+    sa.Column("end_ms", sa.BigInteger(), nullable=False),
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_captions_session_start", "session_id", "language", "start_ms"),
+)
+
 meta = sa.Table(
     "meta",
     metadata,

@@ -2,7 +2,8 @@
 
     GET /hls/{session_id}/index.m3u8   the multivariant playlist
     GET /hls/{session_id}/{name}       a media playlist (blocking reload with ``_HLS_msn`` /
-                                       ``_HLS_part``), an init segment, a segment, or a part
+                                       ``_HLS_part``), an init segment, a segment, or a part;
+                                       a subtitle playlist or WebVTT segment (captions)
 
 Once the live media has ended and the recording is built, the same URLs serve the replay. See
 ``docs/architecture.md`` ("Playlists", "Slates and recordings").
@@ -20,13 +21,22 @@ from streaming.errors import InvalidName, PlaylistConflict
 from streaming.llhls import cache_control, parse_directives
 from streaming.pipeline.supervisor import SessionPipeline
 from streaming.recording import Replay
+from streaming.subtitles import (
+    TimedCue,
+    find_segment,
+    render_cue_segment,
+    render_subtitle_playlist,
+    segment_span,
+    subtitle_media,
+)
 from streaming.vocab import ReloadDecision, ResourceKind
 from streaming.vod import render_media as render_vod_media
 from streaming.vod import render_multivariant as render_vod_multivariant
+from studio.captions.formats import VTT_TYPE
 from studio.interaction.playback import client_address
 from web import auth
 from web.errors import error_response
-from web.keys import MEDIA, PLAYBACK
+from web.keys import MEDIA, PLAYBACK, PROGRAMME
 
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 MP4_TYPE = "video/mp4"
@@ -117,7 +127,7 @@ async def multivariant(request: web.Request) -> web.StreamResponse:
     if pipeline is None:
         return _not_found("this session has no live media")
     note_playback(request, pipeline)
-    text = pipeline.multivariant()
+    text = pipeline.multivariant(subtitle_media(request.app[PROGRAMME].caption_languages))
     cache = cache_control(ResourceKind.PLAYLIST, ended=pipeline.ended)
     return _answer(text.encode(), PLAYLIST_TYPE, cache)
 
@@ -137,6 +147,8 @@ async def media_resource(request: web.Request) -> web.StreamResponse:
         return _not_found()
     if parsed.kind is ResourceKind.PLAYLIST:
         return await _media_playlist(request, pipeline, parsed.name)
+    if parsed.kind in (ResourceKind.SUBTITLE_PLAYLIST, ResourceKind.CUES):
+        return await _subtitles(request, pipeline, parsed)
     playlist = pipeline.playlists.get(pipeline.rendition_of(parsed.run, parsed.rendition))
     if playlist is None:
         return _not_found()
@@ -198,6 +210,31 @@ async def _media_playlist(
         ResourceKind.PLAYLIST, blocking=directive is not None, ended=playlist.ended
     )
     return _answer(text.encode(), PLAYLIST_TYPE, cache)
+
+
+async def _subtitles(
+    request: web.Request, pipeline: SessionPipeline, parsed: names.ResourceName
+) -> web.StreamResponse:
+    """A caption language's subtitle playlist, or the WebVTT segment beside a video segment
+    (docs/captions.md)."""
+    programme = request.app[PROGRAMME]
+    video = pipeline.timed_playlist()
+    if video is None or parsed.language not in programme.caption_languages:
+        return _not_found()
+    if parsed.kind is ResourceKind.SUBTITLE_PLAYLIST:
+        text = render_subtitle_playlist(video, parsed.language)
+        cache = cache_control(ResourceKind.PLAYLIST, ended=pipeline.ended)
+        return _answer(text.encode(), PLAYLIST_TYPE, cache)
+    segment = find_segment(video, names.segment_name(parsed.run, parsed.rendition, parsed.number))
+    span = None if segment is None else segment_span(segment)
+    if segment is None or span is None:
+        return _not_found()
+    found = await programme.captions(
+        pipeline.session_id, parsed.language, from_ms=span[0], until_ms=span[1]
+    )
+    cues = [TimedCue(cue.start_ms, cue.end_ms, cue.text) for cue in found]
+    # Cues may still be corrected: a short cache, not an immutable one.
+    return _answer(render_cue_segment(segment, cues).encode(), VTT_TYPE, "public, max-age=2")
 
 
 def note_playback(request: web.Request, pipeline: SessionPipeline) -> None:

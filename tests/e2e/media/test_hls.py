@@ -53,7 +53,7 @@ async def test_viewers_get_ll_hls_of_an_rtmp_publish(tmp_path: Path) -> None:
                 (640, 360),
             ]
             assert all(p.stream_info.codecs.endswith(",mp4a.40.2") for p in master.playlists)
-            assert [m.uri for m in master.media] == ["audio.m3u8"]
+            assert [m.uri for m in master.media] == ["subs-sv.m3u8", "subs-en.m3u8", "audio.m3u8"]
 
             media = await playlist(st, f"{hls}/480p.m3u8")
             assert media.server_control.can_block_reload == "YES"

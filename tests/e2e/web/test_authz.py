@@ -82,6 +82,7 @@ NEW_SESSION = {
 }
 PROGRAM_YAML = "studios: [{name: D}]\nsessions: []\n"
 RESTREAM = {"name": "Channel", "url": "rtmp://127.0.0.1:9/live/matrix-key"}
+CAPTION = {"text": "Välkomna", "language": "sv"}
 
 # (method, route path, body) -> expected status per role, in ROLES order.
 MATRIX: list[tuple[str, str, Any, tuple[int, int, int, int, int]]] = [
@@ -130,6 +131,24 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int, int, int]]] = [
         (401, 204, 204, 403, 403),
     ),
     ("GET", "/api/v1/sessions/{session_id}/health", None, (401, 200, 200, 403, 200)),
+    # Captions come from captioners (tests/e2e/web/test_captions.py) while the session is live:
+    # the matrix's is not (409); there is no cue to correct (404).
+    ("POST", "/api/v1/sessions/{session_id}/captions", CAPTION, (401, 409, 403, 403, 403)),
+    ("GET", "/api/v1/sessions/{session_id}/captions", None, (200, 200, 200, 200, 200)),
+    ("GET", "/api/v1/sessions/{session_id}/captions.vtt", None, (200, 200, 200, 200, 200)),
+    ("GET", "/api/v1/sessions/{session_id}/captions.srt", None, (200, 200, 200, 200, 200)),
+    (
+        "PATCH",
+        "/api/v1/sessions/{session_id}/captions/{caption_id}",
+        {"text": "Fixed"},
+        (401, 404, 404, 403, 403),
+    ),
+    (
+        "POST",
+        "/api/v1/sessions/{session_id}/captions/shift",
+        {"language": "sv", "shift_ms": 500},
+        (401, 200, 200, 403, 403),
+    ),
     ("GET", "/api/v1/tokens", None, (401, 200, 403, 403, 403)),
     ("POST", "/api/v1/tokens", {"role": "moderator", "name": "m"}, (401, 201, 403, 403, 403)),
     ("DELETE", "/api/v1/tokens/{token_id}", None, (401, 204, 403, 403, 403)),
@@ -148,6 +167,7 @@ PUBLIC = {
     ("GET", "/healthz"),
     ("GET", "/metrics"),
     ("GET", "/ws"),
+    ("GET", "/api/v1/sessions/{session_id}/captions/live"),  # websocket: test_captions.py
     ("GET", "/hls/{session_id}/index.m3u8"),
     ("GET", "/hls/{session_id}/{name}"),
     ("GET", "/api/v1/sessions/{session_id}/recording.mp4"),  # viewers; 404 until a replay
@@ -160,6 +180,8 @@ PUBLIC = {
     ("GET", "/embed/{session_id}"),
     ("GET", "/studio"),
     ("GET", "/moderate"),
+    ("GET", "/caption"),
+    ("GET", "/api/v1/captions/languages"),
     ("GET", "/report"),
     ("GET", "/admin"),
     ("GET", "/static/{name}"),
@@ -191,6 +213,7 @@ async def test_role_gets_expected_status(
         session_id=world.session,
         token_id=world.spare_token,
         restream_id=world.restream,
+        caption_id="cap_none",
     )
     if path == "/api/v1/sessions" and body is not None:
         body = {**body, "studio_id": world.studio_a}
@@ -204,6 +227,6 @@ async def test_role_gets_expected_status(
     assert answer.status == expected, await answer.text()
     if expected >= 400:
         error = (await answer.json())["error"]
-        codes = {401: "unauthenticated", 403: "forbidden", 409: "conflict"}
+        codes = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict"}
         assert error["code"] == codes[expected]
         assert error["message"]

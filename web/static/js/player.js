@@ -50,6 +50,13 @@ export class Player {
     this.mode = "off";
   }
 
+  /** The program date time (ms) of the picture on screen: HLS's playhead (EXT-X-PROGRAM-DATE-
+   * TIME), else now (a WebRTC picture is at most a moment behind the server's clock). */
+  pictureTime() {
+    const date = this.hls?.playingDate;
+    return date instanceof Date && !Number.isNaN(date.getTime()) ? date.getTime() : Date.now();
+  }
+
   /** ``url`` with ``v=<viewer id>`` added when we know it. */
   tagged(url) {
     const id = this.viewerId();

@@ -8,8 +8,12 @@ export const CHAT_KEPT = 300;
 const PARTS = ["chat", "questions", "polls", "settings"];
 
 export function emptyRoom() {
-  return { chat: [], questions: new Map(), polls: new Map(), slowModeSeconds: 0, viewers: null, staff: null };
+  return { chat: [], questions: new Map(), polls: new Map(), slowModeSeconds: 0, viewers: null, staff: null, pictureMs: 0 };
 }
+
+/** Events that belong to the picture (a question highlighted, a poll opened or closed): their
+ * log id's milliseconds are the program date time of the moment they happened. */
+const PICTURE_EVENTS = new Set(["qa.question", "qa.removed", "poll"]);
 
 /** Start ``room`` over from a join's ``state`` (the chat history then arrives as events). */
 export function resetRoom(room, state) {
@@ -17,6 +21,7 @@ export function resetRoom(room, state) {
   room.questions = new Map((state.questions ?? []).map((q) => [q.id, q]));
   room.polls = new Map((state.polls ?? []).map((p) => [p.id, p]));
   room.slowModeSeconds = state.chat?.slow_mode_seconds ?? 0;
+  room.pictureMs = 0; // what a join finds is shown at once
 }
 
 /** Apply one event to ``room``; answer the part it changed ("chat", "questions", ...) or null. */
@@ -58,20 +63,27 @@ export function highlighted(room) {
  *   reset(room)                 a fresh start: drop what was drawn of the room;
  *   chatAdded(message), chatDeleted(messageId)   as they come, in order;
  *   update(room, parts)         after each batch of events, with the Set of parts that changed
- *                               (after a fresh start: all of them);
+ *                               (after a fresh start: all of them); ``room.pictureMs`` is the
+ *                               program date time of the batch's latest question or poll
+ *                               change (0 after a fresh start: show it at once);
+ *   caption(event)              a live caption line (``caption.cue``: not part of the room's
+ *                               state; the WebRTC player shows it, see captions.js);
  *   viewers(count, staff)       the room's viewer count (staff: its staff connections, sent
  *                               to its moderators only; else null).
  */
 export function followRoom(rt, id, view) {
   const room = emptyRoom();
+  let fresh = false; // folding a fresh join's history: nothing to wait for
   const fold = (events, parts) => {
     for (const event of events) {
       const part = applyEvent(room, event);
       if (!part) continue;
       parts.add(part);
+      if (PICTURE_EVENTS.has(event.type) && !fresh) room.pictureMs = Number(String(event.id).split("-")[0]) || 0;
       if (event.type === "chat.message") view.chatAdded?.(event);
       if (event.type === "chat.deleted") view.chatDeleted?.(event.message_id);
     }
+    for (const event of events) if (event.type === "caption.cue") view.caption?.(event);
     if (parts.size) view.update?.(room, parts);
   };
   rt.join(id, {
@@ -80,7 +92,10 @@ export function followRoom(rt, id, view) {
       if (resumed) return fold(msg.events, new Set());
       resetRoom(room, msg.state);
       view.reset?.(room);
-      return fold(msg.events, new Set(PARTS));
+      fresh = true;
+      fold(msg.events, new Set(PARTS));
+      fresh = false;
+      return undefined;
     },
     events: (events) => fold(events, new Set()),
     viewers: (count, staff) => {

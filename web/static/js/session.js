@@ -4,6 +4,7 @@ import { api } from "/static/js/api.js";
 import { askAccessCode, copyText, sessionIdFromPath } from "/static/js/common.js";
 import { $, appendKept, el, keepFocus, removeItem, say, setCount, show } from "/static/js/dom.js";
 import { formatDay, formatTime, initI18n, t } from "/static/js/i18n.js";
+import { LiveCaptions, wireCaptionStyle } from "/static/js/captions.js";
 import { fillQuality, LATENCIES, Player, wireCaptions } from "/static/js/player.js";
 import { explain, Realtime, statusReporter, viewerKnown } from "/static/js/realtime.js";
 import { CHAT_KEPT, emptyRoom, followRoom, highlighted } from "/static/js/room.js";
@@ -68,8 +69,10 @@ function applyMode() {
 
 // --- Player -----------------------------------------------------------------------------------
 
+const liveCaptions = new LiveCaptions($("video"));
 const player = new Player($("video"), {
   onStatus: (text, kind) => say($("player-status"), text, kind),
+  onMode: (mode) => liveCaptions.setActive(mode === "whep"),
   onLevels: (levels, current) => fillQuality($("quality"), levels, current),
   viewerId: () => rt?.viewerId || "",
 });
@@ -118,6 +121,22 @@ function showSlowMode(seconds) {
   const note = $("slow-mode");
   note.textContent = seconds ? t("chat.slow_mode_on", { seconds }) : "";
   show(note, seconds > 0 && !over());
+}
+
+// --- Interaction timed to the picture ------------------------------------------------------------
+
+const PICTURE_WAIT_MAX_MS = 15_000; // a player further behind than this is not waited for
+
+/** Call ``draw`` once the picture on screen has reached ``atMs`` (program date time): an HLS
+ * viewer some seconds behind live sees a highlighted question or a poll when the speaker on
+ * their screen gets to it, not before (chat stays immediate). */
+function atPicture(atMs, draw) {
+  const until = Date.now() + PICTURE_WAIT_MAX_MS;
+  const check = () => {
+    if (!atMs || player.pictureTime() >= atMs || Date.now() >= until) draw();
+    else setTimeout(check, 100);
+  };
+  check();
 }
 
 // --- Questions --------------------------------------------------------------------------------
@@ -313,6 +332,7 @@ async function main() {
   $("quality").addEventListener("change", () => player.setQuality(Number($("quality").value)));
   fillQuality($("quality"), [], -1);
   wireCaptions($("video"), $("captions"));
+  wireCaptionStyle($("video"), $("caption-size"), $("caption-background"));
   rt = new Realtime({
     onStatus: statusReporter($("rt-status")),
     onNotice: (msg) => say($("rt-status"), msg.text || msg.message, "warn"),
@@ -323,10 +343,12 @@ async function main() {
     reset: () => $("chat").replaceChildren(),
     chatAdded: addChat,
     chatDeleted: (id) => removeItem($("chat"), id),
+    caption: (event) => liveCaptions.add(event),
     update: (_, parts) => {
       if (parts.has("settings")) showSlowMode(room.slowModeSeconds);
-      if (parts.has("questions")) renderQuestions();
-      if (parts.has("polls")) renderPolls();
+      const at = room.pictureMs;
+      if (parts.has("questions")) atPicture(at, renderQuestions);
+      if (parts.has("polls")) atPicture(at, renderPolls);
     },
     viewers: (count) => setCount($("viewers"), count),
   });

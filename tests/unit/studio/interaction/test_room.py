@@ -6,6 +6,7 @@ import pytest
 
 from studio.errors import Refused
 from studio.interaction.facts import (
+    CaptionPosted,
     ChatDeleted,
     ChatPosted,
     ChatSettingsChanged,
@@ -193,3 +194,24 @@ def test_muted_banned_and_staff_rules_hold_in_the_fold() -> None:
     for i, ts in enumerate((70_000, 71_000)):
         fact = ChatPosted(viewer_id="mod", name="Mo", text=f"t{i}", ts=ts, staff=True)
         assert room.apply(f"100-{8 + i}", fact)
+
+
+def test_caption_lines_go_out_live_but_stay_out_of_the_history() -> None:
+    """A caption line reaches everyone in the room with its picture time, and a client that
+    joins later is not handed old lines (they would crowd the chat out of the history)."""
+    room = RoomState("ses_a")
+    post(room, "100-1", "v1", "hello")
+    line = CaptionPosted(cue_id="cap_1", language="sv", text="Välkomna", start_ms=5000, end_ms=6500)
+    emits = room.apply("100-2", line)
+    assert [(e.event, e.audience) for e in emits] == [
+        (
+            {"type": "caption.cue", "cue_id": "cap_1", "language": "sv", "text": "Välkomna",
+             "start_ms": 5000, "end_ms": 6500, "id": "100-2"},
+            Audience.PUBLIC,
+        )
+    ]  # fmt: skip
+    kept = room.since(None)
+    assert kept is not None
+    assert [e.event["type"] for e in kept] == ["chat.message"]
+    assert room.since("100-1") == []
+    assert decode_fact(encode_fact(line)) == line
