@@ -149,3 +149,25 @@ async def admin_page(request: web.Request) -> web.Response:
 async def report_page(request: web.Request) -> web.Response:
     """The after-event report of a session."""
     return _page("report.html")
+
+
+async def channel_page(request: web.Request) -> web.Response:
+    """A studio's channel: whatever the studio has on air, the next session's card between."""
+    return _page("channel.html")
+
+
+async def channel_embed_page(request: web.Request) -> web.Response:
+    """A studio's channel player alone, for framing in another site (one embed per event)."""
+    response = _page("channel.html")
+    response.headers["Content-Security-Policy"] = EMBED_CSP
+    return response
+
+
+async def screen_page(request: web.Request) -> web.Response:
+    """The hall screen for a projector: highlighted question, poll bars, join code."""
+    return _page("screen.html")
+
+
+async def join_page(request: web.Request) -> web.Response:
+    """The participation page a join code opens on a phone (questions, votes, polls)."""
+    return _page("join.html")

@@ -7,6 +7,7 @@ and rules in its own module of this package (docs/architecture.md, "How data flo
 from __future__ import annotations
 
 from studio.store.access import AccessStore
+from studio.store.join_codes import JoinCodeStore
 from studio.store.media_owners import MediaOwnerStore
 from studio.store.meta import MetaStore
 from studio.store.programme import ProgrammeStore
@@ -23,6 +24,8 @@ class Store(
     RestreamStore,
     RecordingStore,
     MediaOwnerStore,
+    JoinCodeStore,
 ):
-    """Studios, sessions, tokens, sign-ins, room logs, restreams, recordings and media owners,
+    """Studios, sessions, tokens, sign-ins, room logs, restreams, recordings, media owners and
+    join codes,
     on SQLite or PostgreSQL."""
