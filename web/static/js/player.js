@@ -39,6 +39,7 @@ export class Player {
   /** Play ``sessionId``: WHEP when ``lowLatency`` and available, HLS otherwise. */
   async play(sessionId, { lowLatency = false, vod = false } = {}) {
     this.stop();
+    this.channelUrl = null;
     this.sessionId = sessionId;
     this.vod = vod;
     if (lowLatency && !vod && "RTCPeerConnection" in window) {
@@ -101,9 +102,19 @@ export class Player {
     }
   }
 
+  /** Play a studio channel's stable HLS address (it carries on across sessions by itself). */
+  playChannel(url) {
+    this.stop();
+    this.sessionId = null;
+    this.channelUrl = url;
+    this.vod = false;
+    this.playHls(url, { lowLatency: false });
+  }
+
   scheduleRetry() {
     clearTimeout(this.retry);
     this.retry = setTimeout(() => {
+      if (this.mode !== "off" && this.channelUrl) return this.playChannel(this.channelUrl);
       if (this.mode === "off" || !this.sessionId) return;
       this.play(this.sessionId, { lowLatency: this.mode === "llhls", vod: this.vod });
     }, 3000);
