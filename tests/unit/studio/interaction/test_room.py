@@ -6,6 +6,7 @@ import pytest
 
 from studio.errors import Refused
 from studio.interaction.facts import (
+    ChannelSwitched,
     ChatDeleted,
     ChatPosted,
     ChatSettingsChanged,
@@ -193,3 +194,24 @@ def test_muted_banned_and_staff_rules_hold_in_the_fold() -> None:
     for i, ts in enumerate((70_000, 71_000)):
         fact = ChatPosted(viewer_id="mod", name="Mo", text=f"t{i}", ts=ts, staff=True)
         assert room.apply(f"100-{8 + i}", fact)
+
+
+def test_a_question_carries_its_origin_and_a_channel_switch_is_an_event() -> None:
+    """Moderators see where a question came from (the hall or online); a channel switch in
+    the event room reaches everyone with the session now on air and the next one."""
+    room = RoomState("ses_a")
+    hall = QuestionAsked(question_id="q1", author_id="a", author_name=None, text="From row 3",
+                         ts=1, auto_approve=False, hall=True)  # fmt: skip
+    web = QuestionAsked(question_id="q2", author_id="b", author_name=None, text="From home",
+                        ts=2, auto_approve=False)  # fmt: skip
+    (asked_in_hall,) = room.apply("100-1", hall)
+    (asked_online,) = room.apply("100-2", web)
+    assert asked_in_hall.event["question"]["origin"] == "hall"
+    assert asked_online.event["question"]["origin"] == "online"
+    assert [q["origin"] for q in room.snapshot("m", staff=True)["questions"]] == ["hall", "online"]
+    (switched,) = RoomState("event").apply(
+        "100-3", ChannelSwitched(studio_id="std_1", session_id="ses_a", next_session_id=None)
+    )
+    assert switched.uniform
+    assert switched.event == {"id": "100-3", "type": "channel.on_air", "studio_id": "std_1",
+                              "session_id": "ses_a", "next_session_id": None}  # fmt: skip
