@@ -34,9 +34,11 @@ from streaming.plane import MediaPlane
 from streaming.recording import Replay
 from streaming.vocab import MediaKind
 from studio.channel import ChannelNow
+from studio.models import Studio
 
 VIDEO, AUDIO = "source.m3u8", "audio.m3u8"
 CHANNEL_WINDOW_SECONDS = 30.0
+LOOKUP_TTL_S = 1.0  # how long what a studio has on air is taken as read
 
 
 @dataclass(slots=True)
@@ -106,6 +108,18 @@ class Channels:
         self.target_duration = max(1, math.ceil(ladder.segment_seconds))
         self.part_target = ladder.part_seconds + PART_SLACK
         self._feeds: dict[str, ChannelFeed] = {}
+        self._looked_up: dict[str, tuple[float, tuple[Studio, ChannelNow]]] = {}
+
+    def looked_up(self, studio_id: str, clock: float) -> tuple[Studio, ChannelNow] | None:
+        """The studio and what it had on air, if read less than ``LOOKUP_TTL_S`` ago."""
+        found = self._looked_up.get(studio_id)
+        if found is None or clock - found[0] >= LOOKUP_TTL_S:
+            return None
+        return found[1]
+
+    def remember(self, studio_id: str, known: tuple[Studio, ChannelNow], clock: float) -> None:
+        """Keep what the programme said of the studio's channel at ``clock``."""
+        self._looked_up[studio_id] = (clock, known)
 
     def feed(self, studio_id: str) -> ChannelFeed:
         """The studio's channel feed (made on first use)."""

@@ -11,6 +11,7 @@ handlers. What is on air is ``studio.channel``; the stitching is ``streaming.cha
 from __future__ import annotations
 
 import asyncio
+import time
 
 from aiohttp import web
 
@@ -27,8 +28,13 @@ NOTHING_YET = "nothing has been on air on this channel yet; try again when a ses
 
 
 async def _catch_up(request: web.Request) -> ChannelFeed:
-    studio, now = await request.app[PROGRAMME].channel(request.match_info["studio_id"])
-    feed = await request.app[CHANNELS].catch_up(studio.id, now, playout=studio.playout)
+    channels, studio_id = request.app[CHANNELS], request.match_info["studio_id"]
+    known = channels.looked_up(studio_id, time.monotonic())
+    if known is None:  # read the programme at most once a second per studio
+        known = await request.app[PROGRAMME].channel(studio_id)
+        channels.remember(studio_id, known, time.monotonic())
+    studio, now = known
+    feed = await channels.catch_up(studio.id, now, playout=studio.playout)
     if feed.live is not None and now.on_air is not None:
         note_playback(request, feed.live)  # channel viewers count in the session on air
     return feed

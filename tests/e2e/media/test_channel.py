@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import m3u8
+import m3u8  # type: ignore[import-untyped]
 import pytest
 
 from tests.support.media_stage import Stage, fetch, new_session, publisher, stage, state
@@ -88,7 +88,7 @@ async def test_playout_plays_a_replay_then_the_live_session_on_one_address(tmp_p
 
             async def switched() -> bool:
                 video = await _channel(st, st.studio, "source.m3u8")
-                return sum(s.uri.startswith(f"/hls/{second}/") for s in video.segments) >= 2
+                return sum(str(s.uri).startswith(f"/hls/{second}/") for s in video.segments) >= 2
 
             await until(switched, timeout=30, what="the live session after the replay")
             for name in ("source.m3u8", "audio.m3u8"):

@@ -75,7 +75,8 @@ async def test_join_codes_are_issued_once_renewed_by_operators_and_refused_clear
     (410); unknown and malformed codes are 404 and 422 with a sentence; the QR code is SVG."""
     studio_id = await _studio_of(app, await make_session(app))
     first = await _json(await app.client.get(f"/api/v1/studios/{studio_id}/join-code"))
-    assert len(first["code"]) == 4 and first["code"].isdigit()
+    assert len(first["code"]) == 4
+    assert first["code"].isdigit()
     assert first["url"].endswith(f"/j/{first['code']}")
     again = await _json(await app.client.get(f"/api/v1/studios/{studio_id}/join-code"))
     assert again["code"] == first["code"]
@@ -102,7 +103,9 @@ async def test_join_codes_are_issued_once_renewed_by_operators_and_refused_clear
     qr = await app.client.get(f"/api/v1/studios/{studio_id}/join-code.svg")
     assert qr.content_type == "image/svg+xml"
     svg = await qr.text()
-    assert svg.startswith("<svg") and "viewBox" in svg and "<script" not in svg
+    assert svg.startswith("<svg")
+    assert "viewBox" in svg
+    assert "<script" not in svg
 
 
 async def test_the_hall_and_online_are_told_apart_for_moderators_and_in_the_report(
@@ -132,7 +135,7 @@ async def test_the_hall_and_online_are_told_apart_for_moderators_and_in_the_repo
     asked = await phone.request("a", type="qa.ask", room=session_id, text="From row three")
     assert asked["type"] == "ack"
     await home.request("b", type="qa.ask", room=session_id, text="From the kitchen")
-    origins = {}
+    origins: dict[str, str] = {}
     while len(origins) < 2:
         question = (await moderator.event("qa.question"))["question"]
         origins[question["text"]] = question["origin"]

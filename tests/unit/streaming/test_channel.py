@@ -4,7 +4,7 @@ playout paced by the wall clock."""
 
 from __future__ import annotations
 
-import m3u8
+import m3u8  # type: ignore[import-untyped]
 
 from streaming.channel import (
     ChannelEdge,

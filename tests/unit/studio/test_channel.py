@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import msgspec
+
 from studio.channel import channel_changed, channel_now
 from studio.models import Session
 from studio.states import SessionState
@@ -15,7 +17,7 @@ HOUR = timedelta(hours=1)
 
 def session(state: SessionState, **changes: object) -> Session:
     """A 09:00-09:45 session of one studio in ``state``."""
-    return a_session("std_1", state=state, **changes)
+    return msgspec.structs.replace(a_session("std_1", state=state), **changes)
 
 
 def test_the_live_session_is_on_air_and_the_next_planned_one_is_next_up() -> None:

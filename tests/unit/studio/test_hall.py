@@ -29,7 +29,8 @@ def test_new_codes_avoid_taken_ones_and_grow_to_six_digits_when_four_run_out() -
     assert new_code({"4821"}, lambda low, high: next(draws)) == "1234"
     every_short = {str(n) for n in range(1000, 10000)}
     code = new_code(every_short)
-    assert len(code) == 6 and code.isdigit()
+    assert len(code) == 6
+    assert code.isdigit()
 
 
 def test_a_code_works_from_its_issue_until_it_expires() -> None:

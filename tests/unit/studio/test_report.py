@@ -10,7 +10,7 @@ from tests.support.harness import T0
 
 def test_questions_votes_and_poll_answers_are_split_by_hall_and_online() -> None:
     """Each fact counts where it came from; facts from before origins count as online."""
-    logged = [
+    logged: list[f.Fact] = [
         f.QuestionAsked(question_id="q1", author_id="v1", author_name=None, text="Hall?", ts=1,
                         auto_approve=True, hall=True),
         f.QuestionAsked(question_id="q2", author_id="v2", author_name="Eva", text="Web?", ts=2,
