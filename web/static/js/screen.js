@@ -42,7 +42,8 @@ async function refreshCode() {
     code = found.code;
     $("join-code").textContent = found.code;
     $("join-url").textContent = found.url.replace(/^https?:\/\//, "");
-    $("qr").src = `${found.qr}?c=${found.code}`;
+    // Same origin as the page (the CSP's img-src 'self'), whatever public_url says.
+    $("qr").src = `/api/v1/studios/${encodeURIComponent(studioId)}/join-code.svg?c=${found.code}`;
   } catch {
     /* keep the code shown; the next round tries again */
   }
