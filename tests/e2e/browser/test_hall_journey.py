@@ -90,7 +90,7 @@ async def test_the_hall_screen_shows_the_highlight_and_poll_bars_a_phone_moves(
             assert answer["type"] == "ack", answer
 
         async def highlighted() -> bool:
-            return await _text(screen.page, "question-text") == question["text"]
+            return bool(await _text(screen.page, "question-text") == question["text"])
 
         await until(highlighted, timeout=10, what="the highlighted question on the screen")
         opened = await moderator.request(
@@ -150,7 +150,7 @@ async def test_the_channel_embed_plays_a_replay_then_the_live_session_without_a_
 
             async def ingest() -> bool:
                 answer = await w.app.client.get(f"/api/v1/sessions/{second['id']}")
-                return (await answer.json())["state"] == "ready"
+                return bool((await answer.json())["state"] == "ready")
 
             await until(ingest, timeout=30, what="the second session's ingest")
             await w.step(second["id"], "live")

@@ -44,7 +44,7 @@ async function refresh(announce = false) {
   follow(now ? now.id : null);
   if (!playing && (now || (channel.playout && channel.replays > 0))) {
     playing = true;
-    player.playChannel(channel.urls.hls);
+    player.playChannel(`/hls/c/${encodeURIComponent(studioId)}/index.m3u8`); // this origin (CSP)
   }
 }
 

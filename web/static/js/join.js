@@ -94,7 +94,7 @@ function wire() {
     const showing = box.hidden;
     show(box, showing);
     $("video-toggle").textContent = t(showing ? "join.hide_video" : "join.show_video");
-    if (showing && joined) player.playChannel(joined.channel.urls.hls);
+    if (showing && joined) player.playChannel(`/hls/c/${encodeURIComponent(joined.studio_id)}/index.m3u8`); // this origin (CSP)
     else player.stop();
   });
 }
