@@ -124,11 +124,16 @@ async def session_page(request: web.Request) -> web.Response:
     return _page("session.html")
 
 
-async def embed_page(request: web.Request) -> web.Response:
-    """The player alone, for framing in another site."""
-    response = _page("embed.html")
+def _framable(name: str) -> web.Response:
+    """A page other sites may frame (its own CSP with ``frame-ancestors *``)."""
+    response = _page(name)
     response.headers["Content-Security-Policy"] = EMBED_CSP
     return response
+
+
+async def embed_page(request: web.Request) -> web.Response:
+    """The player alone, for framing in another site."""
+    return _framable("embed.html")
 
 
 async def studio_page(request: web.Request) -> web.Response:
@@ -158,9 +163,7 @@ async def channel_page(request: web.Request) -> web.Response:
 
 async def channel_embed_page(request: web.Request) -> web.Response:
     """A studio's channel player alone, for framing in another site (one embed per event)."""
-    response = _page("channel.html")
-    response.headers["Content-Security-Policy"] = EMBED_CSP
-    return response
+    return _framable("channel.html")
 
 
 async def screen_page(request: web.Request) -> web.Response:

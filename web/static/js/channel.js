@@ -4,20 +4,18 @@
 // air: the server announces each switch ("channel.on_air" in the event room).
 
 import { api } from "/static/js/api.js";
-import { $, keepFocus, say, setCount, show } from "/static/js/dom.js";
+import { $, say, setCount, show } from "/static/js/dom.js";
 import { formatTime, initI18n, t } from "/static/js/i18n.js";
-import { countdown, pollForms, questionItems } from "/static/js/participate.js";
+import { countdown, Participation } from "/static/js/participate.js";
 import { Player } from "/static/js/player.js";
-import { explain, Realtime, statusReporter, viewerKnown } from "/static/js/realtime.js";
-import { followRoom, highlighted } from "/static/js/room.js";
+import { Realtime, statusReporter, viewerKnown } from "/static/js/realtime.js";
+import { highlighted } from "/static/js/room.js";
 
 const studioId = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop());
 const embedded = location.pathname.startsWith("/embed/");
-const voted = new Set();
 let rt = null;
+let taking = null;
 let channel = null;
-let roomId = null;
-let room = null;
 let playing = false;
 const player = new Player($("video"), {
   onStatus: (text, kind) => say($("player-status"), text, kind),
@@ -57,65 +55,22 @@ function drawNextUp() {
 }
 
 function follow(id) {
-  if (id === roomId) return;
-  if (roomId) rt.leave(roomId);
-  roomId = id;
   show($("between"), !id);
   show($("ask"), Boolean(id));
-  if (!id) {
-    room = null;
-    $("questions").replaceChildren();
-    show($("polls-box"), false);
-    show($("highlight"), false);
-    return;
-  }
-  room = followRoom(rt, id, {
-    update: (_, parts) => {
-      if (parts.has("questions")) drawQuestions();
-      if (parts.has("polls")) drawPolls();
-    },
-    viewers: (count) => setCount($("viewers"), count),
-  });
+  taking.follow(id);
 }
 
-const send = (frame) => rt.send(frame);
-
-function drawQuestions() {
-  const status = $("ask").querySelector(".status");
-  keepFocus(() => $("questions").replaceChildren(...questionItems(room, { roomId, voted, send, status })));
-  const now = highlighted(room);
+function highlight(room) {
+  const now = room ? highlighted(room) : null;
   $("highlight-text").textContent = now ? now.text : "";
   show($("highlight"), Boolean(now));
-}
-
-function drawPolls() {
-  const forms = pollForms(room, { roomId, voted, send, onVoted: drawPolls });
-  show($("polls-box"), forms.length > 0);
-  keepFocus(() => $("polls").replaceChildren(...forms));
-}
-
-function wireAsk() {
-  const form = $("ask");
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const status = form.querySelector(".status");
-    const text = form.elements.text.value.trim();
-    if (!text || !roomId) return;
-    try {
-      await rt.send({ type: "qa.ask", room: roomId, text });
-      form.elements.text.value = "";
-      say(status, t("qa.sent_pending"), "ok");
-    } catch (error) {
-      say(status, explain(error), "error");
-    }
-  });
 }
 
 async function main() {
   await initI18n();
   if (embedded) document.body.classList.add("embed", "channel-embed");
   rt = new Realtime({ onStatus: statusReporter($("rt-status")) });
-  wireAsk();
+  taking = new Participation(rt, { onQuestions: highlight, onViewers: (count) => setCount($("viewers"), count) });
   rt.join("event", {
     joined: () => refresh(),
     events: (events) => {

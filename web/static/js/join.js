@@ -3,24 +3,20 @@
 // Everything done here counts as the hall's: the room is joined with the code.
 
 import { api } from "/static/js/api.js";
-import { $, keepFocus, say, show } from "/static/js/dom.js";
+import { $, say, show } from "/static/js/dom.js";
 import { formatTime, initI18n, t } from "/static/js/i18n.js";
-import { pollForms, questionItems } from "/static/js/participate.js";
+import { Participation } from "/static/js/participate.js";
 import { Player } from "/static/js/player.js";
-import { explain, Realtime, statusReporter } from "/static/js/realtime.js";
-import { followRoom } from "/static/js/room.js";
+import { Realtime, statusReporter } from "/static/js/realtime.js";
 
 const code = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop());
-const voted = new Set();
 let rt = null;
+let taking = null;
 let joined = null;
-let roomId = null;
-let room = null;
 const player = new Player($("video"), {
   onStatus: (text, kind) => say($("player-status"), text, kind),
   viewerId: () => rt?.viewerId || "",
 });
-const send = (frame) => rt.send(frame);
 
 async function refresh() {
   try {
@@ -46,49 +42,11 @@ async function refresh() {
 }
 
 function follow(id) {
-  if (id === roomId) return;
-  if (roomId) rt.leave(roomId);
-  roomId = id;
   show($("qa-box"), Boolean(id));
-  if (!id) {
-    show($("polls-box"), false);
-    return;
-  }
-  room = followRoom(rt, id, {
-    code,
-    update: (_, parts) => {
-      if (parts.has("questions")) drawQuestions();
-      if (parts.has("polls")) drawPolls();
-    },
-  });
-}
-
-function drawQuestions() {
-  const status = $("ask").querySelector(".status");
-  keepFocus(() => $("questions").replaceChildren(...questionItems(room, { roomId, voted, send, status })));
-}
-
-function drawPolls() {
-  const forms = pollForms(room, { roomId, voted, send, onVoted: drawPolls });
-  show($("polls-box"), forms.length > 0);
-  keepFocus(() => $("polls").replaceChildren(...forms));
+  taking.follow(id);
 }
 
 function wire() {
-  const form = $("ask");
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const status = form.querySelector(".status");
-    const text = form.elements.text.value.trim();
-    if (!text || !roomId) return;
-    try {
-      await rt.send({ type: "qa.ask", room: roomId, text });
-      form.elements.text.value = "";
-      say(status, t("qa.sent_pending"), "ok");
-    } catch (error) {
-      say(status, explain(error), "error");
-    }
-  });
   $("video-toggle").addEventListener("click", () => {
     const box = $("video-box");
     const showing = box.hidden;
@@ -102,6 +60,7 @@ function wire() {
 async function main() {
   await initI18n();
   rt = new Realtime({ onStatus: statusReporter($("rt-status")) });
+  taking = new Participation(rt, { code });
   wire();
   rt.join("event", {
     joined: () => refresh(),

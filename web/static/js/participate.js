@@ -2,9 +2,10 @@
 // room's state, drawn for the channel page and the hall's phones. The room's state comes from
 // room.js; the actions go through the page's Realtime.
 
-import { el, say } from "/static/js/dom.js";
+import { $, el, keepFocus, say, show } from "/static/js/dom.js";
 import { t } from "/static/js/i18n.js";
 import { explain } from "/static/js/realtime.js";
+import { followRoom } from "/static/js/room.js";
 
 const ORDER = { answering: 0, approved: 1, pending: 2, answered: 3, rejected: 4 };
 
@@ -105,4 +106,75 @@ export function countdown(iso, now = Date.now()) {
   const seconds = left % 60;
   if (hours) return t("channel.in_hours", { hours, minutes });
   return t("channel.in_minutes", { minutes, seconds });
+}
+
+/**
+ * The questions (#questions, the #ask form) and polls (#polls in #polls-box) of the session a
+ * page follows on ``rt``; ``follow(id)`` moves them to another session (null: none).
+ * ``code``: the hall's join code the page was opened with; ``onQuestions(room)`` and
+ * ``onViewers(count)`` let the page draw more.
+ */
+export class Participation {
+  constructor(rt, { code = undefined, onQuestions = () => {}, onViewers = () => {} } = {}) {
+    this.rt = rt;
+    this.code = code;
+    this.onQuestions = onQuestions;
+    this.onViewers = onViewers;
+    this.voted = new Set();
+    this.roomId = null;
+    this.room = null;
+    this.send = (frame) => rt.send(frame);
+    this.wireAsk($("ask"));
+  }
+
+  follow(id) {
+    if (id === this.roomId) return;
+    if (this.roomId) this.rt.leave(this.roomId);
+    this.roomId = id;
+    this.room = null;
+    if (!id) {
+      $("questions").replaceChildren();
+      show($("polls-box"), false);
+      this.onQuestions(null);
+      return;
+    }
+    this.room = followRoom(this.rt, id, {
+      code: this.code,
+      update: (_, parts) => {
+        if (parts.has("questions")) this.drawQuestions();
+        if (parts.has("polls")) this.drawPolls();
+      },
+      viewers: (count) => this.onViewers(count),
+    });
+  }
+
+  drawQuestions() {
+    const { room, roomId, voted, send } = this;
+    const status = $("ask").querySelector(".status");
+    keepFocus(() => $("questions").replaceChildren(...questionItems(room, { roomId, voted, send, status })));
+    this.onQuestions(room);
+  }
+
+  drawPolls() {
+    const { room, roomId, voted, send } = this;
+    const forms = pollForms(room, { roomId, voted, send, onVoted: () => this.drawPolls() });
+    show($("polls-box"), forms.length > 0);
+    keepFocus(() => $("polls").replaceChildren(...forms));
+  }
+
+  wireAsk(form) {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const status = form.querySelector(".status");
+      const text = form.elements.text.value.trim();
+      if (!text || !this.roomId) return;
+      try {
+        await this.rt.send({ type: "qa.ask", room: this.roomId, text });
+        form.elements.text.value = "";
+        say(status, t("qa.sent_pending"), "ok");
+      } catch (error) {
+        say(status, explain(error), "error");
+      }
+    });
+  }
 }
