@@ -65,8 +65,8 @@ async def _player(
     http: aiohttp.ClientSession, base: str, stop: asyncio.Event, got: list[int]
 ) -> None:
     """Follow the channel like an HLS player: playlists each second, each segment it has not
-    played yet (by media sequence number: a looped replay lists the same files again) and
-    each init segment once."""
+    played yet from three before the live edge on (by media sequence number: a looped replay
+    lists the same files again) and each init segment once."""
     inits: set[str] = set()
     played = {"source.m3u8": -1, "audio.m3u8": -1}
     origin = base.split("/hls/")[0]
@@ -76,6 +76,7 @@ async def _player(
                 text = await answer.text() if answer.status == 200 else ""
             msn = 0
             wanted: list[str] = []
+            listed: list[tuple[int, str]] = []
             for line in text.splitlines():
                 if line.startswith("#EXT-X-MEDIA-SEQUENCE:"):
                     msn = int(line.split(":", 1)[1])
@@ -83,10 +84,14 @@ async def _player(
                     inits.add(uri)
                     wanted.append(uri)
                 elif line.startswith("/hls/"):
-                    if msn > played[name]:
-                        played[name] = msn
-                        wanted.append(line)
+                    listed.append((msn, line))
                     msn += 1
+            if played[name] < 0 and listed:  # a player starts three segments from the edge
+                played[name] = listed[-1][0] - 3
+            for number, uri in listed:
+                if number > played[name]:
+                    played[name] = number
+                    wanted.append(uri)
             for uri in wanted:
                 async with http.get(origin + uri) as answer:
                     await answer.read()
