@@ -20,10 +20,11 @@ Timestamp = sa.DateTime(timezone=True)
 
 def upgrade() -> None:
     """Add ``studios.playout`` (off) and the ``join_codes`` table."""
-    with op.batch_alter_table("studios") as batch:
-        batch.add_column(
-            sa.Column("playout", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # A plain ADD COLUMN (SQLite takes it with its default): a batch copy of ``studios`` would
+    # drop the table the sessions' foreign key points at.
+    op.add_column(
+        "studios", sa.Column("playout", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
     op.create_table(
         "join_codes",
         sa.Column("code", sa.String(12), primary_key=True),
