@@ -22,6 +22,7 @@ from realtime.sessions import SessionCache
 from studio.access import Principal
 from studio.errors import (
     Conflict,
+    Expired,
     Forbidden,
     InvalidInput,
     NotFound,
@@ -208,13 +209,17 @@ class Actions:
     async def _join(self, conn: Connection, who: Principal | None, m: p.Join) -> dict[str, Any]:
         if m.after is not None and f.parse_log_id(m.after) is None:
             raise InvalidInput("after", "must be an event id like 1732560000123-000004")
-        staff = False
+        staff = hall = False
         if m.room != EVENT_ROOM:
             session = await self.sessions.get(m.room)
             staff = self.programme.may_moderate(who, session)
+            if m.code is not None:
+                hall = await self._hall_code(m.code, session.studio_id)
         live = await self.hub.room(m.room)
         if staff:
             conn.staff_rooms.add(m.room)
+        if hall:
+            conn.join_from_hall(m.room)
         self.hub.join(live, conn)
         missed = live.state.since(m.after)
         reset = missed is None
@@ -229,6 +234,16 @@ class Actions:
             "state": live.state.snapshot(conn.viewer_id, staff=staff),
             "viewers": live.viewers, "last_id": live.state.last_id,
         }  # fmt: skip
+
+    async def _hall_code(self, code: str, studio_id: str) -> bool:
+        """Whether ``code`` is the valid join code of the session's studio (else refused)."""
+        try:
+            found, _, _ = await self.programme.resolve_join_code(code)
+        except (NotFound, Expired, InvalidInput) as exc:
+            raise FrameError(_E.INVALID_INPUT, exc.message, "code") from None
+        if found.studio_id != studio_id:
+            raise FrameError(_E.INVALID_INPUT, "this join code belongs to another studio", "code")
+        return True
 
     def _fact(
         self, conn: Connection, who: Principal | None, m: p.ClientFrame, *, auto_approve: bool,
@@ -254,11 +269,11 @@ class Actions:
                 return f.QuestionAsked(
                     question_id=new_id("q"), author_id=conn.viewer_id,
                     author_name=None if m.anonymous else conn.name, text=m.text, ts=now_ms(),
-                    auto_approve=auto_approve,
+                    auto_approve=auto_approve, hall=conn.in_hall(m.room),
                 )  # fmt: skip
             case p.QaVote():
                 return f.QuestionVoted(question_id=m.question_id, viewer_id=conn.viewer_id,
-                                       ts=now_ms())  # fmt: skip
+                                       ts=now_ms(), hall=conn.in_hall(m.room))  # fmt: skip
             case p.QaModerate():
                 return f.QuestionModerated(question_id=m.question_id, action=m.action, by=by)
             case p.QaEdit():
@@ -270,7 +285,8 @@ class Actions:
                                     options=m.options, multiple=m.multiple, by=by)  # fmt: skip
             case p.PollVote():
                 return f.PollVoted(poll_id=m.poll_id, viewer_id=conn.viewer_id,
-                                   choices=m.choices, ts=now_ms())  # fmt: skip
+                                   choices=m.choices, ts=now_ms(),
+                                   hall=conn.in_hall(m.room))  # fmt: skip
             case p.PollClose():
                 return f.PollClosed(poll_id=m.poll_id, by=by)
         raise FrameError(_E.BAD_FRAME, "this frame type is not an action", "type")

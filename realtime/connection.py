@@ -30,6 +30,7 @@ class Connection:
     dropped: bool = False
     alive: bool = True  # heard from since the last ping round
     _staff: set[str] | None = None
+    _hall: set[str] | None = None  # rooms joined through the hall's join code
 
     @property
     def staff_rooms(self) -> set[str]:
@@ -83,6 +84,16 @@ class Connection:
         self.alive = False
         self.send(PING_FRAME)
 
+    def join_from_hall(self, room: str) -> None:
+        """Count what this client does in ``room`` as the hall's."""
+        if self._hall is None:
+            self._hall = set()
+        self._hall.add(room)
+
+    def in_hall(self, room: str) -> bool:
+        """Whether this client joined ``room`` through the hall's join code."""
+        return self._hall is not None and room in self._hall
+
     def is_staff(self, room: str) -> bool:
         """Whether this client moderates ``room``."""
         return self._staff is not None and room in self._staff
@@ -92,3 +103,5 @@ class Connection:
         self.rooms.discard(room)
         if self._staff is not None:
             self._staff.discard(room)
+        if self._hall is not None:
+            self._hall.discard(room)

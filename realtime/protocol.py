@@ -45,6 +45,7 @@ class EventType(enum.StrEnum):
     POLL = "poll"
     CAPTION = "caption.cue"
     PROGRAM = "program.session"
+    CHANNEL = "channel.on_air"
 
 
 class ErrorCode(enum.StrEnum):
@@ -84,10 +85,13 @@ class Hello(_Frame, tag="hello"):
 
 
 class Join(_Frame, tag="join"):
-    """Join a room (a session id, or ``event`` for programme changes); resume after an id."""
+    """Join a room (a session id, or ``event`` for programme changes); resume after an id.
+    ``code``: the hall's join code, when the client joined through it (what it does in the
+    room then counts as the hall's)."""
 
     room: Room
     after: str | None = None
+    code: Annotated[str, msgspec.Meta(max_length=12)] | None = None
 
 
 class Leave(_Frame, tag="leave"):

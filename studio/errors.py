@@ -5,6 +5,7 @@ Every error the studio package raises derives from one root::
     StudioError
     ├── InvalidInput          a field has a wrong value (names the field and the problem)
     ├── NotFound              an id that does not exist
+    ├── Expired               something that existed but is no longer valid (a join code)
     ├── Conflict              the request is valid but clashes with current state
     │   ├── InvalidTransition a session cannot make this lifecycle step from its state
     │   ├── ScheduleOverlap   two sessions of one studio would overlap in time
@@ -44,6 +45,10 @@ class NotFound(StudioError):
         super().__init__(f"{kind} {ident!r} does not exist")
         self.kind = kind
         self.ident = ident
+
+
+class Expired(StudioError):
+    """Something that was valid once and is not any more (a replaced or outdated join code)."""
 
 
 class Conflict(StudioError):

@@ -57,6 +57,7 @@ class Studio(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     name: str
     created_at: datetime
+    playout: bool = False  # its channel plays earlier replays between sessions
 
 
 class Session(msgspec.Struct, frozen=True, kw_only=True):
@@ -100,6 +101,7 @@ class StudioPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Body of ``PATCH /api/v1/studios/{id}``."""
 
     name: Name | msgspec.UnsetType = msgspec.UNSET
+    playout: bool | msgspec.UnsetType = msgspec.UNSET
 
 
 class SessionInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

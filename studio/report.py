@@ -7,7 +7,14 @@ from datetime import datetime
 
 import msgspec
 
-from studio.interaction.facts import ChatDeleted, ChatPosted, QuestionAsked, decode_fact
+from studio.interaction.facts import (
+    ChatDeleted,
+    ChatPosted,
+    PollVoted,
+    QuestionAsked,
+    QuestionVoted,
+    decode_fact,
+)
 
 
 class TimelinePoint(msgspec.Struct, kw_only=True):
@@ -15,6 +22,20 @@ class TimelinePoint(msgspec.Struct, kw_only=True):
 
     at: datetime
     viewers: int
+
+
+class OriginSplit(msgspec.Struct, kw_only=True):
+    """How many came from the hall (through its join code) and how many online."""
+
+    hall: int = 0
+    online: int = 0
+
+    def count(self, hall: bool) -> None:
+        """Count one, from the hall or online."""
+        if hall:
+            self.hall += 1
+        else:
+            self.online += 1
 
 
 class SessionReport(msgspec.Struct, kw_only=True):
@@ -28,6 +49,9 @@ class SessionReport(msgspec.Struct, kw_only=True):
     chat_deleted: int
     questions: int
     timeline: list[TimelinePoint]
+    questions_by_origin: OriginSplit = msgspec.field(default_factory=OriginSplit)
+    question_votes_by_origin: OriginSplit = msgspec.field(default_factory=OriginSplit)
+    poll_answers_by_origin: OriginSplit = msgspec.field(default_factory=OriginSplit)
 
 
 def build_report(
@@ -40,6 +64,7 @@ def build_report(
     points = [TimelinePoint(at=minute, viewers=viewers) for minute, viewers, _ in timeline]
     uniques = max((u for _, _, u in timeline), default=0)
     posted = deleted = asked = 0
+    questions, votes, answers = OriginSplit(), OriginSplit(), OriginSplit()
     for _, data in facts:
         fact = decode_fact(data)
         if isinstance(fact, ChatPosted):
@@ -48,6 +73,11 @@ def build_report(
             deleted += 1
         elif isinstance(fact, QuestionAsked):
             asked += 1
+            questions.count(fact.hall)
+        elif isinstance(fact, QuestionVoted):
+            votes.count(fact.hall)
+        elif isinstance(fact, PollVoted):
+            answers.count(fact.hall)
     return SessionReport(
         session_id=session_id,
         title=title,
@@ -57,4 +87,7 @@ def build_report(
         chat_deleted=deleted,
         questions=asked,
         timeline=points,
+        questions_by_origin=questions,
+        question_votes_by_origin=votes,
+        poll_answers_by_origin=answers,
     )

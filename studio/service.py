@@ -25,6 +25,7 @@ from studio import program_io
 from studio.access import Action, Principal, authorize
 from studio.captions import cues as captions
 from studio.captions.cues import CaptionInput, CaptionPatch, Cue
+from studio.channel import ChannelNow, channel_now
 from studio.errors import (
     Conflict,
     Forbidden,
@@ -33,6 +34,7 @@ from studio.errors import (
     NotFound,
     Unauthenticated,
 )
+from studio.hall import JoinCode, check_code, usable
 from studio.interaction.facts import SignInEnded
 from studio.models import (
     ApiToken,
@@ -178,16 +180,44 @@ class Programme:
     async def update_studio(
         self, who: Principal | None, studio_id: str, data: StudioPatch
     ) -> Studio:
-        """Rename a studio (admin)."""
+        """Rename a studio or turn its channel's playout on or off (admin)."""
         authorize(who, Action.MANAGE_STUDIOS)
-        if isinstance(data.name, msgspec.UnsetType):
-            return await self.store.get_studio(studio_id)
-        return await self.store.rename_studio(studio_id, clean_text("name", data.name))
+        studio = await self.store.get_studio(studio_id)
+        if not isinstance(data.name, msgspec.UnsetType):
+            studio = await self.store.rename_studio(studio_id, clean_text("name", data.name))
+        if not isinstance(data.playout, msgspec.UnsetType):
+            studio = await self.store.set_playout(studio_id, data.playout)
+        return studio
 
     async def delete_studio(self, who: Principal | None, studio_id: str) -> None:
         """Delete an empty studio (admin)."""
         authorize(who, Action.MANAGE_STUDIOS)
         await self.store.delete_studio(studio_id)
+
+    # --- the studio's channel and hall ------------------------------------------------------
+
+    async def channel(self, studio_id: str) -> tuple[Studio, ChannelNow]:
+        """The studio and what its channel shows now (anyone: the channel is public)."""
+        studio = await self.store.get_studio(studio_id)
+        sessions = await self.store.list_sessions(studio_id=studio_id)
+        return studio, channel_now(sessions, self.clock.now())
+
+    async def join_code(self, studio_id: str) -> JoinCode:
+        """The studio's valid join code, issued on first use (the hall screen shows it)."""
+        return await self.store.studio_join_code(studio_id, self.clock.now(), renew=False)
+
+    async def renew_join_code(self, who: Principal | None, studio_id: str) -> JoinCode:
+        """Issue the studio a new join code; the old one stops working at once (operators)."""
+        authorize(who, Action.MANAGE_SESSIONS, studio_id)
+        return await self.store.studio_join_code(studio_id, self.clock.now(), renew=True)
+
+    async def resolve_join_code(self, text: str) -> tuple[JoinCode, Studio, ChannelNow]:
+        """What a join code opens: its studio and what the studio has on air; an unknown code
+        is ``NotFound``, an expired one ``Expired``."""
+        code = check_code(text)
+        found = usable(await self.store.join_code(code), code, self.clock.now())
+        studio, now = await self.channel(found.studio_id)
+        return found, studio, now
 
     # --- sessions ---------------------------------------------------------------------------
 

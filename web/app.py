@@ -21,6 +21,7 @@ from realtime.engine import Engine, MemoryEngine
 from realtime.errors import RealtimeError
 from realtime.hub import EVENT_ROOM, Hub
 from realtime.playback_viewers import PlaybackViewers
+from streaming.channel_feed import Channels
 from streaming.owners import MediaOwners
 from streaming.ownership import Echoes
 from streaming.plane import OVER, MediaPlane, plane_config
@@ -28,8 +29,15 @@ from streaming.relay import RelayOptions
 from streaming.rtmp_relay import RtmpRelayTaps
 from streaming.whep import WhepLimits, WhepManager
 from studio.captions.cues import Cue
+from studio.channel import ChannelNow, channel_changed
 from studio.errors import StudioError
-from studio.interaction.facts import CaptionPosted, SessionChanged, SignInEnded, encode_fact
+from studio.interaction.facts import (
+    CaptionPosted,
+    ChannelSwitched,
+    SessionChanged,
+    SignInEnded,
+    encode_fact,
+)
 from studio.interaction.ratelimit import Rate, RateLimiter
 from studio.models import Session
 from studio.service import Clock, Programme, SystemClock
@@ -41,6 +49,7 @@ from web.api import restreams
 from web.errors import error_middleware
 from web.keys import (
     ACTIONS,
+    CHANNELS,
     CODE_ATTEMPTS,
     ECHOES,
     HUB,
@@ -173,6 +182,19 @@ async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
         if session.state is SessionState.ENDED:
             await engine.archive(session.id)
 
+    on_air: dict[str, ChannelNow] = {}  # what this node last told each studio's channel
+
+    async def announce_channel(session: Session) -> None:
+        _, now = await programme.channel(session.studio_id)
+        if channel_changed(on_air.get(session.studio_id), now):
+            on_air[session.studio_id] = now
+            fact = ChannelSwitched(
+                studio_id=session.studio_id,
+                session_id=None if now.on_air is None else now.on_air.id,
+                next_session_id=None if now.next_up is None else now.next_up.id,
+            )
+            await engine.append(EVENT_ROOM, encode_fact(fact))
+
     async def announce_sign_in_ended(ended: SignInEnded) -> None:
         await engine.append(EVENT_ROOM, encode_fact(ended))  # every node's hub acts on it
 
@@ -182,6 +204,7 @@ async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
         await engine.append(cue.session_id, encode_fact(fact))  # WebRTC viewers get it here
 
     programme.on_session_change(announce, local_only=True)  # other nodes hear it from here
+    programme.on_session_change(announce_channel, local_only=True)
     programme.on_sign_in_ended(announce_sign_in_ended)
     programme.on_caption(send_caption)
     try:
@@ -199,6 +222,7 @@ async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
     settings, programme = app[SETTINGS], app[PROGRAMME]
     plane = MediaPlane(programme, plane_config(settings.media))
     app[MEDIA] = plane
+    app[CHANNELS] = Channels(plane)
     programme.on_session_change(plane.session_changed)
     restreamer = restreams.media_taps(app, plane)  # restream pushes and ingest health
     media = settings.media

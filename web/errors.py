@@ -89,6 +89,7 @@ ANSWERS: list[tuple[type[DomainError], int, str]] = [
     # the programme
     (studio_errors.InvalidInput, 422, "invalid_input"),
     (studio_errors.NotFound, 404, "not_found"),
+    (studio_errors.Expired, 410, "expired"),
     (studio_errors.InvalidTransition, 409, "invalid_transition"),
     (studio_errors.ScheduleOverlap, 409, "schedule_overlap"),
     (studio_errors.Conflict, 409, "conflict"),

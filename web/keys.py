@@ -8,6 +8,7 @@ from config import Settings
 from realtime.actions import Actions
 from realtime.hub import Hub
 from realtime.playback_viewers import PlaybackViewers
+from streaming.channel_feed import Channels
 from streaming.health import HealthBoard
 from streaming.ownership import Echoes
 from streaming.plane import MediaPlane
@@ -36,3 +37,4 @@ PLAYBACK = web.AppKey("playback", PlaybackViewers)
 MEDIA_PROXY = web.AppKey("media_proxy", MediaProxy)
 ECHOES = web.AppKey("echoes", Echoes)
 CODE_ATTEMPTS = web.AppKey("code_attempts", RateLimiter)  # wrong access codes per address
+CHANNELS = web.AppKey("channels", Channels)

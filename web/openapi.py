@@ -25,6 +25,7 @@ _REASONS = {
     403: "The caller's role or studios do not allow this",
     404: "No such id",
     409: "Clashes with the current state (overlap, lifecycle step not allowed)",
+    410: "No longer valid (an expired or replaced join code)",
     413: "The body is larger than the server accepts",
     415: "The body's Content-Type is not accepted",
     422: "A field has a wrong value; the answer names it",

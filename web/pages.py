@@ -175,11 +175,16 @@ async def session_page(request: web.Request) -> web.Response:
     return await _page(request, "session.html")
 
 
-async def embed_page(request: web.Request) -> web.Response:
-    """The player alone, for framing in another site."""
-    response = await _page(request, "embed.html")
+async def _framable(request: web.Request, name: str) -> web.Response:
+    """A page other sites may frame (its own CSP with ``frame-ancestors *``)."""
+    response = await _page(request, name)
     response.headers["Content-Security-Policy"] = EMBED_CSP
     return response
+
+
+async def embed_page(request: web.Request) -> web.Response:
+    """The player alone, for framing in another site."""
+    return await _framable(request, "embed.html")
 
 
 async def studio_page(request: web.Request) -> web.Response:
@@ -205,3 +210,23 @@ async def admin_page(request: web.Request) -> web.Response:
 async def report_page(request: web.Request) -> web.Response:
     """The after-event report of a session."""
     return await _page(request, "report.html")
+
+
+async def channel_page(request: web.Request) -> web.Response:
+    """A studio's channel: whatever the studio has on air, the next session's card between."""
+    return await _page(request, "channel.html")
+
+
+async def channel_embed_page(request: web.Request) -> web.Response:
+    """A studio's channel player alone, for framing in another site (one embed per event)."""
+    return await _framable(request, "channel.html")
+
+
+async def screen_page(request: web.Request) -> web.Response:
+    """The hall screen for a projector: highlighted question, poll bars, join code."""
+    return await _page(request, "screen.html")
+
+
+async def join_page(request: web.Request) -> web.Response:
+    """The participation page a join code opens on a phone (questions, votes, polls)."""
+    return await _page(request, "join.html")

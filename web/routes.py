@@ -20,9 +20,20 @@ from studio.models import (
 from studio.report import SessionReport
 from studio.roles import Role
 from web import auth, pages
-from web.api import captions, ops, program, recordings, restreams, sessions, studios, tokens
+from web.api import (
+    captions,
+    channels,
+    ops,
+    program,
+    recordings,
+    restreams,
+    sessions,
+    studios,
+    tokens,
+)
 from web.endpoint import Query, Route
 from web.keys import OPENAPI
+from web.media import channel as channel_http
 from web.media import hls as hls_http
 from web.media import runs as runs_http
 from web.media import whep as whep_http
@@ -82,7 +93,8 @@ ROUTES: tuple[Route, ...] = (
           body=StudioInput, response=StudioView, status=201, roles=ADMIN, errors=(409, 422)),
     Route("GET", "/api/v1/studios/{studio_id}", studios.get_studio, "One studio", "studios",
           response=StudioView, viewer_gate=True, errors=(404,)),
-    Route("PATCH", "/api/v1/studios/{studio_id}", studios.update_studio, "Rename a studio",
+    Route("PATCH", "/api/v1/studios/{studio_id}", studios.update_studio,
+          "Rename a studio or turn its channel's playout on or off",
           "studios", body=StudioPatch, response=StudioView, roles=ADMIN, errors=(404, 409, 422)),
     Route("DELETE", "/api/v1/studios/{studio_id}", studios.delete_studio,
           "Delete a studio without sessions", "studios", status=204, roles=ADMIN,
@@ -91,6 +103,21 @@ ROUTES: tuple[Route, ...] = (
           "A studio's programme as iCalendar", "programme", media_types=("text/calendar",),
           viewer_gate=True, errors=(404,),
           query=(Query("code", "the event's access code, for calendar apps"),)),
+    Route("GET", "/api/v1/studios/{studio_id}/channel", channels.channel,
+          "What the studio's channel has on air now and next", "channels",
+          response=channels.ChannelView, viewer_gate=True, errors=(404,)),
+    Route("GET", "/api/v1/studios/{studio_id}/join-code", channels.join_code,
+          "The studio's hall join code (issued on first use)", "channels",
+          response=channels.JoinCodeView, viewer_gate=True, errors=(404,)),
+    Route("POST", "/api/v1/studios/{studio_id}/join-code", channels.renew_join_code,
+          "Issue a new hall join code (the old one stops working)", "channels",
+          response=channels.JoinCodeView, roles=OPERATORS, errors=(404,)),
+    Route("GET", "/api/v1/studios/{studio_id}/join-code.svg", channels.join_code_svg,
+          "The QR code of the studio's join address (SVG)", "channels",
+          media_types=(channels.SVG_TYPE,), viewer_gate=True, errors=(404,)),
+    Route("GET", "/api/v1/join/{code}", channels.resolve,
+          "What a join code opens: its studio's channel now", "channels",
+          response=channels.JoinView, viewer_gate=True, errors=(404, 410, 422)),
     Route("POST", "/api/v1/sessions", sessions.create_session, "Schedule a session", "sessions",
           body=SessionInput, response=SessionCreated, status=201, roles=OPERATORS,
           errors=(404, 409, 422)),
@@ -208,6 +235,13 @@ ROUTES: tuple[Route, ...] = (
                  Query("_HLS_part", "with _HLS_msn: block until this part is available"),
                  Query("v", "the player's viewer id (its websocket's), for the viewer count")),
           media_session=True),
+    Route("GET", "/hls/c/{studio_id}/{name}", channel_http.channel_resource,
+          "The studio channel's stable HLS address: index.m3u8 and its media playlists "
+          "(LL-HLS blocking reload), stitching the live session and replays", "media",
+          media_types=(hls_http.PLAYLIST_TYPE,), viewer_gate=True, errors=(400, 404, 503),
+          query=(Query("_HLS_msn", "block until this media sequence number is available"),
+                 Query("_HLS_part", "with _HLS_msn: block until this part is available"),
+                 Query("v", "the player's viewer id (its websocket's), for the viewer count"))),
     Route("POST", "/whep/{session_id}", whep_http.offer,
           "Low-latency playback (WHEP): an SDP offer in, the SDP answer and the resource's "
           "Location out (no trickle ICE: PATCH answers 405)", "media", body=str, status=201,
@@ -244,6 +278,18 @@ ROUTES: tuple[Route, ...] = (
           media_types=(pages.HTML_TYPE,)),
     Route("GET", "/embed/{session_id}", pages.embed_page,
           "Embeddable player of a session (may be framed by other sites)", "pages",
+          media_types=(pages.HTML_TYPE,)),
+    Route("GET", "/c/{studio_id}", pages.channel_page,
+          "Viewer page: a studio's channel (what is on air, the next session between)", "pages",
+          media_types=(pages.HTML_TYPE,)),
+    Route("GET", "/embed/c/{studio_id}", pages.channel_embed_page,
+          "Embeddable player of a studio's channel (may be framed by other sites)", "pages",
+          media_types=(pages.HTML_TYPE,)),
+    Route("GET", "/screen/{studio_id}", pages.screen_page,
+          "Hall screen: highlighted question, poll results, join code and QR code", "pages",
+          media_types=(pages.HTML_TYPE,)),
+    Route("GET", "/j/{code}", pages.join_page,
+          "Participation page a hall join code opens (questions, votes, polls)", "pages",
           media_types=(pages.HTML_TYPE,)),
     Route("GET", "/studio", pages.studio_page, "Operator console", "pages",
           media_types=(pages.HTML_TYPE,)),

@@ -15,6 +15,15 @@ from studio.states import RecordingState, SessionState
 from studio.store import RecordingRecord
 
 
+class ChannelUrls(msgspec.Struct, kw_only=True):
+    """Where a studio's permanent channel is: the same addresses for every session."""
+
+    page: str
+    embed: str
+    hls: str
+    screen: str
+
+
 class ViewerUrls(msgspec.Struct, kw_only=True):
     """Where viewers watch and take part."""
 
@@ -60,6 +69,8 @@ class StudioView(msgspec.Struct, kw_only=True):
     name: str
     created_at: datetime
     calendar: str
+    playout: bool = False
+    channel: ChannelUrls | None = None
 
 
 class SessionView(msgspec.Struct, kw_only=True):
@@ -166,6 +177,19 @@ class Urls:
         """Where an operator publishes a session (append the stream key to the RTMP URL)."""
         return IngestUrls(rtmp=f"{self._rtmp}/", whip=f"{self.base}/whip/{session_id}")
 
+    def channel(self, studio_id: str) -> ChannelUrls:
+        """Where a studio's channel and hall screen are."""
+        return ChannelUrls(
+            page=f"{self.base}/c/{studio_id}",
+            embed=f"{self.base}/embed/c/{studio_id}",
+            hls=f"{self.base}/hls/c/{studio_id}/index.m3u8",
+            screen=f"{self.base}/screen/{studio_id}",
+        )
+
+    def join(self, code: str) -> str:
+        """The short address a join code opens (the hall's phones)."""
+        return f"{self.base}/j/{code}"
+
     def studio_calendar(self, studio_id: str) -> str:
         """The iCalendar feed of one studio."""
         return f"{self.base}/api/v1/studios/{studio_id}/program.ics"
@@ -178,6 +202,8 @@ def studio_view(studio: Studio, urls: Urls) -> StudioView:
         name=studio.name,
         created_at=studio.created_at,
         calendar=urls.studio_calendar(studio.id),
+        playout=studio.playout,
+        channel=urls.channel(studio.id),
     )
 
 

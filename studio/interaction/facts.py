@@ -66,6 +66,7 @@ class QuestionAsked(_Fact, tag="qa.asked"):
     text: str
     ts: int
     auto_approve: bool
+    hall: bool = False  # asked from the hall, through its join code (else online)
 
 
 class QuestionVoted(_Fact, tag="qa.voted"):
@@ -74,6 +75,7 @@ class QuestionVoted(_Fact, tag="qa.voted"):
     question_id: str
     viewer_id: str
     ts: int | None = None
+    hall: bool = False
 
 
 class QuestionModerated(_Fact, tag="qa.moderated"):
@@ -117,6 +119,7 @@ class PollVoted(_Fact, tag="poll.voted"):
     viewer_id: str
     choices: list[int]
     ts: int | None = None
+    hall: bool = False
 
 
 class PollClosed(_Fact, tag="poll.closed"):
@@ -146,6 +149,15 @@ class SessionChanged(_Fact, tag="program.session"):
     ends_at: str
 
 
+class ChannelSwitched(_Fact, tag="channel.on_air"):
+    """A studio's channel has another session on air, or another next up (logged in the
+    ``event`` room; None: nothing on air, nothing planned)."""
+
+    studio_id: str
+    session_id: str | None = None
+    next_session_id: str | None = None
+
+
 class SignInEnded(_Fact, tag="sign_in.ended"):
     """A staff sign-in ended (logged in the ``event`` room, shown to no one): a token was
     revoked (``token_id``) or a browser signed out (``web_session``, its id hash)."""
@@ -157,7 +169,7 @@ class SignInEnded(_Fact, tag="sign_in.ended"):
 Fact = (
     ChatPosted | ChatDeleted | ChatSettingsChanged | ViewerModerated | QuestionAsked
     | QuestionVoted | QuestionModerated | QuestionEdited | QuestionMerged | PollOpened
-    | PollVoted | PollClosed | CaptionPosted | SessionChanged | SignInEnded
+    | PollVoted | PollClosed | CaptionPosted | SessionChanged | ChannelSwitched | SignInEnded
 )  # fmt: skip
 
 _encoder = msgspec.json.Encoder()

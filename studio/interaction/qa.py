@@ -68,6 +68,7 @@ class Question:
     votes: frozenset[str]
     asked_at: float
     merged_into: str | None = None
+    hall: bool = False  # asked from the hall through its join code (else online)
 
     @property
     def vote_count(self) -> int:
@@ -83,6 +84,7 @@ def ask(
     now: float,
     *,
     auto_approve: bool,
+    hall: bool = False,
 ) -> Question:
     """A new question, pending unless the session approves questions automatically."""
     status = QuestionStatus.APPROVED if auto_approve else QuestionStatus.PENDING
@@ -94,6 +96,7 @@ def ask(
         status=status,
         votes=frozenset(),
         asked_at=now,
+        hall=hall,
     )
 
 

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from studio.errors import NotFound, StudioError
+from studio.hall import Origin
 from studio.interaction import polls, qa
 from studio.interaction.chat import ChatModeration, check_may_take_part, check_post
 from studio.interaction.facts import (
     CaptionPosted,
+    ChannelSwitched,
     ChatDeleted,
     ChatPosted,
     ChatSettingsChanged,
@@ -99,6 +101,7 @@ def question_event(question: qa.Question) -> Event:
             "votes": question.vote_count,
             "asked_at": int(question.asked_at),
             "merged_into": question.merged_into,
+            "origin": (Origin.HALL if question.hall else Origin.ONLINE).value,
         },
     }
 
@@ -189,7 +192,7 @@ class RoomState:
                     raise StudioError("this question was asked already")
                 question = qa.ask(
                     fact.question_id, fact.author_id, fact.author_name, fact.text, fact.ts,
-                    auto_approve=fact.auto_approve,
+                    auto_approve=fact.auto_approve, hall=fact.hall,
                 )  # fmt: skip
                 return self._questions_changed([question])
             case QuestionVoted():
@@ -230,6 +233,11 @@ class RoomState:
                 event = {"type": "program.session", "session_id": fact.session_id,
                          "state": fact.state, "starts_at": fact.starts_at,
                          "ends_at": fact.ends_at}  # fmt: skip
+                return Outcome(emits=[Emit(event)])
+            case ChannelSwitched():
+                event = {"type": "channel.on_air", "studio_id": fact.studio_id,
+                         "session_id": fact.session_id,
+                         "next_session_id": fact.next_session_id}  # fmt: skip
                 return Outcome(emits=[Emit(event)])
             case SignInEnded():
                 return Outcome()  # for the hub (it ends the sign-in's connections), no one else

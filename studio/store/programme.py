@@ -77,6 +77,18 @@ class ProgrammeStore(Database):
             ).one()
         return _studio(row)
 
+    async def set_playout(self, studio_id: str, playout: bool) -> Studio:
+        """Turn the studio channel's playout of replays on or off."""
+        async with self._write() as conn:
+            await self._lock_studio(conn, studio_id)
+            await conn.execute(
+                t.studios.update().where(t.studios.c.id == studio_id).values(playout=playout)
+            )
+            row = (
+                await conn.execute(sa.select(t.studios).where(t.studios.c.id == studio_id))
+            ).one()
+        return _studio(row)
+
     async def delete_studio(self, studio_id: str) -> None:
         """Delete a studio that has no sessions left."""
         async with self._write() as conn:
@@ -252,7 +264,7 @@ class ProgrammeStore(Database):
 
 
 def _studio(row: sa.Row[Any]) -> Studio:
-    return Studio(id=row.id, name=row.name, created_at=row.created_at)
+    return Studio(id=row.id, name=row.name, created_at=row.created_at, playout=row.playout)
 
 
 def _session(row: sa.Row[Any]) -> Session:

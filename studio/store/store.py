@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from studio.store.access import AccessStore
 from studio.store.captions import CaptionStore
+from studio.store.join_codes import JoinCodeStore
 from studio.store.media_owners import MediaOwnerStore
 from studio.store.meta import MetaStore
 from studio.store.programme import ProgrammeStore
@@ -25,6 +26,7 @@ class Store(
     RecordingStore,
     MediaOwnerStore,
     CaptionStore,
+    JoinCodeStore,
 ):
-    """Studios, sessions, tokens, sign-ins, room logs, restreams, recordings, media owners and
-    captions, on SQLite or PostgreSQL."""
+    """Studios, sessions, tokens, sign-ins, room logs, restreams, recordings, media owners,
+    captions and join codes, on SQLite or PostgreSQL."""

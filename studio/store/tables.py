@@ -38,6 +38,8 @@ studios = sa.Table(
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("name", sa.String(200), nullable=False, unique=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    # Whether the studio's channel plays earlier sessions' replays between sessions (0002).
+    sa.Column("playout", sa.Boolean(), nullable=False, server_default=sa.false()),
 )
 
 sessions = sa.Table(
@@ -214,6 +216,23 @@ captions = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.Index("ix_captions_session_start", "session_id", "language", "start_ms"),
+)
+
+# The short numeric codes that open a studio's participation page from the hall (0002): one
+# valid code per studio at a time; a replaced code expires at once, any code at ``expires_at``.
+join_codes = sa.Table(
+    "join_codes",
+    metadata,
+    sa.Column("code", sa.String(12), primary_key=True),
+    sa.Column(
+        "studio_id",
+        sa.String(32),
+        sa.ForeignKey("studios.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
 )
 
 meta = sa.Table(

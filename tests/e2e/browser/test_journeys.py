@@ -700,9 +700,13 @@ async def test_admin_report_shows_the_viewers_chart_and_exports_csv(
         await expect(
             figures.locator(".figure", has_text="Peak viewers").locator("dd")
         ).to_have_text("34")
-        await expect(figures.locator(".figure", has_text="Questions").locator("dd")).to_have_text(
-            "1"
+        questions = figures.locator(
+            ".figure", has=page.locator("dt", has_text=re.compile("^Questions$"))
         )
+        await expect(questions.locator("dd")).to_have_text("1")
+        # asked online, not through the hall's join code: hall / online
+        split = figures.locator(".figure", has_text="Questions: hall / online").locator("dd")
+        await expect(split).to_have_text("0 / 1")
         await expect(
             figures.locator(".figure", has_text="Chat messages").locator("dd")
         ).to_have_text("1")

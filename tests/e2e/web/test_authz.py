@@ -96,6 +96,11 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int, int, int]]] = [
     ("PATCH", "/api/v1/studios/{studio_id}", {"name": "Renamed"}, (401, 200, 403, 403, 403)),
     ("DELETE", "/api/v1/studios/{studio_id}", None, (401, 204, 403, 403, 403)),
     ("GET", "/api/v1/studios/{studio_id}/program.ics", None, (200, 200, 200, 200, 200)),
+    ("GET", "/api/v1/studios/{studio_id}/channel", None, (200, 200, 200, 200, 200)),
+    ("GET", "/api/v1/studios/{studio_id}/join-code", None, (200, 200, 200, 200, 200)),
+    ("GET", "/api/v1/studios/{studio_id}/join-code.svg", None, (200, 200, 200, 200, 200)),
+    # A new join code ends the hall's current one: the studio's operators only.
+    ("POST", "/api/v1/studios/{studio_id}/join-code", None, (401, 200, 200, 403, 403)),
     ("POST", "/api/v1/sessions", NEW_SESSION, (401, 201, 201, 403, 403)),
     ("GET", "/api/v1/sessions/{session_id}", None, (200, 200, 200, 200, 200)),
     ("PATCH", "/api/v1/sessions/{session_id}", {"title": "T"}, (401, 200, 200, 403, 403)),
@@ -170,6 +175,11 @@ PUBLIC = {
     ("GET", "/api/v1/sessions/{session_id}/captions/live"),  # websocket: test_captions.py
     ("GET", "/hls/{session_id}/index.m3u8"),
     ("GET", "/hls/{session_id}/{name}"),
+    (
+        "GET",
+        "/hls/c/{studio_id}/{name}",
+    ),  # 404 until something airs; tests/e2e/realtime/test_hall.py
+    ("GET", "/api/v1/join/{code}"),  # viewers; 404/410/422 in tests/e2e/realtime/test_hall.py
     ("GET", "/api/v1/sessions/{session_id}/recording.mp4"),  # viewers; 404 until a replay
     ("POST", "/whep/{session_id}"),
     ("DELETE", "/whep/{session_id}/{resource_id}"),
@@ -178,6 +188,10 @@ PUBLIC = {
     ("GET", "/"),
     ("GET", "/s/{session_id}"),
     ("GET", "/embed/{session_id}"),
+    ("GET", "/c/{studio_id}"),
+    ("GET", "/embed/c/{studio_id}"),
+    ("GET", "/screen/{studio_id}"),
+    ("GET", "/j/{code}"),
     ("GET", "/studio"),
     ("GET", "/moderate"),
     ("GET", "/caption"),

@@ -29,7 +29,7 @@ async def _world(app: RunningApp) -> dict[str, str]:
     session = await app.client.post("/api/v1/sessions", json=body, headers=app.admin)
     created = await session.json()
     return {"studio_id": studio_id, "session_id": created["id"], "key": created["stream_key"],
-            "name": "app.css", "folder": "i18n"}  # fmt: skip
+            "name": "app.css", "folder": "i18n", "code": "123456"}  # fmt: skip
 
 
 async def test_head_answers_like_get_without_a_body(app: RunningApp) -> None:
@@ -45,7 +45,8 @@ async def test_head_answers_like_get_without_a_body(app: RunningApp) -> None:
         assert head.status == get.status, (url, head.status, get.status)
         assert head.headers.get("Content-Type") == get.headers.get("Content-Type"), url
         assert await head.read() == b"", url
-        if "Content-Length" in get.headers and path != "/metrics":  # metrics move between calls
+        # metrics move between calls; aiohttp leaves Content-Length out of HEAD for an empty body
+        if "Content-Length" in get.headers and path != "/metrics" and got:
             assert head.headers["Content-Length"] == str(len(got)), url
     assert (await app.client.head("/healthz")).status == 200
 

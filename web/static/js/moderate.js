@@ -56,6 +56,7 @@ function questionItem(q) {
     el("span", { class: "votes", text: `▲ ${q.votes}` }),
     el("span", { class: "text", text: q.text }),
     el("span", { class: "by", text: q.author_name || t("qa.anonymous_author") }),
+    el("span", { class: `badge origin ${q.origin || "online"}`, text: t(`qa.origin.${q.origin || "online"}`) }),
     q.status === "answering" ? el("span", { class: "badge", text: t("qa.now_answering") }) : null,
     el("span", { class: "actions" }, ...actions, merge));
 }

@@ -70,6 +70,7 @@ export class Player {
    * LL-HLS for "low" (and when WHEP is not), classic HLS for "standard". */
   async play(sessionId, { latency = "low", vod = false } = {}) {
     this.stop();
+    this.channelUrl = null;
     this.sessionId = sessionId;
     this.vod = vod;
     this.latency = latency;
@@ -165,9 +166,19 @@ export class Player {
     }
   }
 
+  /** Play a studio channel's stable HLS address (it carries on across sessions by itself). */
+  playChannel(url) {
+    this.stop();
+    this.sessionId = null;
+    this.channelUrl = url;
+    this.vod = false;
+    this.playHls(url, { lowLatency: false });
+  }
+
   scheduleRetry(delay = 3000) {
     clearTimeout(this.retry);
     this.retry = setTimeout(() => {
+      if (this.mode !== "off" && this.channelUrl) return this.playChannel(this.channelUrl);
       if (this.mode === "off" || !this.sessionId) return;
       this.play(this.sessionId, { latency: this.latency, vod: this.vod });
     }, delay);

@@ -153,6 +153,7 @@ export class Realtime {
   sendJoin(name, room) {
     const frame = { type: "join", room: name };
     if (room.after) frame.after = room.after;
+    if (room.handlers.code) frame.code = room.handlers.code; // joined through the hall's code
     this.raw(frame);
   }
 

@@ -65,6 +65,11 @@ function drawChart(points) {
   return chart;
 }
 
+/** "hall / online" counts of the report's split. */
+function split(counts) {
+  return `${counts?.hall ?? 0} / ${counts?.online ?? 0}`;
+}
+
 function render() {
   $("report-title").textContent = report.title;
   const figures = [
@@ -73,6 +78,9 @@ function render() {
     ["report.questions", report.questions],
     ["report.chat", report.chat_messages],
     ["report.deleted", report.chat_deleted],
+    ["report.questions_split", split(report.questions_by_origin)],
+    ["report.votes_split", split(report.question_votes_by_origin)],
+    ["report.polls_split", split(report.poll_answers_by_origin)],
   ];
   $("figures").replaceChildren(...figures.map(([key, value]) =>
     el("div", { class: "figure" }, el("dt", { text: t(key) }), el("dd", { text: String(value) }))));
@@ -91,6 +99,10 @@ function exportCsv() {
   const rows = [
     ["session_id", "title", "peak_viewers", "unique_viewers", "questions", "chat_messages", "chat_deleted"],
     [report.session_id, report.title, report.peak_viewers, report.unique_viewers, report.questions, report.chat_messages, report.chat_deleted],
+    [],
+    ["origin", "questions", "question_votes", "poll_answers"],
+    ...["hall", "online"].map((origin) => [origin, report.questions_by_origin[origin],
+      report.question_votes_by_origin[origin], report.poll_answers_by_origin[origin]]),
     [],
     ["minute", "viewers"],
     ...report.timeline.map((p) => [p.at, p.viewers]),

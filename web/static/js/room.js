@@ -70,6 +70,7 @@ export function highlighted(room) {
  *                               state; the WebRTC player shows it, see captions.js);
  *   viewers(count, staff)       the room's viewer count (staff: its staff connections, sent
  *                               to its moderators only; else null).
+ * ``view.code``: the hall's join code, when the page was opened through it.
  */
 export function followRoom(rt, id, view) {
   const room = emptyRoom();
@@ -87,6 +88,7 @@ export function followRoom(rt, id, view) {
     if (parts.size) view.update?.(room, parts);
   };
   rt.join(id, {
+    code: view.code,
     joined: (msg, resumed) => {
       view.joined?.(msg);
       if (resumed) return fold(msg.events, new Set());

@@ -7,6 +7,7 @@ import pytest
 from studio.errors import Refused
 from studio.interaction.facts import (
     CaptionPosted,
+    ChannelSwitched,
     ChatDeleted,
     ChatPosted,
     ChatSettingsChanged,
@@ -215,3 +216,24 @@ def test_caption_lines_go_out_live_but_stay_out_of_the_history() -> None:
     assert [e.event["type"] for e in kept] == ["chat.message"]
     assert room.since("100-1") == []
     assert decode_fact(encode_fact(line)) == line
+
+
+def test_a_question_carries_its_origin_and_a_channel_switch_is_an_event() -> None:
+    """Moderators see where a question came from (the hall or online); a channel switch in
+    the event room reaches everyone with the session now on air and the next one."""
+    room = RoomState("ses_a")
+    hall = QuestionAsked(question_id="q1", author_id="a", author_name=None, text="From row 3",
+                         ts=1, auto_approve=False, hall=True)  # fmt: skip
+    web = QuestionAsked(question_id="q2", author_id="b", author_name=None, text="From home",
+                        ts=2, auto_approve=False)  # fmt: skip
+    (asked_in_hall,) = room.apply("100-1", hall)
+    (asked_online,) = room.apply("100-2", web)
+    assert asked_in_hall.event["question"]["origin"] == "hall"
+    assert asked_online.event["question"]["origin"] == "online"
+    assert [q["origin"] for q in room.snapshot("m", staff=True)["questions"]] == ["hall", "online"]
+    (switched,) = RoomState("event").apply(
+        "100-3", ChannelSwitched(studio_id="std_1", session_id="ses_a", next_session_id=None)
+    )
+    assert switched.uniform
+    assert switched.event == {"id": "100-3", "type": "channel.on_air", "studio_id": "std_1",
+                              "session_id": "ses_a", "next_session_id": None}  # fmt: skip

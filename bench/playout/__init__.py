@@ -1,0 +1,1 @@
+"""The studio channel's playout benchmark (``python -m bench playout``)."""
