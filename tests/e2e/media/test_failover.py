@@ -200,4 +200,8 @@ async def test_the_replay_says_which_part_could_not_be_brought_over(
             found = await recording_ready(st, session_id)
             assert found["message"] == message
             assert found["duration_seconds"] == pytest.approx(3.0, abs=0.1)
-            assert await state(st, session_id) == "replay"
+
+            async def replay(session_id: str = session_id) -> bool:
+                return await state(st, session_id) == "replay"
+
+            await until(replay, timeout=30, what=f"the replay of {session_id} to be published")
