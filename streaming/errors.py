@@ -14,6 +14,7 @@ maps them to answers; ``docs/architecture.md`` "Errors")::
     │   └── FfmpegTimedOut     it did not finish in the time allowed
     ├── PipelineError       a session pipeline asked for what its state does not allow
     ├── RecordingFailed     a recording could not be built (the reason is shown to operators)
+    ├── NothingToClip       no recorded media on this node to cut the clip asked for
     ├── FeedClosed          a WebRTC viewer's feed was closed (it left, or the session is over)
     ├── IngestDenied        a publish (RTMP or WHIP) the media plane will not take
     │   ├── WrongStreamKey     no key, or one that does not open the session
@@ -103,6 +104,10 @@ class PipelineError(StreamingError):
 
 class RecordingFailed(StreamingError):
     """The recording could not be built (the reason is shown to operators)."""
+
+
+class NothingToClip(StreamingError):
+    """There is no recorded media on this node to cut the clip asked for (yet)."""
 
 
 class FeedClosed(StreamingError):

@@ -1,4 +1,5 @@
-"""Pure builders of ffmpeg argument lists: the live pipeline, slates, remux, recording, restream.
+"""Pure builders of ffmpeg argument lists: the live pipeline, slates, remux, recording, restream,
+clips.
 
 Every builder returns a ``list[str]`` (never a shell string) and checks what it puts in: paths
 and URLs must match strict patterns, user text never enters an argument. How the dash muxer's
@@ -7,6 +8,7 @@ fragments become LL-HLS parts, and the ffmpeg facts relied on: ``docs/architectu
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -440,3 +442,91 @@ def restream_args(
         args += ["-c:a", "aac", "-b:a", "128000", "-ar", "48000", "-ac", "2"]
     args += ["-f", "flv", "-flvflags", "no_duration_filesize", target]
     return args
+
+
+@dataclass(frozen=True)
+class Crop:
+    """A centred rectangle of the picture to keep (``crop`` filter): size and top-left corner."""
+
+    width: int
+    height: int
+    x: int
+    y: int
+
+
+def clip_piece_args(
+    video: str, audio: str | None, output: str, *, ffmpeg: str = "ffmpeg"
+) -> list[str]:
+    """Segments of a live recording (joined video and audio fMP4 files) side by side in one
+    MPEG-TS file, stream-copied: it keeps their timestamps, so they stay in step."""
+    inputs = [safe_path("video", video)]
+    if audio is not None:
+        inputs.append(safe_path("audio", audio))
+    safe_path("output", output)
+    args = [ffmpeg, *_BASE[:2], "-loglevel", "error", "-y"]
+    for path in inputs:
+        args += ["-i", path]
+    args += ["-map", "0:v:0"]
+    if audio is not None:
+        args += ["-map", "1:a:0"]
+    return [*args, "-c", "copy", "-f", "mpegts", output]
+
+
+def clip_args(
+    source: str,
+    output: str,
+    *,
+    start: float,
+    duration: float,
+    concat: bool = False,
+    copy: bool = False,
+    crop: Crop | None = None,
+    subtitles: str | None = None,
+    subtitles_at: float = 0.0,
+    preset: str = "veryfast",
+    ffmpeg: str = "ffmpeg",
+) -> list[str]:
+    """A clip as an MP4 (faststart): ``duration`` s from ``start`` s of ``source`` (a media
+    file, or with ``concat`` a concat list of the recording's run MP4s), video and audio.
+
+    ``copy``: stream copy (only right when ``start`` falls on a keyframe, where a copy begins;
+    no crop or subtitles then). Otherwise H.264 + AAC, cut to the frame, with the ``crop`` and
+    ``subtitles`` (a WebVTT or SRT file whose times are on a timeline where the clip begins at
+    ``subtitles_at`` s) burned in.
+    """
+    safe_path("source", source)
+    safe_path("output", output)
+    if subtitles is not None:
+        safe_path("subtitles", subtitles)
+    if not (math.isfinite(start) and start >= 0):
+        raise InvalidArgument("start", "must not be negative")
+    if not (math.isfinite(duration) and duration > 0):
+        raise InvalidArgument("duration", "must be positive")
+    if copy and (crop is not None or subtitles is not None):
+        raise InvalidArgument("copy", "a stream copy can neither crop nor burn in subtitles")
+    if crop is not None and (
+        crop.width < 2 or crop.height < 2 or crop.width % 2 or crop.height % 2
+    ):
+        raise InvalidArgument("crop", f"{crop.width}x{crop.height} must be even and at least 2x2")
+    args = [ffmpeg, *_BASE[:2], "-loglevel", "error", "-y", "-ss", _fmt(start)]
+    if concat:
+        args += ["-f", "concat", "-safe", "0"]
+    args += ["-i", source, "-t", _fmt(duration), "-map", "0:v:0", "-map", "0:a:0?"]
+    if copy:
+        return [*args, "-c", "copy", "-movflags", "+faststart", "-f", "mp4", output]
+    filters = []
+    if crop is not None:
+        filters.append(f"crop={crop.width}:{crop.height}:{crop.x}:{crop.y}")
+    if subtitles is not None:
+        # The subtitles filter reads the frames' times: shift them onto the captions' timeline
+        # for the filter, then back so the clip starts at zero.
+        filters += [
+            f"setpts=PTS+{_fmt(subtitles_at)}/TB",
+            f"subtitles=filename={subtitles}",
+            "setpts=PTS-STARTPTS",
+        ]
+    if filters:
+        args += ["-vf", ",".join(filters)]
+    args += ["-c:v", "libx264", "-preset", preset, "-crf", "21", "-pix_fmt", "yuv420p"]
+    args += ["-c:a", "aac", "-b:a", "128000"]
+    return [*args, "-movflags", "+faststart", "-f", "mp4", output]

@@ -24,6 +24,7 @@ class Action(enum.StrEnum):
     SEE_REPORT = "see session reports"
     RESTREAM = "manage restream destinations"
     SEE_HEALTH = "see ingest health"
+    MAKE_CLIPS = "make clips"
 
 
 _ALLOWED: dict[Action, frozenset[Role]] = {
@@ -39,6 +40,7 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     Action.SEE_REPORT: frozenset({Role.ADMIN, Role.OPERATOR}),
     Action.RESTREAM: frozenset({Role.ADMIN, Role.OPERATOR}),
     Action.SEE_HEALTH: frozenset({Role.ADMIN, Role.OPERATOR, Role.MODERATOR}),
+    Action.MAKE_CLIPS: frozenset({Role.ADMIN, Role.OPERATOR, Role.MODERATOR}),
 }
 
 

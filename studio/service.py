@@ -22,6 +22,7 @@ from config import Settings
 from config.settings import DEMO_PROGRAM_FILE
 from studio import program_io
 from studio.access import Action, Principal, authorize
+from studio.clip_cases import ClipCases
 from studio.errors import (
     Conflict,
     Forbidden,
@@ -91,8 +92,8 @@ class SignIn:
     lifetime: timedelta
 
 
-class Programme:
-    """Use cases of the programme."""
+class Programme(ClipCases):
+    """Use cases of the programme (those of clips in ``clip_cases``)."""
 
     def __init__(self, store: Store, settings: Settings, clock: Clock | None = None) -> None:
         self.store = store

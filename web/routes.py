@@ -17,13 +17,14 @@ from studio.models import (
 from studio.report import SessionReport
 from studio.roles import Role
 from web import auth, pages
-from web.api import ops, program, recordings, restreams, sessions, studios, tokens
+from web.api import clips, ops, program, recordings, restreams, sessions, studios, tokens
 from web.endpoint import Query, Route
 from web.keys import OPENAPI
 from web.media import hls as hls_http
 from web.media import whep as whep_http
 from web.media import whip as whip_http
 from web.views import (
+    ClipView,
     ImportView,
     IngestUrls,
     ProgramView,
@@ -120,6 +121,17 @@ ROUTES: tuple[Route, ...] = (
           errors=(404, 409, 422, 503), media_session=True),
     Route("GET", S + "/recording.mp4", recordings.download, "The replay as an MP4 download",
           "recordings", media_types=(recordings.MP4_TYPE,), viewer_gate=True, errors=(404, 503),
+          media_session=True),
+    Route("POST", S + "/clips", clips.make_clips,
+          "Clip the session (the last seconds, or in and out on the replay): one MP4 per "
+          "aspect, cut in the background", "recordings", body=clips.ClipInput,
+          response=list[ClipView], status=202, roles=STAFF, errors=(404, 409, 422),
+          media_session=True),
+    Route("GET", S + "/clips", clips.list_clips,
+          "The session's clips (staff: every clip; viewers: those ready)", "recordings",
+          response=list[ClipView], viewer_gate=True, errors=(404,)),
+    Route("GET", S + "/clips/{clip_id}.mp4", clips.download, "A clip as an MP4 download",
+          "recordings", media_types=(clips.MP4_TYPE,), viewer_gate=True, errors=(404,),
           media_session=True),
     Route("GET", S + "/restreams", restreams.list_restreams,
           "Restream destinations and the status of each push", "sessions",

@@ -1,7 +1,7 @@
 """The durable store: one code path for SQLite (embedded) and PostgreSQL (scaled out).
 
 A module per aggregate (``meta``, ``programme``, ``access``, ``rooms``, ``restreams``,
-``recordings``, ``media_owners``) on one engine (``database``), joined in ``Store``
+``recordings``, ``media_owners``, ``clips``) on one engine (``database``), joined in ``Store``
 (docs/architecture.md, "How data flows").
 """
 

@@ -7,6 +7,7 @@ and rules in its own module of this package (docs/architecture.md, "How data flo
 from __future__ import annotations
 
 from studio.store.access import AccessStore
+from studio.store.clips import ClipStore
 from studio.store.media_owners import MediaOwnerStore
 from studio.store.meta import MetaStore
 from studio.store.programme import ProgrammeStore
@@ -23,6 +24,7 @@ class Store(
     RestreamStore,
     RecordingStore,
     MediaOwnerStore,
+    ClipStore,
 ):
-    """Studios, sessions, tokens, sign-ins, room logs, restreams, recordings and media owners,
-    on SQLite or PostgreSQL."""
+    """Studios, sessions, tokens, sign-ins, room logs, restreams, recordings, media owners
+    and clips, on SQLite or PostgreSQL."""
