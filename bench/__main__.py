@@ -5,7 +5,7 @@ python -m bench --quick          a short matrix (N = 1000 and 5000 at 100 msg/s)
 python -m bench cluster          only the two-node Redis fan-out (~5 minutes)
 python -m bench --only fanout    only the named benchmark (repeatable)
 python -m bench media            only the named benchmarks (fanout, cluster, media, webrtc,
-                                 hlscache)
+                                 hlscache, clips)
 python -m bench --servers reference   the fan-out benchmark against these servers only
 """
 
@@ -76,6 +76,14 @@ def _hlscache(args: argparse.Namespace) -> str:
     return _shown(markdown(result))
 
 
+def _clips(args: argparse.Namespace) -> str:
+    from bench.clips.report import markdown
+    from bench.clips.run import QUICK, Plan, run
+
+    result = run(QUICK if args.quick else Plan(), say=print)
+    return _shown(markdown(result))
+
+
 # name -> function running the benchmark and returning its Markdown section
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], str]] = {
     "fanout": _fanout,
@@ -83,6 +91,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], str]] = {
     "media": _media,
     "webrtc": _webrtc,
     "hlscache": _hlscache,
+    "clips": _clips,
 }
 
 

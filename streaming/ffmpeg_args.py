@@ -216,8 +216,9 @@ def live_args(
     return args
 
 
-def slate_text(kind: SlateKind, title: str, *, headline: str | None = None) -> str:
-    """The slate's text file content: the headline, then the title on one clean line.
+def slate_text(kind: SlateKind, title: str, *, headline: str | None = None, event: str = "") -> str:
+    """The slate's text file content: the headline, then the title on one clean line, then the
+    event's name when given (its branding).
 
     Control characters and line breaks in the title become spaces; long titles are cut with an
     ellipsis. The text is drawn verbatim (``expansion=none``), so nothing in it is interpreted.
@@ -227,7 +228,9 @@ def slate_text(kind: SlateKind, title: str, *, headline: str | None = None) -> s
         clean = clean[: MAX_TITLE - 1].rstrip() + "…"
     first = headline if headline is not None else SLATE_HEADLINES[kind]
     first = " ".join("".join(ch if ch.isprintable() else " " for ch in first).split())
-    return f"{first}\n{clean}\n" if clean else f"{first}\n"
+    text = f"{first}\n{clean}\n" if clean else f"{first}\n"
+    name = " ".join("".join(ch if ch.isprintable() else " " for ch in event).split())
+    return f"{text}\n{name[:MAX_TITLE]}\n" if name else text
 
 
 def slate_args(
@@ -241,10 +244,12 @@ def slate_args(
     realtime: bool = True,
     fontfile: str | None = None,
     background: str = "0x14213d",
+    fontcolor: str = "0xffffff",
     ffmpeg: str = "ffmpeg",
 ) -> list[str]:
     """A still slate (solid colour, centred text from ``text_file``, silence) as H.264 + AAC
-    MPEG-TS, with a keyframe every second so the live pipeline can pass it through.
+    MPEG-TS, with a keyframe every second so the live pipeline can pass it through; its
+    ``background`` and ``fontcolor`` are the event's branding (``0xrrggbb``).
 
     ``output`` is ``pipe:1`` (feed a session pipeline) or a plain absolute file path.
     """
@@ -259,12 +264,14 @@ def slate_args(
         raise InvalidArgument("fps", "must be between 1 and 120")
     if not _COLOR.fullmatch(background):
         raise InvalidArgument("background", "must look like 0x14213d")
+    if not _COLOR.fullmatch(fontcolor):
+        raise InvalidArgument("fontcolor", "must look like 0xffffff")
     if duration is not None and not 0 < duration <= 86_400:
         raise InvalidArgument("duration", "must be positive and at most a day")
     font = f"fontfile={fontfile}:" if fontfile else ""
     fontsize = max(12, height // 16)
     drawtext = (
-        f"drawtext={font}textfile={text_file}:expansion=none:fontcolor=white:"
+        f"drawtext={font}textfile={text_file}:expansion=none:fontcolor={fontcolor}:"
         f"fontsize={fontsize}:line_spacing={fontsize // 2}:"
         "x=(w-text_w)/2:y=(h-text_h)/2"
     )

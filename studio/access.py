@@ -25,6 +25,7 @@ class Action(enum.StrEnum):
     RESTREAM = "manage restream destinations"
     SEE_HEALTH = "see ingest health"
     MAKE_CLIPS = "make clips"
+    MANAGE_BRANDING = "set the event's branding"
 
 
 _ALLOWED: dict[Action, frozenset[Role]] = {
@@ -41,6 +42,7 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     Action.RESTREAM: frozenset({Role.ADMIN, Role.OPERATOR}),
     Action.SEE_HEALTH: frozenset({Role.ADMIN, Role.OPERATOR, Role.MODERATOR}),
     Action.MAKE_CLIPS: frozenset({Role.ADMIN, Role.OPERATOR, Role.MODERATOR}),
+    Action.MANAGE_BRANDING: frozenset({Role.ADMIN}),
 }
 
 

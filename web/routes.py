@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from streaming.logo import LOGO_TYPES
 from streaming.whep import SDP_TYPE
+from studio.branding import Branding
 from studio.models import (
     AuditEntry,
     ExtendInput,
@@ -17,7 +19,7 @@ from studio.models import (
 from studio.report import SessionReport
 from studio.roles import Role
 from web import auth, pages
-from web.api import clips, ops, program, recordings, restreams, sessions, studios, tokens
+from web.api import branding, clips, ops, program, recordings, restreams, sessions, studios, tokens
 from web.endpoint import Query, Route
 from web.keys import OPENAPI
 from web.media import hls as hls_http
@@ -149,6 +151,27 @@ ROUTES: tuple[Route, ...] = (
           errors=(404, 503), media_session=True),
     Route("GET", S + "/health", restreams.health, "Ingest health of the session", "sessions",
           response=restreams.HealthView, roles=STAFF, errors=(404, 503), media_session=True),
+    Route("GET", "/api/v1/branding", branding.get_branding,
+          "The event's name, colours and logo (for pages, slates and the hall screen)",
+          "branding", response=branding.BrandingView),
+    Route("PUT", "/api/v1/branding", branding.set_branding,
+          "Set the event's name and colours (a pair below WCAG AA 4.5:1 is refused)",
+          "branding", body=Branding, response=branding.BrandingView, roles=ADMIN,
+          errors=(422,)),
+    Route("DELETE", "/api/v1/branding", branding.reset_branding,
+          "Back to the configured name and colours", "branding",
+          response=branding.BrandingView, roles=ADMIN),
+    Route("PUT", "/api/v1/branding/logo", branding.put_logo,
+          "Upload the event's logo: PNG, JPEG or WebP, at most 512 KiB (SVG is refused)",
+          "branding", body=bytes, body_media_types=tuple(LOGO_TYPES),
+          response=branding.BrandingView, roles=ADMIN, errors=(413, 415, 422)),
+    Route("DELETE", "/api/v1/branding/logo", branding.delete_logo, "Remove the event's logo",
+          "branding", status=204, roles=ADMIN),
+    Route("GET", branding.LOGO_PATH, branding.logo, "The event's logo", "branding",
+          media_types=tuple(LOGO_TYPES), errors=(404,)),
+    Route("GET", "/branding.css", branding.css,
+          "The event's colours as CSS variables (--brand-bg, --brand-text, --brand-accent)",
+          "branding", media_types=(branding.CSS_TYPE,)),
     Route("GET", "/api/v1/tokens", tokens.list_tokens, "List access tokens", "access",
           response=list[TokenView], roles=ADMIN),
     Route("POST", "/api/v1/tokens", tokens.create_token, "Issue an access token", "access",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from streaming.errors import FfmpegNotStarted
@@ -13,6 +14,22 @@ from streaming.ffmpeg_args import slate_args, slate_text
 from streaming.ffmpeg_process import DEVNULL, FfmpegProcess
 from streaming.ladder import Rendition
 from streaming.vocab import SlateKind
+
+
+@dataclass
+class SlateLook:
+    """How slates look: the event's branding (colours as ``0xrrggbb``, its name under the
+    title). One holder per node, changed in place when the admin changes the branding."""
+
+    background: str = "0x14213d"
+    text: str = "0xffffff"
+    name: str = ""
+
+    def follow(self, background: str, text: str, name: str) -> None:
+        """Take the branding's ``#rrggbb`` colours (empty: the built-in look) and name."""
+        self.background = "0x" + background[1:] if background else "0x14213d"
+        self.text = "0x" + text[1:] if text else "0xffffff"
+        self.name = name
 
 
 async def start_slate(
@@ -24,17 +41,22 @@ async def start_slate(
     ffmpeg: str,
     font: str | None,
     label: str,
+    look: SlateLook | None = None,
 ) -> tuple[FfmpegProcess, int]:
     """Start the slate ffmpeg for ``video``'s size and rate writing MPEG-TS into a pipe: the
     process and the pipe's read end (the caller closes it once its reader has it)."""
     text = await asyncio.to_thread(directory.resolve) / "slate.txt"
-    await asyncio.to_thread(text.write_text, slate_text(kind, title), encoding="utf-8")
+    look = look or SlateLook()
+    words = slate_text(kind, title, event=look.name)
+    await asyncio.to_thread(text.write_text, words, encoding="utf-8")
     args = slate_args(
         str(text),
         width=video.width,
         height=video.height,
         fps=max(1, min(120, math.ceil(video.fps - 1e-6))),
         fontfile=font,
+        background=look.background,
+        fontcolor=look.text,
         ffmpeg=ffmpeg,
     )
     read_end, write_end = os.pipe()

@@ -37,7 +37,7 @@ from streaming.llhls import (
 )
 from streaming.onair import GopBuffer
 from streaming.pipeline.output import InitFound, RunOutput, Update, playlists_for
-from streaming.pipeline.slate import start_slate
+from streaming.pipeline.slate import SlateLook, start_slate
 from streaming.vocab import InputFormat, OnAir, RunKind, SlateKind
 from streaming.vod import JOURNAL, JournalEntry, journal_line
 
@@ -65,6 +65,7 @@ class PipelineConfig:
     write_timeout: float = 5.0
     slate: bool = True
     slate_font: str | None = None
+    slate_look: SlateLook = field(default_factory=SlateLook)
 
 
 class Notifier:
@@ -409,6 +410,7 @@ class SessionPipeline:
                 ffmpeg=self.config.ffmpeg,
                 font=self.config.slate_font,
                 label=f"session {self.session_id} slate",
+                look=self.config.slate_look,
             )
         try:
             process = await FfmpegProcess.start(

@@ -28,6 +28,7 @@ from streaming.ladder import (
     SourceInfo,
     plan_ladder,
 )
+from streaming.pipeline.slate import SlateLook
 from streaming.vocab import AudioCodec, InputFormat, SlateKind, VideoCodec
 from tests.support.restream import YOUTUBE
 
@@ -173,7 +174,7 @@ def test_slate_args_never_contain_the_title(title: str) -> None:
         "-re", "-f", "lavfi", "-i", "anullsrc=channel_layout=stereo:sample_rate=48000",
         "-map", "0:v:0", "-map", "1:a:0",
         "-vf",
-        "drawtext=textfile=/run/torget/s1/slate.txt:expansion=none:fontcolor=white:"
+        "drawtext=textfile=/run/torget/s1/slate.txt:expansion=none:fontcolor=0xffffff:"
         "fontsize=45:line_spacing=22:x=(w-text_w)/2:y=(h-text_h)/2",
         "-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
         "-b:v", "500000", "-maxrate", "500000", "-bufsize", "1000000",
@@ -474,3 +475,27 @@ def test_a_live_piece_copies_video_and_audio_into_mpeg_ts() -> None:
     assert clip_piece_args("/w/v.mp4", None, "/w/piece.ts", ffmpeg="ff")[-9:] == [
         "-i", "/w/v.mp4", "-map", "0:v:0", "-c", "copy", "-f", "mpegts", "/w/piece.ts",
     ]  # fmt: skip
+
+
+def test_a_branded_slate_draws_the_events_colours_and_name() -> None:
+    """The event's background and text colours reach the slate; its name is the last line."""
+    args = slate_args(
+        "/run/torget/s1/slate.txt", width=1280, height=720, fps=30,
+        background="0xfafafa", fontcolor="0x0b57a4",
+    )  # fmt: skip
+    assert "color=c=0xfafafa:s=1280x720:r=30" in args
+    assert "fontcolor=0x0b57a4:" in args[args.index("-vf") + 1]
+    assert slate_text(SlateKind.STARTING_SOON, "Opening", event="Kommun\nmässan") == (
+        "Starting soon\nOpening\n\nKommun mässan\n"
+    )
+    with pytest.raises(InvalidArgument, match="fontcolor: must look like 0xffffff"):
+        slate_args("/run/s.txt", width=1280, height=720, fps=30, fontcolor="red:x=1")
+
+
+def test_the_slate_look_follows_the_branding() -> None:
+    """``#rrggbb`` colours become ffmpeg's ``0xrrggbb``; no colours give the built-in look."""
+    look = SlateLook()
+    look.follow("#fafafa", "#0b57a4", "Expo")
+    assert (look.background, look.text, look.name) == ("0xfafafa", "0x0b57a4", "Expo")
+    look.follow("", "", "Torget")
+    assert (look.background, look.text, look.name) == ("0x14213d", "0xffffff", "Torget")
