@@ -39,7 +39,7 @@ async def program(request: web.Request) -> ProgramView:
 
 async def _ics(request: web.Request, studio_id: str | None) -> web.Response:
     await require_viewer_access(request)
-    settings, programme, urls = request.app[SETTINGS], request.app[PROGRAMME], request.app[URLS]
+    programme, urls = request.app[PROGRAMME], request.app[URLS]
     studios = {s.id: s for s in await programme.list_studios()}
     name = (await programme.branding()).name
     if studio_id is not None:

@@ -156,7 +156,7 @@ async def test_a_schema_newer_than_this_code_is_refused(empty_url: str) -> None:
         await Store.open(empty_url)
     assert refused.value.message == (
         f"the store at {empty_url} has schema revision 9999, which this Torget does not know "
-        "(it knows up to 0001): run a newer Torget"
+        "(it knows up to 0002): run a newer Torget"
     )
 
 

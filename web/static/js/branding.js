@@ -1,6 +1,8 @@
 // The event's branding on every page: its name and logo in the header (the colours come with
 // /branding.css, which app.css imports). Loaded by common.js.
 
+import { api } from "/static/js/api.js";
+
 /** Show ``branding`` (GET /api/v1/branding) in the page's header. */
 export function showBranding(branding) {
   const brand = document.querySelector(".bar .brand");
@@ -19,8 +21,7 @@ export function showBranding(branding) {
 
 async function load() {
   try {
-    const answer = await fetch("/api/v1/branding", { headers: { Accept: "application/json" } });
-    if (answer.ok) showBranding(await answer.json());
+    showBranding(await api("GET", "/api/v1/branding"));
   } catch {
     /* the built-in look stays */
   }
