@@ -28,7 +28,6 @@ from streaming.ladder import (
     SourceInfo,
     plan_ladder,
 )
-from streaming.pipeline.slate import SlateLook
 from streaming.vocab import AudioCodec, InputFormat, SlateKind, VideoCodec
 from tests.support.restream import YOUTUBE
 
@@ -490,12 +489,3 @@ def test_a_branded_slate_draws_the_events_colours_and_name() -> None:
     )
     with pytest.raises(InvalidArgument, match="fontcolor: must look like 0xffffff"):
         slate_args("/run/s.txt", width=1280, height=720, fps=30, fontcolor="red:x=1")
-
-
-def test_the_slate_look_follows_the_branding() -> None:
-    """``#rrggbb`` colours become ffmpeg's ``0xrrggbb``; no colours give the built-in look."""
-    look = SlateLook()
-    look.follow("#fafafa", "#0b57a4", "Expo")
-    assert (look.background, look.text, look.name) == ("0xfafafa", "0x0b57a4", "Expo")
-    look.follow("", "", "Torget")
-    assert (look.background, look.text, look.name) == ("0x14213d", "0xffffff", "Torget")
