@@ -368,7 +368,12 @@ def remux_args(
 
 
 def run_mp4_args(
-    video: str, audio: str | None, output: str, *, ffmpeg: str = "ffmpeg"
+    video: str,
+    audio: str | None,
+    output: str,
+    *,
+    ffmpeg: str = "ffmpeg",
+    container: str = "mp4",
 ) -> list[str]:
     """One run of a recording as an MP4: its source video (init + segments, concatenated into
     one fragmented MP4 file) and its audio the same way, stream-copied side by side."""
@@ -382,7 +387,7 @@ def run_mp4_args(
     args += ["-map", "0:v:0"]
     if audio is not None:
         args += ["-map", "1:a:0"]
-    return [*args, "-c", "copy", "-f", "mp4", output]
+    return [*args, "-c", "copy", "-f", container, output]
 
 
 def concat_list(paths: Sequence[str]) -> str:
@@ -466,17 +471,7 @@ def clip_piece_args(
 ) -> list[str]:
     """Segments of a live recording (joined video and audio fMP4 files) side by side in one
     MPEG-TS file, stream-copied: it keeps their timestamps, so they stay in step."""
-    inputs = [safe_path("video", video)]
-    if audio is not None:
-        inputs.append(safe_path("audio", audio))
-    safe_path("output", output)
-    args = [ffmpeg, *_BASE[:2], "-loglevel", "error", "-y"]
-    for path in inputs:
-        args += ["-i", path]
-    args += ["-map", "0:v:0"]
-    if audio is not None:
-        args += ["-map", "1:a:0"]
-    return [*args, "-c", "copy", "-f", "mpegts", output]
+    return run_mp4_args(video, audio, output, ffmpeg=ffmpeg, container="mpegts")
 
 
 def clip_args(

@@ -12,24 +12,22 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.support.media_stage import Stage, error_of, fetch, new_session, publisher, stage, state
+from tests.support.media_stage import (
+    Stage,
+    error_of,
+    fetch,
+    new_session,
+    publisher,
+    stage,
+    start_broadcast,
+    state,
+)
 from tests.support.media_tools import needs_ffmpeg, probe
 from tests.support.waiting import until
 
 pytestmark = [pytest.mark.slow, needs_ffmpeg]
 
 KEYFRAME_INTERVAL = 1.0  # the publisher's: 30 frames at 30 fps
-
-
-async def taken(st: Stage, session_id: str) -> None:
-    """Wait until the session's ingest is taken (it is ready), then go live."""
-
-    async def ready() -> bool:
-        return await state(st, session_id) == "ready"
-
-    await until(ready, timeout=30, what="the ingest to be taken")
-    answer = await st.app.client.post(f"/api/v1/sessions/{session_id}/live", headers=st.app.admin)
-    assert answer.status == 200, await answer.text()
 
 
 async def clips_of(st: Stage, session_id: str, **kwargs: Any) -> Any:
@@ -192,7 +190,7 @@ async def test_bad_clip_requests_are_refused_and_make_nothing(tmp_path: Path) ->
         )
 
         async with publisher(st.rtmp(key), gop=30):
-            await taken(st, session_id)
+            await start_broadcast(st, session_id)
 
             async def some_recorded() -> bool:
                 answer = await st.app.client.post(
