@@ -29,6 +29,19 @@ class StoredLogo(msgspec.Struct, frozen=True):
         return base64.b64decode(self.data)
 
 
+def configured_branding(settings: Settings) -> Branding:
+    """The branding the settings give (``[event]``), checked (InvalidInput otherwise)."""
+    event = settings.event
+    return check_branding(
+        Branding(
+            name=event.name,
+            background=event.brand_background,
+            text=event.brand_text,
+            accent=event.brand_accent,
+        )
+    )
+
+
 class BrandingCases:
     """Read and set the event's branding (the programme's ``store`` and ``settings``)."""
 
@@ -37,15 +50,7 @@ class BrandingCases:
 
     def configured_branding(self) -> Branding:
         """The branding the settings give (``[event]``), checked."""
-        event = self.settings.event
-        return check_branding(
-            Branding(
-                name=event.name,
-                background=event.brand_background,
-                text=event.brand_text,
-                accent=event.brand_accent,
-            )
-        )
+        return configured_branding(self.settings)
 
     async def branding(self) -> Branding:
         """The event's branding: as the admin set it, else as configured."""
