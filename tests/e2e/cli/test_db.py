@@ -86,11 +86,11 @@ def test_db_upgrade_and_current_on_a_new_store(tmp_path: Path) -> None:
     assert refused.returncode == 2
     assert refused.stderr.splitlines()[-1].endswith(f"does not exist {NO_STORE_HINT}")
     made = run_torget("db", "upgrade", "--init", store_url=url)
-    assert (made.returncode, made.stdout) == (0, "Made a new store at revision 0001.\n")
+    assert (made.returncode, made.stdout) == (0, "Made a new store at revision 0002.\n")
     again = run_torget("db", "upgrade", store_url=url)
-    assert again.stdout == "The store is at revision 0001, the newest: nothing to do.\n"
+    assert again.stdout == "The store is at revision 0002, the newest: nothing to do.\n"
     current = run_torget("db", "current", store_url=url)
-    assert (current.returncode, current.stdout) == (0, "revision 0001 (the newest)\n")
+    assert (current.returncode, current.stdout) == (0, "revision 0002 (the newest)\n")
     assert current.stderr == f"torget: store {url}\n"
 
 
@@ -108,7 +108,7 @@ def test_db_upgrade_marks_a_store_made_before_migrations(tmp_path: Path) -> None
     assert upgraded.returncode == 0, upgraded.stderr
     assert (
         upgraded.stdout
-        == "Marked the store made before migrations as revision 0001; now at 0001.\n"
+        == "Marked the store made before migrations as revision 0001; now at 0002.\n"
     )
     assert run_torget("token", "list", store_url=url).stdout.startswith("tok_legacy\toperator\t")
 
@@ -126,12 +126,12 @@ def test_db_current_on_an_empty_database_and_an_unknown_revision(postgres_db_url
     asyncio.run(run_sql(postgres_db_url, "UPDATE alembic_version SET version_num = '0099'"))
     newer = run_torget("db", "current", store_url=postgres_db_url)
     assert newer.stdout == (
-        "revision 0099, unknown to this Torget (it knows up to 0001): run a newer Torget\n"
+        "revision 0099, unknown to this Torget (it knows up to 0002): run a newer Torget\n"
     )
     refused = run_torget("db", "upgrade", store_url=postgres_db_url)
     assert refused.returncode == 2
     assert refused.stderr.splitlines()[-1].endswith(
-        "has schema revision 0099, which this Torget does not know (it knows up to 0001): run "
+        "has schema revision 0099, which this Torget does not know (it knows up to 0002): run "
         "a newer Torget"
     )
 
@@ -161,6 +161,6 @@ def test_upgrades_started_at_the_same_moment_take_turns(
     assert [code for _, _, code in outcomes] == [0] * 5, outcomes
     said = sorted(out for out, _, _ in outcomes)
     assert said == [
-        "Made a new store at revision 0001.\n",
-        *["The store is at revision 0001, the newest: nothing to do.\n"] * 4,
+        "Made a new store at revision 0002.\n",
+        *["The store is at revision 0002, the newest: nothing to do.\n"] * 4,
     ]
