@@ -5,7 +5,7 @@ python -m bench --quick          a short matrix (N = 1000 and 5000 at 100 msg/s)
 python -m bench cluster          only the two-node Redis fan-out (~5 minutes)
 python -m bench --only fanout    only the named benchmark (repeatable)
 python -m bench media            only the named benchmarks (fanout, cluster, media, webrtc,
-                                 hlscache, imports, joinstorm, viewer, playout)
+                                 hlscache, imports, joinstorm, viewer, playout, clips)
 python -m bench --servers reference   the fan-out benchmark against these servers only
 """
 
@@ -107,6 +107,14 @@ def _playout(args: argparse.Namespace) -> str:
     return _shown(markdown(result))
 
 
+def _clips(args: argparse.Namespace) -> str:
+    from bench.clips.report import markdown
+    from bench.clips.run import QUICK, Plan, run
+
+    result = run(QUICK if args.quick else Plan(), say=print)
+    return _shown(markdown(result))
+
+
 # name -> function running the benchmark and returning its Markdown section
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], str]] = {
     "fanout": _fanout,
@@ -118,6 +126,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], str]] = {
     "imports": _imports,
     "viewer": _viewer,
     "playout": _playout,
+    "clips": _clips,
 }
 
 

@@ -73,6 +73,9 @@ class EventSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     timezone: str = "Europe/Stockholm"
     default_language: str = "sv"
     access_code: str = ""
+    brand_background: str = ""
+    brand_text: str = ""
+    brand_accent: str = ""
 
 
 class AuthSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -16,6 +16,7 @@ maps them to answers; ``docs/architecture.md`` "Errors")::
     ├── RecordingFailed     a recording could not be built (the reason is shown to operators)
     ├── RunsUnreachable     another node's runs of a session could not be fetched
     ├── OwnerUnknown        which node holds a session's media cannot be told now (no store)
+    ├── NothingToClip       no recorded media on this node to cut the clip asked for
     ├── FeedClosed          a WebRTC viewer's feed was closed (it left, or the session is over)
     ├── IngestDenied        a publish (RTMP or WHIP) the media plane will not take
     │   ├── WrongStreamKey     no key, or one that does not open the session
@@ -113,6 +114,10 @@ class RunsUnreachable(StreamingError):
 
 class OwnerUnknown(StreamingError):
     """Which node holds a session's media cannot be told now (the store is unavailable)."""
+
+
+class NothingToClip(StreamingError):
+    """There is no recorded media on this node to cut the clip asked for (yet)."""
 
 
 class FeedClosed(StreamingError):

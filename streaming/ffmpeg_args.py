@@ -1,4 +1,5 @@
-"""Pure builders of ffmpeg argument lists: the live pipeline, slates, remux, recording, restream.
+"""Pure builders of ffmpeg argument lists: the live pipeline, slates, remux, recording, restream,
+clips.
 
 Every builder returns a ``list[str]`` (never a shell string) and checks what it puts in: paths
 and URLs must match strict patterns, user text never enters an argument. How the dash muxer's
@@ -7,6 +8,7 @@ fragments become LL-HLS parts, and the ffmpeg facts relied on: ``docs/architectu
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -238,10 +240,12 @@ def slate_args(
     fontfile: str | None = None,
     fontsize: int | None = None,
     background: str = "0x14213d",
+    fontcolor: str = "0xffffff",
     ffmpeg: str = "ffmpeg",
 ) -> list[str]:
     """A still slate (solid colour, centred text from ``text_file``, silence) as H.264 + AAC
-    MPEG-TS, with a keyframe every second so the live pipeline can pass it through.
+    MPEG-TS, with a keyframe every second so the live pipeline can pass it through; its
+    ``background`` and ``fontcolor`` are the event's branding (``0xrrggbb``).
 
     ``output`` is ``pipe:1`` (feed a session pipeline) or a plain absolute file path;
     ``fontsize`` is the one ``slate_layout`` chose (default: a sixteenth of the height).
@@ -257,6 +261,8 @@ def slate_args(
         raise InvalidArgument("fps", "must be between 1 and 120")
     if not _COLOR.fullmatch(background):
         raise InvalidArgument("background", "must look like 0x14213d")
+    if not _COLOR.fullmatch(fontcolor):
+        raise InvalidArgument("fontcolor", "must look like 0xffffff")
     if duration is not None and not 0 < duration <= 86_400:
         raise InvalidArgument("duration", "must be positive and at most a day")
     if fontsize is not None and not 4 <= fontsize <= height:
@@ -264,7 +270,7 @@ def slate_args(
     font = f"fontfile={fontfile}:" if fontfile else ""
     fontsize = fontsize or max(12, height // 16)
     drawtext = (
-        f"drawtext={font}textfile={text_file}:expansion=none:fontcolor=white:"
+        f"drawtext={font}textfile={text_file}:expansion=none:fontcolor={fontcolor}:"
         f"fontsize={fontsize}:line_spacing={fontsize // 2}:"
         "x=(w-text_w)/2:y=(h-text_h)/2"
     )
@@ -361,7 +367,12 @@ def remux_args(
 
 
 def run_mp4_args(
-    video: str, audio: str | None, output: str, *, ffmpeg: str = "ffmpeg"
+    video: str,
+    audio: str | None,
+    output: str,
+    *,
+    ffmpeg: str = "ffmpeg",
+    container: str = "mp4",
 ) -> list[str]:
     """One run of a recording as an MP4: its source video (init + segments, concatenated into
     one fragmented MP4 file) and its audio the same way, stream-copied side by side."""
@@ -375,7 +386,7 @@ def run_mp4_args(
     args += ["-map", "0:v:0"]
     if audio is not None:
         args += ["-map", "1:a:0"]
-    return [*args, "-c", "copy", "-f", "mp4", output]
+    return [*args, "-c", "copy", "-f", container, output]
 
 
 def concat_list(paths: Sequence[str]) -> str:
@@ -446,3 +457,81 @@ def restream_args(
     if tc_url is not None:
         args += ["-rtmp_tcurl", _safe_url("tc_url", tc_url, _PUSH_SCHEMES)]
     return [*args, target]
+
+
+@dataclass(frozen=True)
+class Crop:
+    """A centred rectangle of the picture to keep (``crop`` filter): size and top-left corner."""
+
+    width: int
+    height: int
+    x: int
+    y: int
+
+
+def clip_piece_args(
+    video: str, audio: str | None, output: str, *, ffmpeg: str = "ffmpeg"
+) -> list[str]:
+    """Segments of a live recording (joined video and audio fMP4 files) side by side in one
+    MPEG-TS file, stream-copied: it keeps their timestamps, so they stay in step."""
+    return run_mp4_args(video, audio, output, ffmpeg=ffmpeg, container="mpegts")
+
+
+def clip_args(
+    source: str,
+    output: str,
+    *,
+    start: float,
+    duration: float,
+    concat: bool = False,
+    copy: bool = False,
+    crop: Crop | None = None,
+    subtitles: str | None = None,
+    subtitles_at: float = 0.0,
+    preset: str = "veryfast",
+    ffmpeg: str = "ffmpeg",
+) -> list[str]:
+    """A clip as an MP4 (faststart): ``duration`` s from ``start`` s of ``source`` (a media
+    file, or with ``concat`` a concat list of the recording's run MP4s), video and audio.
+
+    ``copy``: stream copy (only right when ``start`` falls on a keyframe, where a copy begins;
+    no crop or subtitles then). Otherwise H.264 + AAC, cut to the frame, with the ``crop`` and
+    ``subtitles`` (a WebVTT or SRT file whose times are on a timeline where the clip begins at
+    ``subtitles_at`` s) burned in.
+    """
+    safe_path("source", source)
+    safe_path("output", output)
+    if subtitles is not None:
+        safe_path("subtitles", subtitles)
+    if not (math.isfinite(start) and start >= 0):
+        raise InvalidArgument("start", "must not be negative")
+    if not (math.isfinite(duration) and duration > 0):
+        raise InvalidArgument("duration", "must be positive")
+    if copy and (crop is not None or subtitles is not None):
+        raise InvalidArgument("copy", "a stream copy can neither crop nor burn in subtitles")
+    if crop is not None and (
+        crop.width < 2 or crop.height < 2 or crop.width % 2 or crop.height % 2
+    ):
+        raise InvalidArgument("crop", f"{crop.width}x{crop.height} must be even and at least 2x2")
+    args = [ffmpeg, *_BASE[:2], "-loglevel", "error", "-y", "-ss", _fmt(start)]
+    if concat:
+        args += ["-f", "concat", "-safe", "0"]
+    args += ["-i", source, "-t", _fmt(duration), "-map", "0:v:0", "-map", "0:a:0?"]
+    if copy:
+        return [*args, "-c", "copy", "-movflags", "+faststart", "-f", "mp4", output]
+    filters = []
+    if crop is not None:
+        filters.append(f"crop={crop.width}:{crop.height}:{crop.x}:{crop.y}")
+    if subtitles is not None:
+        # The subtitles filter reads the frames' times: shift them onto the captions' timeline
+        # for the filter, then back so the clip starts at zero.
+        filters += [
+            f"setpts=PTS+{_fmt(subtitles_at)}/TB",
+            f"subtitles=filename={subtitles}",
+            "setpts=PTS-STARTPTS",
+        ]
+    if filters:
+        args += ["-vf", ",".join(filters)]
+    args += ["-c:v", "libx264", "-preset", preset, "-crf", "21", "-pix_fmt", "yuv420p"]
+    args += ["-c:a", "aac", "-b:a", "128000"]
+    return [*args, "-movflags", "+faststart", "-f", "mp4", output]

@@ -21,6 +21,7 @@ from typing import Protocol
 
 from config.settings import MediaSettings
 from streaming import names
+from streaming.clipper import ClipGate, Clipper
 from streaming.errors import (
     IngestDenied,
     InvalidMedia,
@@ -53,7 +54,7 @@ DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 WEBRTC_FRAME_JITTER = 2 / 30
 
 
-class SessionGate(RecordingGate, Protocol):
+class SessionGate(RecordingGate, ClipGate, Protocol):
     """What the media plane asks of the programme (``studio.service.Programme``)."""
 
     async def session_for_stream_key(self, key: str) -> Session | None:
@@ -233,6 +234,7 @@ class MediaPlane:
         )
         self.attached = Notifier()
         self.recordings = Recorder(gate, config.data_dir, config.pipeline.ffmpeg)
+        self.clips = Clipper(gate, self.recordings, preset=config.pipeline.ladder.preset)
         self.ownership: Ownership | None = None
 
     def set_ownership(self, ownership: Ownership, runs: RunSource | None = None) -> None:
@@ -314,6 +316,7 @@ class MediaPlane:
         """Start the RTMP listener (an address already in use is logged, not fatal) and the
         builds of recordings left over from before a restart."""
         await self.recordings.recover()
+        await self.clips.recover()
         server = RtmpServer(
             self,
             host=self.config.rtmp_host,
@@ -342,6 +345,7 @@ class MediaPlane:
         pipelines = list(self._pipelines.values())
         await asyncio.gather(*(p.close() for p in pipelines), return_exceptions=True)
         await self.recordings.close()
+        await self.clips.close()
 
     # --- the RTMP listener's side ------------------------------------------------------------
 

@@ -208,7 +208,7 @@ def load_recording(directory: Path) -> Recording | None:
         return None
 
 
-def _join(directory: Path, run: VodRun, out: Path) -> None:
+def join_run(directory: Path, run: VodRun, out: Path) -> None:
     """Write the run's init segment and segments (only their covered bytes) into ``out``."""
     with out.open("wb") as sink:
         sink.write((directory / run.init).read_bytes())
@@ -504,9 +504,9 @@ class Recorder:
             video_in = out_dir / f"r{run.run:04d}_video.mp4"
             audio_in = out_dir / f"r{run.run:04d}_audio.mp4"
             try:
-                await asyncio.to_thread(_join, directory, run, video_in)
+                await asyncio.to_thread(join_run, directory, run, video_in)
                 if audio is not None:
-                    await asyncio.to_thread(_join, directory, audio.runs[index], audio_in)
+                    await asyncio.to_thread(join_run, directory, audio.runs[index], audio_in)
                 aside = out_dir / f"r{run.run:04d}.mp4.part"
                 await self._ffmpeg(
                     run_mp4_args(

@@ -103,7 +103,13 @@ def _fits(lines: list[str], fontsize: int, width: int, height: int) -> bool:
 
 
 def slate_layout(
-    kind: SlateKind, title: str, *, width: int, height: int, headline: str | None = None
+    kind: SlateKind,
+    title: str,
+    *,
+    width: int,
+    height: int,
+    headline: str | None = None,
+    event: str = "",
 ) -> SlateLayout:
     """The slate's text and font size for a ``width`` x ``height`` picture.
 
@@ -111,7 +117,8 @@ def slate_layout(
     ``MAX_TITLE`` characters (at a word when one ends in its second half); both are wrapped to
     the usable width at the largest font size (from a sixteenth of the height down to a
     fortieth) where the title takes at most ``TITLE_LINES`` lines and the block fits; at the
-    smallest size the title is cut after ``TITLE_LINES`` lines.
+    smallest size the title is cut after ``TITLE_LINES`` lines. The ``event``'s name (its
+    branding), when given, closes the slate after an empty line.
     """
     first = one_line(headline if headline is not None else SLATE_HEADLINES[kind])
     clean = one_line(title)
@@ -119,6 +126,7 @@ def slate_layout(
         cut = clean[: MAX_TITLE - 1]
         at_word = cut.rpartition(" ")[0]
         clean = (at_word if len(at_word) > MAX_TITLE // 2 else cut).rstrip() + ELLIPSIS
+    name = one_line(event)[:MAX_TITLE]
     largest, smallest = max(12, height // 16), max(8, height // 40)
     usable = width * (1 - 2 * MARGIN)
     lines: list[str] = []
@@ -127,7 +135,7 @@ def slate_layout(
         title_lines = wrap(clean, ems) if clean else []
         if fontsize == smallest and len(title_lines) > TITLE_LINES:
             title_lines = _cut(title_lines, ems)
-        lines = wrap(first, ems) + title_lines
+        lines = wrap(first, ems) + title_lines + (["", *wrap(name, ems)] if name else [])
         if len(title_lines) <= TITLE_LINES and _fits(lines, fontsize, width, height):
             break
     text = "".join(f"{line}\n" for line in lines)

@@ -26,6 +26,8 @@ class Action(enum.StrEnum):
     SEE_HEALTH = "see ingest health"
     CAPTION = "caption sessions"
     CORRECT_CAPTIONS = "correct captions"
+    MAKE_CLIPS = "make clips"
+    MANAGE_BRANDING = "set the event's branding"
 
 
 _ALLOWED: dict[Action, frozenset[Role]] = {
@@ -43,6 +45,8 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     Action.SEE_HEALTH: frozenset({Role.ADMIN, Role.OPERATOR, Role.MODERATOR}),
     Action.CAPTION: frozenset({Role.ADMIN, Role.CAPTIONER}),
     Action.CORRECT_CAPTIONS: frozenset({Role.ADMIN, Role.OPERATOR, Role.CAPTIONER}),
+    Action.MAKE_CLIPS: frozenset({Role.ADMIN, Role.OPERATOR, Role.MODERATOR}),
+    Action.MANAGE_BRANDING: frozenset({Role.ADMIN}),
 }
 
 

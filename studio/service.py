@@ -23,9 +23,11 @@ from config import Settings
 from config.settings import DEMO_PROGRAM_FILE
 from studio import program_io
 from studio.access import Action, Principal, authorize
+from studio.branding_cases import BrandingCases
 from studio.captions import cues as captions
 from studio.captions.cues import CaptionInput, CaptionPatch, Cue
 from studio.channel import ChannelNow, channel_now
+from studio.clip_cases import ClipCases
 from studio.errors import (
     Conflict,
     Forbidden,
@@ -98,8 +100,9 @@ class SignIn:
     lifetime: timedelta
 
 
-class Programme:
-    """Use cases of the programme."""
+class Programme(ClipCases, BrandingCases):
+    """Use cases of the programme (those of clips in ``clip_cases``, of the branding in
+    ``branding_cases``)."""
 
     def __init__(self, store: Store, settings: Settings, clock: Clock | None = None) -> None:
         self.store = store

@@ -24,7 +24,8 @@ from aiohttp import web
 from config import ConfigError, Settings, load_settings
 from studio import program_io
 from studio.access import Principal
-from studio.errors import StoreMissing, StudioError
+from studio.branding_cases import configured_branding
+from studio.errors import InvalidInput, StoreMissing, StudioError
 from studio.models import TokenInput
 from studio.roles import Role
 from studio.service import Programme
@@ -102,6 +103,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(config_file, os.environ)
     except ConfigError as exc:
         print(f"torget: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        configured_branding(settings)
+    except InvalidInput as exc:
+        key = "event.name" if exc.field == "name" else f"event.brand_{exc.field}"
+        print(f"torget: invalid configuration: {key}: {exc.problem}", file=sys.stderr)
         return EXIT_USAGE
     if args.command == "serve":
         return serve(settings)

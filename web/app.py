@@ -223,6 +223,8 @@ async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
     plane = MediaPlane(programme, plane_config(settings.media))
     app[MEDIA] = plane
     app[CHANNELS] = Channels(plane)
+    look = await programme.branding()
+    plane.config.pipeline.slate_look.follow(look.background, look.text, look.name)
     programme.on_session_change(plane.session_changed)
     restreamer = restreams.media_taps(app, plane)  # restream pushes and ingest health
     media = settings.media

@@ -107,6 +107,7 @@ ANSWERS: list[tuple[type[DomainError], int, str]] = [
     (media_errors.BadWhepOffer, 400, "bad_offer"),
     (media_errors.UnknownWhepViewer, 404, "not_found"),
     (media_errors.NotLive, 409, "not_live"),
+    (media_errors.NothingToClip, 409, "conflict"),
     (media_errors.WhepFull, 503, "webrtc_full"),
 ]
 """How the programme's and the media plane's errors are answered: the first row whose class

@@ -45,7 +45,7 @@ def build(routes: tuple[Route, ...], *, title: str, version: str, server: str) -
     types: list[Any] = [ErrorBody]
     for route in routes:
         for kind in (route.body, route.response):
-            if kind is not None and kind is not str:
+            if kind is not None and kind not in (str, bytes):
                 types.append(kind)
     schemas, components = msgspec.json.schema_components(types, ref_template=_REF)
     by_type = dict(zip(types, schemas, strict=True))
@@ -90,6 +90,12 @@ def _operation(route: Route, by_type: dict[Any, Any]) -> dict[str, Any]:
         op["requestBody"] = {
             "required": True,
             "content": {m: {"schema": {"type": "string"}} for m in route.body_media_types},
+        }
+    elif route.body is bytes:
+        binary = {"type": "string", "format": "binary"}
+        op["requestBody"] = {
+            "required": True,
+            "content": {m: {"schema": binary} for m in route.body_media_types},
         }
     elif route.body is not None:
         op["requestBody"] = {

@@ -5,7 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from streaming.handover import RunListing
+from streaming.logo import LOGO_TYPES
 from streaming.whep import SDP_TYPE
+from studio.branding import Branding
 from studio.captions.cues import CaptionInput, CaptionPatch, CaptionShift
 from studio.captions.formats import SRT_TYPE, VTT_TYPE
 from studio.models import (
@@ -21,8 +23,10 @@ from studio.report import SessionReport
 from studio.roles import Role
 from web import auth, pages
 from web.api import (
+    branding,
     captions,
     channels,
+    clips,
     ops,
     program,
     recordings,
@@ -39,6 +43,7 @@ from web.media import runs as runs_http
 from web.media import whep as whep_http
 from web.media import whip as whip_http
 from web.views import (
+    ClipView,
     ImportView,
     IngestUrls,
     ProgramView,
@@ -154,6 +159,17 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", S + "/recording.mp4", recordings.download, "The replay as an MP4 download",
           "recordings", media_types=(recordings.MP4_TYPE,), viewer_gate=True, errors=(404, 503),
           media_session=True),
+    Route("POST", S + "/clips", clips.make_clips,
+          "Clip the session (the last seconds, or in and out on the replay): one MP4 per "
+          "aspect, cut in the background", "recordings", body=clips.ClipInput,
+          response=list[ClipView], status=202, roles=STAFF, errors=(404, 409, 422),
+          media_session=True),
+    Route("GET", S + "/clips", clips.list_clips,
+          "The session's clips (staff: every clip; viewers: those ready)", "recordings",
+          response=list[ClipView], viewer_gate=True, errors=(404,)),
+    Route("GET", S + "/clips/{clip_id}.mp4", clips.download, "A clip as an MP4 download",
+          "recordings", media_types=(clips.MP4_TYPE,), viewer_gate=True, errors=(404,),
+          media_session=True),
     Route("GET", S + "/restreams", restreams.list_restreams,
           "Restream destinations and the status of each push", "sessions",
           response=list[restreams.RestreamView], roles=OPERATORS, errors=(404, 503),
@@ -201,6 +217,27 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", S + "/captions/shift", captions.shift_captions,
           "Move every cue of one caption language by shift_ms", "captions", body=CaptionShift,
           response=captions.ShiftedView, roles=CORRECTORS, errors=(401, 403, 404, 422)),
+    Route("GET", "/api/v1/branding", branding.get_branding,
+          "The event's name, colours and logo (for pages, slates and the hall screen)",
+          "branding", response=branding.BrandingView),
+    Route("PUT", "/api/v1/branding", branding.set_branding,
+          "Set the event's name and colours (a pair below WCAG AA 4.5:1 is refused)",
+          "branding", body=Branding, response=branding.BrandingView, roles=ADMIN,
+          errors=(422,)),
+    Route("DELETE", "/api/v1/branding", branding.reset_branding,
+          "Back to the configured name and colours", "branding",
+          response=branding.BrandingView, roles=ADMIN),
+    Route("PUT", "/api/v1/branding/logo", branding.put_logo,
+          "Upload the event's logo: PNG, JPEG or WebP, at most 512 KiB (SVG is refused)",
+          "branding", body=bytes, body_media_types=tuple(LOGO_TYPES),
+          response=branding.BrandingView, roles=ADMIN, errors=(413, 415, 422)),
+    Route("DELETE", "/api/v1/branding/logo", branding.delete_logo, "Remove the event's logo",
+          "branding", status=204, roles=ADMIN),
+    Route("GET", branding.LOGO_PATH, branding.logo, "The event's logo", "branding",
+          media_types=tuple(LOGO_TYPES), errors=(404,)),
+    Route("GET", "/branding.css", branding.css,
+          "The event's colours as CSS variables (--brand-bg, --brand-text, --brand-accent)",
+          "branding", media_types=(branding.CSS_TYPE,)),
     Route("GET", "/api/v1/tokens", tokens.list_tokens, "List access tokens", "access",
           response=list[TokenView], roles=ADMIN),
     Route("POST", "/api/v1/tokens", tokens.create_token, "Issue an access token", "access",

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from config import Settings
+from studio.clips import ClipAspect, ClipRecord, ClipState
 from studio.models import ApiToken, Session, Studio
 from studio.program_io import ImportResult
 from studio.roles import Role
@@ -53,6 +54,28 @@ class RecordingView(msgspec.Struct, kw_only=True):
     end_seconds: float | None
     updated_at: datetime | None
     replay: ReplayUrls | None
+
+
+class ClipView(msgspec.Struct, kw_only=True):
+    """A clip of a session in one aspect: being cut, ready (with its MP4) or failed (why).
+
+    ``in_seconds``/``out_seconds`` are on the replay as it plays (a clip made while live: on
+    the recording so far)."""
+
+    id: str
+    session_id: str
+    aspect: ClipAspect
+    state: ClipState
+    message: str
+    in_seconds: float
+    out_seconds: float
+    duration_seconds: float | None
+    width: int | None
+    height: int | None
+    size_bytes: int | None
+    created_by: str
+    created_at: datetime
+    mp4: str | None
 
 
 class IngestUrls(msgspec.Struct, kw_only=True):
@@ -173,6 +196,10 @@ class Urls:
             mp4=f"{self.base}/api/v1/sessions/{session_id}/recording.mp4",
         )
 
+    def clip(self, session_id: str, clip_id: str) -> str:
+        """Where a clip's MP4 is downloaded."""
+        return f"{self.base}/api/v1/sessions/{session_id}/clips/{clip_id}.mp4"
+
     def ingest(self, session_id: str) -> IngestUrls:
         """Where an operator publishes a session (append the stream key to the RTMP URL)."""
         return IngestUrls(rtmp=f"{self._rtmp}/", whip=f"{self.base}/whip/{session_id}")
@@ -284,4 +311,25 @@ def import_view(result: ImportResult) -> ImportView:
         studios_created=result.studios_created,
         sessions_created=result.sessions_created,
         sessions_updated=result.sessions_updated,
+    )
+
+
+def clip_view(record: ClipRecord, urls: Urls) -> ClipView:
+    """Present a clip (its download address once it is ready)."""
+    ready = record.state is ClipState.READY
+    return ClipView(
+        id=record.id,
+        session_id=record.session_id,
+        aspect=record.aspect,
+        state=record.state,
+        message=record.message,
+        in_seconds=record.in_seconds,
+        out_seconds=record.out_seconds,
+        duration_seconds=record.duration,
+        width=record.width,
+        height=record.height,
+        size_bytes=record.size_bytes,
+        created_by=record.created_by,
+        created_at=record.created_at,
+        mp4=urls.clip(record.session_id, record.id) if ready else None,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from streaming.errors import FfmpegNotStarted
@@ -15,6 +16,22 @@ from streaming.ffmpeg_process import DEVNULL, FfmpegProcess
 from streaming.ladder import Rendition
 from streaming.slate_layout import slate_layout
 from streaming.vocab import SlateKind
+
+
+@dataclass
+class SlateLook:
+    """How slates look: the event's branding (colours as ``0xrrggbb``, its name under the
+    title). One holder per node, changed in place when the admin changes the branding."""
+
+    background: str = "0x14213d"
+    text: str = "0xffffff"
+    name: str = ""
+
+    def follow(self, background: str, text: str, name: str) -> None:
+        """Take the branding's ``#rrggbb`` colours (empty: the built-in look) and name."""
+        self.background = "0x" + background[1:] if background else "0x14213d"
+        self.text = "0x" + text[1:] if text else "0xffffff"
+        self.name = name
 
 
 async def start_slate(
@@ -26,11 +43,13 @@ async def start_slate(
     ffmpeg: str,
     font: str | None,
     label: str,
+    look: SlateLook | None = None,
 ) -> tuple[FfmpegProcess, int]:
     """Start the slate ffmpeg for ``video``'s size and rate writing MPEG-TS into a pipe: the
     process and the pipe's read end (the caller closes it once its reader has it)."""
     text = await asyncio.to_thread(directory.resolve) / "slate.txt"
-    layout = slate_layout(kind, title, width=video.width, height=video.height)
+    look = look or SlateLook()
+    layout = slate_layout(kind, title, width=video.width, height=video.height, event=look.name)
     await asyncio.to_thread(text.write_text, layout.text, encoding="utf-8")
     args = slate_args(
         str(text),
@@ -39,6 +58,8 @@ async def start_slate(
         fps=max(1, min(120, math.ceil(video.fps - 1e-6))),
         fontfile=font,
         fontsize=layout.fontsize,
+        background=look.background,
+        fontcolor=look.text,
         ffmpeg=ffmpeg,
     )
     read_end, write_end = os.pipe()

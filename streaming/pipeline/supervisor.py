@@ -40,7 +40,7 @@ from streaming.llhls import (
 from streaming.onair import GopBuffer
 from streaming.overload import LoadWatch, OverloadSettings
 from streaming.pipeline.output import InitFound, RunOutput, Update, playlists_for
-from streaming.pipeline.slate import start_slate
+from streaming.pipeline.slate import SlateLook, start_slate
 from streaming.vocab import InputFormat, OnAir, RunKind, SlateKind
 from streaming.vod import JOURNAL, JournalEntry, journal_line
 
@@ -69,6 +69,7 @@ class PipelineConfig:
     slate: bool = True
     slate_font: str | None = None
     overload: OverloadSettings = field(default_factory=OverloadSettings)
+    slate_look: SlateLook = field(default_factory=SlateLook)
 
 
 class Notifier:
@@ -459,6 +460,7 @@ class SessionPipeline:
                 ffmpeg=self.config.ffmpeg,
                 font=self.config.slate_font,
                 label=f"session {self.session_id} slate",
+                look=self.config.slate_look,
             )
         try:
             process = await FfmpegProcess.start(

@@ -1,8 +1,8 @@
 """The durable store: one code path for SQLite (embedded) and PostgreSQL (scaled out).
 
 A module per aggregate (``meta``, ``programme``, ``access``, ``rooms``, ``restreams``,
-``recordings``, ``media_owners``, ``captions``, ``join_codes``) on one engine (``database``),
-joined in ``Store`` (docs/architecture.md, "How data flows").
+``recordings``, ``media_owners``, ``captions``, ``join_codes``, ``clips``) on one engine
+(``database``), joined in ``Store`` (docs/architecture.md, "How data flows").
 """
 
 from studio.store.access import WebSession

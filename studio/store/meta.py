@@ -1,4 +1,5 @@
-"""Flags and values kept once per store: the signing key and the first-start claims."""
+"""Flags and values kept once per store: the signing key, the first-start claims and the
+event's branding."""
 
 from __future__ import annotations
 
@@ -28,3 +29,14 @@ class MetaStore(Database):
         except Conflict:
             return False
         return True
+
+    async def put_meta(self, key: str, value: str) -> None:
+        """Store ``key`` (replacing what it held)."""
+        async with self._write() as conn:
+            await conn.execute(t.meta.delete().where(t.meta.c.key == key))
+            await conn.execute(t.meta.insert().values(key=key, value=value))
+
+    async def delete_meta(self, key: str) -> None:
+        """Forget ``key`` (nothing happens when it is absent)."""
+        async with self._write() as conn:
+            await conn.execute(t.meta.delete().where(t.meta.c.key == key))

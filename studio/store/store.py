@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from studio.store.access import AccessStore
 from studio.store.captions import CaptionStore
+from studio.store.clips import ClipStore
 from studio.store.join_codes import JoinCodeStore
 from studio.store.media_owners import MediaOwnerStore
 from studio.store.meta import MetaStore
@@ -27,6 +28,7 @@ class Store(
     MediaOwnerStore,
     CaptionStore,
     JoinCodeStore,
+    ClipStore,
 ):
     """Studios, sessions, tokens, sign-ins, room logs, restreams, recordings, media owners,
-    captions and join codes, on SQLite or PostgreSQL."""
+    captions, join codes and clips, on SQLite or PostgreSQL."""

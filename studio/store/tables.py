@@ -162,6 +162,33 @@ recordings = sa.Table(
     sa.Column("epoch", sa.Integer(), nullable=True),
 )
 
+# Clips of a session for social media (``studio.clips``): one row per clip and aspect, the
+# MP4 itself is a file of the node that holds the session's media.
+clips = sa.Table(
+    "clips",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column(
+        "session_id",
+        sa.String(32),
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("aspect", sa.String(8), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("message", sa.Text(), nullable=False),
+    sa.Column("in_seconds", sa.Float(), nullable=False),
+    sa.Column("out_seconds", sa.Float(), nullable=False),
+    sa.Column("duration", sa.Float(), nullable=True),
+    sa.Column("width", sa.Integer(), nullable=True),
+    sa.Column("height", sa.Integer(), nullable=True),
+    sa.Column("size_bytes", sa.BigInteger(), nullable=True),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
 # The node that holds a session's media (streaming.ownership): written when a publish is
 # accepted, confirmed every few seconds by that node while it runs. ``epoch`` is the fencing
 # token: each claim of the session's media takes the next one (media_claims keeps them all).

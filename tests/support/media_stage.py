@@ -16,6 +16,7 @@ from tests.support.harness import RunningApp, running_app, settings_for, sqlite_
 from tests.support.hls_checks import check_media_playlist
 from tests.support.media_tools import FFMPEG
 from tests.support.servers import free_port
+from tests.support.waiting import until
 from web.keys import MEDIA
 
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
@@ -143,6 +144,19 @@ async def state(stage: Stage, session_id: str) -> str:
     """The session's lifecycle state as the API reports it."""
     answer = await stage.app.client.get(f"/api/v1/sessions/{session_id}")
     return str((await answer.json())["state"])
+
+
+async def start_broadcast(stage: Stage, session_id: str) -> None:
+    """Wait until the publish made the session ready, then start the broadcast."""
+
+    async def ready() -> bool:
+        return await state(stage, session_id) == "ready"
+
+    await until(ready, timeout=30, what="the session to become ready")
+    answer = await stage.app.client.post(
+        f"/api/v1/sessions/{session_id}/live", headers=stage.app.admin
+    )
+    assert answer.status == 200, await answer.text()
 
 
 async def fetch(stage: Stage, path: str, status: int = 200) -> tuple[bytes, Any]:

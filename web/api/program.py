@@ -30,7 +30,7 @@ async def program(request: web.Request) -> ProgramView:
     if language:
         sessions = [s for s in sessions if s.language == language]
     return ProgramView(
-        event=settings.event.name,
+        event=(await programme.branding()).name,
         timezone=settings.event.timezone,
         studios=[studio_view(s, urls) for s in studios],
         sessions=[session_view(s, names[s.studio_id], urls) for s in sessions],
@@ -38,9 +38,9 @@ async def program(request: web.Request) -> ProgramView:
 
 
 async def _ics(request: web.Request, studio_id: str | None) -> web.Response:
-    settings, programme, urls = request.app[SETTINGS], request.app[PROGRAMME], request.app[URLS]
+    programme, urls = request.app[PROGRAMME], request.app[URLS]
     studios = {s.id: s for s in await programme.list_studios()}
-    name = settings.event.name
+    name = (await programme.branding()).name
     if studio_id is not None:
         name = f"{name}: {(await programme.get_studio(studio_id)).name}"
     body = render_calendar(

@@ -102,3 +102,27 @@ def test_bad_configuration_is_named(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "server.port: Expected int, got str" in result.stderr
+
+
+def test_configured_colours_below_wcag_contrast_stop_the_command(tmp_path: Path) -> None:
+    """A pale text colour in the settings is named with its pair and ratio before anything
+    starts."""
+    env = {
+        **os.environ,
+        "TORGET_EVENT_BRAND_BACKGROUND": "#ffffff",
+        "TORGET_EVENT_BRAND_TEXT": "#aaaaaa",
+        "TORGET_EVENT_BRAND_ACCENT": "#0b57a4",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "torget", "token", "list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        "torget: invalid configuration: event.brand_text: text #aaaaaa on background #ffffff "
+        "has a contrast of 2.32:1; WCAG AA asks for at least 4.5:1 for text\n"
+    )

@@ -16,7 +16,7 @@ import pytest
 from streaming.pipeline.supervisor import SessionPipeline
 from tests.support.browser import chromium, needs_chromium, open_page
 from tests.support.hls_checks import check_media_playlist
-from tests.support.media_stage import Stage, new_session, stage, state
+from tests.support.media_stage import Stage, new_session, stage, start_broadcast
 from tests.support.media_tools import needs_ffmpeg, probe
 from tests.support.waiting import until
 from tests.support.webrtc_camera import BrowserLikeCamera, Phase, Timing, browser_like_publisher
@@ -38,12 +38,7 @@ RESTARTING = re.compile(r"restarting|killing it|while on air")
 async def go_live(st: Stage, session_id: str) -> SessionPipeline:
     """Wait for the publish to make the session ready, start the broadcast, return its media."""
 
-    async def ready() -> bool:
-        return await state(st, session_id) == "ready"
-
-    await until(ready, timeout=30, what="the session to become ready")
-    answer = await st.app.client.post(f"/api/v1/sessions/{session_id}/live", headers=st.app.admin)
-    assert answer.status == 200, await answer.text()
+    await start_broadcast(st, session_id)
     pipeline = await st.app.web_app[MEDIA].wait_ready(session_id, 40)
     assert pipeline is not None
     return pipeline

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.support.harness import RunningApp, running_app, settings_for, sqlite_url
+from tests.support.images import png
 from web.routes import ROUTES
 
 ROLES = ("anonymous", "admin", "operator_a", "operator_b", "moderator_a")
@@ -154,6 +155,12 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int, int, int]]] = [
         {"language": "sv", "shift_ms": 500},
         (401, 200, 200, 403, 403),
     ),
+    # Staff of the studio may clip; the matrix's session has nothing recorded yet (409).
+    ("POST", "/api/v1/sessions/{session_id}/clips", {"last_seconds": 5}, (401, 409, 409, 403, 409)),
+    ("PUT", "/api/v1/branding", {"name": "Expo"}, (401, 200, 403, 403, 403)),
+    ("DELETE", "/api/v1/branding", None, (401, 200, 403, 403, 403)),
+    ("PUT", "/api/v1/branding/logo", png(), (401, 200, 403, 403, 403)),
+    ("DELETE", "/api/v1/branding/logo", None, (401, 204, 403, 403, 403)),
     ("GET", "/api/v1/tokens", None, (401, 200, 403, 403, 403)),
     ("POST", "/api/v1/tokens", {"role": "moderator", "name": "m"}, (401, 201, 403, 403, 403)),
     ("DELETE", "/api/v1/tokens/{token_id}", None, (401, 204, 403, 403, 403)),
@@ -200,6 +207,11 @@ PUBLIC = {
     ("GET", "/admin"),
     ("GET", "/static/{name}"),
     ("GET", "/static/{folder}/{name}"),
+    ("GET", "/api/v1/sessions/{session_id}/clips"),  # viewers see the ready ones
+    ("GET", "/api/v1/sessions/{session_id}/clips/{clip_id}.mp4"),  # viewers; 404 until cut
+    ("GET", "/api/v1/branding"),
+    ("GET", "/branding/logo"),  # 404 until uploaded
+    ("GET", "/branding.css"),
 }
 
 
@@ -235,6 +247,9 @@ async def test_role_gets_expected_status(
     if isinstance(body, str):
         kwargs["data"] = body
         kwargs["headers"]["Content-Type"] = "application/yaml"
+    elif isinstance(body, bytes):
+        kwargs["data"] = body
+        kwargs["headers"]["Content-Type"] = "image/png"
     elif body is not None:
         kwargs["json"] = body
     answer = await world.app.client.request(method, url, **kwargs)

@@ -1,15 +1,20 @@
-"""The ffmpeg argument builders (live pipeline, slate, remux, restream, the recording's MP4),
-checked as exact lists."""
+"""The ffmpeg argument builders (live pipeline, slate, remux, restream, the recording's MP4,
+clips), checked as exact lists."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
 from streaming.errors import InvalidArgument
 from streaming.ffmpeg_args import (
+    Crop,
     PipeInput,
     UrlInput,
     carried,
+    clip_args,
+    clip_piece_args,
     concat_list,
     live_args,
     recording_args,
@@ -177,7 +182,7 @@ def test_slate_args_never_contain_the_title(title: str) -> None:
         "-re", "-f", "lavfi", "-i", "anullsrc=channel_layout=stereo:sample_rate=48000",
         "-map", "0:v:0", "-map", "1:a:0",
         "-vf",
-        "drawtext=textfile=/run/torget/s1/slate.txt:expansion=none:fontcolor=white:"
+        "drawtext=textfile=/run/torget/s1/slate.txt:expansion=none:fontcolor=0xffffff:"
         "fontsize=45:line_spacing=22:x=(w-text_w)/2:y=(h-text_h)/2",
         "-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
         "-b:v", "500000", "-maxrate", "500000", "-bufsize", "1000000",
@@ -203,7 +208,7 @@ def test_slate_args_to_a_file_with_a_font_and_a_length() -> None:
     assert "-re" not in args
     assert args[args.index("-vf") + 1] == (
         "drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:textfile=/t/slate.txt:"
-        "expansion=none:fontcolor=white:fontsize=20:line_spacing=10:x=(w-text_w)/2:y=(h-text_h)/2"
+        "expansion=none:fontcolor=0xffffff:fontsize=20:line_spacing=10:x=(w-text_w)/2:y=(h-text_h)/2"
     )
     assert args[-5:] == ["-t", "2", "-f", "mpegts", "/t/slate.ts"]
 
@@ -392,3 +397,111 @@ def test_the_source_rendition_cannot_be_dropped() -> None:
     """Dropping rendition 0 is refused: its viewers keep their stream."""
     with pytest.raises(InvalidArgument, match="source rendition cannot be dropped"):
         carried(plan_ladder(P720), {0})
+
+
+CLIP_HEAD = ["ff", "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+CLIP_ENCODE = [
+    "-c:v", "libx264", "-preset", "veryfast", "-crf", "21", "-pix_fmt", "yuv420p",
+    "-c:a", "aac", "-b:a", "128000", "-movflags", "+faststart", "-f", "mp4",
+]  # fmt: skip
+
+
+def test_a_clip_on_a_keyframe_of_the_replay_is_a_stream_copy_of_the_runs() -> None:
+    """A copy: seek in the runs' concat list, the duration, both streams copied, faststart."""
+    args = clip_args(
+        "/m/s/mp4/runs.txt", "/m/s/clips/c.mp4.part", start=12.0, duration=60.0,
+        concat=True, copy=True, ffmpeg="ff",
+    )  # fmt: skip
+    assert args == [
+        *CLIP_HEAD, "-ss", "12", "-f", "concat", "-safe", "0", "-i", "/m/s/mp4/runs.txt",
+        "-t", "60", "-map", "0:v:0", "-map", "0:a:0?", "-c", "copy",
+        "-movflags", "+faststart", "-f", "mp4", "/m/s/clips/c.mp4.part",
+    ]  # fmt: skip
+
+
+def test_a_cropped_clip_is_re_encoded_to_the_frame() -> None:
+    """A crop: the crop filter, H.264 and AAC; a live piece is read as a plain file."""
+    args = clip_args(
+        "/m/s/clips/w/piece.ts", "/m/s/clips/c.mp4.part", start=0.5, duration=3.25,
+        crop=Crop(404, 720, 438, 0), ffmpeg="ff",
+    )  # fmt: skip
+    assert args == [
+        *CLIP_HEAD, "-ss", "0.5", "-i", "/m/s/clips/w/piece.ts", "-t", "3.25",
+        "-map", "0:v:0", "-map", "0:a:0?", "-vf", "crop=404:720:438:0",
+        *CLIP_ENCODE, "/m/s/clips/c.mp4.part",
+    ]  # fmt: skip
+
+
+def test_captions_are_burned_in_on_their_own_timeline() -> None:
+    """Subtitles: frames shifted to the captions' timeline for the filter, then back to zero."""
+    args = clip_args(
+        "/m/s/mp4/runs.txt", "/m/s/clips/c.mp4.part", start=30.0, duration=10.0, concat=True,
+        crop=Crop(720, 720, 280, 0), subtitles="/m/s/captions/sv.vtt", subtitles_at=30.0,
+        preset="ultrafast", ffmpeg="ff",
+    )  # fmt: skip
+    vf = args[args.index("-vf") + 1]
+    assert vf == (
+        "crop=720:720:280:0,setpts=PTS+30/TB,subtitles=filename=/m/s/captions/sv.vtt,"
+        "setpts=PTS-STARTPTS"
+    )
+    assert args[args.index("-preset") + 1] == "ultrafast"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"start": -1.0}, "start: must not be negative"),
+        ({"start": float("nan")}, "start: must not be negative"),
+        ({"duration": 0.0}, "duration: must be positive"),
+        (
+            {"copy": True, "crop": Crop(720, 720, 280, 0)},
+            "copy: a stream copy can neither crop nor burn in subtitles",
+        ),
+        (
+            {"copy": True, "subtitles": "/m/s/c.vtt"},
+            "copy: a stream copy can neither crop nor burn in subtitles",
+        ),
+        ({"crop": Crop(405, 720, 0, 0)}, "crop: 405x720 must be even and at least 2x2"),
+        (
+            {"subtitles": "/m/s/c.vtt:force_style=x"},
+            "subtitles: '/m/s/c.vtt:force_style=x' is not a plain absolute path",
+        ),
+        ({"source": "relative.ts"}, "source: 'relative.ts' is not a plain absolute path"),
+    ],
+)
+def test_a_clip_that_cannot_be_cut_safely_is_refused(kwargs: dict[str, Any], message: str) -> None:
+    """Bad times, a copy asked to crop, odd crops and unsafe paths never reach ffmpeg."""
+    values: dict[str, Any] = {
+        "source": "/m/s/p.ts",
+        "output": "/m/s/c.mp4",
+        "start": 0.0,
+        "duration": 5.0,
+    }
+    values.update(kwargs)
+    source, output = values.pop("source"), values.pop("output")
+    with pytest.raises(InvalidArgument) as refused:
+        clip_args(source, output, **values)
+    assert refused.value.message == message
+
+
+def test_a_live_piece_copies_video_and_audio_into_mpeg_ts() -> None:
+    """The live segments joined side by side, stream-copied, in MPEG-TS (timestamps kept)."""
+    assert clip_piece_args("/w/v.mp4", "/w/a.mp4", "/w/piece.ts", ffmpeg="ff") == [
+        *CLIP_HEAD, "-i", "/w/v.mp4", "-i", "/w/a.mp4", "-map", "0:v:0", "-map", "1:a:0",
+        "-c", "copy", "-f", "mpegts", "/w/piece.ts",
+    ]  # fmt: skip
+    assert clip_piece_args("/w/v.mp4", None, "/w/piece.ts", ffmpeg="ff")[-9:] == [
+        "-i", "/w/v.mp4", "-map", "0:v:0", "-c", "copy", "-f", "mpegts", "/w/piece.ts",
+    ]  # fmt: skip
+
+
+def test_a_branded_slate_draws_the_events_colours_and_name() -> None:
+    """The event's background and text colours reach the slate (``slate_layout`` adds its name)."""
+    args = slate_args(
+        "/run/torget/s1/slate.txt", width=1280, height=720, fps=30,
+        background="0xfafafa", fontcolor="0x0b57a4",
+    )  # fmt: skip
+    assert "color=c=0xfafafa:s=1280x720:r=30" in args
+    assert "fontcolor=0x0b57a4:" in args[args.index("-vf") + 1]
+    with pytest.raises(InvalidArgument, match="fontcolor: must look like 0xffffff"):
+        slate_args("/run/s.txt", width=1280, height=720, fps=30, fontcolor="red:x=1")

@@ -71,3 +71,11 @@ def test_wrap_breaks_words_longer_than_a_line() -> None:
     """A word wider than the line is broken between characters; spaces break the rest."""
     assert wrap("ab cd", 10) == ["ab cd"]
     assert wrap("abcdefgh ij", 3) == ["abcd", "efgh", "ij"]
+
+
+def test_the_events_name_closes_the_slate_after_an_empty_line() -> None:
+    """A branded slate ends with the event's name, cleaned to one line like the title."""
+    layout = slate_layout(
+        SlateKind.STARTING_SOON, "Opening", width=1280, height=720, event="Kommun\nmässan"
+    )
+    assert layout.text == "Starting soon\nOpening\n\nKommun mässan\n"

@@ -37,7 +37,7 @@ export async function readError(answer) {
 /** Call the JSON API; unsafe methods carry the CSRF token of the browser sign-in. */
 export async function api(method, path, body = undefined, extraHeaders = {}) {
   const headers = { Accept: "application/json", ...extraHeaders };
-  const raw = typeof body === "string" && "Content-Type" in extraHeaders; // a file, sent as is
+  const raw = (typeof body === "string" || body instanceof Blob) && "Content-Type" in extraHeaders; // a file, sent as is
   if (body !== undefined && !raw) headers["Content-Type"] = "application/json";
   if (!["GET", "HEAD"].includes(method) && csrfToken) headers["X-CSRF-Token"] = csrfToken;
   let answer;

@@ -7,6 +7,7 @@ import { $, say } from "/static/js/dom.js";
 import { t } from "/static/js/i18n.js";
 import { PASS_KEY } from "/static/js/realtime.js";
 import { displayName, storage } from "/static/js/storage.js";
+import "/static/js/branding.js"; // the event's name and logo on every page
 
 /**
  * Open a staff page: its sign-in form (#signin) until the person is signed in, then who they are

@@ -1,6 +1,7 @@
 // Viewer page of one session: player, chat, Q&A, polls, viewer count, share and embed.
 
 import { api } from "/static/js/api.js";
+import { wireClips } from "/static/js/clips.js";
 import { askAccessCode, copyText, sessionIdFromPath } from "/static/js/common.js";
 import { $, appendKept, el, keepFocus, removeItem, say, setCount, show } from "/static/js/dom.js";
 import { formatDay, formatTime, initI18n, t } from "/static/js/i18n.js";
@@ -18,6 +19,7 @@ let rt = null;
 let room = emptyRoom();
 let playing = null;
 let awaitingApproval = false; // "shown once a moderator approves it" is on screen
+let redrawClips = () => {};
 
 /** States after the broadcast: the page is the replay's (no live banner, count or inputs). */
 const OVER = ["ended", "replay", "cancelled"];
@@ -323,6 +325,7 @@ async function main() {
   }
   renderSession();
   wireShare();
+  redrawClips = await wireClips(sessionId, () => session, $("video"));
   const chosen = storage.get("torget.latency");
   $("latency").value = LATENCIES.includes(chosen) ? chosen : "low";
   $("latency").addEventListener("change", () => {
@@ -369,6 +372,7 @@ async function refresh() {
     session = await fetchSession();
     renderSession();
     updatePlayer();
+    redrawClips();
   } catch {
     /* keep what we show; the next event retries */
   }
