@@ -130,14 +130,14 @@ async def test_a_logo_must_be_a_small_decodable_raster_picture(app: RunningApp) 
 async def test_only_admins_change_the_branding(app: RunningApp) -> None:
     """Anonymous callers sign in first; an operator may not."""
     answer = await app.client.put("/api/v1/branding", json=BRAND)
-    assert await error(answer) == (401, "unauthenticated", "sign in to set the event's branding")
+    assert await error(answer) == (401, "unauthenticated", "sign in as admin to do this")
     token = await app.client.post(
         "/api/v1/tokens", json={"role": "operator", "name": "Op"}, headers=app.admin
     )
     operator = app.auth((await token.json())["token"])
     answer = await app.client.put("/api/v1/branding", json=BRAND, headers=operator)
     assert await error(answer) == (
-        403, "forbidden", "the operator role may not set the event's branding"
+        403, "forbidden", "the operator role may not do this (it takes admin)"
     )  # fmt: skip
     answer = await app.client.put(
         "/api/v1/branding/logo", data=png(), headers={**operator, "Content-Type": "image/png"}

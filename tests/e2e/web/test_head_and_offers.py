@@ -29,7 +29,7 @@ async def _world(app: RunningApp) -> dict[str, str]:
     session = await app.client.post("/api/v1/sessions", json=body, headers=app.admin)
     created = await session.json()
     return {"studio_id": studio_id, "session_id": created["id"], "key": created["stream_key"],
-            "name": "app.css", "folder": "i18n", "code": "123456"}  # fmt: skip
+            "name": "app.css", "folder": "i18n", "code": "123456", "clip_id": "clp_x"}  # fmt: skip
 
 
 async def test_head_answers_like_get_without_a_body(app: RunningApp) -> None:
