@@ -12,6 +12,7 @@ python -m bench --servers reference   the fan-out benchmark against these server
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import sys
 import time
@@ -159,7 +160,7 @@ def report(sections: list[str], command: str, started: datetime, seconds: float)
 def _sections(text: str) -> list[str]:
     """The ``## `` sections of a report (without the header and the closing "Run on" line)."""
     body = text.split("\n## ", 1)[1] if "\n## " in text else ""
-    body = body.rsplit("\nRun on ", 1)[0]
+    body = re.sub(r"\nRun on [^\n]*\n*\Z", "\n", body)  # the closing line only
     return ["## " + chunk.rstrip("\n") + "\n" for chunk in body.split("\n## ") if chunk.strip()]
 
 
@@ -176,8 +177,8 @@ def keep_other_sections(previous: str, new: str) -> str:
         title = section.split("\n", 1)[0]
         if title in fresh:
             merged.append(fresh.pop(title))
-        elif "(Kept from the earlier run." in section:
-            merged.append(section)
+        elif "(Kept from the earlier run." in section or "\n(Run on " in section:
+            merged.append(section)  # already says when it was run
         else:
             merged.append(f"{section}\n(Kept from the earlier run. {when})\n")
     merged += fresh.values()
