@@ -224,7 +224,9 @@ def test_a_section_that_says_run_on_inside_is_kept_whole() -> None:
     """Only the report's closing "Run on" line ends the sections: a section with a "Run on"
     line of its own, and the sections after it, survive a partial run."""
     when = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
-    imports = "## Imports\n\nimport figures\n\n(Run on 2026-11-25 with `python -m bench imports`.)\n"
+    imports = (
+        "## Imports\n\nimport figures\n\n(Run on 2026-11-25 with `python -m bench imports`.)\n"
+    )
     old = report([imports, "## Clips\n\nclip figures\n"], "python -m bench", when, 60)
     merged = keep_other_sections(
         old, report(["## Media\n\nnew\n"], "python -m bench media", when, 60)
