@@ -12,6 +12,7 @@ python -m bench --servers reference   the fan-out benchmark against these server
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 import shlex
 import sys
@@ -53,81 +54,31 @@ def _cluster(args: argparse.Namespace) -> str:
     return _shown(markdown(result))
 
 
-def _media(args: argparse.Namespace) -> str:
-    from bench.media.report import markdown
-    from bench.media.run import QUICK, Plan, run
+def _standard(name: str) -> Callable[[argparse.Namespace], str]:
+    """A benchmark laid out like most: ``bench/<name>/run.py`` with ``QUICK``, ``Plan`` and
+    ``run``, and ``bench/<name>/report.py`` with ``markdown`` (imported only when it runs)."""
 
-    result = run(QUICK if args.quick else Plan(), say=print)
-    return _shown(markdown(result))
+    def measure(args: argparse.Namespace) -> str:
+        runner = importlib.import_module(f"bench.{name}.run")
+        report = importlib.import_module(f"bench.{name}.report")
+        result = runner.run(runner.QUICK if args.quick else runner.Plan(), say=print)
+        return _shown(report.markdown(result))
 
-
-def _webrtc(args: argparse.Namespace) -> str:
-    from bench.webrtc.report import markdown
-    from bench.webrtc.run import QUICK, Plan, run
-
-    result = run(QUICK if args.quick else Plan(), say=print)
-    return _shown(markdown(result))
-
-
-def _joinstorm(args: argparse.Namespace) -> str:
-    from bench.joinstorm.report import markdown
-    from bench.joinstorm.run import QUICK, Plan, run
-
-    result = run(QUICK if args.quick else Plan(), say=print)
-    return _shown(markdown(result))
-
-
-def _hlscache(args: argparse.Namespace) -> str:
-    from bench.hlscache.report import markdown
-    from bench.hlscache.run import QUICK, Plan, run
-
-    result = run(QUICK if args.quick else Plan(), say=print)
-    return _shown(markdown(result))
-
-
-def _imports(args: argparse.Namespace) -> str:
-    from bench.imports.report import markdown
-    from bench.imports.run import QUICK, Plan, run
-
-    return _shown(markdown(run(QUICK if args.quick else Plan(), say=print)))
-
-
-def _viewer(args: argparse.Namespace) -> str:
-    from bench.viewer.report import markdown
-    from bench.viewer.run import QUICK, Plan, run
-
-    result = run(QUICK if args.quick else Plan(), say=print)
-    return _shown(markdown(result))
-
-
-def _playout(args: argparse.Namespace) -> str:
-    from bench.playout.report import markdown
-    from bench.playout.run import QUICK, Plan, run
-
-    result = run(QUICK if args.quick else Plan(), say=print)
-    return _shown(markdown(result))
-
-
-def _clips(args: argparse.Namespace) -> str:
-    from bench.clips.report import markdown
-    from bench.clips.run import QUICK, Plan, run
-
-    result = run(QUICK if args.quick else Plan(), say=print)
-    return _shown(markdown(result))
+    return measure
 
 
 # name -> function running the benchmark and returning its Markdown section
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], str]] = {
     "fanout": _fanout,
     "cluster": _cluster,  # after fanout: it reuses the one-node figures of the same N and rate
-    "media": _media,
-    "webrtc": _webrtc,
-    "hlscache": _hlscache,
-    "joinstorm": _joinstorm,
-    "imports": _imports,
-    "viewer": _viewer,
-    "playout": _playout,
-    "clips": _clips,
+    "media": _standard("media"),
+    "webrtc": _standard("webrtc"),
+    "hlscache": _standard("hlscache"),
+    "joinstorm": _standard("joinstorm"),
+    "imports": _standard("imports"),
+    "viewer": _standard("viewer"),
+    "playout": _standard("playout"),
+    "clips": _standard("clips"),
 }
 
 
