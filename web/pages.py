@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path, PurePosixPath
 
 from aiohttp import web
@@ -165,68 +166,17 @@ async def _page(request: web.Request, name: str) -> web.Response:
     return web.Response(body=body, content_type=HTML_TYPE, charset="utf-8", headers=headers)
 
 
-async def guide_page(request: web.Request) -> web.Response:
-    """The viewer's programme guide."""
-    return await _page(request, "index.html")
+def page(
+    name: str, operation: str, *, framable: bool = False
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The handler of the page ``web/static/<name>``, named ``operation`` (the route's OpenAPI
+    operation id); ``framable``: other sites may frame it (the embeds' own CSP)."""
 
+    async def serve(request: web.Request) -> web.Response:
+        response = await _page(request, name)
+        if framable:
+            response.headers["Content-Security-Policy"] = EMBED_CSP
+        return response
 
-async def session_page(request: web.Request) -> web.Response:
-    """One session: player, chat, Q&A, polls (the page itself looks the session up)."""
-    return await _page(request, "session.html")
-
-
-async def _framable(request: web.Request, name: str) -> web.Response:
-    """A page other sites may frame (its own CSP with ``frame-ancestors *``)."""
-    response = await _page(request, name)
-    response.headers["Content-Security-Policy"] = EMBED_CSP
-    return response
-
-
-async def embed_page(request: web.Request) -> web.Response:
-    """The player alone, for framing in another site."""
-    return await _framable(request, "embed.html")
-
-
-async def studio_page(request: web.Request) -> web.Response:
-    """The operator console."""
-    return await _page(request, "studio.html")
-
-
-async def moderate_page(request: web.Request) -> web.Response:
-    """The moderator console."""
-    return await _page(request, "moderate.html")
-
-
-async def caption_page(request: web.Request) -> web.Response:
-    """The caption console."""
-    return await _page(request, "caption.html")
-
-
-async def admin_page(request: web.Request) -> web.Response:
-    """The admin's page: programme import, studios, access tokens, reports."""
-    return await _page(request, "admin.html")
-
-
-async def report_page(request: web.Request) -> web.Response:
-    """The after-event report of a session."""
-    return await _page(request, "report.html")
-
-
-async def channel_page(request: web.Request) -> web.Response:
-    """A studio's channel: whatever the studio has on air, the next session's card between."""
-    return await _page(request, "channel.html")
-
-
-async def channel_embed_page(request: web.Request) -> web.Response:
-    """A studio's channel player alone, for framing in another site (one embed per event)."""
-    return await _framable(request, "channel.html")
-
-
-async def screen_page(request: web.Request) -> web.Response:
-    """The hall screen for a projector: highlighted question, poll bars, join code."""
-    return await _page(request, "screen.html")
-
-
-async def join_page(request: web.Request) -> web.Response:
-    """The participation page a join code opens on a phone (questions, votes, polls)."""
-    return await _page(request, "join.html")
+    serve.__name__ = operation
+    return serve

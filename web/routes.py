@@ -78,6 +78,14 @@ async def _viewer(request: web.Request, body: auth.ViewerInput) -> web.Response:
     return await auth.viewer_pass(request, body)
 
 
+def _page_route(
+    path: str, name: str, operation: str, summary: str, *, framable: bool = False
+) -> Route:
+    """``GET path``: the browser page ``web/static/<name>``."""
+    handler = pages.page(name, operation, framable=framable)
+    return Route("GET", path, handler, summary, "pages", media_types=(pages.HTML_TYPE,))
+
+
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/v1/program", program.program, "The programme guide", "programme",
           response=ProgramView, viewer_gate=True,
@@ -308,38 +316,26 @@ ROUTES: tuple[Route, ...] = (
           response=ops.Health, errors=(503,)),
     Route("GET", "/metrics", ops.metrics, "Prometheus metrics", "operations",
           media_types=("text/plain",)),
-    Route("GET", "/", pages.guide_page, "Viewer page: the programme guide", "pages",
-          media_types=(pages.HTML_TYPE,)),
-    Route("GET", "/s/{session_id}", pages.session_page,
-          "Viewer page: a session's player, chat, Q&A and polls", "pages",
-          media_types=(pages.HTML_TYPE,)),
-    Route("GET", "/embed/{session_id}", pages.embed_page,
-          "Embeddable player of a session (may be framed by other sites)", "pages",
-          media_types=(pages.HTML_TYPE,)),
-    Route("GET", "/c/{studio_id}", pages.channel_page,
-          "Viewer page: a studio's channel (what is on air, the next session between)", "pages",
-          media_types=(pages.HTML_TYPE,)),
-    Route("GET", "/embed/c/{studio_id}", pages.channel_embed_page,
-          "Embeddable player of a studio's channel (may be framed by other sites)", "pages",
-          media_types=(pages.HTML_TYPE,)),
-    Route("GET", "/screen/{studio_id}", pages.screen_page,
-          "Hall screen: highlighted question, poll results, join code and QR code", "pages",
-          media_types=(pages.HTML_TYPE,)),
-    Route("GET", "/j/{code}", pages.join_page,
-          "Participation page a hall join code opens (questions, votes, polls)", "pages",
-          media_types=(pages.HTML_TYPE,)),
-    Route("GET", "/studio", pages.studio_page, "Operator console", "pages",
-          media_types=(pages.HTML_TYPE,)),
-    Route("GET", "/moderate", pages.moderate_page, "Moderator console", "pages",
-          media_types=(pages.HTML_TYPE,)),
-    Route("GET", "/caption", pages.caption_page,
-          "Caption console: write live captions while watching the programme (WHEP)", "pages",
-          media_types=(pages.HTML_TYPE,)),
-    Route("GET", "/report", pages.report_page, "After-event report page", "pages",
-          media_types=(pages.HTML_TYPE,)),
-    Route("GET", "/admin", pages.admin_page,
-          "Admin page: programme import, studios, access tokens", "pages",
-          media_types=(pages.HTML_TYPE,)),
+    _page_route("/", "index.html", "guide_page", "Viewer page: the programme guide"),
+    _page_route("/s/{session_id}", "session.html", "session_page",
+          "Viewer page: a session's player, chat, Q&A and polls"),
+    _page_route("/embed/{session_id}", "embed.html", "embed_page",
+          "Embeddable player of a session (may be framed by other sites)", framable=True),
+    _page_route("/c/{studio_id}", "channel.html", "channel_page",
+          "Viewer page: a studio's channel (what is on air, the next session between)"),
+    _page_route("/embed/c/{studio_id}", "channel.html", "channel_embed_page",
+          "Embeddable player of a studio's channel (may be framed by other sites)", framable=True),
+    _page_route("/screen/{studio_id}", "screen.html", "screen_page",
+          "Hall screen: highlighted question, poll results, join code and QR code"),
+    _page_route("/j/{code}", "join.html", "join_page",
+          "Participation page a hall join code opens (questions, votes, polls)"),
+    _page_route("/studio", "studio.html", "studio_page", "Operator console"),
+    _page_route("/moderate", "moderate.html", "moderate_page", "Moderator console"),
+    _page_route("/caption", "caption.html", "caption_page",
+          "Caption console: write live captions while watching the programme (WHEP)"),
+    _page_route("/report", "report.html", "report_page", "After-event report page"),
+    _page_route("/admin", "admin.html", "admin_page",
+          "Admin page: programme import, studios, access tokens"),
     Route("GET", "/static/{name}", pages.static_file,
           "A static file of the browser apps (ETag, Last-Modified, ranges; cached a year when "
           "?v= is its version)", "pages", media_types=pages.STATIC_MEDIA_TYPES, errors=(404,),
