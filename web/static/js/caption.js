@@ -12,7 +12,7 @@ const SENT_KEPT = 50;
 const player = new Player($("video"), { onStatus: (text, kind) => say($("player-status"), text, kind) });
 
 function watch(sessionId) {
-  if (sessionId) player.play(sessionId, { lowLatency: true });
+  if (sessionId) player.play(sessionId, { latency: "lowest" });
   else player.stop();
 }
 
