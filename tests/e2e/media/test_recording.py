@@ -36,7 +36,7 @@ from tests.support.media_stage import (
 from tests.support.media_tools import FFMPEG, needs_ffmpeg, probe
 from tests.support.servers import free_port
 from tests.support.waiting import until
-from web.keys import MEDIA
+from web.keys import MEDIA, SETTINGS
 
 pytestmark = [pytest.mark.slow, needs_ffmpeg]
 
@@ -156,7 +156,8 @@ async def test_starting_soon_then_live_then_a_trimmed_replay_that_survives_a_res
             assert pipeline.on_air is OnAir.STARTING_SOON
             assert pipeline.holding
             slate_text = (st.media_dir / session_id / "slate.txt").read_text()
-            assert slate_text == "Starting soon\nOpening: innovative municipalities\n"
+            event = st.app.web_app[SETTINGS].event.name  # the branding's name closes the slate
+            assert slate_text == f"Starting soon\nOpening: innovative municipalities\n\n{event}\n"
             master = await playlist(st, f"{hls}/index.m3u8")
             assert [p.stream_info.resolution for p in master.playlists] == [(640, 360)]
             slate_segment = (await complete_segments(st, session_id, 1))[-1]
