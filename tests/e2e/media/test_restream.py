@@ -448,12 +448,15 @@ async def test_a_push_stops_with_the_ingest_and_resumes_when_it_returns(
                     return bool(status["state"] == "live" and await target_is("ready"))
 
                 await until(relayed, timeout=30, what="the push to make the other session ready")
-                health = await (
-                    await st.app.client.get(
+
+                async def source_seen() -> Any:
+                    answer = await st.app.client.get(
                         f"/api/v1/sessions/{target_id}/health", headers=st.app.admin
                     )
-                ).json()
-                assert (health["source"]["width"], health["source"]["height"]) == (320, 240)
+                    return (await answer.json())["source"]  # None until the ingest probed it
+
+                source = await until(source_seen, timeout=15, what="the pushed source's size")
+                assert (source["width"], source["height"]) == (320, 240)
                 await stop(pub)
 
             async def stopped() -> bool:
