@@ -172,7 +172,11 @@ async def test_bad_clip_requests_are_refused_and_make_nothing(tmp_path: Path) ->
         )
         assert await error_of(answer) == (404, "not_found", "session 'ses_nothing' does not exist")
         answer = await st.app.client.post(path, json={"last_seconds": 5})
-        assert await error_of(answer) == (401, "unauthenticated", "sign in to make clips")
+        assert await error_of(answer) == (
+            401,
+            "unauthenticated",
+            "sign in as admin, moderator or operator to do this",
+        )
         other = await st.app.client.post(
             "/api/v1/studios", json={"name": "Annex"}, headers=st.app.admin
         )
