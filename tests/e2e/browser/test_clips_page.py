@@ -12,7 +12,13 @@ import pytest
 import pytest_asyncio
 
 from tests.support.browser import chromium, needs_chromium, open_page, sign_in
-from tests.support.media_stage import new_session, publisher, stage, start_broadcast, state
+from tests.support.media_stage import (
+    new_session,
+    publisher,
+    replay_published,
+    stage,
+    start_broadcast,
+)
 from tests.support.waiting import until
 
 pytestmark = [pytest.mark.slow, needs_chromium, pytest.mark.asyncio(loop_scope="module")]
@@ -47,10 +53,7 @@ async def test_staff_clip_the_replay_from_the_session_page(browser: Any, tmp_pat
             await until(recorded, timeout=60, what="six seconds recorded")
         await st.app.client.post(f"/api/v1/sessions/{session_id}/end", headers=st.app.admin)
 
-        async def replay() -> bool:
-            return await state(st, session_id) == "replay"
-
-        await until(replay, timeout=90, what="the replay")
+        await replay_published(st, session_id)
         base = str(st.app.client.make_url("/")).rstrip("/")
         staff = await open_page(browser, base, "operator", expected=r"/hls/")
         viewer = await open_page(browser, base, "viewer", expected=r"/hls/")

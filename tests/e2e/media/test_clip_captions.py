@@ -22,9 +22,9 @@ from tests.support.media_stage import (
     fetch,
     new_session,
     publisher,
+    replay_published,
     stage,
     start_broadcast,
-    state,
 )
 from tests.support.media_tools import FFMPEG, needs_ffmpeg
 from tests.support.waiting import until
@@ -88,10 +88,7 @@ async def test_captions_are_burned_into_a_clip(tmp_path: Path) -> None:
             )
             assert answer.status == 200
 
-        async def replay() -> bool:
-            return await state(st, session_id) == "replay"
-
-        await until(replay, timeout=90, what="the replay to be published")
+        await replay_published(st, session_id)
         answer = await clips_of(
             st, session_id, json={"in_seconds": 0, "out_seconds": 1, "captions": "tlh"}
         )
