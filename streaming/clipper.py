@@ -4,7 +4,9 @@
 so far); ``Clipper.cut`` starts the job for a request's clips (one per aspect) and returns at
 once. Each MP4 is written beside its final name (``.part``) and renamed when whole: a clip that
 fails or is stopped leaves no file, and its record says why (``ClipState.FAILED``). The plan
-(copy or re-encode, crop) is ``clip_plan``; the arguments are ``ffmpeg_args.clip_args``.
+(copy or re-encode, crop) is ``clip_plan``; the arguments are ``ffmpeg_args.clip_args``. Captions
+to burn in arrive as a WebVTT file's text (timed on the recording's timeline), written into the
+cut's work directory under a fixed name: their text is only ever file content.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 CLIPS_DIR = "clips"
 CLIP_ID = re.compile(r"clp_[a-z0-9]{1,30}")
 RUNS_LIST = "runs.txt"
+SUBTITLES_FILE = "captions.vtt"
 
 
 class ClipGate(Protocol):
@@ -101,9 +104,10 @@ class Clipper:
         source: ClipSource,
         span: ClipSpan,
         *,
-        subtitles: Path | None = None,
+        subtitles: str | None = None,
     ) -> asyncio.Task[None]:
-        """Cut ``records`` (one session's clips of ``span``) in the background."""
+        """Cut ``records`` (one session's clips of ``span``) in the background, with
+        ``subtitles`` (a WebVTT file's text, on the recording's timeline) burned in, if any."""
         task = asyncio.create_task(self._cut(records, source, span, subtitles), name="clips")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -114,7 +118,7 @@ class Clipper:
         records: list[ClipRecord],
         source: ClipSource,
         span: ClipSpan,
-        subtitles: Path | None,
+        subtitles: str | None,
     ) -> None:
         session_id = records[0].session_id
         directory = self.recorder.directory(session_id)
@@ -123,12 +127,16 @@ class Clipper:
         async with self._turn:
             try:
                 await asyncio.to_thread(work.mkdir, parents=True, exist_ok=True)
+                burn_in = None
+                if subtitles is not None:
+                    burn_in = work / SUBTITLES_FILE
+                    await asyncio.to_thread(burn_in.write_text, subtitles, encoding="utf-8")
                 if source.live:
                     media, start, concat = await self._live_piece(directory, work, source, span)
                 else:
                     media, start, concat = directory / MP4_DIR / RUNS_LIST, span.start, True
                 for record in records:
-                    await self._cut_one(record, source, span, media, start, concat, subtitles)
+                    await self._cut_one(record, source, span, media, start, concat, burn_in)
             except (StreamingError, OSError) as exc:
                 for record in records:
                     await self._failed(record, exc)

@@ -3,11 +3,21 @@ into ``studio.service.Programme``."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Protocol
 
 from studio.access import Action, Principal, authorize
-from studio.clips import ClipAspect, ClipRecord, ClipSpan, ClipState, check_clippable
+from studio.captions.cues import MAX_CUE_MS, recording_zero_ms
+from studio.captions.formats import TimedLine
+from studio.clips import (
+    ClipAspect,
+    ClipRecord,
+    ClipSpan,
+    ClipState,
+    burn_in_lines,
+    check_clippable,
+)
 from studio.models import Session
 from studio.secrets import new_id
 from studio.store import Store
@@ -38,9 +48,11 @@ class ClipCases:
         aspects: list[ClipAspect],
         *,
         played_from: float = 0.0,
+        captions: str | None = None,
     ) -> list[ClipRecord]:
         """Record a clip of ``span`` in each aspect, being cut (in and out stored as the replay
-        plays them: ``played_from`` is where that begins on the recording)."""
+        plays them: ``played_from`` is where that begins on the recording), with the caption
+        language ``captions`` burned in, if any."""
         now = self.clock.now()
         records = [
             ClipRecord(
@@ -58,11 +70,23 @@ class ClipCases:
                 created_by=who.name,
                 created_at=now,
                 updated_at=now,
+                captions=captions,
             )
             for aspect in aspects
         ]
         await self.store.add_clips(records)
         return records
+
+    async def burn_in(self, session: Session, language: str, span: ClipSpan) -> list[TimedLine]:
+        """The cues of ``language`` a clip of ``span`` shows, on the recording's timeline."""
+        zero = recording_zero_ms(session)
+        cues = await self.store.list_captions(
+            session.id,
+            language,
+            from_ms=zero + int(span.start * 1000) - MAX_CUE_MS,
+            until_ms=zero + math.ceil(span.end * 1000),
+        )
+        return burn_in_lines(cues, zero, span)
 
     async def list_clips(self, session_id: str, *, every: bool) -> list[ClipRecord]:
         """A session's clips, newest first: ``every`` one (staff), or only those ready."""

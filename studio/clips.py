@@ -3,16 +3,19 @@ each, and the pure rules of what may be clipped (``clip_span``). No I/O.
 
 A clip is asked for either as the last N seconds (while live or on the replay) or as in and out
 points on the replay as it plays; it is cut from the recording by the media plane
-(``streaming.clipper``), one MP4 per aspect.
+(``streaming.clipper``), one MP4 per aspect, optionally with one caption language burned in
+(``burn_in_lines``: the cues shown within the clip, on the recording's timeline).
 """
 
 from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from studio.captions.formats import HasTimes, TimedLine, lines_from
 from studio.errors import Conflict, InvalidInput
 from studio.states import SessionState
 
@@ -60,6 +63,8 @@ class ClipRecord:
     created_by: str
     created_at: datetime
     updated_at: datetime
+    #: The caption language burned into the picture, if any.
+    captions: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,3 +149,14 @@ def check_aspects(aspects: list[ClipAspect]) -> list[ClipAspect]:
         choices = ", ".join(a.value for a in ClipAspect)
         raise InvalidInput("aspects", f"choose at least one of {choices}")
     return list(dict.fromkeys(aspects))
+
+
+def burn_in_lines(cues: Sequence[HasTimes], zero_ms: int, span: ClipSpan) -> list[TimedLine]:
+    """The cues shown within ``span``, timed on the recording's timeline (``zero_ms``: the
+    program date time of its start, when the session went live), as the clip's subtitle file
+    holds them: a cue cut by the in or out point is kept whole (the picture shows its part)."""
+    return [
+        line
+        for line in lines_from(cues, zero_ms)
+        if line.end > span.start and line.start < span.end
+    ]

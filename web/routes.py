@@ -169,7 +169,8 @@ ROUTES: tuple[Route, ...] = (
           media_session=True),
     Route("POST", S + "/clips", clips.make_clips,
           "Clip the session (the last seconds, or in and out on the replay): one MP4 per "
-          "aspect, cut in the background", "recordings", body=clips.ClipInput,
+          "aspect, cut in the background, optionally with a caption language burned in",
+          "recordings", body=clips.ClipInput,
           response=list[ClipView], status=202, roles=STAFF, errors=(404, 409, 422),
           media_session=True),
     Route("GET", S + "/clips", clips.list_clips,

@@ -60,7 +60,8 @@ class ClipView(msgspec.Struct, kw_only=True):
     """A clip of a session in one aspect: being cut, ready (with its MP4) or failed (why).
 
     ``in_seconds``/``out_seconds`` are on the replay as it plays (a clip made while live: on
-    the recording so far)."""
+    the recording so far); ``captions`` is the caption language burned into its picture (null:
+    none, also when the language had no line within the clip)."""
 
     id: str
     session_id: str
@@ -76,6 +77,7 @@ class ClipView(msgspec.Struct, kw_only=True):
     created_by: str
     created_at: datetime
     mp4: str | None
+    captions: str | None
 
 
 class IngestUrls(msgspec.Struct, kw_only=True):
@@ -332,4 +334,5 @@ def clip_view(record: ClipRecord, urls: Urls) -> ClipView:
         created_by=record.created_by,
         created_at=record.created_at,
         mp4=urls.clip(record.session_id, record.id) if ready else None,
+        captions=record.captions,
     )

@@ -86,11 +86,12 @@ def clean_line(text: str, max_chars: int) -> str:
     return line
 
 
-def check_language(language: str, languages: Sequence[str]) -> str:
-    """``language`` if the event captions in it; raise InvalidInput naming the ones it does."""
+def check_language(language: str, languages: Sequence[str], field: str = "language") -> str:
+    """``language`` if the event captions in it; raise InvalidInput (on ``field``) naming the
+    ones it does."""
     if language not in languages:
         raise InvalidInput(
-            "language",
+            field,
             f"{language!r} is not a caption language of this event "
             f"(it captions in {', '.join(languages)})",
         )
@@ -112,6 +113,12 @@ def shown_for_ms(line: str) -> int:
 
 def _ms(at: datetime) -> int:
     return int(at.timestamp() * 1000)
+
+
+def recording_zero_ms(session: Session) -> int:
+    """The program date time (ms) where the session's recording, and so its replay, begins:
+    when it went live (to within a keyframe interval with the default slate), else its start."""
+    return _ms(session.went_live_at or session.starts_at)
 
 
 def cue_times(

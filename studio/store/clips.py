@@ -75,6 +75,7 @@ def _values(record: ClipRecord) -> dict[str, Any]:
         "created_by": record.created_by,
         "created_at": record.created_at,
         "updated_at": record.updated_at,
+        "captions": record.captions,
     }
 
 
@@ -94,4 +95,5 @@ def _clip(row: sa.Row[Any]) -> ClipRecord:
         created_by=row.created_by,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        captions=row.captions,
     )

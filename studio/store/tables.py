@@ -187,6 +187,8 @@ clips = sa.Table(
     sa.Column("created_by", sa.String(200), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    # The caption language burned into the picture (NULL: none).
+    sa.Column("captions", sa.String(35), nullable=True),
 )
 
 # The node that holds a session's media (streaming.ownership): written when a publish is

@@ -146,6 +146,15 @@ async def state(stage: Stage, session_id: str) -> str:
     return str((await answer.json())["state"])
 
 
+async def replay_published(stage: Stage, session_id: str, timeout: float = 90) -> None:
+    """Wait until the ended session's replay is published (its state is ``replay``)."""
+
+    async def published() -> bool:
+        return await state(stage, session_id) == "replay"
+
+    await until(published, timeout=timeout, what="the replay to be published")
+
+
 async def start_broadcast(stage: Stage, session_id: str) -> None:
     """Wait until the publish made the session ready, then start the broadcast."""
 

@@ -12,7 +12,13 @@ import msgspec
 from aiohttp import WSMsgType, web
 
 from studio.access import Principal
-from studio.captions.cues import CaptionInput, CaptionPatch, CaptionShift, Cue
+from studio.captions.cues import (
+    CaptionInput,
+    CaptionPatch,
+    CaptionShift,
+    Cue,
+    recording_zero_ms,
+)
 from studio.captions.formats import SRT_TYPE, VTT_TYPE, lines_from, render_srt, render_vtt
 from studio.errors import Forbidden, StudioError, Unauthenticated
 from web.auth import principal, require_viewer_access
@@ -133,8 +139,7 @@ async def download(request: web.Request, file_format: str) -> web.Response:
     session = await programme.get_session(_id(request))
     language = request.query.get("language") or programme.caption_languages[0]
     cues = await programme.captions(session.id, language)
-    zero = session.went_live_at or session.starts_at
-    lines = lines_from(cues, int(zero.timestamp() * 1000))
+    lines = lines_from(cues, recording_zero_ms(session))
     if file_format == "vtt":
         text, content_type = render_vtt(lines), VTT_TYPE
     else:

@@ -9,6 +9,8 @@ from aiohttp import web
 
 from streaming.clip_plan import last_run_start, played_range, snap_to_keyframe
 from streaming.vod import Trim
+from studio.captions.cues import LanguageTag, check_language
+from studio.captions.formats import render_vtt
 from studio.clips import ClipAspect, ClipState, check_aspects, clip_span
 from studio.states import SessionState
 from web.auth import principal, require_viewer_access
@@ -22,12 +24,14 @@ MP4_TYPE = "video/mp4"
 class ClipInput(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Body of ``POST /api/v1/sessions/{id}/clips``: either ``last_seconds`` (the last seconds
     recorded: while live, or the replay's end) or ``in_seconds`` and ``out_seconds`` on the
-    replay as it plays (the player's time); one clip per aspect."""
+    replay as it plays (the player's time); one clip per aspect; ``captions``: a caption
+    language of the event to burn into the picture (none when absent)."""
 
     last_seconds: float | None = None
     in_seconds: float | None = None
     out_seconds: float | None = None
     aspects: list[ClipAspect] = msgspec.field(default_factory=lambda: [ClipAspect.LANDSCAPE])
+    captions: LanguageTag | None = None
 
 
 def _id(request: web.Request) -> str:
@@ -41,6 +45,9 @@ async def make_clips(request: web.Request, body: ClipInput) -> list[ClipView]:
     session = await programme.clip_session(who, _id(request))
     assert who is not None  # clip_session refused an anonymous caller
     aspects = check_aspects(body.aspects)
+    language = body.captions
+    if language is not None:
+        check_language(language, programme.caption_languages, "captions")
     live = session.state is SessionState.LIVE
     clips = request.app[MEDIA].clips
     source = await clips.recorded(session.id, live=live)
@@ -61,8 +68,15 @@ async def make_clips(request: web.Request, body: ClipInput) -> list[ClipView]:
     if body.last_seconds is not None:
         span = snap_to_keyframe(source.recording, span, start)
     played_from = 0.0 if live else start
-    records = await programme.add_clips(who, session, span, aspects, played_from=played_from)
-    clips.cut(records, source, span)
+    subtitles = None
+    if language is not None:  # no cue within the clip: it is cut without, and says so
+        lines = await programme.burn_in(session, language, span)
+        subtitles = render_vtt(lines) if lines else None
+        language = language if lines else None
+    records = await programme.add_clips(
+        who, session, span, aspects, played_from=played_from, captions=language
+    )
+    clips.cut(records, source, span, subtitles=subtitles)
     urls = request.app[URLS]
     return [clip_view(record, urls) for record in records]
 

@@ -12,7 +12,13 @@ import pytest
 import pytest_asyncio
 
 from tests.support.browser import chromium, needs_chromium, open_page, sign_in
-from tests.support.media_stage import new_session, publisher, stage, start_broadcast, state
+from tests.support.media_stage import (
+    new_session,
+    publisher,
+    replay_published,
+    stage,
+    start_broadcast,
+)
 from tests.support.waiting import until
 
 pytestmark = [pytest.mark.slow, needs_chromium, pytest.mark.asyncio(loop_scope="module")]
@@ -26,13 +32,19 @@ async def browser() -> AsyncIterator[Any]:
 
 
 async def test_staff_clip_the_replay_from_the_session_page(browser: Any, tmp_path: Path) -> None:
-    """In 1, out 3.5, 9:16: the clip is cut and offered for download; viewers see it too."""
+    """In 1, out 3.5, 9:16, Swedish captions burned in: the clip is cut, says so and is offered
+    for download; viewers see it too."""
     from playwright.async_api import expect
 
     async with stage(tmp_path, ladder=[], max_gop=1.0, slate=False) as st:
         session_id, key = await new_session(st, "Clip me")
         async with publisher(st.rtmp(key), gop=30):
             await start_broadcast(st, session_id)
+            await st.app.client.post(
+                f"/api/v1/sessions/{session_id}/captions",
+                json={"text": "Välkomna", "language": "sv"},
+                headers=st.app.admin,
+            )
             seconds = st.media_dir / session_id
 
             def recorded() -> bool:
@@ -41,10 +53,7 @@ async def test_staff_clip_the_replay_from_the_session_page(browser: Any, tmp_pat
             await until(recorded, timeout=60, what="six seconds recorded")
         await st.app.client.post(f"/api/v1/sessions/{session_id}/end", headers=st.app.admin)
 
-        async def replay() -> bool:
-            return await state(st, session_id) == "replay"
-
-        await until(replay, timeout=90, what="the replay")
+        await replay_published(st, session_id)
         base = str(st.app.client.make_url("/")).rstrip("/")
         staff = await open_page(browser, base, "operator", expected=r"/hls/")
         viewer = await open_page(browser, base, "viewer", expected=r"/hls/")
@@ -61,6 +70,9 @@ async def test_staff_clip_the_replay_from_the_session_page(browser: Any, tmp_pat
             await page.get_by_label("Out (s)").fill("3.5")
             await page.get_by_label("9:16").check()
             await page.get_by_label("16:9").uncheck()
+            captions = page.get_by_label("Burn in captions")
+            await expect(captions.locator("option")).to_have_text(["None", "svenska", "English"])
+            await captions.select_option("sv")
             await page.get_by_role("button", name="Make the clip").click()
             await expect(page.locator("#clip-status")).to_have_text(
                 "The clip is being cut; it appears below when ready."
@@ -72,7 +84,9 @@ async def test_staff_clip_the_replay_from_the_session_page(browser: Any, tmp_pat
             href = await link.get_attribute("href")
             assert href is not None
             assert href.endswith(".mp4")
-            await expect(page.locator("#clip-list li")).to_contain_text("9:16 · 1\u20133.5 s")
+            await expect(page.locator("#clip-list li")).to_contain_text(
+                "9:16 · 1\u20133.5 s · captions: svenska"
+            )
 
             await viewer.page.goto(f"/s/{session_id}")
             await expect(viewer.page.locator("#clips-box")).to_be_visible()

@@ -18,6 +18,7 @@ from tests.support.media_stage import (
     fetch,
     new_session,
     publisher,
+    replay_published,
     stage,
     start_broadcast,
     state,
@@ -129,10 +130,7 @@ async def test_clips_while_live_and_of_the_replay(tmp_path: Path) -> None:
         )
         assert answer.status == 200
 
-        async def replay() -> bool:
-            return await state(st, session_id) == "replay"
-
-        await until(replay, timeout=90, what="the replay to be published")
+        await replay_published(st, session_id)
         answer = await clips_of(
             st, session_id, json={"in_seconds": 1.5, "out_seconds": 4.2, "aspects": ["1:1"]}
         )
@@ -221,10 +219,7 @@ async def test_bad_clip_requests_are_refused_and_make_nothing(tmp_path: Path) ->
             await asyncio.sleep(0)
         await st.app.client.post(f"/api/v1/sessions/{session_id}/end", headers=st.app.admin)
 
-        async def replay() -> bool:
-            return await state(st, session_id) == "replay"
-
-        await until(replay, timeout=90, what="the replay to be published")
+        await replay_published(st, session_id)
         refusals = [
             ({"in_seconds": 3, "out_seconds": 3}, "out_seconds: must be after in_seconds"),
             (

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
+from studio.captions.formats import TimedLine
 from studio.clips import (
     ClipAspect,
     ClipSpan,
+    burn_in_lines,
     check_aspects,
     check_clippable,
     clip_span,
@@ -135,3 +139,39 @@ def test_aspects_are_kept_once_each_in_order_and_one_is_needed() -> None:
 def test_an_aspect_knows_its_ratio() -> None:
     """Each aspect gives its width and height."""
     assert [a.ratio for a in ClipAspect] == [(16, 9), (9, 16), (1, 1)]
+
+
+@dataclass(frozen=True)
+class _Cue:
+    start_ms: int
+    end_ms: int
+    text: str
+
+
+ZERO_MS = 1_779_260_400_000  # when the session went live: the recording's zero
+
+
+def _cue(start: float, end: float, text: str) -> _Cue:
+    return _Cue(ZERO_MS + round(start * 1000), ZERO_MS + round(end * 1000), text)
+
+
+def test_a_burn_in_holds_the_cues_shown_within_the_clip() -> None:
+    """Of cues at 1..3, 9..11, 12..14 and 30..31 s, a clip of 10..20 s shows the second (cut
+    by its in point, kept whole) and the third, timed on the recording's timeline."""
+    cues = [_cue(1, 3, "a"), _cue(9, 11, "b"), _cue(12, 14, "c"), _cue(30, 31, "d")]
+    assert burn_in_lines(cues, ZERO_MS, ClipSpan(10.0, 20.0)) == [
+        TimedLine(9.0, 11.0, "b"),
+        TimedLine(12.0, 14.0, "c"),
+    ]
+
+
+def test_a_cue_touching_the_span_only_at_an_edge_is_left_out() -> None:
+    """A cue ending at the in point or starting at the out point is not shown in the clip."""
+    cues = [_cue(5, 10, "before"), _cue(20, 22, "after")]
+    assert burn_in_lines(cues, ZERO_MS, ClipSpan(10.0, 20.0)) == []
+
+
+def test_a_cue_from_before_the_recording_starts_at_its_zero() -> None:
+    """A cue begun before the session went live starts at 0 on the recording."""
+    cues = [_cue(-2, 1.5, "early")]
+    assert burn_in_lines(cues, ZERO_MS, ClipSpan(0.0, 4.0)) == [TimedLine(0.0, 1.5, "early")]

@@ -1,5 +1,6 @@
 // Clips on the session page: staff clip the last seconds while live, or mark in and out on the
-// replay's timeline; everyone sees the ready clips and downloads them.
+// replay's timeline, optionally with a caption language burned in; everyone sees the ready clips
+// and downloads them.
 
 import { api, whoAmI } from "/static/js/api.js";
 import { $, el, say, show } from "/static/js/dom.js";
@@ -16,6 +17,14 @@ export async function wireClips(sessionId, current, video) {
 
   const clippable = () => ["live", "replay"].includes(current().state);
   const seconds = (value) => (Number.isFinite(value) ? Math.round(value * 10) / 10 : "");
+  const languageName = (code) => (t(`lang.${code}`) === `lang.${code}` ? code : t(`lang.${code}`));
+
+  if (staff !== null) {
+    const found = await api("GET", "/api/v1/captions/languages").catch(() => ({ languages: [] }));
+    $("clip-captions").append(
+      ...found.languages.map((code) => el("option", { value: code, text: languageName(code) })),
+    );
+  }
 
   async function load() {
     clearTimeout(timer);
@@ -32,6 +41,7 @@ export async function wireClips(sessionId, current, video) {
           "li",
           { dataset: { id: clip.id, state: clip.state } },
           `${clip.aspect} · ${seconds(clip.in_seconds)}–${seconds(clip.out_seconds)} s · `,
+          clip.captions ? `${t("clips.captioned", { language: languageName(clip.captions) })} · ` : "",
           clip.mp4
             ? el("a", { href: clip.mp4, download: "", text: t("clips.download") })
             : el("span", { text: t(`clips.${clip.state}`) }),
@@ -64,6 +74,7 @@ export async function wireClips(sessionId, current, video) {
       current().state === "live"
         ? { last_seconds: Number($("clip-last").value), aspects }
         : { in_seconds: Number($("clip-in").value), out_seconds: Number($("clip-out").value), aspects };
+    if ($("clip-captions").value) body.captions = $("clip-captions").value;
     const status = $("clip-status");
     try {
       await api("POST", path, body);

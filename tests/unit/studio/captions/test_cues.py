@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
 from studio.captions.cues import (
@@ -14,6 +15,7 @@ from studio.captions.cues import (
     clean_line,
     corrected,
     cue_times,
+    recording_zero_ms,
     shown_for_ms,
 )
 from studio.errors import Conflict, InvalidInput
@@ -65,12 +67,29 @@ def test_only_the_events_caption_languages_are_taken() -> None:
     )
 
 
+def test_a_language_refused_names_the_field_it_came_in() -> None:
+    """A clip's ``captions`` field is refused as ``captions``, with the same message."""
+    assert _refusal(lambda: check_language("xx", ("sv",), "captions")) == (
+        "captions",
+        "'xx' is not a caption language of this event (it captions in sv)",
+    )
+
+
 def _session(state: SessionState) -> Session:
     return Session(
         id="ses_1", studio_id="std_1", title="T", description="", speakers=(), language="sv",
         starts_at=NOW, ends_at=NOW + timedelta(hours=1), state=state, auto_start=True,
         auto_end=True, created_at=NOW, updated_at=NOW,
     )  # fmt: skip
+
+
+def test_the_recording_begins_when_the_session_went_live() -> None:
+    """The recording's zero is when the session went live; one that never did: its start."""
+    went_live = msgspec.structs.replace(
+        _session(SessionState.REPLAY), went_live_at=NOW + timedelta(minutes=3)
+    )
+    assert recording_zero_ms(went_live) == NOW_MS + 180_000
+    assert recording_zero_ms(_session(SessionState.SCHEDULED)) == NOW_MS
 
 
 @pytest.mark.parametrize("state", [s for s in SessionState if s is not SessionState.LIVE])
