@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.waiting import until
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 CHROMIUM_ARGS = [
@@ -161,3 +163,16 @@ async def assert_accessible(watched: Watched) -> None:
         "document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth"
     )
     assert overflow <= 0, f"{watched.name}: {overflow}px wider than the viewport"
+
+
+async def choose_latency(page: Any, latency: str) -> None:
+    """Pick ``latency`` in the session page's latency menu once the page has started its
+    player (before that, the page sets the menu from what was remembered and would undo it)."""
+
+    async def started() -> bool:
+        return bool(
+            await page.evaluate("Boolean(document.getElementById('video')?.dataset.playback)")
+        )
+
+    await until(started, timeout=30, what="the session page's player to start", interval=0.1)
+    await page.locator("#latency").select_option(latency)

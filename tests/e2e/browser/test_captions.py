@@ -16,6 +16,7 @@ import pytest_asyncio
 
 from tests.support.browser import (
     assert_accessible,
+    choose_latency,
     chromium,
     needs_chromium,
     open_page,
@@ -155,7 +156,7 @@ async def test_a_captioners_line_shows_among_the_hls_viewers_active_cues(
             whep = await open_page(browser, base, "captions-whep")
             wpage = whep.page
             await wpage.goto(f"/s/{session_id}")
-            await wpage.locator("#latency").select_option("lowest")
+            await choose_latency(wpage, "lowest")
             await _webrtc_plays(wpage, "the WebRTC picture")
             await wpage.locator("#caption-size").select_option("large")
             sent_at = datetime.now(UTC)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from tests.support.browser import Watched, chromium, needs_chromium, open_page
+from tests.support.browser import Watched, choose_latency, chromium, needs_chromium, open_page
 from tests.support.media_stage import publisher, stage
 from tests.support.realtime_client import WsClient
 from tests.support.waiting import until
@@ -83,8 +83,8 @@ async def test_an_hls_viewer_sees_the_highlight_when_their_picture_gets_there(
             await hls.page.goto(f"/s/{session_id}")
             await whep.page.goto(f"/s/{session_id}")
             # Classic HLS holds its viewer about three segments (~3 s) behind live.
-            await hls.page.locator("#latency").select_option("standard")
-            await whep.page.locator("#latency").select_option("lowest")
+            await choose_latency(hls.page, "standard")
+            await choose_latency(whep.page, "lowest")
             await _playing(hls, webrtc=False)
             await _playing(whep, webrtc=True)
             await asyncio.sleep(0)  # both are playing: the moderator acts now
