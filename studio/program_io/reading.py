@@ -70,6 +70,16 @@ def parse_yaml(text: str) -> ProgramDocument:
         raise InvalidInput("", f"the file is not valid YAML: {exc}") from None
     except RecursionError:
         raise InvalidInput("", "the file is not valid YAML: it is nested too deeply") from None
+    try:
+        surrogate = _holds_surrogate(data)
+    except RecursionError:
+        raise InvalidInput("", "the file is not valid YAML: it is nested too deeply") from None
+    if surrogate:
+        raise InvalidInput(
+            "",
+            "the file is not valid YAML: it escapes a lone surrogate (\\uD800-\\uDFFF), "
+            "which is not a character",
+        )
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -247,6 +257,18 @@ def _kind(value: object) -> str:
         (dict, "a mapping"),
     )
     return next((name for kind, name in kinds if isinstance(value, kind)), type(value).__name__)
+
+
+def _holds_surrogate(data: object) -> bool:
+    """Whether a loaded YAML value holds a lone surrogate anywhere (``"\\udc80"`` is a valid
+    YAML escape but not text: it cannot be stored or sent as UTF-8)."""
+    if isinstance(data, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in data)
+    if isinstance(data, dict):
+        return any(_holds_surrogate(k) or _holds_surrogate(v) for k, v in data.items())
+    if isinstance(data, list):
+        return any(_holds_surrogate(item) for item in data)
+    return False
 
 
 def _text(value: object, field: str, limit: int | None = None, *, clean: bool = True) -> str:

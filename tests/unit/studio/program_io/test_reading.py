@@ -330,3 +330,13 @@ def test_csv_cancelled_state_and_flags_are_read() -> None:
         None,
         True,
     )
+
+
+def test_a_yaml_escape_of_a_lone_surrogate_is_refused() -> None:
+    """``"\\udc80"`` is a valid YAML escape but no character: refused, never stored."""
+    with pytest.raises(InvalidInput) as refused:
+        parse_yaml('sessions:\n- title: "\\udc80x"\n')
+    assert refused.value.message == (
+        "the file is not valid YAML: it escapes a lone surrogate (\\uD800-\\uDFFF), "
+        "which is not a character"
+    )
