@@ -235,6 +235,22 @@ class MediaPlaylist:
             return names.part_name(last.run, self.rendition, last.number + 1, 0)
         return names.part_name(last.run, self.rendition, last.number, len(last.parts))
 
+    def withdrawn(self, run: int, number: int, part: int) -> bool:
+        """Whether part ``part`` of segment ``number`` in ``run``, which a playlist may have
+        announced as its preload hint, will never land: its segment closed or stopped listing
+        parts before it, or its run or the playlist ended first."""
+        if not self._history:
+            return self.ended
+        last = self._history[-1]
+        for segment in reversed(self._history):
+            if (segment.run, segment.number) == (run, number):
+                finished = segment.complete or not segment.listing or run < last.run
+                return part >= len(segment.parts) and (finished or self.ended)
+            if segment.run < run or (segment.run == run and segment.number < number):
+                break
+        # Never opened: the hint after a closed segment, gone with its run or the playlist.
+        return part == 0 and (run < last.run or self.ended)
+
     def locate(self, uri: str) -> PartLocation | None:
         """Where the bytes of part ``uri`` are, or None if no such part has landed."""
         return self._parts.get(uri)

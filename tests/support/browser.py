@@ -30,6 +30,9 @@ CHROMIUM_ARGS = [
 # those are allowed for the URLs a test expects to fail, and no other console error is.
 EXPECTED_FAILURES = re.compile(r"/whep/")
 FAILED_LOAD = "Failed to load resource"
+# An LL-HLS part the server withdrew (announced as the preload hint, then its segment closed
+# first) answers 404 with the code "part_withdrawn"; the spec lets players carry on past it.
+PART = re.compile(r"/hls/[^/]+/r[0-9]+_[0-9]+_[0-9]+\.[0-9]+\.m4s$")
 
 needs_chromium = pytest.mark.skipif(
     not Path(CHROMIUM).exists() or shutil.which("ffmpeg") is None,
@@ -44,10 +47,16 @@ class Watched:
     page: Any
     name: str
     problems: list[str] = field(default_factory=list)
+    failed_parts: list[str] = field(default_factory=list)  # URLs of parts answered 404
+    withdrawn: set[str] = field(default_factory=set)  # ... of which the server withdrew these
 
     def assert_clean(self) -> None:
-        """No script error and no CSP violation happened on this page."""
-        assert not self.problems, f"{self.name}: " + "\n".join(self.problems)
+        """No script error, no CSP violation and no failed load but of a withdrawn part
+        happened on this page."""
+        problems = self.problems + [
+            f"HTTP 404: GET {url}" for url in self.failed_parts if url not in self.withdrawn
+        ]
+        assert not problems, f"{self.name}: " + "\n".join(problems)
 
     async def shot(self, label: str) -> Path:
         """Write a full-page screenshot under test-artifacts/browser/."""
@@ -107,19 +116,25 @@ async def open_page(
         if message.type != "error":
             return
         url = str((message.location or {}).get("url", "")).split("?")[0]
-        if message.text.startswith(FAILED_LOAD) and allowed.search(url):
-            return
+        if message.text.startswith(FAILED_LOAD) and (allowed.search(url) or PART.search(url)):
+            return  # a failed part load is judged by its answer (on_response)
         if deliberate is not None and deliberate.search(message.text):
             return
         watched.problems.append(f"console: {message.text} ({url})")
 
     page.on("console", on_console)
 
-    def on_response(response: Any) -> None:
-        if response.status >= 400 and not allowed.search(response.url.split("?")[0]):
-            watched.problems.append(
-                f"HTTP {response.status}: {response.request.method} {response.url}"
-            )
+    async def on_response(response: Any) -> None:
+        url = response.url.split("?")[0]
+        if response.status < 400 or allowed.search(url):
+            return
+        if response.status == 404 and PART.search(url):
+            watched.failed_parts.append(response.url)
+            with contextlib.suppress(Exception):  # the page may be gone; then it counts
+                if '"part_withdrawn"' in await response.text():
+                    watched.withdrawn.add(response.url)
+            return
+        watched.problems.append(f"HTTP {response.status}: {response.request.method} {response.url}")
 
     page.on("response", on_response)
     page.on("pageerror", lambda error: watched.problems.append(f"page error: {error}"))

@@ -43,6 +43,12 @@ MP4_TYPE = "video/mp4"
 READY_WAIT = 5.0
 
 
+WITHDRAWN = (
+    "this part was announced but will not be produced (its segment closed first);"
+    " reload the playlist and go on with the next part"
+)
+
+
 def _not_found(message: str = "no such media resource") -> web.Response:
     return error_response(404, "not_found", message)
 
@@ -170,6 +176,8 @@ async def media_resource(request: web.Request) -> web.StreamResponse:
                 if remaining <= 0 or not await pipeline.changed.wait(remaining):
                     break
                 location = playlist.locate(parsed.name)
+        if location is None and playlist.withdrawn(parsed.run, parsed.number, parsed.part):
+            return error_response(404, "part_withdrawn", WITHDRAWN)
         if location is None:
             return _not_found()
         body = await _read_segment_file(

@@ -34,6 +34,9 @@ ACTIVE_CUES = """(() => {
   }
   return found;
 })()"""
+LINE_CUE_IDS = """(line) => [...document.getElementById('video').textTracks]
+  .filter((track) => track.language === 'sv' && track.cues)
+  .flatMap((track) => [...track.cues].filter((cue) => cue.text === line).map((cue) => cue.id))"""
 SUBTITLE_TRACKS = """(() => [...document.getElementById('video').textTracks]
   .map((track) => [track.language, track.kind, track.mode]))()"""
 
@@ -66,8 +69,9 @@ async def test_a_captioners_line_shows_among_the_hls_viewers_active_cues(
     """The session is live from an RTMP publisher; the viewer's player lists the caption
     languages as text tracks and turns Swedish on in its captions menu; a captioner types a
     line in the caption console and presses Enter; the line becomes an active cue of the
-    Swedish track while the video plays, and the WebVTT segment the player loaded maps it onto
-    the video's clock."""
+    Swedish track while the video plays (the websocket's line standing in), and the rendition's
+    own cue from the WebVTT segment, mapped onto the video's clock within 1.5 s of it, replaces
+    it, so the line is there once."""
     async with stage(tmp_path, ladder=[]) as staged:
         app = staged.app
         now = datetime.now(UTC)
@@ -147,6 +151,17 @@ async def test_a_captioners_line_shows_among_the_hls_viewers_active_cues(
 
             await until(shown, timeout=20, what="the caption among the active cues", interval=0.1)
             await viewer.shot("caption-shown")
+
+            async def from_the_rendition() -> list[str] | None:
+                ids: list[str] = await page.evaluate(LINE_CUE_IDS, LINE)
+                return ids if ids and not any(i.startswith("live-") for i in ids) else None
+
+            # The websocket's line stood in until the WebVTT segment brought the rendition's own
+            # cue: then the line is there once, from the rendition.
+            ids: list[str] = await until(
+                from_the_rendition, timeout=20, what="the rendition's cue alone"
+            )
+            assert len(ids) == 1, ids
             assert vtt, "the player loaded no Swedish WebVTT segment"
             viewer.assert_clean()
             await page.context.close()

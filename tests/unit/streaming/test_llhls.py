@@ -700,3 +700,27 @@ def test_a_segment_whose_first_fragment_is_too_long_has_no_parts() -> None:
     assert playlist.segments[1].duration == pytest.approx(0.5)
     assert playlist.segment_length(seg(1, 2)) == 80
     check_media_playlist(playlist.render())
+
+
+def test_a_hinted_part_that_will_never_land_is_withdrawn() -> None:
+    """A part is withdrawn once its segment closed (or stopped listing parts) before it, or its
+    run ended; the hinted part of an open segment, a landed part and a part of a segment still
+    to come are not."""
+    playlist = make()
+    feed(playlist, 1, 1, 2, close=False)
+    assert playlist.preload_hint == "r0001_0_000001.2.m4s"
+    assert not playlist.withdrawn(1, 1, 2)  # the hint: it may still land
+    assert not playlist.withdrawn(1, 1, 1)  # landed
+    playlist.complete_segment(seg(1, 1))  # closed after two parts: part 2 never comes
+    assert playlist.withdrawn(1, 1, 2)
+    assert not playlist.withdrawn(1, 2, 0)  # the next hint
+    feed(playlist, 1, 2, 1, close=False)
+    playlist.add_part(seg(1, 2), duration=0.29, independent=False, offset=100, length=150)
+    assert playlist.withdrawn(1, 2, 1)  # the segment lists no more parts
+    playlist.complete_segment(seg(1, 2))
+    feed(playlist, 2, 1, 1, close=False)  # ffmpeg restarted: run 2
+    assert playlist.withdrawn(1, 3, 0)  # the old run's next segment never opens
+    assert not playlist.withdrawn(2, 1, 1)
+    playlist.end()
+    assert playlist.withdrawn(2, 1, 1)
+    assert playlist.withdrawn(2, 2, 0)

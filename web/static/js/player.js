@@ -36,12 +36,16 @@ export class Player {
    * video: the <video> element. onStatus(text, kind): what to tell the viewer.
    * onLevels(levels, current): the qualities on offer ([{index, label}]).
    */
-  constructor(video, { onStatus = () => {}, onLevels = () => {}, onMode = () => {}, viewerId = () => "" } = {}) {
+  constructor(
+    video,
+    { onStatus = () => {}, onLevels = () => {}, onMode = () => {}, onCues = () => {}, viewerId = () => "" } = {},
+  ) {
     this.video = video;
     this.viewerId = viewerId; // the websocket's viewer id: one viewer counts once (docs/protocol.md)
     this.onStatus = onStatus;
     this.onLevels = onLevels;
     this.onMode = onMode;
+    this.onCues = onCues;
     this.hls = null;
     this.pc = null;
     this.whepResource = null;
@@ -127,6 +131,7 @@ export class Player {
         video.play().catch(() => this.onStatus(t("player.press_play"), "info"));
       });
       hls.on(Hls.Events.LEVEL_SWITCHED, () => this.reportLevels());
+      hls.on(Hls.Events.SUBTITLE_FRAG_PROCESSED, () => this.onCues());
       // Playlists without parts (another origin, an old node) play as classic HLS.
       hls.on(Hls.Events.LEVEL_UPDATED, (_, { details }) => {
         const mode = lowLatency && details.partList ? "llhls" : "hls";

@@ -71,10 +71,11 @@ function applyMode() {
 
 // --- Player -----------------------------------------------------------------------------------
 
-const liveCaptions = new LiveCaptions($("video"));
+const liveCaptions = new LiveCaptions($("video"), () => player.hls?.playingDate?.getTime() || null);
 const player = new Player($("video"), {
   onStatus: (text, kind) => say($("player-status"), text, kind),
-  onMode: (mode) => liveCaptions.setActive(mode === "whep"),
+  onMode: (mode) => liveCaptions.setMode(mode),
+  onCues: () => liveCaptions.settle(),
   onLevels: (levels, current) => fillQuality($("quality"), levels, current),
   viewerId: () => rt?.viewerId || "",
 });
