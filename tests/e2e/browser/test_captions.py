@@ -161,7 +161,8 @@ async def test_a_captioners_line_shows_among_the_hls_viewers_active_cues(
             ids: list[str] | None = await until(
                 from_the_rendition, timeout=20, what="the rendition's cue alone"
             )
-            assert ids is not None and len(ids) == 1, ids
+            assert ids is not None
+            assert len(ids) == 1, ids
             assert vtt, "the player loaded no Swedish WebVTT segment"
             viewer.assert_clean()
             await page.context.close()
