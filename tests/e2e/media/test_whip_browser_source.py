@@ -179,6 +179,7 @@ BROADCAST = (
 )
 
 
+@pytest.mark.beside
 @pytest.mark.timeout(BROADCAST_SECONDS + 300)
 async def test_a_ten_minute_browser_broadcast_never_restarts_ffmpeg(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
