@@ -18,7 +18,7 @@ from aiohttp import web
 
 from streaming import names
 from streaming.errors import InvalidName, PlaylistConflict
-from streaming.llhls import cache_control, parse_directives
+from streaming.llhls import PartLocation, cache_control, parse_directives
 from streaming.pipeline.supervisor import SessionPipeline
 from streaming.recording import Replay
 from streaming.subtitles import (
@@ -44,8 +44,8 @@ READY_WAIT = 5.0
 
 
 WITHDRAWN = (
-    "this part was announced but will not be produced (its segment closed first);"
-    " reload the playlist and go on with the next part"
+    "this part is not served: it will not be produced (its segment closed or the live stream"
+    " ended first); reload the playlist and go on"
 )
 
 
@@ -109,6 +109,8 @@ async def _replay_resource(request: web.Request, replay: Replay) -> web.StreamRe
             return _not_found("the trimmed replay holds nothing of this rendition")
         cache = cache_control(ResourceKind.PLAYLIST, ended=True)
         return _answer(text.encode(), PLAYLIST_TYPE, cache)
+    if parsed.kind is ResourceKind.PART:
+        return await _ended_part(request, parsed)
     body: bytes | None = None
     if parsed.kind is ResourceKind.INIT and parsed.name in replay.inits:
         body = await _read_segment_file(directory, parsed.name, 0, None)
@@ -178,14 +180,35 @@ async def media_resource(request: web.Request) -> web.StreamResponse:
                 location = playlist.locate(parsed.name)
         if location is None and playlist.withdrawn(parsed.run, parsed.number, parsed.part):
             return error_response(404, "part_withdrawn", WITHDRAWN)
-        if location is None:
-            return _not_found()
-        body = await _read_segment_file(
-            pipeline.directory, location.segment_file, location.offset, location.length
-        )
+        return await _part(pipeline, location)
     if body is None:
         return _not_found()
     return _answer(body, MP4_TYPE, immutable)
+
+
+async def _part(pipeline: SessionPipeline, location: PartLocation | None) -> web.Response:
+    """The bytes of a part that landed, from its segment's file."""
+    if location is None:
+        return _not_found()
+    body = await _read_segment_file(
+        pipeline.directory, location.segment_file, location.offset, location.length
+    )
+    if body is None:
+        return _not_found()
+    return _answer(body, MP4_TYPE, cache_control(ResourceKind.PART))
+
+
+async def _ended_part(request: web.Request, parsed: names.ResourceName) -> web.Response:
+    """A live part asked for after the session's live media ended (a player that was live when
+    it ended): served while this node still has it, else withdrawn (replays have no parts)."""
+    live = request.app[MEDIA].pipeline(request.match_info["session_id"])
+    playlist = None if live is None else live.playlists.get(
+        live.rendition_of(parsed.run, parsed.rendition)
+    )  # fmt: skip
+    location = None if playlist is None else playlist.locate(parsed.name)
+    if live is None or location is None:
+        return error_response(404, "part_withdrawn", WITHDRAWN)
+    return await _part(live, location)
 
 
 async def _media_playlist(

@@ -133,7 +133,8 @@ async def test_starting_soon_then_live_then_a_trimmed_replay_that_survives_a_res
     """While ready viewers get the "starting soon" slate; going live continues the playlist
     with the publisher's picture after a discontinuity; after the end the replay is a VOD
     playlist of every broadcast segment (a discontinuity where the publisher reconnected) and
-    an MP4 as long as the broadcast; a trim changes both; a restarted node serves the same."""
+    an MP4 as long as the broadcast (a live part asked for then is withdrawn); a trim changes
+    both; a restarted node serves the same."""
     settings = media_settings(tmp_path)
     async with staged(tmp_path, settings) as st:
         session_id, key = await new_session(st, "Opening: innovative municipalities")
@@ -218,6 +219,11 @@ async def test_starting_soon_then_live_then_a_trimmed_replay_that_survives_a_res
             "be_right_back",
             "ingest",
         ]
+        # A live player's request for a part that never landed, come after the end, is told
+        # the part is withdrawn (as the spec lets it step past), not that nothing is there.
+        late = await st.app.client.get(f"{hls}/r0004_0_000999.0.m4s")
+        assert late.status == 404
+        assert (await late.json())["error"]["code"] == "part_withdrawn"
         # The replay: every segment the two ingest runs wrote, none of the slates'.
         vod_text = (await fetch(st, f"{hls}/source.m3u8"))[0].decode()
         vod = await playlist(st, f"{hls}/source.m3u8")
