@@ -5,7 +5,8 @@ python -m bench --quick          a short matrix (N = 1000 and 5000 at 100 msg/s)
 python -m bench cluster          only the two-node Redis fan-out (~5 minutes)
 python -m bench --only fanout    only the named benchmark (repeatable)
 python -m bench media            only the named benchmarks (fanout, cluster, media, webrtc,
-                                 hlscache, imports, joinstorm, viewer, playout, clips)
+                                 hlscache, imports, joinstorm, viewer, playout, clips,
+                                 captions)
 python -m bench --servers reference   the fan-out benchmark against these servers only
 """
 
@@ -79,6 +80,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], str]] = {
     "viewer": _standard("viewer"),
     "playout": _standard("playout"),
     "clips": _standard("clips"),
+    "captions": _standard("captions"),
 }
 
 

@@ -14,6 +14,7 @@ import math
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from streaming.errors import InvalidMedia
 from streaming.ladder import SourceInfo
@@ -437,3 +438,17 @@ def parse_flv(data: bytes) -> list[FlvTag]:
             tags.append(FlvTag(TagType(kind), timestamp, data[pos + 11 : end]))
         pos = end + 4
     return tags
+
+
+@dataclass(frozen=True)
+class IngestClock:
+    """When a publisher's tags were taken in, by the wall clock: its first tag's arrival and
+    timestamp; a later tag's moment follows from its timestamp (publishers send in real time),
+    however long it was held before ffmpeg got it (the probe, the "starting soon" slate)."""
+
+    arrived: datetime
+    timestamp: int  # ms, the first tag's
+
+    def taken_in(self, tag: FlvTag) -> datetime:
+        """The wall clock when ``tag``'s picture or sound was taken in."""
+        return self.arrived + timedelta(milliseconds=tag.timestamp - self.timestamp)

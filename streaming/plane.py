@@ -16,6 +16,7 @@ import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -29,7 +30,7 @@ from streaming.errors import (
     SessionOver,
     WrongStreamKey,
 )
-from streaming.flv import FlvTag, IngestProbe
+from streaming.flv import FlvTag, IngestClock, IngestProbe
 from streaming.handover import RunSource
 from streaming.ladder import DEFAULT_LADDER, LadderSettings, Rung, SourceInfo, plan_ladder
 from streaming.onair import on_air
@@ -140,6 +141,7 @@ class Publish:
         self._taps: list[MediaTap] = []
         settings = plane.config.pipeline.ladder
         self._probe = IngestProbe(max_gop=settings.max_passthrough_gop)
+        self._clock: IngestClock | None = None  # when its tags were taken in (the first's arrival)
         self._deadline = time.monotonic() + plane.config.publish_timeout
         self._pipeline: SessionPipeline | None = None
         self._abort: Callable[[], None] | None = None
@@ -172,6 +174,8 @@ class Publish:
             return
         if time.monotonic() > self._deadline:
             raise InvalidMedia("the source was not recognised in time (two keyframes needed)")
+        if self._clock is None:
+            self._clock = IngestClock(datetime.now(UTC), tag.timestamp)
         source = self._probe.add(tag)
         if source is not None:
             if self.origin is IngestOrigin.WHIP:
@@ -184,7 +188,7 @@ class Publish:
                 )
             first = self._probe.buffered
             await self.plane.claim(self.session_id)
-            self._pipeline = await self.plane.attach(self.session_id, source, first)
+            self._pipeline = await self.plane.attach(self.session_id, source, first, self._clock)
             self._probe.buffered = []
             self._taps = self.plane.open_taps(self.session, source, first)
 
@@ -419,9 +423,14 @@ class MediaPlane:
         return publish
 
     async def attach(
-        self, session_id: str, source: SourceInfo, tags: Sequence[FlvTag]
+        self,
+        session_id: str,
+        source: SourceInfo,
+        tags: Sequence[FlvTag],
+        clock: IngestClock | None = None,
     ) -> SessionPipeline:
-        """Start (or continue) the session's pipeline for a newly probed source."""
+        """Start (or continue) the session's pipeline for a newly probed source (``clock``:
+        when its tags were taken in)."""
         pipeline = self._pipelines.get(session_id)
         try:
             if pipeline is None or not pipeline.compatible(source):
@@ -437,9 +446,9 @@ class MediaPlane:
             state = SessionState.LIVE if publish is None else publish.state
             if on_air(state, True, slate=self.slates) is OnAir.STARTING_SOON:
                 title = "" if publish is None else publish.title
-                await pipeline.hold(source, tags, title)
+                await pipeline.hold(source, tags, title, clock)
             else:
-                await pipeline.start_ingest(source, tags)
+                await pipeline.start_ingest(source, tags, clock)
         except OSError as exc:
             raise InvalidMedia(f"cannot write the session's media: {exc}") from exc
         self.attached.notify()

@@ -58,6 +58,18 @@ def _read_from(path: Path, offset: int) -> bytes:
         return fh.read()
 
 
+HELD_AT_MOST = timedelta(seconds=10)  # a run's first input may have waited this long (a GOP)
+
+
+def run_anchor(written: datetime, taken_in: datetime | None) -> datetime:
+    """The wall clock at a run's decode time 0: when its first input was taken in, if that is
+    before its output was written and not long before (a publisher sending faster than real
+    time would put its pictures in the past); else when the output was written."""
+    if taken_in is not None and written - HELD_AT_MOST <= taken_in <= written:
+        return taken_in
+    return written
+
+
 class RunOutput:
     """The files one ffmpeg run writes: ``scan()`` (blocking; call it in a thread) reports what
     is new since the last scan, reading only the bytes appended since then."""
@@ -68,22 +80,26 @@ class RunOutput:
         run: int,
         renditions: Sequence[int],
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        taken_in: Callable[[], datetime | None] = lambda: None,
     ) -> None:
-        """``renditions``: the rendition each output stream of the run carries, in order."""
+        """``renditions``: the rendition each output stream of the run carries, in order;
+        ``taken_in``: when the run's first input was taken in, once known (None: unknown)."""
         self.directory = directory
         self.run = run
         self._readings = [_Reading(index, stream) for stream, index in enumerate(renditions)]
         self._now = now
+        self._taken_in = taken_in
         self._anchor: datetime | None = None  # the wall clock at decode time 0 of this run
 
     def _program_date_time(self, fragments: Sequence[Fragment], timescale: int) -> datetime:
         """When the picture of a segment's first fragment was taken in, by the wall clock: the
-        run's first fragment seen is taken to have just been written, the rest follow by their
-        decode times (one clock for every rendition of the run)."""
+        run's first input's moment (``taken_in``) is its decode time 0; without one, its first
+        fragment seen is taken to have just been written; the rest follow by their decode
+        times (one clock for every rendition of the run)."""
         if self._anchor is None:
             last = fragments[-1]
             seconds = (last.decode_time + last.duration) / timescale
-            self._anchor = self._now() - timedelta(seconds=seconds)
+            self._anchor = run_anchor(self._now() - timedelta(seconds=seconds), self._taken_in())
         return self._anchor + timedelta(seconds=fragments[0].decode_time / timescale)
 
     def scan(self) -> list[Update]:

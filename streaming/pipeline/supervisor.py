@@ -20,13 +20,14 @@ import signal
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from streaming import names
 from streaming.errors import FfmpegNotStarted, InvalidMedia, PipelineError, StreamingError
 from streaming.ffmpeg_args import PipeInput, carried, live_args
 from streaming.ffmpeg_process import PIPE, FfmpegProcess
-from streaming.flv import FlvFeed, FlvTag
+from streaming.flv import FlvFeed, FlvTag, IngestClock
 from streaming.fmp4 import TrackInfo
 from streaming.ladder import LadderPlan, LadderSettings, Rendition, SourceInfo, plan_ladder
 from streaming.llhls import (
@@ -131,6 +132,8 @@ class SessionPipeline:
         self._title = ""
         self._slate_kind = SlateKind.BE_RIGHT_BACK
         self._held: GopBuffer | None = None
+        self._clock: IngestClock | None = None  # times the publisher's tags
+        self._run_taken_in: datetime | None = None  # the run's first input, taken in
         self._feed_lock = asyncio.Lock()
         self._switching = asyncio.Lock()  # hold / go_live / a held ingest leaving, one at a time
         self._slate: FfmpegProcess | None = None
@@ -242,8 +245,12 @@ class SessionPipeline:
 
     # --- ingest ----------------------------------------------------------------------------
 
-    async def start_ingest(self, source: SourceInfo, tags: Sequence[FlvTag]) -> None:
-        """A publisher's source is known: plan (first time), start ffmpeg, feed ``tags``."""
+    async def start_ingest(
+        self, source: SourceInfo, tags: Sequence[FlvTag], clock: IngestClock | None = None
+    ) -> None:
+        """A publisher's source is known: plan (first time), start ffmpeg, feed ``tags``;
+        ``clock`` times its tags (the segments' program date times)."""
+        self._clock = clock
         if self._mode is RunMode.INGEST:
             raise PipelineError("this session already has an ingest")
         if self._mode is RunMode.SLATE:
@@ -257,9 +264,16 @@ class SessionPipeline:
         for tag in tags:
             await self.feed(tag)
 
-    async def hold(self, source: SourceInfo, tags: Sequence[FlvTag], title: str) -> None:
+    async def hold(
+        self,
+        source: SourceInfo,
+        tags: Sequence[FlvTag],
+        title: str,
+        clock: IngestClock | None = None,
+    ) -> None:
         """A publisher's source is known but the session is not live: put the "starting soon"
         slate on air and hold the publisher's media until ``go_live``."""
+        self._clock = clock
         if self._mode is not None:
             raise PipelineError("this session already has media on air")
         if self.plan is None:
@@ -345,6 +359,8 @@ class SessionPipeline:
         data = feed.push(tag)
         if not data or process is None:
             return
+        if self._run_taken_in is None and self._clock is not None:
+            self._run_taken_in = self._clock.taken_in(tag)
         began = time.monotonic()
         try:
             await process.write(data, self.config.write_timeout)  # False: the supervisor restarts
@@ -433,6 +449,7 @@ class SessionPipeline:
         assert self.plan is not None
         mode = self._mode
         self.run += 1
+        self._run_taken_in = None
         fmt = InputFormat.FLV if mode is RunMode.INGEST else InputFormat.MPEGTS
         args = live_args(
             self.plan,
@@ -535,7 +552,10 @@ class SessionPipeline:
             assert process is not None
             assert self.plan is not None
             outputs = carried(self.plan, self.dropped)
-            output = RunOutput(self.directory, self.run, [r.index for r in outputs])
+            taken_in = (lambda: self._run_taken_in) if mode is RunMode.INGEST else (lambda: None)
+            output = RunOutput(
+                self.directory, self.run, [r.index for r in outputs], taken_in=taken_in
+            )
             started = time.monotonic()
             watcher = asyncio.create_task(self._watch(output, process, mode))
             try:

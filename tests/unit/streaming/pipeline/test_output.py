@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from streaming import names
+from streaming.flv import FlvTag, IngestClock, TagType
 from streaming.ladder import SourceInfo, plan_ladder
-from streaming.pipeline.output import playlists_for
+from streaming.pipeline.output import playlists_for, run_anchor
 from streaming.vocab import VideoCodec
 from tests.support.hls_checks import check_media_playlist
 
@@ -23,3 +26,24 @@ def test_playlists_allow_millisecond_timestamps_and_keep_the_hold_back_rule() ->
         )
         playlist.complete_segment(name)
         check_media_playlist(playlist.render())
+
+
+def test_a_run_is_timed_from_when_its_first_input_was_taken_in() -> None:
+    """A run's decode time 0 is when its first input was taken in (a probe or a slate may
+    have held it a while), unless that is after its output was written or over 10 s before
+    it (a publisher faster than real time): then when its output was written."""
+    written = datetime(2026, 12, 6, 2, 0, 0, tzinfo=UTC)
+    held = written - timedelta(seconds=1.2)
+    assert run_anchor(written, held) == held
+    assert run_anchor(written, None) == written
+    assert run_anchor(written, written + timedelta(seconds=0.1)) == written
+    assert run_anchor(written, written - timedelta(seconds=11)) == written
+
+
+def test_the_ingest_clock_times_a_tag_by_its_timestamp() -> None:
+    """A tag held before ffmpeg got it was taken in at the first tag's arrival plus the
+    difference of their timestamps."""
+    arrived = datetime(2026, 12, 6, 2, 0, 0, tzinfo=UTC)
+    clock = IngestClock(arrived, timestamp=500)
+    tag = FlvTag(TagType.VIDEO, 1750, b"")
+    assert clock.taken_in(tag) == arrived + timedelta(seconds=1.25)
