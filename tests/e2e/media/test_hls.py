@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,25 @@ async def test_viewers_get_ll_hls_of_an_rtmp_publish(tmp_path: Path) -> None:
             edge = live_edge(final)
             await fetch(st, f"{hls}/source.m3u8?_HLS_msn={edge[0] + 1}&_HLS_part=0")
             assert pipeline.pid is None
+
+
+async def test_a_segments_program_date_time_is_when_its_picture_was_taken_in(
+    tmp_path: Path,
+) -> None:
+    """The source is probed until its second keyframe (2 s here) before ffmpeg gets its first
+    pictures: the first segment is still stamped with the moment its first picture came in,
+    well before that second keyframe (captions and picture-timed events go by it)."""
+    async with stage(tmp_path, ladder=[], slate=False) as st:
+        session_id, key = await new_session(st, "Opening: innovative municipalities")
+        launched = datetime.now(UTC)
+        async with publisher(st.rtmp(key), size="640x360", gop=60):
+
+            async def media_up() -> bool:
+                answer = await st.app.client.get(f"/hls/{session_id}/index.m3u8")
+                return answer.status == 200
+
+            await until(media_up, timeout=20, what="the session's media", interval=0.1)
+            media = await playlist(st, f"/hls/{session_id}/source.m3u8")
+            stamped = media.segments[0].program_date_time
+            assert stamped is not None
+            assert timedelta(0) <= stamped - launched < timedelta(seconds=1.2), stamped - launched
