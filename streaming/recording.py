@@ -47,6 +47,7 @@ from streaming.vod import (
     in_recording_order,
     parse_claims,
     parse_journal,
+    segment_clocks,
 )
 from studio.errors import Fenced, StudioError
 from studio.models import Session
@@ -107,7 +108,9 @@ def _guess_name(track: TrackInfo, rendition: int) -> str:
     return "source" if rendition == 0 else f"{track.height}p"
 
 
-def _scan_segments(directory: Path, run: int, rendition: int, track: TrackInfo) -> list[VodSegment]:
+def _scan_segments(
+    directory: Path, run: int, rendition: int, track: TrackInfo, clock_ms: int | None
+) -> list[VodSegment]:
     segments: list[VodSegment] = []
     number = 1
     while True:
@@ -126,7 +129,14 @@ def _scan_segments(directory: Path, run: int, rendition: int, track: TrackInfo) 
             last = fragments[-1]
             duration = sum(f.duration for f in fragments) / track.timescale
             if duration > 0:
-                segments.append(VodSegment(name, duration, last.offset + last.length))
+                segments.append(
+                    VodSegment(
+                        name,
+                        duration,
+                        last.offset + last.length,
+                        *segment_clocks(fragments[0].decode_time, track.timescale, clock_ms),
+                    )
+                )
         if abandoned:
             return segments
         number += 1
@@ -159,7 +169,8 @@ def scan_recording(directory: Path) -> Recording:
                 track = parse_init((directory / init).read_bytes())
             except InvalidMedia:
                 continue
-            segments = _scan_segments(directory, run, rendition, track)
+            clock_ms = None if entry is None else entry.clock_ms
+            segments = _scan_segments(directory, run, rendition, track, clock_ms)
             if not segments:
                 continue
             if entry is not None and rendition < len(entry.renditions):

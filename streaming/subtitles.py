@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from streaming import names
-from streaming.llhls import MediaPlaylist, Segment, SubtitleMedia
+from streaming.llhls import MediaPlaylist, Segment, SubtitleMedia, program_date_time_line
+from streaming.vod import WHOLE, Trim, VodRendition, VodSegment, decimal, select, target_duration
 from studio.captions.formats import TimedLine, render_vtt
 
 LANGUAGE_NAMES = {
@@ -68,8 +70,7 @@ def render_subtitle_playlist(video: MediaPlaylist, language: str) -> str:
             lines.append("#EXT-X-DISCONTINUITY")
         assert segment.duration is not None
         if segment.program_date_time is not None:
-            stamp = segment.program_date_time.isoformat(timespec="milliseconds")
-            lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{stamp.removesuffix('+00:00')}Z")
+            lines.append(program_date_time_line(segment.program_date_time))
         lines.append(f"#EXTINF:{segment.duration:.5f},")
         lines.append(names.cues_name(segment.uri, language))
     if video.ended:
@@ -80,9 +81,14 @@ def render_subtitle_playlist(video: MediaPlaylist, language: str) -> str:
 def render_cue_segment(segment: Segment, cues: Sequence[TimedCue]) -> str:
     """The WebVTT segment beside ``segment``: the cues that start within it, timed from its
     start (a cue may run on past it: players keep it up until its end)."""
-    span = segment_span(segment)
-    header = [f"X-TIMESTAMP-MAP=MPEGTS:{segment.mpegts or 0},LOCAL:00:00:00.000"]
-    if span is None or not _timed(segment):
+    return _cue_segment(segment.mpegts, segment_span(segment) if _timed(segment) else None, cues)
+
+
+def _cue_segment(mpegts: int | None, span: tuple[int, int] | None, cues: Sequence[TimedCue]) -> str:
+    """A WebVTT segment mapped to the video segment starting at ``mpegts`` (90 kHz) that spans
+    ``span`` (program date times, ms): the cues starting within it, timed from its start."""
+    header = [f"X-TIMESTAMP-MAP=MPEGTS:{mpegts or 0},LOCAL:00:00:00.000"]
+    if span is None:
         return render_vtt([], header=header)
     start, end = span
     chosen = [
@@ -99,3 +105,56 @@ def find_segment(video: MediaPlaylist, segment_file: str) -> Segment | None:
         if segment.uri == segment_file:
             return segment if segment.complete else None
     return None
+
+
+# --- replays --------------------------------------------------------------------------------
+
+
+def vod_segment_span(segment: VodSegment) -> tuple[int, int] | None:
+    """The program date times (ms) a recorded segment covers; None when its run's clock was
+    not noted (a recording made before runs noted it)."""
+    if segment.program_date_ms is None:
+        return None
+    return segment.program_date_ms, segment.program_date_ms + round(segment.duration * 1000)
+
+
+def render_vod_subtitle_playlist(video: VodRendition, language: str, trim: Trim = WHOLE) -> str:
+    """The replay's subtitle playlist of ``language``: a WebVTT segment beside each segment of
+    ``video`` the (trimmed) replay plays, with the same durations and discontinuities as its
+    VOD media playlist (``vod.render_media``); ``PlaylistConflict`` when the trim holds none."""
+    lines = [
+        "#EXTM3U",
+        "#EXT-X-VERSION:6",
+        f"#EXT-X-TARGETDURATION:{target_duration(video)}",
+        "#EXT-X-PLAYLIST-TYPE:VOD",
+        "#EXT-X-MEDIA-SEQUENCE:0",
+        "#EXT-X-DISCONTINUITY-SEQUENCE:0",
+    ]
+    for index, (_, segments) in enumerate(select(video, trim, required=True)):
+        if index > 0:
+            lines.append("#EXT-X-DISCONTINUITY")
+        for segment in segments:
+            if segment.program_date_ms is not None:
+                stamp = datetime.fromtimestamp(segment.program_date_ms / 1000, UTC)
+                lines.append(program_date_time_line(stamp))
+            lines.append(f"#EXTINF:{decimal(segment.duration)},")
+            lines.append(names.cues_name(segment.uri, language))
+    lines.append("#EXT-X-ENDLIST")
+    return "\n".join(lines) + "\n"
+
+
+def find_vod_segment(
+    video: VodRendition, segment_file: str, trim: Trim = WHOLE
+) -> VodSegment | None:
+    """The segment of ``video`` named ``segment_file``, if the (trimmed) replay plays it."""
+    for _, segments in select(video, trim):
+        for segment in segments:
+            if segment.uri == segment_file:
+                return segment
+    return None
+
+
+def render_vod_cue_segment(segment: VodSegment, cues: Sequence[TimedCue]) -> str:
+    """The WebVTT segment beside a recorded segment: mapped to its picture as the live one is
+    (``render_cue_segment``), with the cues that start within it."""
+    return _cue_segment(segment.mpegts, vod_segment_span(segment), cues)
