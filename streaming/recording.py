@@ -30,10 +30,11 @@ from streaming.errors import (
     RunsUnreachable,
     StreamingError,
 )
-from streaming.ffmpeg_args import concat_list, recording_args, run_mp4_args
+from streaming.ffmpeg_args import CaptionTrack, concat_list, recording_args, run_mp4_args
 from streaming.ffmpeg_process import run_ffmpeg
 from streaming.fmp4 import TrackInfo, parse_init, scan_fragments
 from streaming.handover import RunSource, import_runs, read_if_there
+from streaming.subtitles import iso_639_2, recording_lines
 from streaming.vocab import MediaKind, ResourceKind, RunKind
 from streaming.vod import (
     CLAIMS,
@@ -49,6 +50,8 @@ from streaming.vod import (
     parse_journal,
     segment_clocks,
 )
+from studio.captions.cues import Cue, recording_zero_ms
+from studio.captions.formats import render_vtt
 from studio.errors import Fenced, StudioError
 from studio.models import Session
 from studio.states import RecordingState
@@ -83,6 +86,16 @@ class RecordingGate(Protocol):
 
     async def unfinished_recordings(self) -> list[RecordingRecord]:
         """Recordings still marked as being built."""
+
+    async def get_session(self, session_id: str) -> Session:
+        """The session (``NotFound``)."""
+
+    @property
+    def caption_languages(self) -> tuple[str, ...]:
+        """The languages the event captions in."""
+
+    async def captions(self, session_id: str, language: str | None = None) -> list[Cue]:
+        """The session's cues of ``language``, in time order."""
 
 
 class RecordingFence(Protocol):
@@ -399,7 +412,11 @@ class Recorder:
             record = await self.gate.recording_status(session_id)
             trim = _trim_of(record, recording.duration)
             await self._make_mp4(
-                directory, recording, trim, before_publish=lambda: self._check(session_id, epoch)
+                directory,
+                recording,
+                trim,
+                captions=await self._caption_tracks(session_id, directory, trim),
+                before_publish=lambda: self._check(session_id, epoch),
             )
             await self._save(
                 session_id,
@@ -463,10 +480,12 @@ class Recorder:
             if recording is None:
                 raise RecordingFailed("the recording's files are not on this node")
             record = await self.gate.recording_status(session_id)
+            trim = _trim_of(record, recording.duration)
             await self._make_mp4(
                 directory,
                 recording,
-                _trim_of(record, recording.duration),
+                trim,
+                captions=await self._caption_tracks(session_id, directory, trim),
                 before_publish=lambda: self._check(session_id, epoch),
             )
             message = "" if record is None else record.message
@@ -498,10 +517,11 @@ class Recorder:
         recording: Recording,
         trim: Trim,
         *,
+        captions: Sequence[CaptionTrack] = (),
         before_publish: Callable[[], Awaitable[None]],
     ) -> None:
-        """Per-run MP4s (made once), then their join with the trim into ``recording.mp4``
-        (``before_publish`` runs before it takes that name)."""
+        """Per-run MP4s (made once), then their join with the trim and the caption tracks into
+        ``recording.mp4`` (``before_publish`` runs before it takes that name)."""
         out_dir = directory / MP4_DIR
         await asyncio.to_thread(out_dir.mkdir, exist_ok=True)
         video = recording.video[0]
@@ -540,11 +560,35 @@ class Recorder:
                 str(aside),
                 start=trim.start if trim.start > 0 else None,
                 end=trim.end,
+                captions=captions,
                 ffmpeg=self.ffmpeg,
             )
         )
         await before_publish()
         await asyncio.to_thread(os.replace, aside, directory / MP4)
+
+    async def _caption_tracks(
+        self, session_id: str, directory: Path, trim: Trim
+    ) -> list[CaptionTrack]:
+        """Write a WebVTT file per caption language that has cues, timed for the MP4 download
+        (``subtitles.recording_lines``); none when the cues cannot be read (the MP4 is made
+        without them)."""
+        tracks: list[CaptionTrack] = []
+        try:
+            session = await self.gate.get_session(session_id)
+            for language in self.gate.caption_languages:
+                cues = await self.gate.captions(session_id, language)
+                lines = recording_lines(cues, recording_zero_ms(session), trim)
+                if not lines:
+                    continue
+                path = directory / MP4_DIR / f"captions.{iso_639_2(language)}.{len(tracks)}.vtt"
+                await asyncio.to_thread(path.parent.mkdir, exist_ok=True)
+                await asyncio.to_thread(path.write_text, render_vtt(lines), encoding="utf-8")
+                tracks.append(CaptionTrack(str(path), iso_639_2(language)))
+        except StudioError as exc:
+            log.warning("session %s: the MP4 is made without captions: %s", session_id, exc)
+            return []
+        return tracks
 
     async def _ffmpeg(self, args: Sequence[str]) -> None:
         """Run one ffmpeg to completion (killed if cancelled or too slow)."""

@@ -16,12 +16,17 @@ from datetime import UTC, datetime
 from streaming import names
 from streaming.llhls import MediaPlaylist, Segment, SubtitleMedia, program_date_time_line
 from streaming.vod import WHOLE, Trim, VodRendition, VodSegment, decimal, select, target_duration
-from studio.captions.formats import TimedLine, render_vtt
+from studio.captions.formats import HasTimes, TimedLine, lines_from, render_vtt
 
 LANGUAGE_NAMES = {
     "sv": "Svenska", "fi": "Suomi", "nb": "Norsk bokmål", "nn": "Norsk nynorsk",
     "en": "English", "da": "Dansk", "de": "Deutsch", "fr": "Français", "es": "Español",
     "se": "Davvisámegiella",
+}  # fmt: skip
+ISO_639_2 = {
+    "sv": "swe", "fi": "fin", "nb": "nob", "nn": "nno", "en": "eng", "da": "dan", "de": "deu",
+    "fr": "fra", "es": "spa", "se": "sme", "no": "nor", "is": "isl", "et": "est", "lv": "lav",
+    "lt": "lit", "pl": "pol", "ru": "rus", "uk": "ukr", "ar": "ara", "so": "som", "fa": "fas",
 }  # fmt: skip
 
 
@@ -32,6 +37,15 @@ class TimedCue:
     start_ms: int
     end_ms: int
     text: str
+
+
+def iso_639_2(language: str) -> str:
+    """The three-letter code an MP4 tags a caption language with (``sv`` -> ``swe``); ``und``
+    (undetermined) for a tag it has no code for."""
+    base = language.split("-")[0].lower()
+    if base in ISO_639_2:
+        return ISO_639_2[base]
+    return base if len(base) == 3 and base.isascii() and base.isalpha() else "und"
 
 
 def subtitle_media(languages: Sequence[str]) -> list[SubtitleMedia]:
@@ -158,3 +172,12 @@ def render_vod_cue_segment(segment: VodSegment, cues: Sequence[TimedCue]) -> str
     """The WebVTT segment beside a recorded segment: mapped to its picture as the live one is
     (``render_cue_segment``), with the cues that start within it."""
     return _cue_segment(segment.mpegts, vod_segment_span(segment), cues)
+
+
+def recording_lines(cues: Sequence[HasTimes], zero_ms: int, trim: Trim = WHOLE) -> list[TimedLine]:
+    """Cues timed for the MP4 download: from ``zero_ms`` (when the session went live, as the
+    ``.vtt`` download) moved by the trim's start, those starting after its end left out."""
+    lines = lines_from(cues, zero_ms + round(trim.start * 1000))
+    if trim.end is None:
+        return lines
+    return [line for line in lines if line.start < trim.end - trim.start]
