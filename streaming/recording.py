@@ -415,7 +415,7 @@ class Recorder:
                 directory,
                 recording,
                 trim,
-                captions=await self._caption_tracks(session_id, directory, trim),
+                captions=await self._caption_tracks(session_id, directory, recording, trim),
                 before_publish=lambda: self._check(session_id, epoch),
             )
             await self._save(
@@ -485,7 +485,7 @@ class Recorder:
                 directory,
                 recording,
                 trim,
-                captions=await self._caption_tracks(session_id, directory, trim),
+                captions=await self._caption_tracks(session_id, directory, recording, trim),
                 before_publish=lambda: self._check(session_id, epoch),
             )
             message = "" if record is None else record.message
@@ -568,7 +568,7 @@ class Recorder:
         await asyncio.to_thread(os.replace, aside, directory / MP4)
 
     async def _caption_tracks(
-        self, session_id: str, directory: Path, trim: Trim
+        self, session_id: str, directory: Path, recording: Recording, trim: Trim
     ) -> list[CaptionTrack]:
         """Write a WebVTT file per caption language that has cues, timed for the MP4 download
         (``subtitles.recording_lines``); none when the cues cannot be read (the MP4 is made
@@ -578,7 +578,8 @@ class Recorder:
             session = await self.gate.get_session(session_id)
             for language in self.gate.caption_languages:
                 cues = await self.gate.captions(session_id, language)
-                lines = recording_lines(cues, recording_zero_ms(session), trim)
+                zero_ms = recording_zero_ms(session)
+                lines = recording_lines(cues, zero_ms, recording.duration, trim)
                 if not lines:
                     continue
                 path = directory / MP4_DIR / f"captions.{iso_639_2(language)}.{len(tracks)}.vtt"

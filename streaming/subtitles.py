@@ -174,10 +174,16 @@ def render_vod_cue_segment(segment: VodSegment, cues: Sequence[TimedCue]) -> str
     return _cue_segment(segment.mpegts, vod_segment_span(segment), cues)
 
 
-def recording_lines(cues: Sequence[HasTimes], zero_ms: int, trim: Trim = WHOLE) -> list[TimedLine]:
-    """Cues timed for the MP4 download: from ``zero_ms`` (when the session went live, as the
-    ``.vtt`` download) moved by the trim's start, those starting after its end left out."""
-    lines = lines_from(cues, zero_ms + round(trim.start * 1000))
-    if trim.end is None:
-        return lines
-    return [line for line in lines if line.start < trim.end - trim.start]
+def recording_lines(
+    cues: Sequence[HasTimes], zero_ms: int, duration: float, trim: Trim = WHOLE
+) -> list[TimedLine]:
+    """Cues timed for the MP4 download of a recording lasting ``duration`` s: from ``zero_ms``
+    (when the session went live, as the ``.vtt`` download) moved by the trim's start; those
+    starting after the (trimmed) end are left out and none runs past it (the MP4 would last
+    longer than its picture)."""
+    length = (duration if trim.end is None else trim.end) - trim.start
+    return [
+        TimedLine(line.start, min(line.end, length), line.text)
+        for line in lines_from(cues, zero_ms + round(trim.start * 1000))
+        if line.start < length
+    ]

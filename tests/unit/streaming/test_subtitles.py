@@ -230,17 +230,24 @@ def test_the_mp4_tags_caption_languages_with_iso_639_2_codes() -> None:
 
 def test_mp4_caption_lines_are_timed_from_going_live_and_the_trim() -> None:
     """Lines are timed from when the session went live moved by the trim's start; a cue that
-    began before the trim starts at 0; those after its end are left out."""
+    began before the trim starts at 0; those starting after the end are left out and none
+    runs past it."""
     cues = [
         TimedCue(AT_MS + 1000, AT_MS + 2000, "cut"),
         TimedCue(AT_MS + 9000, AT_MS + 11_000, "straddles"),
         TimedCue(AT_MS + 12_000, AT_MS + 13_000, "kept"),
-        TimedCue(AT_MS + 20_000, AT_MS + 21_000, "after"),
+        TimedCue(AT_MS + 19_500, AT_MS + 21_000, "at the end"),
+        TimedCue(AT_MS + 25_000, AT_MS + 26_000, "after"),
     ]
-    assert recording_lines(cues, AT_MS) == [
+    assert recording_lines(cues, AT_MS, 30.0) == [
         TimedLine(1.0, 2.0, "cut"), TimedLine(9.0, 11.0, "straddles"),
-        TimedLine(12.0, 13.0, "kept"), TimedLine(20.0, 21.0, "after"),
+        TimedLine(12.0, 13.0, "kept"), TimedLine(19.5, 21.0, "at the end"),
+        TimedLine(25.0, 26.0, "after"),
     ]  # fmt: skip
-    assert recording_lines(cues, AT_MS, Trim(start=10.0, end=20.0)) == [
+    assert recording_lines(cues, AT_MS, 30.0, Trim(start=10.0, end=20.0)) == [
         TimedLine(0.0, 1.0, "straddles"), TimedLine(2.0, 3.0, "kept"),
+        TimedLine(9.5, 10.0, "at the end"),
     ]  # fmt: skip
+    assert recording_lines(cues, AT_MS, 20.0, Trim(start=10.0))[-1] == TimedLine(
+        9.5, 10.0, "at the end"
+    )
