@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 import subprocess
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,40 @@ def subtitle_cues(mp4: Path, stream: int) -> list[tuple[float, float, str]]:
     return vtt_cues(out)
 
 
+@dataclass(frozen=True)
+class CaptionedReplay:
+    """A recorded session captioned live: the Swedish cue starts ``INTO_SEGMENT`` s into the
+    source segment ``segment`` (``segment_at`` its live program date time, ``live_map`` its
+    live WebVTT segment), the English one 0.1 s into the next."""
+
+    session_id: str
+    segment: str
+    segment_at: datetime
+    live_map: str
+    sv_start: datetime
+    en_start: datetime
+
+
+async def captioned_replay(st: Stage, size: str = "1280x720") -> CaptionedReplay:
+    """Broadcast a few seconds, caption a Swedish and an English line, end; wait for the
+    replay."""
+    session_id, key = await new_session(st, "Replay captions")
+    async with publisher(st.rtmp(key), gop=30, size=size):
+        st.app.clock.current = datetime.now(UTC)
+        await start_broadcast(st, session_id)
+        live = await timed_segments(st, session_id, 3)
+        first, second = sorted(live)[1:3]
+        live_map = (await fetch(st, f"/hls/{session_id}/{names.cues_name(first, 'sv')}"))[0]
+        sv_start = live[first] + timedelta(seconds=INTO_SEGMENT)
+        en_start = live[second] + timedelta(seconds=0.1)
+        await post_cue(st, session_id, "sv", SWEDISH, sv_start)
+        await post_cue(st, session_id, "en", ENGLISH, en_start)
+        end = await st.app.client.post(f"/api/v1/sessions/{session_id}/end", headers=st.app.admin)
+        assert end.status == 200
+    await replay_published(st, session_id)
+    return CaptionedReplay(session_id, first, live[first], live_map.decode(), sv_start, en_start)
+
+
 async def test_the_replay_and_its_mp4_carry_the_captions(tmp_path: Path) -> None:
     """A Swedish and an English cue captioned live: the replay's multivariant lists both
     subtitle renditions; the Swedish VOD subtitle playlist gives the cue's segment the program
@@ -115,23 +150,9 @@ async def test_the_replay_and_its_mp4_carry_the_captions(tmp_path: Path) -> None
     one's timestamp map; the MP4 has a swe and an eng mov_text stream, cues timed from going
     live."""
     async with stage(tmp_path, ladder=[], max_gop=1.0) as st:
-        session_id, key = await new_session(st, "Replay captions")
+        made = await captioned_replay(st)
+        session_id, first = made.session_id, made.segment
         hls = f"/hls/{session_id}"
-        async with publisher(st.rtmp(key), gop=30):
-            st.app.clock.current = datetime.now(UTC)
-            await start_broadcast(st, session_id)
-            live = await timed_segments(st, session_id, 3)
-            first, second = sorted(live)[1:3]
-            live_map = (await fetch(st, f"{hls}/{names.cues_name(first, 'sv')}"))[0].decode()
-            sv_start = live[first] + timedelta(seconds=INTO_SEGMENT)
-            en_start = live[second] + timedelta(seconds=0.1)
-            await post_cue(st, session_id, "sv", SWEDISH, sv_start)
-            await post_cue(st, session_id, "en", ENGLISH, en_start)
-            end = await st.app.client.post(
-                f"/api/v1/sessions/{session_id}/end", headers=st.app.admin
-            )
-            assert end.status == 200
-        await replay_published(st, session_id)
         session = await (await st.app.client.get(f"/api/v1/sessions/{session_id}")).json()
         live_at = datetime.fromisoformat(session["went_live_at"])
 
@@ -152,14 +173,14 @@ async def test_the_replay_and_its_mp4_carry_the_captions(tmp_path: Path) -> None
         ]
         assert [s.duration for s in subs.segments] == [s.duration for s in video.segments]
         replayed = program_date_times(subs)
-        gap = abs((replayed[first] - live[first]).total_seconds())
-        assert gap <= 0.002, f"{first}: replay {replayed[first]}, live {live[first]}"
+        gap = abs((replayed[first] - made.segment_at).total_seconds())
+        assert gap <= 0.002, f"{first}: replay {replayed[first]}, live {made.segment_at}"
 
         cue_file = names.cues_name(first, "sv")
         body, headers = await fetch(st, f"{hls}/{cue_file}")
         assert headers["Content-Type"].startswith("text/vtt")
         text = body.decode()
-        assert text.splitlines()[1] == live_map.splitlines()[1]  # X-TIMESTAMP-MAP, as live
+        assert text.splitlines()[1] == made.live_map.splitlines()[1]  # X-TIMESTAMP-MAP, as live
         assert_one_cue(vtt_cues(text), INTO_SEGMENT, SWEDISH)
         others = [s.uri for s in subs.segments if s.uri != cue_file]
         for other in others:
@@ -175,5 +196,5 @@ async def test_the_replay_and_its_mp4_carry_the_captions(tmp_path: Path) -> None
         ("mov_text", "swe"),
         ("mov_text", "eng"),
     ]
-    assert_one_cue(subtitle_cues(mp4, 0), (sv_start - live_at).total_seconds(), SWEDISH)
-    assert_one_cue(subtitle_cues(mp4, 1), (en_start - live_at).total_seconds(), ENGLISH)
+    assert_one_cue(subtitle_cues(mp4, 0), (made.sv_start - live_at).total_seconds(), SWEDISH)
+    assert_one_cue(subtitle_cues(mp4, 1), (made.en_start - live_at).total_seconds(), ENGLISH)
