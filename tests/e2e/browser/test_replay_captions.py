@@ -5,7 +5,6 @@ broadcast."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import m3u8  # type: ignore[import-untyped]
 import pytest
