@@ -579,7 +579,7 @@ class Recorder:
             for language in self.gate.caption_languages:
                 cues = await self.gate.captions(session_id, language)
                 zero_ms = recording_zero_ms(session)
-                lines = recording_lines(cues, zero_ms, recording.duration, trim)
+                lines = recording_lines(cues, recording.video[0], zero_ms, trim)
                 if not lines:
                     continue
                 path = directory / MP4_DIR / f"captions.{iso_639_2(language)}.{len(tracks)}.vtt"

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from streaming import names
 from streaming.llhls import MediaPlaylist, Segment, SubtitleMedia, program_date_time_line
 from streaming.vod import WHOLE, Trim, VodRendition, VodSegment, decimal, select, target_duration
-from studio.captions.formats import HasTimes, TimedLine, lines_from, render_vtt
+from studio.captions.formats import HasTimes, TimedLine, render_vtt
 
 LANGUAGE_NAMES = {
     "sv": "Svenska", "fi": "Suomi", "nb": "Norsk bokmål", "nn": "Norsk nynorsk",
@@ -174,16 +174,43 @@ def render_vod_cue_segment(segment: VodSegment, cues: Sequence[TimedCue]) -> str
     return _cue_segment(segment.mpegts, vod_segment_span(segment), cues)
 
 
+def recording_position(video: VodRendition, at_ms: int) -> float | None:
+    """Where the picture taken in at ``at_ms`` (program date time) plays in the recording of
+    ``video``, in seconds from its start: within the segment that covers it, else at the start
+    of the next one (before the recording or in a gap between runs); None after the recording
+    or when no segment has a clock."""
+    position = 0.0
+    for run in video.runs:
+        for segment in run.segments:
+            span = vod_segment_span(segment)
+            if span is not None and at_ms < span[1]:
+                return position + max(0, at_ms - span[0]) / 1000
+            position += segment.duration
+    return None
+
+
 def recording_lines(
-    cues: Sequence[HasTimes], zero_ms: int, duration: float, trim: Trim = WHOLE
+    cues: Sequence[HasTimes], video: VodRendition, zero_ms: int, trim: Trim = WHOLE
 ) -> list[TimedLine]:
-    """Cues timed for the MP4 download of a recording lasting ``duration`` s: from ``zero_ms``
-    (when the session went live, as the ``.vtt`` download) moved by the trim's start; those
-    starting after the (trimmed) end are left out and none runs past it (the MP4 would last
-    longer than its picture)."""
-    length = (duration if trim.end is None else trim.end) - trim.start
-    return [
-        TimedLine(line.start, min(line.end, length), line.text)
-        for line in lines_from(cues, zero_ms + round(trim.start * 1000))
-        if line.start < length
-    ]
+    """Cues timed for the MP4 download of the recording of ``video``, cut by ``trim``: each
+    where its picture plays (``recording_position``, the segments' clocks), or, for a recording
+    whose runs noted no clock, from ``zero_ms`` (when the session went live, as the ``.vtt``
+    download). Those outside the (trimmed) recording are left out and none runs past its ends
+    (the MP4 would last longer than its picture)."""
+    length = (video.duration if trim.end is None else trim.end) - trim.start
+    clocked = any(s.program_date_ms is not None for run in video.runs for s in run.segments)
+    lines: list[TimedLine] = []
+    for cue in cues:
+        if clocked:
+            start = recording_position(video, cue.start_ms)
+            end = recording_position(video, cue.end_ms)
+            if start is None:
+                continue
+        else:
+            start = (cue.start_ms - zero_ms) / 1000
+            end = (cue.end_ms - zero_ms) / 1000
+        shown_from = max(0.0, start - trim.start)
+        shown_until = length if end is None else min(end - trim.start, length)
+        if shown_until > shown_from:
+            lines.append(TimedLine(shown_from, shown_until, cue.text))
+    return lines

@@ -53,7 +53,10 @@ async def timed_segments(st: Stage, session_id: str, count: int) -> dict[str, da
     ingest run after the slate's); their program date times."""
 
     async def listed() -> dict[str, datetime] | None:
-        live = await playlist(st, f"/hls/{session_id}/source.m3u8")
+        answer = await st.app.client.get(f"/hls/{session_id}/source.m3u8")
+        if answer.status != 200:  # the broadcast's run is still starting
+            return None
+        live = m3u8.loads(await answer.text())
         runs = [names.parse_name(str(s.uri)).run for s in live.segments if s.uri]
         if not runs:
             return None

@@ -26,6 +26,7 @@ from streaming.subtitles import (
     find_vod_segment,
     iso_639_2,
     recording_lines,
+    recording_position,
     render_cue_segment,
     render_subtitle_playlist,
     render_vod_cue_segment,
@@ -228,26 +229,55 @@ def test_the_mp4_tags_caption_languages_with_iso_639_2_codes() -> None:
     ]  # fmt: skip
 
 
-def test_mp4_caption_lines_are_timed_from_going_live_and_the_trim() -> None:
-    """Lines are timed from when the session went live moved by the trim's start; a cue that
-    began before the trim starts at 0; those starting after the end are left out and none
-    runs past it."""
+def test_a_picture_time_is_found_in_the_recording() -> None:
+    """Within a segment: its place plus the offset; before the recording or in the gap between
+    runs: the next segment's start; after it, or without clocks: None."""
+    video = _recorded()
+    assert recording_position(video, AT_MS + 2500) == 2.5
+    assert recording_position(video, AT_MS - 3000) == 0.0
+    assert recording_position(video, AT_MS + 9000) == 4.0
+    assert recording_position(video, AT_MS + 14_750) == 4.75
+    assert recording_position(video, AT_MS + 15_500) is None
+    unclocked = VodRendition("source", MediaKind.VIDEO, "avc1", runs=(
+        VodRun(1, names.init_name(1, 0), (VodSegment("r0001_0_000001.m4s", 2.0, 1),)),
+    ))  # fmt: skip
+    assert recording_position(unclocked, AT_MS) is None
+
+
+def test_mp4_caption_lines_are_timed_by_the_recordings_clock_and_the_trim() -> None:
+    """Each cue where its picture plays (the gap between runs taken out), moved by the trim's
+    start; one that began before the recording or the trim starts at 0; those outside are left
+    out and none runs past the end."""
     cues = [
-        TimedCue(AT_MS + 1000, AT_MS + 2000, "cut"),
+        TimedCue(AT_MS - 1000, AT_MS + 500, "early"),
+        TimedCue(AT_MS + 3000, AT_MS + 4000, "first run"),
+        TimedCue(AT_MS + 8000, AT_MS + 9000, "in the gap"),
+        TimedCue(AT_MS + 13_500, AT_MS + 14_500, "straddles the gap"),
+        TimedCue(AT_MS + 15_000, AT_MS + 17_000, "at the end"),
+        TimedCue(AT_MS + 20_000, AT_MS + 21_000, "after"),
+    ]
+    video = _recorded()
+    assert recording_lines(cues, video, 0) == [
+        TimedLine(0.0, 0.5, "early"), TimedLine(3.0, 4.0, "first run"),
+        TimedLine(4.0, 4.5, "straddles the gap"), TimedLine(5.0, 5.5, "at the end"),
+    ]  # fmt: skip
+    assert recording_lines(cues, video, 0, Trim(start=3.5, end=5.0)) == [
+        TimedLine(0.0, 0.5, "first run"), TimedLine(0.5, 1.0, "straddles the gap"),
+    ]  # fmt: skip
+
+
+def test_mp4_caption_lines_without_clocks_are_timed_from_going_live() -> None:
+    """A recording whose runs noted no clock: cues timed from when the session went live, as
+    the .vtt download, moved by the trim's start and kept inside it."""
+    video = VodRendition("source", MediaKind.VIDEO, "avc1", runs=(
+        VodRun(1, names.init_name(1, 0), (VodSegment("r0001_0_000001.m4s", 20.0, 1),)),
+    ))  # fmt: skip
+    cues = [
         TimedCue(AT_MS + 9000, AT_MS + 11_000, "straddles"),
         TimedCue(AT_MS + 12_000, AT_MS + 13_000, "kept"),
         TimedCue(AT_MS + 19_500, AT_MS + 21_000, "at the end"),
-        TimedCue(AT_MS + 25_000, AT_MS + 26_000, "after"),
     ]
-    assert recording_lines(cues, AT_MS, 30.0) == [
-        TimedLine(1.0, 2.0, "cut"), TimedLine(9.0, 11.0, "straddles"),
-        TimedLine(12.0, 13.0, "kept"), TimedLine(19.5, 21.0, "at the end"),
-        TimedLine(25.0, 26.0, "after"),
-    ]  # fmt: skip
-    assert recording_lines(cues, AT_MS, 30.0, Trim(start=10.0, end=20.0)) == [
+    assert recording_lines(cues, video, AT_MS, Trim(start=10.0)) == [
         TimedLine(0.0, 1.0, "straddles"), TimedLine(2.0, 3.0, "kept"),
         TimedLine(9.5, 10.0, "at the end"),
     ]  # fmt: skip
-    assert recording_lines(cues, AT_MS, 20.0, Trim(start=10.0))[-1] == TimedLine(
-        9.5, 10.0, "at the end"
-    )
