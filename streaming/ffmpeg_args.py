@@ -48,6 +48,9 @@ class UrlInput:
 IngestInput = PipeInput | UrlInput
 
 
+_LANGUAGE_3 = re.compile(r"[a-z]{3}")
+
+
 def safe_path(field: str, path: str) -> str:
     """Return ``path`` if it is absolute, plain ASCII (letters, digits, ``_.-/``), no ``..``."""
     if not _SAFE_PATH.fullmatch(path) or any(p in ("..", ".") for p in path.split("/")):
@@ -398,19 +401,31 @@ def concat_list(paths: Sequence[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True)
+class CaptionTrack:
+    """A WebVTT file to carry in the MP4 download as a subtitle stream, with its language
+    (ISO 639-2, three letters: ``swe``)."""
+
+    path: str
+    language: str
+
+
 def recording_args(
     list_file: str,
     output: str,
     *,
     start: float | None = None,
     end: float | None = None,
+    captions: Sequence[CaptionTrack] = (),
     ffmpeg: str = "ffmpeg",
 ) -> list[str]:
-    """The MP4 download: the runs' MP4s (``concat_list``) joined with ``-c copy``, faststart.
+    """The MP4 download: the runs' MP4s (``concat_list``) joined with ``-c copy``, faststart,
+    and a ``mov_text`` subtitle stream per caption track, tagged with its language.
 
     ``start``/``end`` (seconds of the joined timeline) trim it. Stream copy starts at the
     keyframe at or before ``start``; the mp4 muxer writes an edit list so that players begin
-    exactly at ``start`` (measured: ``-ss 2.5 -to 7.3`` gives a 4.800 s video stream).
+    exactly at ``start`` (measured: ``-ss 2.5 -to 7.3`` gives a 4.800 s video stream). The
+    caption files are not cut: they are timed from ``start`` already.
     """
     safe_path("list_file", list_file)
     safe_path("output", output)
@@ -423,7 +438,19 @@ def recording_args(
         args += ["-ss", _fmt(start)]
     if end is not None:
         args += ["-to", _fmt(end)]
-    args += ["-f", "concat", "-safe", "0", "-i", list_file, "-map", "0", "-c", "copy"]
+    args += ["-f", "concat", "-safe", "0", "-i", list_file]
+    for track in captions:
+        if not _LANGUAGE_3.fullmatch(track.language):
+            raise InvalidArgument("language", f"{track.language!r} is not an ISO 639-2 code")
+        args += ["-i", safe_path("captions", track.path)]
+    args += ["-map", "0"]
+    for index in range(len(captions)):
+        args += ["-map", f"{index + 1}:s:0"]
+    args += ["-c", "copy"]
+    if captions:
+        args += ["-c:s", "mov_text"]
+    for index, track in enumerate(captions):
+        args += [f"-metadata:s:s:{index}", f"language={track.language}"]
     return [*args, "-movflags", "+faststart", "-f", "mp4", output]
 
 

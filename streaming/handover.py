@@ -138,6 +138,7 @@ def plan_import(
             epoch=run_epoch(run, journal, claims),
             origin=origin,
             source_run=run,
+            clock_ms=None if entry is None else entry.clock_ms,
         )
         imports.append(RunImport(line, copies))
         number += 1

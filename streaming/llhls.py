@@ -23,6 +23,12 @@ _EPSILON = 1e-6
 _IMMUTABLE = "public, max-age=31536000, immutable"
 
 
+def program_date_time_line(stamp: datetime) -> str:
+    """The ``EXT-X-PROGRAM-DATE-TIME`` line of a segment starting at ``stamp`` (UTC, in ms)."""
+    text = stamp.astimezone(UTC).isoformat(timespec="milliseconds")
+    return f"#EXT-X-PROGRAM-DATE-TIME:{text.removesuffix('+00:00')}Z"
+
+
 def _dec(value: float) -> str:
     """A decimal-floating-point with up to five decimals (``0.2``, ``1.0``, ``0.21333``)."""
     text = f"{value:.5f}".rstrip("0")
@@ -488,12 +494,7 @@ class MediaPlaylist:
                 lines.append(f'#EXT-X-MAP:URI="{segment.map_uri}"')
                 current_map = segment.map_uri
             if segment.program_date_time is not None:
-                stamp = segment.program_date_time.astimezone(UTC)
-                lines.append(
-                    "#EXT-X-PROGRAM-DATE-TIME:"
-                    + stamp.isoformat(timespec="milliseconds")[:-6]
-                    + "Z"
-                )
+                lines.append(program_date_time_line(segment.program_date_time))
             if parts_from is not None and (not segment.complete or segment.start >= parts_from):
                 for part in segment.parts:
                     attrs = f'DURATION={_dec(part.duration)},URI="{part.uri}"'

@@ -30,10 +30,11 @@ from streaming.errors import (
     RunsUnreachable,
     StreamingError,
 )
-from streaming.ffmpeg_args import concat_list, recording_args, run_mp4_args
+from streaming.ffmpeg_args import CaptionTrack, concat_list, recording_args, run_mp4_args
 from streaming.ffmpeg_process import run_ffmpeg
 from streaming.fmp4 import TrackInfo, parse_init, scan_fragments
 from streaming.handover import RunSource, import_runs, read_if_there
+from streaming.subtitles import iso_639_2, recording_lines
 from streaming.vocab import MediaKind, ResourceKind, RunKind
 from streaming.vod import (
     CLAIMS,
@@ -47,7 +48,10 @@ from streaming.vod import (
     in_recording_order,
     parse_claims,
     parse_journal,
+    segment_clocks,
 )
+from studio.captions.cues import Cue, recording_zero_ms
+from studio.captions.formats import render_vtt
 from studio.errors import Fenced, StudioError
 from studio.models import Session
 from studio.states import RecordingState
@@ -83,6 +87,16 @@ class RecordingGate(Protocol):
     async def unfinished_recordings(self) -> list[RecordingRecord]:
         """Recordings still marked as being built."""
 
+    async def get_session(self, session_id: str) -> Session:
+        """The session (``NotFound``)."""
+
+    @property
+    def caption_languages(self) -> tuple[str, ...]:
+        """The languages the event captions in."""
+
+    async def captions(self, session_id: str, language: str | None = None) -> list[Cue]:
+        """The session's cues of ``language``, in time order."""
+
 
 class RecordingFence(Protocol):
     """Which node may build a session's recording (``streaming.owners.MediaOwners``): the
@@ -107,7 +121,9 @@ def _guess_name(track: TrackInfo, rendition: int) -> str:
     return "source" if rendition == 0 else f"{track.height}p"
 
 
-def _scan_segments(directory: Path, run: int, rendition: int, track: TrackInfo) -> list[VodSegment]:
+def _scan_segments(
+    directory: Path, run: int, rendition: int, track: TrackInfo, clock_ms: int | None
+) -> list[VodSegment]:
     segments: list[VodSegment] = []
     number = 1
     while True:
@@ -126,7 +142,14 @@ def _scan_segments(directory: Path, run: int, rendition: int, track: TrackInfo) 
             last = fragments[-1]
             duration = sum(f.duration for f in fragments) / track.timescale
             if duration > 0:
-                segments.append(VodSegment(name, duration, last.offset + last.length))
+                segments.append(
+                    VodSegment(
+                        name,
+                        duration,
+                        last.offset + last.length,
+                        *segment_clocks(fragments[0].decode_time, track.timescale, clock_ms),
+                    )
+                )
         if abandoned:
             return segments
         number += 1
@@ -159,7 +182,8 @@ def scan_recording(directory: Path) -> Recording:
                 track = parse_init((directory / init).read_bytes())
             except InvalidMedia:
                 continue
-            segments = _scan_segments(directory, run, rendition, track)
+            clock_ms = None if entry is None else entry.clock_ms
+            segments = _scan_segments(directory, run, rendition, track, clock_ms)
             if not segments:
                 continue
             if entry is not None and rendition < len(entry.renditions):
@@ -388,7 +412,11 @@ class Recorder:
             record = await self.gate.recording_status(session_id)
             trim = _trim_of(record, recording.duration)
             await self._make_mp4(
-                directory, recording, trim, before_publish=lambda: self._check(session_id, epoch)
+                directory,
+                recording,
+                trim,
+                captions=await self._caption_tracks(session_id, directory, recording, trim),
+                before_publish=lambda: self._check(session_id, epoch),
             )
             await self._save(
                 session_id,
@@ -452,10 +480,12 @@ class Recorder:
             if recording is None:
                 raise RecordingFailed("the recording's files are not on this node")
             record = await self.gate.recording_status(session_id)
+            trim = _trim_of(record, recording.duration)
             await self._make_mp4(
                 directory,
                 recording,
-                _trim_of(record, recording.duration),
+                trim,
+                captions=await self._caption_tracks(session_id, directory, recording, trim),
                 before_publish=lambda: self._check(session_id, epoch),
             )
             message = "" if record is None else record.message
@@ -487,10 +517,11 @@ class Recorder:
         recording: Recording,
         trim: Trim,
         *,
+        captions: Sequence[CaptionTrack] = (),
         before_publish: Callable[[], Awaitable[None]],
     ) -> None:
-        """Per-run MP4s (made once), then their join with the trim into ``recording.mp4``
-        (``before_publish`` runs before it takes that name)."""
+        """Per-run MP4s (made once), then their join with the trim and the caption tracks into
+        ``recording.mp4`` (``before_publish`` runs before it takes that name)."""
         out_dir = directory / MP4_DIR
         await asyncio.to_thread(out_dir.mkdir, exist_ok=True)
         video = recording.video[0]
@@ -529,11 +560,36 @@ class Recorder:
                 str(aside),
                 start=trim.start if trim.start > 0 else None,
                 end=trim.end,
+                captions=captions,
                 ffmpeg=self.ffmpeg,
             )
         )
         await before_publish()
         await asyncio.to_thread(os.replace, aside, directory / MP4)
+
+    async def _caption_tracks(
+        self, session_id: str, directory: Path, recording: Recording, trim: Trim
+    ) -> list[CaptionTrack]:
+        """Write a WebVTT file per caption language that has cues, timed for the MP4 download
+        (``subtitles.recording_lines``); none when the cues cannot be read (the MP4 is made
+        without them)."""
+        tracks: list[CaptionTrack] = []
+        try:
+            session = await self.gate.get_session(session_id)
+            for language in self.gate.caption_languages:
+                cues = await self.gate.captions(session_id, language)
+                zero_ms = recording_zero_ms(session)
+                lines = recording_lines(cues, recording.video[0], zero_ms, trim)
+                if not lines:
+                    continue
+                path = directory / MP4_DIR / f"captions.{iso_639_2(language)}.{len(tracks)}.vtt"
+                await asyncio.to_thread(path.parent.mkdir, exist_ok=True)
+                await asyncio.to_thread(path.write_text, render_vtt(lines), encoding="utf-8")
+                tracks.append(CaptionTrack(str(path), iso_639_2(language)))
+        except StudioError as exc:
+            log.warning("session %s: the MP4 is made without captions: %s", session_id, exc)
+            return []
+        return tracks
 
     async def _ffmpeg(self, args: Sequence[str]) -> None:
         """Run one ffmpeg to completion (killed if cancelled or too slow)."""

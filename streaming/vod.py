@@ -15,7 +15,7 @@ import msgspec
 
 from streaming import llhls, names
 from streaming.errors import InvalidArgument, PlaylistConflict
-from streaming.llhls import AudioMedia, VariantStream
+from streaming.llhls import AudioMedia, SubtitleMedia, VariantStream
 from streaming.vocab import MediaKind, RunKind
 
 _EPSILON = 1e-6
@@ -23,17 +23,22 @@ _EPSILON = 1e-6
 END_TOLERANCE = 0.05
 
 
-def _dec(value: float) -> str:
+def decimal(value: float) -> str:
+    """A decimal as the playlists write it (``2.0``, ``2.00533``): at most five places."""
     text = f"{value:.5f}".rstrip("0")
     return text + "0" if text.endswith(".") else text
 
 
 class VodSegment(msgspec.Struct, frozen=True):
-    """One segment file of the recording: its name, duration and the bytes that belong to it."""
+    """One segment file of the recording: its name, duration and the bytes that belong to it;
+    where it starts on the program date time clock (ms since 1970) and on the 90 kHz clock of
+    its decode times (``mpegts``), when the run's clock was noted (``JournalEntry.clock_ms``)."""
 
     uri: str
     duration: float
     length: int
+    program_date_ms: int | None = None
+    mpegts: int | None = None
 
 
 class VodRun(msgspec.Struct, frozen=True):
@@ -138,6 +143,17 @@ class Recording(msgspec.Struct, frozen=True):
 WHOLE = Trim()
 
 
+def segment_clocks(
+    decode_time: int, timescale: int, clock_ms: int | None
+) -> tuple[int | None, int]:
+    """(program date time in ms, 90 kHz time) of a segment whose first fragment is decoded at
+    ``decode_time`` of its run (``clock_ms``: the run's program date time at decode time 0)."""
+    mpegts = decode_time * 90_000 // timescale
+    if clock_ms is None:
+        return None, mpegts
+    return clock_ms + decode_time * 1000 // timescale, mpegts
+
+
 def check_trim(start: float, end: float | None, duration: float) -> Trim:
     """A trim of a recording lasting ``duration`` s, or ``InvalidArgument`` saying what is wrong."""
     if not math.isfinite(start) or start < 0:
@@ -160,8 +176,11 @@ def check_trim(start: float, end: float | None, duration: float) -> Trim:
     return Trim(start=start, end=end)
 
 
-def select(rendition: VodRendition, trim: Trim = WHOLE) -> list[tuple[VodRun, list[VodSegment]]]:
-    """Per run, the segments that overlap the trim (segment-accurate), runs without one left out."""
+def select(
+    rendition: VodRendition, trim: Trim = WHOLE, *, required: bool = False
+) -> list[tuple[VodRun, list[VodSegment]]]:
+    """Per run, the segments that overlap the trim (segment-accurate), runs without one left
+    out; ``required``: ``PlaylistConflict`` when no segment does."""
     chosen: list[tuple[VodRun, list[VodSegment]]] = []
     position = 0.0
     for run in rendition.runs:
@@ -175,6 +194,8 @@ def select(rendition: VodRendition, trim: Trim = WHOLE) -> list[tuple[VodRun, li
             kept.append(segment)
         if kept:
             chosen.append((run, kept))
+    if required and not chosen:
+        raise PlaylistConflict("no segment of the recording lies inside the trim")
     return chosen
 
 
@@ -188,9 +209,7 @@ def target_duration(rendition: VodRendition) -> int:
 
 def render_media(rendition: VodRendition, trim: Trim = WHOLE) -> str:
     """The VOD media playlist of ``rendition`` (only the segments inside ``trim``)."""
-    chosen = select(rendition, trim)
-    if not chosen:
-        raise PlaylistConflict("no segment of the recording lies inside the trim")
+    chosen = select(rendition, trim, required=True)
     lines = [
         "#EXTM3U",
         "#EXT-X-VERSION:6",
@@ -206,7 +225,7 @@ def render_media(rendition: VodRendition, trim: Trim = WHOLE) -> str:
         lines.append(f'#EXT-X-MAP:URI="{run.init}"')
         for segment in segments:
             names.parse_name(segment.uri)
-            lines.append(f"#EXTINF:{_dec(segment.duration)},")
+            lines.append(f"#EXTINF:{decimal(segment.duration)},")
             lines.append(segment.uri)
     lines.append("#EXT-X-ENDLIST")
     return "\n".join(lines) + "\n"
@@ -224,8 +243,9 @@ def _rates(rendition: VodRendition | None) -> tuple[int, int]:
     return math.ceil(peak), math.ceil(average)
 
 
-def render_multivariant(recording: Recording) -> str:
-    """The replay's multivariant playlist: every video rendition and the shared audio."""
+def render_multivariant(recording: Recording, subtitles: Sequence[SubtitleMedia] = ()) -> str:
+    """The replay's multivariant playlist: every video rendition, the shared audio and a
+    subtitle rendition per caption language."""
     audio = recording.audio
     audio_media = None if audio is None else AudioMedia(uri=audio.playlist, codec=audio.codec)
     audio_peak, audio_average = _rates(audio)
@@ -241,7 +261,7 @@ def render_multivariant(recording: Recording) -> str:
                 resolution=(rendition.width, rendition.height) if rendition.width else None,
             )
         )
-    return llhls.render_multivariant(variants, audio_media)
+    return llhls.render_multivariant(variants, audio_media, subtitles)
 
 
 # --- the run journal ---------------------------------------------------------------------------
@@ -254,7 +274,9 @@ class JournalEntry(msgspec.Struct, frozen=True, omit_defaults=True):
     """One line of a session's run journal: what an ffmpeg run carried, and its renditions.
 
     A run brought over from another node (``streaming.handover``) names that node (``origin``),
-    its number there (``source_run``) and the ownership epoch it was recorded under."""
+    its number there (``source_run``) and the ownership epoch it was recorded under. Once the
+    run's first fragment is read, a second line for it adds ``clock_ms``: the program date time
+    (ms since 1970) at its decode time 0, which times its segments in the replay (captions)."""
 
     run: int
     kind: RunKind
@@ -262,6 +284,7 @@ class JournalEntry(msgspec.Struct, frozen=True, omit_defaults=True):
     epoch: int | None = None
     origin: str = ""
     source_run: int = 0
+    clock_ms: int | None = None
 
 
 class ClaimEntry(msgspec.Struct, frozen=True):

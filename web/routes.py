@@ -164,7 +164,8 @@ ROUTES: tuple[Route, ...] = (
           "Trim the replay's start and end (playlists to the segment, the MP4 to the frame)",
           "recordings", body=recordings.TrimInput, response=RecordingView, roles=OPERATORS,
           errors=(404, 409, 422, 503), media_session=True),
-    Route("GET", S + "/recording.mp4", recordings.download, "The replay as an MP4 download",
+    Route("GET", S + "/recording.mp4", recordings.download,
+          "The replay as an MP4 download (a mov_text subtitle stream per caption language)",
           "recordings", media_types=(recordings.MP4_TYPE,), viewer_gate=True, errors=(404, 503),
           media_session=True),
     Route("POST", S + "/clips", clips.make_clips,
@@ -268,7 +269,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/ws", websocket, "Websocket for chat, Q&A, polls and viewer counts "
           "(upgrade; protocol in docs/protocol.md)", "realtime", status=101, errors=(400,)),
     Route("GET", "/hls/{session_id}/index.m3u8", hls_http.multivariant,
-          "The session's HLS multivariant playlist (renditions and audio)", "media",
+          "The session's HLS multivariant playlist (renditions, audio and a subtitle rendition "
+          "per caption language), live or the replay's", "media",
           media_types=(hls_http.PLAYLIST_TYPE,), viewer_gate=True, errors=(404, 503),
           query=(Query("v", "the player's viewer id (its websocket's), for the viewer count"),),
           media_session=True),

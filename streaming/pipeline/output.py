@@ -91,6 +91,12 @@ class RunOutput:
         self._taken_in = taken_in
         self._anchor: datetime | None = None  # the wall clock at decode time 0 of this run
 
+    @property
+    def clock_ms(self) -> int | None:
+        """The run's program date time (ms since 1970) at decode time 0, once a fragment was
+        read (the run journal keeps it for the replay: ``vod.JournalEntry.clock_ms``)."""
+        return None if self._anchor is None else int(self._anchor.timestamp() * 1000)
+
     def _program_date_time(self, fragments: Sequence[Fragment], timescale: int) -> datetime:
         """When the picture of a segment's first fragment was taken in, by the wall clock: the
         run's first input's moment (``taken_in``) is its decode time 0; without one, its first

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import msgspec
+
 from streaming import names
 from streaming.errors import FfmpegNotStarted, InvalidMedia, PipelineError, StreamingError
 from streaming.ffmpeg_args import PipeInput, carried, live_args
@@ -140,6 +142,7 @@ class SessionPipeline:
         self._supervisor: asyncio.Task[None] | None = None
         self._rolling: tuple[str, asyncio.Event] | None = None  # why, and set once rolled
         self._dropping: asyncio.Task[None] | None = None
+        self._entry: JournalEntry | None = None  # the current run's journal line
 
     # --- what the HTTP side reads ---------------------------------------------------------
 
@@ -463,6 +466,7 @@ class SessionPipeline:
         self._carry(outputs)
         kind = RunKind.INGEST if mode is RunMode.INGEST else RunKind(self._slate_kind.value)
         entry = JournalEntry(self.run, kind, tuple(r.name for r in outputs))
+        self._entry = entry
         try:
             await asyncio.to_thread(_append, self.directory / JOURNAL, journal_line(entry))
         except OSError as exc:
@@ -557,7 +561,7 @@ class SessionPipeline:
                 self.directory, self.run, [r.index for r in outputs], taken_in=taken_in
             )
             started = time.monotonic()
-            watcher = asyncio.create_task(self._watch(output, process, mode))
+            watcher = asyncio.create_task(self._watch(output, process, mode, self._entry))
             try:
                 code = await process.wait()
                 self._end_slate(signal.SIGKILL)
@@ -615,8 +619,15 @@ class SessionPipeline:
             return False
         return True
 
-    async def _watch(self, output: RunOutput, process: FfmpegProcess, mode: RunMode | None) -> None:
-        """Poll the run's files until ffmpeg exited, then read them one last time."""
+    async def _watch(
+        self,
+        output: RunOutput,
+        process: FfmpegProcess,
+        mode: RunMode | None,
+        entry: JournalEntry | None,
+    ) -> None:
+        """Poll the run's files until ffmpeg exited, then read them one last time; note the
+        run's clock in the journal once it is known (the replay's captions are timed by it)."""
         while True:
             finished = process.returncode is not None
             try:
@@ -625,9 +636,22 @@ class SessionPipeline:
                 log.warning("session %s: cannot read ffmpeg's output: %s", self.session_id, exc)
                 updates = []
             self._apply(updates, process, mode)
+            if entry is not None and output.clock_ms is not None:
+                await self._note_clock(entry, output.clock_ms)
+                entry = None
             if finished:
                 return
             await asyncio.sleep(self.config.poll_seconds)
+
+    async def _note_clock(self, entry: JournalEntry, clock_ms: int) -> None:
+        """Add the run's clock to its journal line (a second line for the run)."""
+        line = journal_line(msgspec.structs.replace(entry, clock_ms=clock_ms))
+        try:
+            await asyncio.to_thread(_append, self.directory / JOURNAL, line)
+        except OSError as exc:
+            log.warning(
+                "session %s: cannot note run %d's clock: %s", self.session_id, entry.run, exc
+            )
 
     def _apply(
         self,

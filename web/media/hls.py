@@ -24,10 +24,14 @@ from streaming.recording import Replay
 from streaming.subtitles import (
     TimedCue,
     find_segment,
+    find_vod_segment,
     render_cue_segment,
     render_subtitle_playlist,
+    render_vod_cue_segment,
+    render_vod_subtitle_playlist,
     segment_span,
     subtitle_media,
+    vod_segment_span,
 )
 from streaming.vocab import ReloadDecision, ResourceKind
 from streaming.vod import render_media as render_vod_media
@@ -41,6 +45,7 @@ from web.keys import MEDIA, PLAYBACK, PROGRAMME
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 MP4_TYPE = "video/mp4"
 READY_WAIT = 5.0
+CUES_CACHE = "public, max-age=2"  # cues may still be corrected: a short cache, not an immutable one
 
 
 WITHDRAWN = (
@@ -98,6 +103,8 @@ async def _replay_resource(request: web.Request, replay: Replay) -> web.StreamRe
         parsed = names.parse_name(request.match_info["name"])
     except InvalidName:
         return _not_found()
+    if parsed.kind in (ResourceKind.SUBTITLE_PLAYLIST, ResourceKind.CUES):
+        return await _replay_subtitles(request, replay, parsed)
     directory = request.app[MEDIA].recordings.directory(request.match_info["session_id"])
     if parsed.kind is ResourceKind.PLAYLIST:
         rendition = replay.recording.rendition(parsed.name)
@@ -122,12 +129,46 @@ async def _replay_resource(request: web.Request, replay: Replay) -> web.StreamRe
     return _answer(body, MP4_TYPE, cache_control(parsed.kind))
 
 
+async def _replay_subtitles(
+    request: web.Request, replay: Replay, parsed: names.ResourceName
+) -> web.StreamResponse:
+    """A caption language's VOD subtitle playlist, or the WebVTT segment beside a segment the
+    replay plays (docs/captions.md)."""
+    programme = request.app[PROGRAMME]
+    if parsed.language not in programme.caption_languages:
+        return _not_found()
+    video = replay.recording.video[0]
+    if parsed.kind is ResourceKind.SUBTITLE_PLAYLIST:
+        try:
+            text = render_vod_subtitle_playlist(video, parsed.language, replay.trim)
+        except PlaylistConflict:
+            return _not_found("the trimmed replay holds nothing of this rendition")
+        cache = cache_control(ResourceKind.PLAYLIST, ended=True)
+        return _answer(text.encode(), PLAYLIST_TYPE, cache)
+    segment_file = names.segment_name(parsed.run, parsed.rendition, parsed.number)
+    segment = find_vod_segment(video, segment_file, replay.trim)
+    if segment is None:
+        return _not_found()
+    span = vod_segment_span(segment)
+    cues = [] if span is None else await _cues(request, parsed.language, span)
+    return _answer(render_vod_cue_segment(segment, cues).encode(), VTT_TYPE, CUES_CACHE)
+
+
+async def _cues(request: web.Request, language: str, span: tuple[int, int]) -> list[TimedCue]:
+    """The session's cues of ``language`` starting within ``span`` (program date times, ms)."""
+    found = await request.app[PROGRAMME].captions(
+        request.match_info["session_id"], language, from_ms=span[0], until_ms=span[1]
+    )
+    return [TimedCue(cue.start_ms, cue.end_ms, cue.text) for cue in found]
+
+
 async def multivariant(request: web.Request) -> web.StreamResponse:
     """The multivariant playlist: every video rendition and the shared audio."""
     session_id = request.match_info["session_id"]
     replay = await _replay(request)
     if replay is not None:
-        text = render_vod_multivariant(replay.recording)
+        languages = request.app[PROGRAMME].caption_languages
+        text = render_vod_multivariant(replay.recording, subtitle_media(languages))
         return _answer(
             text.encode(), PLAYLIST_TYPE, cache_control(ResourceKind.PLAYLIST, ended=True)
         )
@@ -260,12 +301,8 @@ async def _subtitles(
     span = None if segment is None else segment_span(segment)
     if segment is None or span is None:
         return _not_found()
-    found = await programme.captions(
-        pipeline.session_id, parsed.language, from_ms=span[0], until_ms=span[1]
-    )
-    cues = [TimedCue(cue.start_ms, cue.end_ms, cue.text) for cue in found]
-    # Cues may still be corrected: a short cache, not an immutable one.
-    return _answer(render_cue_segment(segment, cues).encode(), VTT_TYPE, "public, max-age=2")
+    cues = await _cues(request, parsed.language, span)
+    return _answer(render_cue_segment(segment, cues).encode(), VTT_TYPE, CUES_CACHE)
 
 
 def note_playback(request: web.Request, pipeline: SessionPipeline) -> None:

@@ -21,7 +21,7 @@ from streaming.ladder import SourceInfo, plan_ladder
 from streaming.pipeline.supervisor import SessionPipeline
 from streaming.recording import scan_recording
 from streaming.vocab import InputFormat, MediaKind, OnAir, RunKind, VideoCodec
-from streaming.vod import JOURNAL, JournalEntry, journal_line
+from streaming.vod import JOURNAL, JournalEntry, journal_line, parse_journal
 from tests.support.harness import running_app, settings_for, sqlite_url
 from tests.support.media_stage import (
     Stage,
@@ -212,18 +212,20 @@ async def test_starting_soon_then_live_then_a_trimmed_replay_that_survives_a_res
 
             await until(replay, timeout=90, what="the replay to be published")
 
-        journal = (st.media_dir / session_id / JOURNAL).read_text().splitlines()
-        assert [json.loads(line)["kind"] for line in journal] == [
-            "starting_soon",
-            "ingest",
-            "be_right_back",
-            "ingest",
+        journal = parse_journal((st.media_dir / session_id / JOURNAL).read_bytes())
+        assert [journal[run].kind for run in sorted(journal)] == [
+            RunKind.STARTING_SOON,
+            RunKind.INGEST,
+            RunKind.BE_RIGHT_BACK,
+            RunKind.INGEST,
         ]
         # A live player's request for a part that never landed, come after the end, is told
         # the part is withdrawn (as the spec lets it step past), not that nothing is there.
         late = await st.app.client.get(f"{hls}/r0004_0_000999.0.m4s")
         assert late.status == 404
         assert (await late.json())["error"]["code"] == "part_withdrawn"
+        # Each ingest run noted its clock (its segments' program date times in the replay).
+        assert all(entry.clock_ms for entry in journal.values() if entry.kind is RunKind.INGEST)
         # The replay: every segment the two ingest runs wrote, none of the slates'.
         vod_text = (await fetch(st, f"{hls}/source.m3u8"))[0].decode()
         vod = await playlist(st, f"{hls}/source.m3u8")

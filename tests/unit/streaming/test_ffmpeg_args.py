@@ -9,6 +9,7 @@ import pytest
 
 from streaming.errors import InvalidArgument
 from streaming.ffmpeg_args import (
+    CaptionTrack,
     Crop,
     PipeInput,
     UrlInput,
@@ -505,3 +506,23 @@ def test_a_branded_slate_draws_the_events_colours_and_name() -> None:
     assert "fontcolor=0x0b57a4:" in args[args.index("-vf") + 1]
     with pytest.raises(InvalidArgument, match="fontcolor: must look like 0xffffff"):
         slate_args("/run/s.txt", width=1280, height=720, fps=30, fontcolor="red:x=1")
+
+
+def test_recording_args_carry_each_caption_track_as_mov_text_with_its_language() -> None:
+    """Each caption file is an input mapped as a subtitle stream, encoded as mov_text (the
+    video and audio still copied) and tagged with its ISO 639-2 language; the trim seeks only
+    the runs (the caption files are timed from the trim's start already)."""
+    tracks = [CaptionTrack("/m/s/mp4/captions.swe.0.vtt", "swe"),
+              CaptionTrack("/m/s/mp4/captions.eng.1.vtt", "eng")]  # fmt: skip
+    assert recording_args("/m/l.txt", "/m/o.mp4", start=2.5, captions=tracks, ffmpeg="ff") == [
+        "ff", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-ss", "2.5",
+        "-f", "concat", "-safe", "0", "-i", "/m/l.txt",
+        "-i", "/m/s/mp4/captions.swe.0.vtt", "-i", "/m/s/mp4/captions.eng.1.vtt",
+        "-map", "0", "-map", "1:s:0", "-map", "2:s:0", "-c", "copy", "-c:s", "mov_text",
+        "-metadata:s:s:0", "language=swe", "-metadata:s:s:1", "language=eng",
+        "-movflags", "+faststart", "-f", "mp4", "/m/o.mp4",
+    ]  # fmt: skip
+    with pytest.raises(InvalidArgument):
+        recording_args("/m/l.txt", "/m/o.mp4", captions=[CaptionTrack("/m/c.vtt", "sv")])
+    with pytest.raises(InvalidArgument):
+        recording_args("/m/l.txt", "/m/o.mp4", captions=[CaptionTrack("c.vtt", "swe")])

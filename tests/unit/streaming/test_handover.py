@@ -40,7 +40,7 @@ LISTING = RunListing(
         JournalEntry(1, RunKind.STARTING_SOON, R),
         JournalEntry(2, RunKind.INGEST, R),
         JournalEntry(3, RunKind.BE_RIGHT_BACK, R),
-        JournalEntry(4, RunKind.INGEST, R),
+        JournalEntry(4, RunKind.INGEST, R, clock_ms=1_779_260_400_000),
         JournalEntry(5, RunKind.INGEST, R, epoch=2, origin="http://torget-3:8080", source_run=1),
     ),
     claims=(ClaimEntry(1, 1), ClaimEntry(3, 4)),
@@ -51,12 +51,14 @@ LISTING = RunListing(
 
 def test_only_ingest_runs_of_the_node_itself_are_brought_in_broadcast_order() -> None:
     """Slates stay behind, and so do runs the node brought from elsewhere itself; each run
-    gets the next free number here, its files renamed (``.tmp`` kept), its epoch and origin."""
+    gets the next free number here, its files renamed (``.tmp`` kept), its epoch and origin,
+    and its clock (the replay's captions are timed by it)."""
     plan = plan_import(LISTING, A, {}, 7)
     assert [item.entry for item in plan] == [
         JournalEntry(7, RunKind.INGEST, R, epoch=1, origin=A, source_run=2),
-        JournalEntry(8, RunKind.INGEST, R, epoch=3, origin=A, source_run=4),
-    ]
+        JournalEntry(8, RunKind.INGEST, R, epoch=3, origin=A, source_run=4,
+                     clock_ms=1_779_260_400_000),
+    ]  # fmt: skip
     assert plan[1].files == (
         ("r0004_0_init.mp4", "r0008_0_init.mp4"),
         ("r0004_1_init.mp4", "r0008_1_init.mp4"),

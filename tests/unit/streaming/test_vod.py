@@ -7,6 +7,7 @@ import msgspec
 import pytest
 
 from streaming.errors import InvalidArgument, InvalidName, PlaylistConflict
+from streaming.subtitles import subtitle_media
 from streaming.vocab import MediaKind, RunKind
 from streaming.vod import (
     ClaimEntry,
@@ -24,6 +25,7 @@ from streaming.vod import (
     render_media,
     render_multivariant,
     run_epoch,
+    segment_clocks,
     select,
     target_duration,
 )
@@ -221,3 +223,27 @@ def test_a_journal_line_of_a_run_brought_over_names_its_node() -> None:
     )
     assert parse_journal(journal_line(brought)) == {3: brought}
     assert b"origin" not in journal_line(JournalEntry(1, RunKind.INGEST, ("source",)))
+
+
+def test_a_runs_clock_line_comes_after_its_first_and_wins() -> None:
+    """The second line of a run adds its clock; a segment's program date time and 90 kHz start
+    follow from its first decode time (no program date time without a clock)."""
+    first = JournalEntry(2, RunKind.INGEST, ("source", "audio"))
+    clocked = msgspec.structs.replace(first, clock_ms=1_779_260_400_000)
+    assert parse_journal(journal_line(first) + journal_line(clocked)) == {2: clocked}
+    assert b"clock_ms" not in journal_line(first)
+    assert segment_clocks(3 * 15360, 15360, 1_779_260_400_000) == (1_779_260_403_000, 270_000)
+    assert segment_clocks(48_000 + 480, 48_000, None) == (None, 90_900)
+
+
+def test_the_replay_multivariant_lists_the_subtitle_renditions() -> None:
+    """Each caption language is an EXT-X-MEDIA TYPE=SUBTITLES in group "subs", which the
+    variant names."""
+    text = render_multivariant(recording(), subtitle_media(["sv", "en"]))
+    master = m3u8.loads(text)
+    assert [(m.type, m.group_id, m.language, m.uri) for m in master.media] == [
+        ("SUBTITLES", "subs", "sv", "subs-sv.m3u8"),
+        ("SUBTITLES", "subs", "en", "subs-en.m3u8"),
+        ("AUDIO", "audio", None, "audio.m3u8"),
+    ]
+    assert 'SUBTITLES="subs"' in text
