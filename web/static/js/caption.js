@@ -113,6 +113,7 @@ function watch() {
 
 async function choose(id) {
   if (session) rt.leave(session.id);
+  delete $("cues").dataset.room;
   session = id ? await api("GET", `/api/v1/sessions/${encodeURIComponent(id)}`) : null;
   zeroMs = session ? recordingZeroMs(session) : 0;
   show($("write"), Boolean(session && WRITING.includes(session.state)));
@@ -120,7 +121,11 @@ async function choose(id) {
   setDownloads();
   if (!session) return;
   history.replaceState(null, "", `/caption?session=${encodeURIComponent(session.id)}`);
-  followRoom(rt, session.id, {
+  const following = session.id;
+  followRoom(rt, following, {
+    joined: () => {
+      $("cues").dataset.room = following; // lines sent from now on arrive here (tests read it)
+    },
     caption: (event) => upsert({ ...event, id: event.cue_id }),
   });
   if (rt.open) rt.flushQueue();
