@@ -37,6 +37,7 @@ function cueItem(cue) {
     event.preventDefault();
     correct(item, input, status);
   });
+  input.addEventListener("input", () => status.dataset.kind === "ok" && say(status, "")); // no longer "Saved."
   item.append(form, status);
   return item;
 }
@@ -46,7 +47,10 @@ function upsert(cue) {
   if (cue.language !== language()) return;
   const list = $("cues");
   let item = list.querySelector(`[data-id="${CSS.escape(cue.id)}"]`);
-  if (!item) item = cueItem(cue);
+  if (!item) {
+    item = cueItem(cue);
+    say($("cues-status"), ""); // no longer "No lines … yet"
+  }
   const input = item.querySelector("input");
   if (input.value === (input.dataset.saved ?? "")) input.value = cue.text;
   input.dataset.saved = cue.text;
@@ -55,7 +59,7 @@ function upsert(cue) {
   input.setAttribute("aria-label", t("cap.line_at", { time }));
   item.dataset.start = String(cue.start_ms);
   const after = [...list.children].find((other) => other !== item && Number(other.dataset.start) > cue.start_ms);
-  if (item.nextElementSibling !== after || item.parentNode !== list) {
+  if (item.parentNode !== list || item.nextElementSibling !== (after ?? null)) {
     const focused = item.contains(document.activeElement) ? document.activeElement : null;
     list.insertBefore(item, after ?? null);
     focused?.focus();
