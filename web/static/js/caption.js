@@ -98,9 +98,11 @@ async function loadLines({ fresh = false } = {}) {
 }
 
 function setDownloads() {
+  show($("downloads"), Boolean(session));
+  if (!session) return;
   const query = `?language=${encodeURIComponent(language())}`;
-  $("download-vtt").href = session ? captionsPath(`.vtt${query}`) : "#";
-  $("download-srt").href = session ? captionsPath(`.srt${query}`) : "#";
+  $("download-vtt").href = captionsPath(`.vtt${query}`);
+  $("download-srt").href = captionsPath(`.srt${query}`);
 }
 
 // --- the session ------------------------------------------------------------------------------
