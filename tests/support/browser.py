@@ -191,3 +191,13 @@ async def choose_latency(page: Any, latency: str) -> None:
 
     await until(started, timeout=30, what="the session page's player to start", interval=0.1)
     await page.locator("#latency").select_option(latency)
+
+
+CAPTION_LINES = """(items) => items.map((item) =>
+  [item.querySelector('time').textContent, item.querySelector('input').value])"""
+
+
+async def caption_lines(page: Any) -> list[tuple[str, str]]:
+    """The caption console's lines as shown: (time from go-live, text in its field)."""
+    found = await page.locator("#cues li").evaluate_all(CAPTION_LINES)
+    return [(time, text) for time, text in found]

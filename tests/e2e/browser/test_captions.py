@@ -16,6 +16,7 @@ import pytest_asyncio
 
 from tests.support.browser import (
     assert_accessible,
+    caption_lines,
     choose_latency,
     chromium,
     needs_chromium,
@@ -140,7 +141,11 @@ async def test_a_captioners_line_shows_among_the_hls_viewers_active_cues(
             app.clock.current = datetime.now(UTC)
             await cpage.get_by_label("Caption line (Enter sends it)").fill(LINE)
             await cpage.get_by_label("Caption line (Enter sends it)").press("Enter")
-            await cpage.locator("#sent li").filter(has_text=LINE).wait_for()
+
+            async def listed() -> bool:
+                return any(text == LINE for _, text in await caption_lines(cpage))
+
+            await until(listed, timeout=10, what="the line among the console's lines", interval=0.1)
             assert await cpage.get_by_label("Caption line (Enter sends it)").input_value() == ""
             await captioner.shot("sent")
             captioner.assert_clean()
