@@ -150,14 +150,12 @@ async def test_the_replay_and_its_mp4_carry_the_captions(tmp_path: Path) -> None
     """A Swedish and an English cue captioned live: the replay's multivariant lists both
     subtitle renditions; the Swedish VOD subtitle playlist gives the cue's segment the program
     date time the live one had, and its WebVTT segment holds the cue 0.3 s in, with the live
-    one's timestamp map; the MP4 has a swe and an eng mov_text stream, cues timed from going
-    live."""
+    one's timestamp map; the MP4 has a swe and an eng mov_text stream, each cue where its
+    picture plays."""
     async with stage(tmp_path, ladder=[], max_gop=1.0) as st:
         made = await captioned_replay(st)
         session_id, first = made.session_id, made.segment
         hls = f"/hls/{session_id}"
-        session = await (await st.app.client.get(f"/api/v1/sessions/{session_id}")).json()
-        live_at = datetime.fromisoformat(session["went_live_at"])
 
         master = m3u8.loads((await fetch(st, f"{hls}/index.m3u8"))[0].decode())
         subtitles = [m for m in master.media if m.type == "SUBTITLES"]
@@ -199,5 +197,13 @@ async def test_the_replay_and_its_mp4_carry_the_captions(tmp_path: Path) -> None
         ("mov_text", "swe"),
         ("mov_text", "eng"),
     ]
-    assert_one_cue(subtitle_cues(mp4, 0), (made.sv_start - live_at).total_seconds(), SWEDISH)
-    assert_one_cue(subtitle_cues(mp4, 1), (made.en_start - live_at).total_seconds(), ENGLISH)
+    # Where the cue's picture plays in the MP4: the replay's segments before it, then its offset.
+    uris = [str(s.uri) for s in video.segments]
+    before = sum(s.duration for s in video.segments[: uris.index(first)])
+    assert_one_cue(subtitle_cues(mp4, 0), before + INTO_SEGMENT, SWEDISH)
+    # The English line ends with the recording (the broadcast ended a moment after it).
+    en_at = before + video.segments[uris.index(first)].duration + 0.1
+    length = sum(s.duration for s in video.segments)
+    [(start, end, line)] = subtitle_cues(mp4, 1)
+    assert (line, start) == (ENGLISH, pytest.approx(en_at, abs=0.002))
+    assert end == pytest.approx(min(en_at + SHOWN, length), abs=0.002)
