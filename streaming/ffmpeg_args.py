@@ -106,24 +106,41 @@ def live_args(
     ffmpeg: str = "ffmpeg",
     analyze_us: int = 1_000_000,
     dropped: Collection[int] = (),
+    voices: Sequence[int] = (),
 ) -> list[str]:
     """The session pipeline: source passed through or transcoded, the ladder, AAC, CMAF parts.
 
     Output stream *i* is ``carried(plan, dropped)[i]`` (every rendition unless some were
     dropped for overload); ffmpeg writes ``names.init_name(run, i)`` and
     ``names.segment_name(run, i, n)`` into ``out_dir``. Progress (``key=value`` blocks) goes to
-    stdout for the health parser; warnings and errors to stderr.
+    stdout for the health parser; warnings and errors to stderr. ``voices`` are the pipes (file
+    descriptors ffmpeg inherits) of the plan's interpretations, in order, raw ``VOICE_FORMAT``
+    PCM: each is mixed over the original sound, which ducks while the interpreter speaks and
+    is all there is while they are silent or away (``interpretation_filters``).
     """
     directory = _safe_dir("out_dir", out_dir)
     settings = plan.settings
     outputs = carried(plan, dropped)
     video = [r for r in outputs if r.kind is MediaKind.VIDEO]
+    if len(voices) != len(plan.interpretations):
+        raise InvalidArgument(
+            "voices", f"one pipe per interpretation: {len(plan.interpretations)} expected"
+        )
     args = [ffmpeg, *_BASE, "-nostats", "-progress", "pipe:1"]
     args += _input_args(source, analyze_us)
+    for fd in voices:
+        if fd < 3:
+            raise InvalidArgument("voices", "a voice pipe is a file descriptor from 3 on")
+        args += ["-f", VOICE_FORMAT, "-ar", str(VOICE_RATE), "-ac", str(VOICE_CHANNELS)]
+        args += ["-i", f"pipe:{fd}"]
     for _ in video:
         args += ["-map", "0:v:0"]
     if plan.audio is not None:
         args += ["-map", "0:a:0"]
+    if voices:
+        args += ["-filter_complex", interpretation_filters(len(voices))]
+        for n in range(len(voices)):
+            args += ["-map", f"[voice{n}]"]
     for v, rendition in enumerate(video):
         if rendition.mode is VideoMode.PASSTHROUGH:
             args += [f"-c:v:{v}", "copy", f"-tag:v:{v}", "avc1"]
@@ -188,6 +205,9 @@ def live_args(
             "-filter:a:0",
             "aresample=async=1",
         ]
+        for n in range(1, len(voices) + 1):
+            args += [f"-c:a:{n}", "aac", f"-b:a:{n}", str(plan.audio.bitrate)]
+            args += [f"-ac:a:{n}", "2", f"-ar:a:{n}", str(settings.audio_sample_rate)]
     adaptation_sets = " ".join(f"id={i},streams={i}" for i in range(len(outputs)))
     args += [
         "-f",
@@ -221,6 +241,27 @@ def live_args(
         f"{directory}/{names.manifest_name(run)}",
     ]
     return args
+
+
+VOICE_FORMAT = "s16le"  # an interpreter's voice as the pipeline reads it: raw PCM,
+VOICE_RATE = 48_000  # 48 kHz,
+VOICE_CHANNELS = 2  # stereo (192 000 bytes a second)
+
+
+def interpretation_filters(count: int) -> str:
+    """The filter graph mixing ``count`` voices (inputs 1..count) over the original sound
+    (input 0's audio) into ``[voice0]``...: the original ducks under a speaking voice (a
+    sidechain compressor keyed by it) and comes back in full when the voice is silent."""
+    chains = []
+    for n in range(count):
+        chains += [
+            f"[0:a:0]aresample=async=1[original{n}]",
+            f"[{n + 1}:a:0]asplit=2[spoken{n}][key{n}]",
+            f"[original{n}][key{n}]sidechaincompress="
+            f"threshold=0.02:ratio=8:attack=20:release=600[ducked{n}]",
+            f"[ducked{n}][spoken{n}]amix=inputs=2:duration=first:normalize=0[voice{n}]",
+        ]
+    return ";".join(chains)
 
 
 def carried(plan: LadderPlan, dropped: Collection[int] = ()) -> list[Rendition]:
@@ -374,21 +415,24 @@ def run_mp4_args(
     audio: str | None,
     output: str,
     *,
+    interpretations: Sequence[str] = (),
     ffmpeg: str = "ffmpeg",
     container: str = "mp4",
 ) -> list[str]:
     """One run of a recording as an MP4: its source video (init + segments, concatenated into
-    one fragmented MP4 file) and its audio the same way, stream-copied side by side."""
+    one fragmented MP4 file) and its audio the same way, then the interpretations' audio (with
+    the original sound only), stream-copied side by side."""
     inputs = [safe_path("video", video)]
     if audio is not None:
         inputs.append(safe_path("audio", audio))
+        inputs += [safe_path("interpretations", path) for path in interpretations]
     safe_path("output", output)
     args = [ffmpeg, *_BASE[:2], "-loglevel", "error", "-y"]
     for path in inputs:
         args += ["-i", path]
     args += ["-map", "0:v:0"]
-    if audio is not None:
-        args += ["-map", "1:a:0"]
+    for index in range(1, len(inputs)):
+        args += ["-map", f"{index}:a:0"]
     return [*args, "-c", "copy", "-f", container, output]
 
 
@@ -417,10 +461,13 @@ def recording_args(
     start: float | None = None,
     end: float | None = None,
     captions: Sequence[CaptionTrack] = (),
+    interpretations: Sequence[str] = (),
     ffmpeg: str = "ffmpeg",
 ) -> list[str]:
     """The MP4 download: the runs' MP4s (``concat_list``) joined with ``-c copy``, faststart,
-    and a ``mov_text`` subtitle stream per caption track, tagged with its language.
+    and a ``mov_text`` subtitle stream per caption track, tagged with its language. The runs'
+    audio streams after the first (the original sound, the default) are the interpretations,
+    tagged with ``interpretations`` (ISO 639-2, in order) and not played by default.
 
     ``start``/``end`` (seconds of the joined timeline) trim it. Stream copy starts at the
     keyframe at or before ``start``; the mp4 muxer writes an edit list so that players begin
@@ -451,6 +498,10 @@ def recording_args(
         args += ["-c:s", "mov_text"]
     for index, track in enumerate(captions):
         args += [f"-metadata:s:s:{index}", f"language={track.language}"]
+    for index, language in enumerate(interpretations, start=1):
+        if not _LANGUAGE_3.fullmatch(language):
+            raise InvalidArgument("language", f"{language!r} is not an ISO 639-2 code")
+        args += [f"-metadata:s:a:{index}", f"language={language}", f"-disposition:a:{index}", "0"]
     return [*args, "-movflags", "+faststart", "-f", "mp4", output]
 
 

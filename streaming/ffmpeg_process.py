@@ -66,17 +66,20 @@ class FfmpegProcess:
         tail_lines: int = 20,
         clean: Callable[[str], str] = _same,
         what: str = "ffmpeg",
+        pass_fds: Sequence[int] = (),
     ) -> FfmpegProcess:
         """Start ``args``. ``stdin``/``stdout`` are ``PIPE``, ``DEVNULL`` or a file descriptor;
         with ``on_progress`` stdout is a pipe read as ``-progress`` blocks. Stderr is read into
         ``tail`` (each line through ``clean``) unless ``tail_lines`` is 0. Raises
-        ``FfmpegNotStarted`` (its message names ``what``) when the program cannot start."""
+        ``FfmpegNotStarted`` (its message names ``what``) when the program cannot start.
+        ``pass_fds`` are more file descriptors the program inherits (as ``pipe:N`` inputs)."""
         try:
             process = await asyncio.create_subprocess_exec(
                 *args,
                 stdin=stdin,
                 stdout=PIPE if on_progress is not None else stdout,
                 stderr=PIPE if tail_lines > 0 else DEVNULL,
+                pass_fds=tuple(pass_fds),
             )
         except OSError as exc:
             raise FfmpegNotStarted(args[0], exc, what) from exc

@@ -1,6 +1,8 @@
 """FLV tags as an RTMP publisher sends them: inspect them, probe the source, re-mux them for ffmpeg.
 
-Pure. ``IngestProbe`` buffers a publish's first tags until the source is known (``SourceInfo``);
+Pure. ``IngestProbe`` buffers a publish's first tags until the source is known (``SourceInfo``):
+at its second keyframe, or, when asked to decide ``early``, a moment after its first, with the
+keyframe interval assumed (``KeyframeCheck`` then tells the interval once the second comes);
 ``FlvFeed`` writes the byte stream one ffmpeg run reads (header, metadata, configurations, then
 tags from a keyframe on; ``restart`` starts over at the next keyframe; ``changes_config`` tells
 when the source's parameter sets changed under a run). See
@@ -256,19 +258,31 @@ def _number(metadata: Mapping[str, object], *keys: str) -> float | None:
     return None
 
 
+EARLY_FRAMES = 5  # frames after the first keyframe an early decision measures the rate over
+
+
 @dataclass
 class IngestProbe:
-    """Buffers a publish's first tags until the source is known (see the module docstring)."""
+    """Buffers a publish's first tags until the source is known (see the module docstring).
+
+    With ``early`` (seconds) and ``assumed_gop``, the source is decided once its frames span
+    ``early`` s from the first keyframe (``EARLY_FRAMES`` at least), keyframes assumed every
+    ``assumed_gop`` s: ffmpeg can start while the first GOP is still coming in.
+    """
 
     max_gop: float
     max_bytes: int = 32 * 1024 * 1024
+    early: float | None = None
+    assumed_gop: float | None = None
     metadata: dict[str, object] = field(default_factory=dict)
     buffered: list[FlvTag] = field(default_factory=list)
     source: SourceInfo | None = None
+    provisional: bool = False  # decided early: the keyframe interval is assumed
     _size: tuple[int, int] | None = None
     _keyframes: list[int] = field(default_factory=list)
     _frames: int = 0
     _video_bytes: int = 0
+    _key_bytes: int = 0
     _audio: bool = False
     _bytes: int = 0
 
@@ -298,22 +312,40 @@ class IngestProbe:
             elif tag.is_frame and (self._keyframes or tag.is_keyframe):
                 if tag.is_keyframe:
                     self._keyframes.append(tag.timestamp)
+                    if len(self._keyframes) == 1:
+                        self._key_bytes = len(tag.payload)
                 if len(self._keyframes) < 2:
                     self._frames += 1
                     self._video_bytes += len(tag.payload)
         if not self._keyframes or not any(t.is_video_config for t in self.buffered):
             return None
         first = self._keyframes[0]
+        elapsed = (tag.timestamp - first) / 1000
         if len(self._keyframes) >= 2:
             span = (self._keyframes[1] - first) / 1000
+        elif (
+            self.early is not None
+            and tag.kind is TagType.VIDEO
+            and self._frames >= EARLY_FRAMES
+            and elapsed >= self.early
+        ):
+            # ``_frames`` counts both ends of the elapsed time: one interval fewer.
+            self.provisional = True
+            self.source = self._decide(elapsed, self._frames - 1, self.assumed_gop)
+            return self.source
         elif (tag.timestamp - first) / 1000 > self.max_gop + 0.25:
             span = (tag.timestamp - first) / 1000
         else:
             return None
-        self.source = self._decide(max(span, 0.001))
+        self.source = self._decide(max(span, 0.001), self._frames, round(span, 3))
         return self.source
 
-    def _decide(self, span: float) -> SourceInfo:
+    @property
+    def first_keyframe(self) -> int | None:
+        """The timestamp (ms) of the first keyframe, once seen."""
+        return self._keyframes[0] if self._keyframes else None
+
+    def _decide(self, span: float, frames: int, keyframe_interval: float | None) -> SourceInfo:
         size = self._size
         if size is None:
             width = _number(self.metadata, "width")
@@ -321,11 +353,19 @@ class IngestProbe:
             if width is None or height is None:
                 raise InvalidMedia("the picture size is neither in the SPS nor in onMetaData")
             size = (int(width), int(height))
-        fps = _number(self.metadata, "framerate", "fps") or self._frames / span
+        fps = _number(self.metadata, "framerate", "fps") or frames / span
         if not 1 <= fps <= 240:
             fps = 30.0
         rate = _number(self.metadata, "videodatarate")
-        bitrate = int(rate * 1000) if rate else int(self._video_bytes * 8 / span)
+        if rate:
+            bitrate = int(rate * 1000)
+        elif self.provisional and keyframe_interval:
+            # A GOP as assumed: the first keyframe, then frames like those seen since.
+            later = (self._video_bytes - self._key_bytes) / max(self._frames - 1, 1)
+            gop = self._key_bytes + later * max(fps * keyframe_interval - 1, 0)
+            bitrate = int(gop * 8 / keyframe_interval)
+        else:
+            bitrate = int(self._video_bytes * 8 / span)
         has_audio = self._audio or _number(self.metadata, "audiocodecid") is not None
         return SourceInfo(
             width=size[0],
@@ -334,8 +374,26 @@ class IngestProbe:
             video_codec=VideoCodec.H264,
             has_audio=has_audio,
             video_bitrate=max(bitrate, 100_000),
-            keyframe_interval=round(span, 3),
+            keyframe_interval=keyframe_interval,
         )
+
+
+@dataclass
+class KeyframeCheck:
+    """After an early decision: the source's first keyframe interval, once known (its second
+    keyframe came, or ``max_gop`` and a quarter second passed without one)."""
+
+    first: int  # the first keyframe's timestamp (ms)
+    max_gop: float
+
+    def add(self, tag: FlvTag) -> float | None:
+        """The interval in seconds once ``tag`` tells it, else None."""
+        elapsed = (tag.timestamp - self.first) / 1000
+        if tag.kind is TagType.VIDEO and tag.is_keyframe and tag.timestamp > self.first:
+            return round(elapsed, 3)
+        if elapsed > self.max_gop + 0.25:
+            return round(elapsed, 3)
+        return None
 
 
 # --- the byte stream of one ffmpeg run -----------------------------------------------------------

@@ -65,6 +65,8 @@ class LadderSettings:
     transcode_bits_per_pixel: float = 0.1
     source_bitrate_fallback: int = 6_000_000
     preset: str = "veryfast"
+    # One audio rendition per language an interpreter may speak (``interpretation_rendition``).
+    interpretation_languages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class Rendition:
     bitrate: int
     profile: str | None
     part_target: float
+    language: str | None = None  # an interpretation's language (audio renditions)
 
 
 @dataclass(frozen=True)
@@ -95,14 +98,17 @@ class LadderPlan:
     # How late the source's frames may come (``SourceInfo.frame_jitter``): 0 for a steady one.
     frame_jitter: float = 0.0
     video: tuple[Rendition, ...] = field(init=False)
-    audio: Rendition | None = field(init=False)
+    audio: Rendition | None = field(init=False)  # the original sound
+    interpretations: tuple[Rendition, ...] = field(init=False)  # the interpreters' languages
 
     def __post_init__(self) -> None:
         object.__setattr__(
             self, "video", tuple(r for r in self.renditions if r.kind is MediaKind.VIDEO)
         )
         audio = [r for r in self.renditions if r.kind is MediaKind.AUDIO]
-        object.__setattr__(self, "audio", audio[0] if audio else None)
+        original = [r for r in audio if r.language is None]
+        object.__setattr__(self, "audio", original[0] if original else None)
+        object.__setattr__(self, "interpretations", tuple(r for r in audio if r.language))
 
 
 def video_part_target(part_seconds: float, fps: float) -> float:
@@ -200,6 +206,37 @@ def jittery_part_target(part_seconds: float) -> float:
     return math.floor(part_seconds / 0.85 * 1000 - 2 + 1e-6) / 1000
 
 
+INTERPRETATION_PREFIX = "audio-"
+
+
+def interpretation_rendition(language: str) -> str:
+    """The name of the audio rendition of an interpretation (``audio-en``)."""
+    return f"{INTERPRETATION_PREFIX}{language}"
+
+
+def interpretation_language(rendition: str) -> str | None:
+    """The language of an interpretation's audio rendition (``audio-en``: ``en``), else None."""
+    if rendition.startswith(INTERPRETATION_PREFIX):
+        return rendition.removeprefix(INTERPRETATION_PREFIX)
+    return None
+
+
+def _audio_rendition(index: int, settings: LadderSettings, language: str | None) -> Rendition:
+    return Rendition(
+        index=index,
+        name="audio" if language is None else interpretation_rendition(language),
+        kind=MediaKind.AUDIO,
+        mode=None,
+        width=0,
+        height=0,
+        fps=0.0,
+        bitrate=settings.audio_bitrate,
+        profile=None,
+        part_target=audio_part_target(settings.part_seconds, settings.audio_sample_rate),
+        language=language,
+    )
+
+
 def plan_ladder(source: SourceInfo, settings: LadderSettings | None = None) -> LadderPlan:
     """Decide the renditions for ``source``: source first, smaller rungs, then audio."""
     settings = settings or LadderSettings()
@@ -265,20 +302,9 @@ def plan_ladder(source: SourceInfo, settings: LadderSettings | None = None) -> L
             )
         )
     if source.has_audio:
-        renditions.append(
-            Rendition(
-                index=len(renditions),
-                name="audio",
-                kind=MediaKind.AUDIO,
-                mode=None,
-                width=0,
-                height=0,
-                fps=0.0,
-                bitrate=settings.audio_bitrate,
-                profile=None,
-                part_target=audio_part_target(settings.part_seconds, settings.audio_sample_rate),
-            )
-        )
+        # The interpreters' sound is mixed over the original's: none without it.
+        for language in (None, *settings.interpretation_languages):
+            renditions.append(_audio_rendition(len(renditions), settings, language))
     # A segment's duration rounded to the nearest second must not exceed the target (RFC 8216
     # 4.4.3.1); 10 % of margin covers a measured keyframe interval that wobbles a little.
     target_duration = max(1, math.floor(longest_segment(source, settings, passthrough) * 1.1 + 0.5))

@@ -640,7 +640,8 @@ class VariantStream:
 
 @dataclass(frozen=True)
 class AudioMedia:
-    """The shared audio rendition (EXT-X-MEDIA TYPE=AUDIO)."""
+    """An audio rendition of the shared group (EXT-X-MEDIA TYPE=AUDIO): the original sound
+    (the default) or an interpretation."""
 
     uri: str
     codec: str
@@ -648,6 +649,21 @@ class AudioMedia:
     group_id: str = "audio"
     language: str | None = None
     channels: int = 2
+    default: bool = True
+
+    def line(self) -> str:
+        """The EXT-X-MEDIA line."""
+        names.parse_name(self.uri)
+        attrs = [
+            "TYPE=AUDIO",
+            f"GROUP-ID={_quoted('group_id', self.group_id)}",
+            f"NAME={_quoted('name', self.name)}",
+        ]
+        if self.language is not None:
+            attrs.append(f"LANGUAGE={_quoted('language', self.language)}")
+        attrs += [f"DEFAULT={'YES' if self.default else 'NO'}", "AUTOSELECT=YES"]
+        attrs += [f'CHANNELS="{self.channels}"', f'URI="{self.uri}"']
+        return "#EXT-X-MEDIA:" + ",".join(attrs)
 
 
 @dataclass(frozen=True)
@@ -678,25 +694,18 @@ def render_multivariant(
     variants: Sequence[VariantStream],
     audio: AudioMedia | None,
     subtitles: Sequence[SubtitleMedia] = (),
+    interpretations: Sequence[AudioMedia] = (),
 ) -> str:
-    """The multivariant playlist: one EXT-X-STREAM-INF per variant, audio as a shared group,
-    a subtitle rendition per caption language."""
+    """The multivariant playlist: one EXT-X-STREAM-INF per variant, audio as a shared group
+    (the original sound, then an interpretation per language), a subtitle rendition per
+    caption language."""
     if not variants:
         raise InvalidArgument("variants", "at least one variant is required")
     lines = ["#EXTM3U", "#EXT-X-INDEPENDENT-SEGMENTS"]
     lines += [subtitle.line() for subtitle in subtitles]
     if audio is not None:
-        names.parse_name(audio.uri)
-        attrs = [
-            "TYPE=AUDIO",
-            f"GROUP-ID={_quoted('group_id', audio.group_id)}",
-            f"NAME={_quoted('name', audio.name)}",
-        ]
-        if audio.language is not None:
-            attrs.append(f"LANGUAGE={_quoted('language', audio.language)}")
-        attrs += ["DEFAULT=YES", "AUTOSELECT=YES", f'CHANNELS="{audio.channels}"']
-        attrs.append(f'URI="{audio.uri}"')
-        lines.append("#EXT-X-MEDIA:" + ",".join(attrs))
+        lines.append(audio.line())
+        lines += [interpretation.line() for interpretation in interpretations]
     for variant in variants:
         names.parse_name(variant.uri)
         if variant.bandwidth <= 0:
@@ -750,6 +759,28 @@ def multivariant_for(
             )
         )
     return variants, audio
+
+
+def interpretations_for(
+    plan: LadderPlan, tracks: Mapping[int, TrackInfo], names_of: Mapping[str, str]
+) -> list[AudioMedia]:
+    """The plan's interpretations as alternative audio renditions (not the default), named
+    by ``names_of`` (a language's own name) once their init segments were written."""
+    media: list[AudioMedia] = []
+    for rendition in plan.interpretations:
+        track = tracks.get(rendition.index)
+        if track is None or track.kind is not MediaKind.AUDIO or rendition.language is None:
+            continue
+        media.append(
+            AudioMedia(
+                uri=names.playlist_name(rendition.name),
+                codec=track.codec,
+                name=names_of.get(rendition.language, rendition.language),
+                language=rendition.language,
+                default=False,
+            )
+        )
+    return media
 
 
 def cache_control(kind: ResourceKind, *, blocking: bool = False, ended: bool = False) -> str:

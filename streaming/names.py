@@ -1,11 +1,11 @@
 """File and URL names of a session's HLS directory, and the one strict parser for them.
 
-``index.m3u8``, ``source.m3u8`` (one media playlist per rendition), ``r0003_1_init.mp4`` (run 3,
-rendition 1), ``r0003_1_000042.m4s`` (segment 42) and ``r0003_1_000042.2.m4s`` (part 2, a byte
-range of it); captions: ``subs-sv.m3u8`` (the subtitle playlist of a caption language) and
-``r0003_0_000042.sv.vtt`` (its WebVTT segment beside segment 42 of rendition 0).
-``parse_name`` accepts only the canonical spelling, so a name that parses is safe to join to
-the session directory.
+``index.m3u8``, ``source.m3u8`` (one media playlist per rendition; ``audio-en.m3u8`` an
+interpretation's audio), ``r0003_1_init.mp4`` (run 3, rendition 1), ``r0003_1_000042.m4s``
+(segment 42) and ``r0003_1_000042.2.m4s`` (part 2, a byte range of it); captions:
+``subs-sv.m3u8`` (the subtitle playlist of a caption language) and ``r0003_0_000042.sv.vtt``
+(its WebVTT segment beside segment 42 of rendition 0). ``parse_name`` accepts only the
+canonical spelling, so a name that parses is safe to join to the session directory.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ MAX_RENDITION = 99
 _INIT = re.compile(r"r([0-9]{4,6})_([0-9]{1,2})_init\.mp4")
 _SEGMENT = re.compile(r"r([0-9]{4,6})_([0-9]{1,2})_([0-9]{6,9})\.m4s")
 _PART = re.compile(r"r([0-9]{4,6})_([0-9]{1,2})_([0-9]{6,9})\.([0-9]{1,3})\.m4s")
-_PLAYLIST = re.compile(r"(index|source|audio|[1-9][0-9]{2,3}p)\.m3u8")
 _LANGUAGE = r"[a-z]{2,3}(?:-[A-Z]{2})?"
+_PLAYLIST = re.compile(rf"(index|source|audio|audio-{_LANGUAGE}|[1-9][0-9]{{2,3}}p)\.m3u8")
 _SUBTITLE_PLAYLIST = re.compile(rf"subs-({_LANGUAGE})\.m3u8")
 _CUES = re.compile(rf"r([0-9]{{4,6}})_([0-9]{{1,2}})_([0-9]{{6,9}})\.({_LANGUAGE})\.vtt")
 

@@ -30,7 +30,7 @@ from streaming.errors import (
     SessionOver,
     WrongStreamKey,
 )
-from streaming.flv import FlvTag, IngestClock, IngestProbe
+from streaming.flv import FlvTag, IngestClock, IngestProbe, KeyframeCheck
 from streaming.handover import RunSource
 from streaming.ladder import DEFAULT_LADDER, LadderSettings, Rung, SourceInfo, plan_ladder
 from streaming.onair import on_air
@@ -53,6 +53,9 @@ _RUN = re.compile(r"r([0-9]{4,6})[_.]")
 DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 # How late a WebRTC publisher's frame may come and still fit its part: two frames at 30 fps.
 WEBRTC_FRAME_JITTER = 2 / 30
+# A source going straight on air is decided this long after its first keyframe (its keyframe
+# interval assumed, checked at its second): ffmpeg starts while the first GOP comes in.
+EARLY_DECISION_SECONDS = 0.2
 
 
 class SessionGate(RecordingGate, ClipGate, Protocol):
@@ -140,7 +143,16 @@ class Publish:
         self.peer = peer
         self._taps: list[MediaTap] = []
         settings = plane.config.pipeline.ladder
-        self._probe = IngestProbe(max_gop=settings.max_passthrough_gop)
+        straight_on = on_air(self.state, True, slate=plane.slates) is not OnAir.STARTING_SOON
+        early = straight_on or origin is IngestOrigin.WHIP
+        self._probe = IngestProbe(
+            max_gop=settings.max_passthrough_gop,
+            early=EARLY_DECISION_SECONDS if early else None,
+            assumed_gop=None if origin is IngestOrigin.WHIP else settings.segment_seconds,
+        )
+        self._source: SourceInfo | None = None
+        self._check: KeyframeCheck | None = None  # an early decision's keyframe interval to come
+        self._since: list[FlvTag] = []  # meanwhile, the tags from the first keyframe on
         self._clock: IngestClock | None = None  # when its tags were taken in (the first's arrival)
         self._deadline = time.monotonic() + plane.config.publish_timeout
         self._pipeline: SessionPipeline | None = None
@@ -170,6 +182,8 @@ class Publish:
         if self._pipeline is not None:
             for tap in self._taps:
                 tap.tag(tag)
+            if self._check is not None and await self._replanned(tag):
+                return
             await self._pipeline.feed(tag)
             return
         if time.monotonic() > self._deadline:
@@ -187,10 +201,46 @@ class Publish:
                     source, keyframe_interval=None, frame_jitter=WEBRTC_FRAME_JITTER
                 )
             first = self._probe.buffered
+            keyframe = self._probe.first_keyframe
+            if (
+                self._probe.provisional
+                and keyframe is not None
+                and self.origin is IngestOrigin.RTMP
+            ):
+                self._check = KeyframeCheck(keyframe, self._probe.max_gop)
+                self._since = list(first)
+            self._source = source
             await self.plane.claim(self.session_id)
             self._pipeline = await self.plane.attach(self.session_id, source, first, self._clock)
             self._probe.buffered = []
             self._taps = self.plane.open_taps(self.session, source, first)
+
+    async def _replanned(self, tag: FlvTag) -> bool:
+        """While an early decision waits for the source's second keyframe, keep the tags; once
+        the interval is known and calls for another plan (segments of another length, a
+        transcoded source), start the pipeline over with it. True when ``tag`` went there."""
+        assert self._check is not None
+        assert self._source is not None
+        interval = self._check.add(tag)
+        if interval is None:
+            self._since.append(tag)
+            return False
+        since, self._since, self._check = self._since, [], None
+        measured = dataclasses.replace(self._source, keyframe_interval=interval)
+        ladder = self.plane.config.pipeline.ladder
+        if plan_ladder(measured, ladder) == plan_ladder(self._source, ladder):
+            return False
+        log.info(
+            "session %s: keyframes every %.2f s, not %.2f s: the media starts over",
+            self.session_id,
+            interval,
+            self._source.keyframe_interval or 0.0,
+        )
+        self._source = measured
+        self._pipeline = await self.plane.replan(
+            self.session_id, measured, [*since, tag], self._clock
+        )
+        return True
 
     async def close(self) -> None:
         """The publisher is gone: tell the programme, stop ffmpeg; then end the playlists, or,
@@ -467,6 +517,20 @@ class MediaPlane:
             "with audio" if source.has_audio else "no audio",
         )
         return pipeline
+
+    async def replan(
+        self,
+        session_id: str,
+        source: SourceInfo,
+        tags: Sequence[FlvTag],
+        clock: IngestClock | None = None,
+    ) -> SessionPipeline:
+        """An early-decided source turned out to need another plan: drop the pipeline's
+        unfinished run (no segment of it was complete) and start over with ``source``."""
+        pipeline = self._pipelines.get(session_id)
+        if pipeline is not None:
+            await pipeline.discard()
+        return await self.attach(session_id, source, tags, clock)
 
     # --- the programme's side ----------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from streaming.ffmpeg_args import CaptionTrack, concat_list, recording_args, run
 from streaming.ffmpeg_process import run_ffmpeg
 from streaming.fmp4 import TrackInfo, parse_init, scan_fragments
 from streaming.handover import RunSource, import_runs, read_if_there
+from streaming.ladder import interpretation_language
 from streaming.subtitles import iso_639_2, recording_lines
 from streaming.vocab import MediaKind, ResourceKind, RunKind
 from streaming.vod import (
@@ -209,7 +210,8 @@ def scan_recording(directory: Path) -> Recording:
                 runs=tuple(pieces[name][1] for pieces in runs),
             )
         )
-    renditions.sort(key=lambda r: (r.kind is MediaKind.AUDIO, r.name != "source"))
+    # Video first, the source first; then the original sound, then the interpretations.
+    renditions.sort(key=lambda r: (r.kind is MediaKind.AUDIO, r.name not in ("source", "audio")))
     return Recording(tuple(renditions))
 
 
@@ -526,6 +528,7 @@ class Recorder:
         await asyncio.to_thread(out_dir.mkdir, exist_ok=True)
         video = recording.video[0]
         audio = recording.audio
+        spoken = recording.interpretations if audio is not None else ()
         parts: list[str] = []
         for index, run in enumerate(video.runs):
             out = out_dir / f"r{run.run:04d}.mp4"
@@ -534,22 +537,26 @@ class Recorder:
                 continue
             video_in = out_dir / f"r{run.run:04d}_video.mp4"
             audio_in = out_dir / f"r{run.run:04d}_audio.mp4"
+            spoken_in = [out_dir / f"r{run.run:04d}_{r.name}.mp4" for r in spoken]
             try:
                 await asyncio.to_thread(join_run, directory, run, video_in)
                 if audio is not None:
                     await asyncio.to_thread(join_run, directory, audio.runs[index], audio_in)
+                for rendition, path in zip(spoken, spoken_in, strict=True):
+                    await asyncio.to_thread(join_run, directory, rendition.runs[index], path)
                 aside = out_dir / f"r{run.run:04d}.mp4.part"
                 await self._ffmpeg(
                     run_mp4_args(
                         str(video_in),
                         None if audio is None else str(audio_in),
                         str(aside),
+                        interpretations=[str(path) for path in spoken_in],
                         ffmpeg=self.ffmpeg,
                     )
                 )
                 await asyncio.to_thread(os.replace, aside, out)
             finally:
-                for temporary in (video_in, audio_in):
+                for temporary in (video_in, audio_in, *spoken_in):
                     await asyncio.to_thread(temporary.unlink, missing_ok=True)
         listing = out_dir / "runs.txt"
         await asyncio.to_thread(listing.write_text, concat_list(parts), encoding="utf-8")
@@ -561,6 +568,7 @@ class Recorder:
                 start=trim.start if trim.start > 0 else None,
                 end=trim.end,
                 captions=captions,
+                interpretations=[iso_639_2(interpretation_language(r.name) or "") for r in spoken],
                 ffmpeg=self.ffmpeg,
             )
         )

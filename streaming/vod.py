@@ -15,6 +15,7 @@ import msgspec
 
 from streaming import llhls, names
 from streaming.errors import InvalidArgument, PlaylistConflict
+from streaming.ladder import interpretation_language
 from streaming.llhls import AudioMedia, SubtitleMedia, VariantStream
 from streaming.vocab import MediaKind, RunKind
 
@@ -109,8 +110,24 @@ class Recording(msgspec.Struct, frozen=True):
 
     @property
     def audio(self) -> VodRendition | None:
-        """The audio rendition, if the broadcast had sound."""
-        return next((r for r in self.renditions if r.kind is MediaKind.AUDIO), None)
+        """The original sound's rendition, if the broadcast had sound."""
+        return next(
+            (
+                r
+                for r in self.renditions
+                if r.kind is MediaKind.AUDIO and interpretation_language(r.name) is None
+            ),
+            None,
+        )
+
+    @property
+    def interpretations(self) -> tuple[VodRendition, ...]:
+        """The interpretations' audio renditions (``audio-en``...)."""
+        return tuple(
+            r
+            for r in self.renditions
+            if r.kind is MediaKind.AUDIO and interpretation_language(r.name) is not None
+        )
 
     @property
     def duration(self) -> float:
@@ -243,9 +260,14 @@ def _rates(rendition: VodRendition | None) -> tuple[int, int]:
     return math.ceil(peak), math.ceil(average)
 
 
-def render_multivariant(recording: Recording, subtitles: Sequence[SubtitleMedia] = ()) -> str:
-    """The replay's multivariant playlist: every video rendition, the shared audio and a
-    subtitle rendition per caption language."""
+def render_multivariant(
+    recording: Recording,
+    subtitles: Sequence[SubtitleMedia] = (),
+    language_names: Mapping[str, str] | None = None,
+) -> str:
+    """The replay's multivariant playlist: every video rendition, the shared audio (the
+    original sound, then each interpretation, named by ``language_names``) and a subtitle
+    rendition per caption language."""
     audio = recording.audio
     audio_media = None if audio is None else AudioMedia(uri=audio.playlist, codec=audio.codec)
     audio_peak, audio_average = _rates(audio)
@@ -261,7 +283,14 @@ def render_multivariant(recording: Recording, subtitles: Sequence[SubtitleMedia]
                 resolution=(rendition.width, rendition.height) if rendition.width else None,
             )
         )
-    return llhls.render_multivariant(variants, audio_media, subtitles)
+    spoken = []
+    for rendition in recording.interpretations:
+        language = interpretation_language(rendition.name) or ""
+        name = (language_names or {}).get(language, language)
+        spoken.append(
+            AudioMedia(rendition.playlist, rendition.codec, name, language=language, default=False)
+        )
+    return llhls.render_multivariant(variants, audio_media, subtitles, spoken)
 
 
 # --- the run journal ---------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from pathlib import Path
 import msgspec
 
 from streaming import names
-from streaming.errors import FfmpegNotStarted, InvalidMedia, PipelineError, StreamingError
+from streaming.errors import InvalidMedia, PipelineError, StreamingError
 from streaming.ffmpeg_args import PipeInput, carried, live_args
 from streaming.ffmpeg_process import PIPE, FfmpegProcess
 from streaming.flv import FlvFeed, FlvTag, IngestClock
@@ -37,6 +37,7 @@ from streaming.llhls import (
     RenditionReport,
     SubtitleMedia,
     apply_written,
+    interpretations_for,
     multivariant_for,
     render_multivariant,
 )
@@ -44,6 +45,8 @@ from streaming.onair import GopBuffer
 from streaming.overload import LoadWatch, OverloadSettings
 from streaming.pipeline.output import InitFound, RunOutput, Update, playlists_for
 from streaming.pipeline.slate import SlateLook, start_slate
+from streaming.pipeline.voices import Silence, VoicePipes, VoiceSource
+from streaming.subtitles import LANGUAGE_NAMES
 from streaming.vocab import InputFormat, OnAir, RunKind, SlateKind
 from streaming.vod import JOURNAL, JournalEntry, journal_line
 
@@ -110,9 +113,16 @@ class SessionPipeline:
     """The media of one session: its playlists, and its ffmpeg while an ingest is up."""
 
     def __init__(
-        self, session_id: str, directory: Path, config: PipelineConfig, *, first_run: int = 1
+        self,
+        session_id: str,
+        directory: Path,
+        config: PipelineConfig,
+        *,
+        first_run: int = 1,
+        voices: VoiceSource | None = None,
     ) -> None:
         self.session_id = session_id
+        self.voices: VoiceSource = voices or Silence()  # the interpreters' (``voices``)
         self.directory = directory
         self.config = config
         self.plan: LadderPlan | None = None
@@ -136,6 +146,9 @@ class SessionPipeline:
         self._held: GopBuffer | None = None
         self._clock: IngestClock | None = None  # times the publisher's tags
         self._run_taken_in: datetime | None = None  # the run's first input, taken in
+        self._run_first_ms: int | None = None  # the run's first tag's timestamp
+        self._run_media = 0.0  # seconds of media the run was given
+        self._voice_pipes: VoicePipes | None = None  # the run's interpretations
         self._feed_lock = asyncio.Lock()
         self._switching = asyncio.Lock()  # hold / go_live / a held ingest leaving, one at a time
         self._slate: FfmpegProcess | None = None
@@ -230,7 +243,8 @@ class SessionPipeline:
         if plan is None:
             raise InvalidMedia("no media yet")
         variants, audio = multivariant_for(plan, self.tracks)
-        return render_multivariant(variants, audio, subtitles)
+        spoken = interpretations_for(plan, self.tracks, LANGUAGE_NAMES)
+        return render_multivariant(variants, audio, subtitles, spoken)
 
     def timed_playlist(self) -> MediaPlaylist | None:
         """The playlist subtitle renditions follow: the first video rendition's."""
@@ -364,6 +378,9 @@ class SessionPipeline:
             return
         if self._run_taken_in is None and self._clock is not None:
             self._run_taken_in = self._clock.taken_in(tag)
+        if self._run_first_ms is None:
+            self._run_first_ms = tag.timestamp
+        self._run_media = max(self._run_media, (tag.timestamp - self._run_first_ms) / 1000)
         began = time.monotonic()
         try:
             await process.write(data, self.config.write_timeout)  # False: the supervisor restarts
@@ -403,6 +420,18 @@ class SessionPipeline:
             self._process.end_input()
         await self._await_supervisor(self.config.stop_timeout)
         if end:
+            self.end()
+
+    async def discard(self) -> None:
+        """Kill the ingest run unfinished and end: its source needs another plan
+        (``MediaPlane.replan``); the next pipeline of the session takes the following run."""
+        async with self._feed_lock:
+            self._held = None
+            if self._mode is RunMode.INGEST:
+                self._mode = None
+                if self._process is not None:
+                    self._process.kill()
+                await self._await_supervisor(self.config.stop_timeout)
             self.end()
 
     def end(self) -> None:
@@ -453,15 +482,9 @@ class SessionPipeline:
         mode = self._mode
         self.run += 1
         self._run_taken_in = None
+        self._run_first_ms = None
+        self._run_media = 0.0
         fmt = InputFormat.FLV if mode is RunMode.INGEST else InputFormat.MPEGTS
-        args = live_args(
-            self.plan,
-            PipeInput(fmt),
-            str(self.directory.resolve()),
-            self.run,
-            ffmpeg=self.config.ffmpeg,
-            dropped=self.dropped,
-        )
         outputs = carried(self.plan, self.dropped)
         self._carry(outputs)
         kind = RunKind.INGEST if mode is RunMode.INGEST else RunKind(self._slate_kind.value)
@@ -483,16 +506,35 @@ class SessionPipeline:
                 label=f"session {self.session_id} slate",
                 look=self.config.slate_look,
             )
+        languages = [r.language for r in self.plan.interpretations if r.language]
+        pipes = VoicePipes(self.session_id, languages, self.voices)
         try:
-            process = await FfmpegProcess.start(
-                args, label=f"session {self.session_id}", stdin=stdin, on_progress=self._progress
+            voices = pipes.open()
+            args = live_args(
+                self.plan,
+                PipeInput(fmt),
+                str(self.directory.resolve()),
+                self.run,
+                ffmpeg=self.config.ffmpeg,
+                dropped=self.dropped,
+                voices=voices,
             )
-        except FfmpegNotStarted:
+            process = await FfmpegProcess.start(
+                args,
+                label=f"session {self.session_id}",
+                stdin=stdin,
+                on_progress=self._progress,
+                pass_fds=voices,
+            )
+        except BaseException:
             self._end_slate(signal.SIGKILL)
+            await pipes.close()
             raise
         finally:
             if mode is RunMode.SLATE:
                 os.close(stdin)
+        pipes.start(lambda: self._run_media)
+        self._voice_pipes = pipes
         self._process = process
         if self._feed is not None:
             self._feed.restart()
@@ -542,6 +584,12 @@ class SessionPipeline:
             if self._process is process and self._mode is RunMode.INGEST:
                 await self._roll(process, f"overloaded: {name} dropped")
 
+    async def _close_voices(self) -> None:
+        """The run is over: stop writing its interpreters' voices."""
+        pipes, self._voice_pipes = self._voice_pipes, None
+        if pipes is not None:
+            await pipes.close()
+
     async def _reap_slate(self) -> None:
         """The run is over: make sure its slate process is gone too (bounded)."""
         slate, self._slate = self._slate, None
@@ -571,6 +619,7 @@ class SessionPipeline:
                 watcher.cancel()
                 await process.close()
                 await self._reap_slate()
+                await self._close_voices()
             rolling, self._rolling = self._rolling, None
             if self._mode is None or self._mode is not mode:
                 log.info("session %s: ffmpeg run %d finished (%s)", self.session_id, self.run, code)

@@ -22,6 +22,7 @@ from streaming.llhls import PartLocation, cache_control, parse_directives
 from streaming.pipeline.supervisor import SessionPipeline
 from streaming.recording import Replay
 from streaming.subtitles import (
+    LANGUAGE_NAMES,
     TimedCue,
     find_segment,
     find_vod_segment,
@@ -168,7 +169,7 @@ async def multivariant(request: web.Request) -> web.StreamResponse:
     replay = await _replay(request)
     if replay is not None:
         languages = request.app[PROGRAMME].caption_languages
-        text = render_vod_multivariant(replay.recording, subtitle_media(languages))
+        text = render_vod_multivariant(replay.recording, subtitle_media(languages), LANGUAGE_NAMES)
         return _answer(
             text.encode(), PLAYLIST_TYPE, cache_control(ResourceKind.PLAYLIST, ended=True)
         )

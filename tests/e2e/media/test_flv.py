@@ -13,6 +13,7 @@ from streaming.flv import (
     FlvFeed,
     FlvTag,
     IngestProbe,
+    KeyframeCheck,
     TagType,
     avc_config_size,
     encode_tag,
@@ -188,3 +189,29 @@ def test_ffmpeg_reads_muxed_h264_as_flv(tmp_path: Path) -> None:
     [stream] = probe(flv, "-count_frames")["streams"]
     assert (stream["codec_name"], stream["width"], stream["height"]) == ("h264", 640, 360)
     assert stream["nb_read_frames"] == "45"
+
+
+@pytest.mark.parametrize(("gop", "interval"), [(30, 1.0), (60, 2.0), (120, 2.25)])
+def test_an_early_decision_assumes_the_keyframe_interval_and_the_check_tells_it(
+    gop: int, interval: float
+) -> None:
+    """Asked to decide early, the probe decides 0.2 s after the first keyframe with keyframes
+    assumed a second apart, a frame rate of 30 and a data rate near the whole GOP's; the check
+    then tells the real interval at the second keyframe, or once the longest GOP has passed."""
+    tags = parse_flv(encoded("640x360", gop, True, 3))
+    probe = IngestProbe(max_gop=2.0, early=0.2, assumed_gop=1.0)
+    index, found = next((i, s) for i, t in enumerate(tags) if (s := probe.add(t)) is not None)
+    assert probe.provisional
+    assert probe.first_keyframe is not None
+    decided_at = (tags[index].timestamp - probe.first_keyframe) / 1000
+    assert 0.2 <= decided_at < 0.3
+    assert found.keyframe_interval == 1.0
+    assert found.fps == pytest.approx(30, abs=0.5)
+    whole = IngestProbe(max_gop=2.0)
+    measured = next(s for t in tags if (s := whole.add(t)) is not None)
+    assert found.video_bitrate is not None
+    assert measured.video_bitrate is not None
+    assert 0.5 < found.video_bitrate / measured.video_bitrate < 2.0
+    check = KeyframeCheck(probe.first_keyframe, 2.0)
+    told = next(i for i in tags[index + 1 :] if check.add(i) is not None)
+    assert check.add(told) == pytest.approx(interval, abs=0.04)

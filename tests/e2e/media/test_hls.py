@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from streaming import names
+from streaming.vocab import RunKind
+from streaming.vod import JOURNAL, parse_journal
 from tests.support.media_stage import (
     fetch,
     live_edge,
@@ -171,3 +174,30 @@ async def test_a_segments_program_date_time_is_when_its_picture_was_taken_in(
             stamped = media.segments[0].program_date_time
             assert stamped is not None
             assert timedelta(0) <= stamped - launched < timedelta(seconds=1.2), stamped - launched
+
+
+@pytest.mark.parametrize(("gop", "target", "runs"), [(30, 1, 1), (60, 2, 2)])
+async def test_a_source_going_on_air_is_planned_early_and_started_over_when_its_keyframes_differ(
+    tmp_path: Path, gop: int, target: int, runs: int
+) -> None:
+    """ffmpeg starts a moment after the first keyframe, keyframes assumed a second apart: a
+    source that has them so keeps its one run; one with keyframes two seconds apart starts over
+    at its second keyframe in a run planned for them (its first run dropped unfinished), and
+    plays from there."""
+    async with stage(tmp_path, ladder=[], slate=False) as st:
+        session_id, key = await new_session(st, "Opening: innovative municipalities")
+        async with publisher(st.rtmp(key), size="640x360", gop=gop):
+
+            async def segments_listed() -> bool:
+                answer = await st.app.client.get(f"/hls/{session_id}/source.m3u8")
+                return answer.status == 200 and "#EXTINF" in await answer.text()
+
+            await until(segments_listed, timeout=20, what="a complete segment", interval=0.1)
+            media = await playlist(st, f"/hls/{session_id}/source.m3u8")
+            journal = parse_journal((st.media_dir / session_id / JOURNAL).read_bytes())
+        assert media.target_duration == target
+        assert [entry.kind for entry in journal.values()] == [RunKind.INGEST] * runs
+        last = max(journal)
+        assert {names.parse_name(str(s.uri)).run for s in media.segments if s.uri} == {last}
+        body, _ = await fetch(st, f"/hls/{session_id}/{media.segments[0].uri}")
+        assert body  # the listed segment is there to play

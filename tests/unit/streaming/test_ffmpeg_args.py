@@ -17,6 +17,7 @@ from streaming.ffmpeg_args import (
     clip_args,
     clip_piece_args,
     concat_list,
+    interpretation_filters,
     live_args,
     recording_args,
     redact_url,
@@ -26,6 +27,7 @@ from streaming.ffmpeg_args import (
     slate_args,
 )
 from streaming.ladder import (
+    LadderSettings,
     SourceInfo,
     plan_ladder,
 )
@@ -526,3 +528,54 @@ def test_recording_args_carry_each_caption_track_as_mov_text_with_its_language()
         recording_args("/m/l.txt", "/m/o.mp4", captions=[CaptionTrack("/m/c.vtt", "sv")])
     with pytest.raises(InvalidArgument):
         recording_args("/m/l.txt", "/m/o.mp4", captions=[CaptionTrack("c.vtt", "swe")])
+
+
+def test_each_interpretation_is_a_voice_pipe_mixed_over_the_original_sound() -> None:
+    """An interpretation adds a raw PCM input on its pipe and an AAC output after the original
+    sound, mixed from the original (ducked by the voice) and the voice."""
+    ladder = LadderSettings(rungs=(), interpretation_languages=("en", "fi"))
+    plan = plan_ladder(SourceInfo(1280, 720, 30.0, VideoCodec.H264), ladder)
+    args = live_args(plan, PipeInput(InputFormat.FLV), "/srv/media/s", 3, voices=[7, 9])
+    text = " ".join(args)
+    assert "-f s16le -ar 48000 -ac 2 -i pipe:7 -f s16le -ar 48000 -ac 2 -i pipe:9" in text
+    maps = [args[i + 1] for i, a in enumerate(args) if a == "-map"]
+    assert maps == ["0:v:0", "0:a:0", "[voice0]", "[voice1]"]
+    graph = args[args.index("-filter_complex") + 1]
+    assert graph == interpretation_filters(2)
+    assert "[1:a:0]asplit=2[spoken0][key0]" in graph
+    assert "[2:a:0]asplit=2[spoken1][key1]" in graph
+    assert "[original1][key1]sidechaincompress=" in graph
+    assert graph.endswith("[ducked1][spoken1]amix=inputs=2:duration=first:normalize=0[voice1]")
+    assert args[args.index("-c:a:2") + 1] == "aac"
+    sets = args[args.index("-adaptation_sets") + 1]
+    assert sets == "id=0,streams=0 id=1,streams=1 id=2,streams=2 id=3,streams=3"
+
+
+def test_interpretations_need_one_voice_pipe_each_past_the_standard_streams() -> None:
+    """A plan with an interpretation and no pipe, or a pipe numbered like stdin, is refused."""
+    ladder = LadderSettings(rungs=(), interpretation_languages=("en",))
+    plan = plan_ladder(SourceInfo(1280, 720, 30.0, VideoCodec.H264), ladder)
+    with pytest.raises(InvalidArgument, match="one pipe per interpretation: 1 expected"):
+        live_args(plan, PipeInput(InputFormat.FLV), "/srv/media/s", 3)
+    with pytest.raises(InvalidArgument, match="a file descriptor from 3 on"):
+        live_args(plan, PipeInput(InputFormat.FLV), "/srv/media/s", 3, voices=[0])
+
+
+def test_the_mp4_carries_the_interpretations_after_the_original_sound() -> None:
+    """A run's interpretation audio follows its original sound; the download tags each with
+    its language and leaves the original the default."""
+    args = run_mp4_args(
+        "/m/v.mp4", "/m/a.mp4", "/m/o.mp4", interpretations=["/m/en.mp4", "/m/fi.mp4"]
+    )
+    maps = [args[i + 1] for i, a in enumerate(args) if a == "-map"]
+    assert maps == ["0:v:0", "1:a:0", "2:a:0", "3:a:0"]
+    assert args[args.index("/m/a.mp4") + 2 : args.index("/m/fi.mp4") + 1] == [
+        "/m/en.mp4", "-i", "/m/fi.mp4",
+    ]  # fmt: skip
+    joined = recording_args("/l.txt", "/o.mp4", interpretations=["eng", "fin"])
+    assert joined[joined.index("-metadata:s:a:1") :][:8] == [
+        "-metadata:s:a:1", "language=eng", "-disposition:a:1", "0",
+        "-metadata:s:a:2", "language=fin", "-disposition:a:2", "0",
+    ]  # fmt: skip
+    with pytest.raises(InvalidArgument, match="'english' is not an ISO 639-2 code"):
+        recording_args("/l.txt", "/o.mp4", interpretations=["english"])

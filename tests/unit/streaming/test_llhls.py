@@ -15,7 +15,7 @@ from streaming.errors import (
     PlaylistConflict,
 )
 from streaming.fmp4 import Fragment, TrackInfo
-from streaming.ladder import SourceInfo, plan_ladder
+from streaming.ladder import LadderSettings, SourceInfo, plan_ladder
 from streaming.llhls import (
     AudioMedia,
     Directive,
@@ -26,6 +26,7 @@ from streaming.llhls import (
     WrittenSegment,
     apply_written,
     cache_control,
+    interpretations_for,
     multivariant_for,
     parse_directives,
     render_multivariant,
@@ -724,3 +725,27 @@ def test_a_hinted_part_that_will_never_land_is_withdrawn() -> None:
     playlist.end()
     assert playlist.withdrawn(2, 1, 1)
     assert playlist.withdrawn(2, 2, 0)
+
+
+def test_interpretations_are_alternative_audio_renditions_of_the_group() -> None:
+    """Each interpretation language is an audio rendition after the original sound, in its
+    group, named in its language, never the default; variants name the one group."""
+    ladder = LadderSettings(rungs=(), interpretation_languages=("en", "fi"))
+    plan = plan_ladder(SourceInfo(1280, 720, 30.0, VideoCodec.H264), ladder)
+    assert [(r.name, r.language) for r in plan.interpretations] == [
+        ("audio-en", "en"), ("audio-fi", "fi"),
+    ]  # fmt: skip
+    assert plan.audio is not None
+    assert plan.audio.name == "audio"
+    aac = TrackInfo(MediaKind.AUDIO, 1, 48000, "mp4a.40.2", 0, 0, 0, 0)
+    tracks = {0: TrackInfo(MediaKind.VIDEO, 1, 90000, "avc1.64001f", 1280, 720, 0, 0)}
+    tracks |= {1: aac, 2: aac}  # Finnish has no init segment yet: not listed
+    variants, audio = multivariant_for(plan, tracks)
+    spoken = interpretations_for(plan, tracks, {"en": "English"})
+    master = m3u8.loads(render_multivariant(variants, audio, (), spoken))
+    assert [(m.uri, m.language, m.name, m.default) for m in master.media] == [
+        ("audio.m3u8", None, "Audio", "YES"),
+        ("audio-en.m3u8", "en", "English", "NO"),
+    ]
+    assert {m.group_id for m in master.media} == {"audio"}
+    assert [p.stream_info.audio for p in master.playlists] == ["audio"]
