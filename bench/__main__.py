@@ -6,7 +6,7 @@ python -m bench cluster          only the two-node Redis fan-out (~5 minutes)
 python -m bench --only fanout    only the named benchmark (repeatable)
 python -m bench media            only the named benchmarks (fanout, cluster, media, webrtc,
                                  hlscache, imports, joinstorm, viewer, playout, clips,
-                                 captions)
+                                 captions, interpretation)
 python -m bench --servers reference   the fan-out benchmark against these servers only
 """
 
@@ -81,6 +81,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], str]] = {
     "playout": _standard("playout"),
     "clips": _standard("clips"),
     "captions": _standard("captions"),
+    "interpretation": _standard("interpretation"),
 }
 
 

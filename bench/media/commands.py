@@ -77,10 +77,11 @@ def torget_config(
     ladder: Sequence[int],
     preset: str = "veryfast",
     slate: bool = False,
+    interpretations: Sequence[str] = (),
 ) -> str:
     """A Torget config file for the benchmark: loopback ports, a private store and media
     directory, the given ladder (empty: the source passed through alone), no slate unless
-    asked (the shipped configuration has one)."""
+    asked (the shipped configuration has one), the given interpretation languages."""
     sections: dict[str, dict[str, object]] = {
         "server": {"host": "127.0.0.1", "port": http_port},
         "store": {"url": store_url},
@@ -94,6 +95,7 @@ def torget_config(
             "preset": preset,
             "slate": slate,
         },
+        "interpretation": {"languages": list(interpretations)},
     }
     lines: list[str] = []
     for name, values in sections.items():

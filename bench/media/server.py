@@ -48,10 +48,18 @@ def children(pid: int) -> list[int]:
 class MediaServer:
     """One Torget node with the given ladder (empty: passthrough alone)."""
 
-    def __init__(self, workdir: Path, ladder: Sequence[int], *, slate: bool = False) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        ladder: Sequence[int],
+        *,
+        slate: bool = False,
+        interpretations: Sequence[str] = (),
+    ) -> None:
         self.workdir = workdir
         self.ladder = tuple(ladder)
         self.slate = slate
+        self.interpretations = tuple(interpretations)
         self.proc: asyncio.subprocess.Process | None = None
         self.http_port = 0
         self.rtmp_port = 0
@@ -91,6 +99,7 @@ class MediaServer:
                 data_dir=self.workdir / "media",
                 ladder=self.ladder,
                 slate=self.slate,
+                interpretations=self.interpretations,
             ),
             encoding="utf-8",
         )

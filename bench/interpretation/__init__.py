@@ -1,0 +1,1 @@
+"""The interpretation benchmark: what one interpretation track costs a live session."""
