@@ -83,14 +83,15 @@ async function goOnAir() {
   });
 }
 
-/** End the publish (DELETE its resource unless ``quietly``), the microphone and the meter. */
-function stopAir({ keepalive = false } = {}) {
+/** End the publish: the microphone and the meter at once, the connection once its resource
+ * is deleted (closing it first would end the resource under the DELETE). */
+async function stopAir({ keepalive = false } = {}) {
   if (!air) return;
   const { pc, stream, resource, meter } = air;
   air = null;
-  endResource(resource, csrfHeaders(), { keepalive });
   meter();
   for (const track of stream.getTracks()) track.stop();
+  await endResource(resource, csrfHeaders(), { keepalive });
   pc.close();
 }
 
@@ -126,8 +127,8 @@ async function main() {
   $("interpret-language").replaceChildren(...languages.map((code) => el("option", { value: code, text: languageName(code) })));
   picker.addEventListener("change", () => choose(picker.value));
   $("on-air").addEventListener("click", goOnAir);
-  $("stop").addEventListener("click", () => {
-    stopAir();
+  $("stop").addEventListener("click", async () => {
+    await stopAir();
     setState("off", t("int.stopped"));
   });
   addEventListener("pagehide", () => stopAir({ keepalive: true }));

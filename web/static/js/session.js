@@ -109,12 +109,12 @@ function updatePlayer() {
 
 // --- Chat -------------------------------------------------------------------------------------
 
-/** An interpreter dropped (their language carries the original sound meanwhile) or is back.
+/** An interpreter dropped (their language carries the original sound meanwhile) or is on air.
  * A player that listens to one language (``player.audioLanguage``) is told of that one only. */
 function showInterpretation(event) {
   const listening = player.audioLanguage;
   if (listening && listening !== event.language) return;
-  const key = event.live ? "player.interpreter_back" : "player.interpreter_away";
+  const key = event.live ? "player.interpreter_live" : "player.interpreter_away";
   const status = $("interpretation-status");
   status.dataset.language = event.language;
   status.dataset.live = String(event.live);
