@@ -79,7 +79,7 @@ async def test_an_interpreter_goes_on_air_and_viewers_hear_when_they_stop(tmp_pa
         away = "The English interpreter is away: original sound."
 
         async def told_away() -> bool:
-            return await notice.text_content() == away
+            return bool(await notice.text_content() == away)
 
         await until(told_away, timeout=10, what="the viewer told the interpreter is away")
         await viewer.shot("interpreter-away")
