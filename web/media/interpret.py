@@ -16,11 +16,11 @@ import logging
 from aiohttp import web
 
 from realtime.engine import Engine
-from streaming.whep import SDP_TYPE
 from studio.interaction.facts import InterpretationChanged, encode_fact
 from web.auth import principal
 from web.keys import MEDIA, PROGRAMME
 from web.media.offers import read_offer
+from web.media.whip import created
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +34,7 @@ async def publish(request: web.Request) -> web.StreamResponse:
     offer = await read_offer(request)
     peer = request.remote or "unknown peer"
     answer = await request.app[MEDIA].interpreters.publish(session_id, language, offer, peer=peer)
-    return web.Response(
-        status=201,
-        body=answer.sdp.encode(),
-        content_type=SDP_TYPE,
-        headers={
-            "Location": f"/whip/{session_id}/interpret/{language}/{answer.resource_id}",
-            "ETag": answer.etag,
-            "Cache-Control": "no-store",
-        },
-    )
+    return created(answer, f"/whip/{session_id}/interpret/{language}/{answer.resource_id}")
 
 
 async def unpublish(request: web.Request) -> web.StreamResponse | None:

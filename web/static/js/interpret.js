@@ -5,9 +5,9 @@
 // A meter shows the microphone's level. See docs/interpretation.md.
 
 import { api, csrfHeaders } from "/static/js/api.js";
-import { openConsole } from "/static/js/common.js";
+import { fillSessionPicker, openConsole } from "/static/js/common.js";
 import { $, el, say, show } from "/static/js/dom.js";
-import { formatDay, formatTime, initI18n, languageName, t } from "/static/js/i18n.js";
+import { initI18n, languageName, t } from "/static/js/i18n.js";
 import { Player } from "/static/js/player.js";
 import { endResource, negotiate } from "/static/js/webrtc.js";
 
@@ -109,15 +109,8 @@ async function main() {
   await initI18n();
   const me = await openConsole();
   const program = await api("GET", "/api/v1/program");
-  const mine = program.sessions
-    .filter((s) => me.role === "admin" || !me.studio_ids.length || me.studio_ids.includes(s.studio_id))
-    .filter((s) => s.state in ORDER)
-    .sort((a, b) => ORDER[a.state] - ORDER[b.state] || a.starts_at.localeCompare(b.starts_at));
+  const mine = fillSessionPicker(me, program.sessions, ORDER);
   const picker = $("session");
-  picker.replaceChildren(...mine.map((s) => el("option", { value: s.id,
-    text: `${s.studio_name} · ${formatDay(s.starts_at)} ${formatTime(s.starts_at)} · ${s.title} (${t(`state.${s.state}`)})` })));
-  const wanted = new URLSearchParams(location.search).get("session");
-  if (wanted && mine.some((s) => s.id === wanted)) picker.value = wanted;
   if (!mine.length) {
     say($("air-status"), t("int.none"), "warn");
     $("on-air").disabled = true;
