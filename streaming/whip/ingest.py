@@ -21,12 +21,10 @@ from aiortc import (
     RTCIceServer,
     RTCPeerConnection,
     RTCRtpReceiver,
-    RTCSessionDescription,
 )
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
-from streaming.errors import BadWhipOffer, StreamingError
+from streaming.errors import StreamingError
 from streaming.flv import FlvTag
 from streaming.relay import AUDIO_CLOCK, VIDEO_CLOCK, RelayHub
 from streaming.vocab import IngestOrigin
@@ -49,7 +47,7 @@ from streaming.whip.decoders import (
     Vp8ToH264,
     install_decoders,
 )
-from streaming.whip.peer import PeerRegistry, PeerResource
+from streaming.whip.peer import PeerRegistry, PeerResource, codec_preferences
 from streaming.whip.rhythm import KeyframeRhythm
 
 log = logging.getLogger(__name__)
@@ -100,16 +98,6 @@ class WhipAnswer:
     etag: str
 
 
-def _preferences(kind: str) -> list[RTCRtpCodecCapability]:
-    capabilities = RTCRtpReceiver.getCapabilities(kind)
-    assert capabilities is not None
-    codecs = capabilities.codecs
-    if kind == "audio":
-        return [c for c in codecs if c.mimeType.lower() == "audio/opus"]
-    order = ("video/h264", "video/vp8", "video/rtx")
-    return [c for name in order for c in codecs if c.mimeType.lower() == name]
-
-
 class WhipResource(PeerResource):
     """One accepted WHIP offer: its peer connection, its publish and its tasks."""
 
@@ -139,18 +127,13 @@ class WhipResource(PeerResource):
         """Answer ``offer`` (candidates gathered, bit rate hints added)."""
         pc = self.pc
         video = pc.addTransceiver("video", direction="recvonly")
-        video.setCodecPreferences(_preferences("video"))
+        video.setCodecPreferences(codec_preferences("video"))
         audio = None
         if has_audio:
             audio = pc.addTransceiver("audio", direction="recvonly")
-            audio.setCodecPreferences(_preferences("audio"))
+            audio.setCodecPreferences(codec_preferences("audio"))
         pc.on("track", self._on_track)
-        try:
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
-        except Exception as exc:  # aiortc raises ValueError and its own errors for bad offers
-            raise BadWhipOffer(
-                f"the offer cannot be negotiated: {exc or type(exc).__name__}"
-            ) from None
+        await self.take_offer(offer)
         segment = self.ingest.segment_seconds
         preset = self.ingest.preset
         wanted = self._wanted

@@ -19,16 +19,13 @@ from aiortc import (
     RTCConfiguration,
     RTCIceServer,
     RTCPeerConnection,
-    RTCRtpReceiver,
-    RTCSessionDescription,
 )
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from streaming.errors import BadWhipOffer
 from streaming.interpretation import CHANNELS, SAMPLE_RATE, InterpretationDesk, InterpreterFeed
 from streaming.webrtc_media import check_voice_offer
 from streaming.whip.ingest import WhipAnswer
-from streaming.whip.peer import PeerRegistry, PeerResource
+from streaming.whip.peer import PeerRegistry, PeerResource, codec_preferences
 
 log = logging.getLogger(__name__)
 
@@ -71,18 +68,9 @@ class VoiceResource(PeerResource):
         """Answer ``offer`` (candidates gathered): we receive Opus, send nothing."""
         pc = self.pc
         audio = pc.addTransceiver("audio", direction="recvonly")
-        capabilities = RTCRtpReceiver.getCapabilities("audio")
-        assert capabilities is not None
-        audio.setCodecPreferences(
-            [c for c in capabilities.codecs if c.mimeType.lower() == "audio/opus"]
-        )
+        audio.setCodecPreferences(codec_preferences("audio"))
         pc.on("track", self._on_track)
-        try:
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
-        except Exception as exc:  # aiortc raises ValueError and its own errors for bad offers
-            raise BadWhipOffer(
-                f"the offer cannot be negotiated: {exc or type(exc).__name__}"
-            ) from None
+        await self.take_offer(offer)
         await pc.setLocalDescription(await pc.createAnswer())
         return str(pc.localDescription.sdp)
 

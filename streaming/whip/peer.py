@@ -10,11 +10,23 @@ import logging
 import secrets
 from typing import Any, Generic, TypeVar
 
-from aiortc import RTCPeerConnection
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
+from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
-from streaming.errors import UnknownWhipResource
+from streaming.errors import BadWhipOffer, UnknownWhipResource
 
 log = logging.getLogger(__name__)
+
+
+def codec_preferences(kind: str) -> list[RTCRtpCodecCapability]:
+    """What a WHIP answer takes: Opus audio; H.264, else VP8 video (with RTX)."""
+    capabilities = RTCRtpReceiver.getCapabilities(kind)
+    assert capabilities is not None
+    codecs = capabilities.codecs
+    if kind == "audio":
+        return [c for c in codecs if c.mimeType.lower() == "audio/opus"]
+    order = ("video/h264", "video/vp8", "video/rtx")
+    return [c for name in order for c in codecs if c.mimeType.lower() == name]
 
 
 class PeerResource:
@@ -37,6 +49,15 @@ class PeerResource:
     async def close(self, reason: str = "closed") -> None:
         """Stop everything of this resource (idempotent)."""
         raise NotImplementedError
+
+    async def take_offer(self, offer: str) -> None:
+        """Set ``offer`` as the remote description (``BadWhipOffer`` when aiortc refuses it)."""
+        try:
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+        except Exception as exc:  # aiortc raises ValueError and its own errors for bad offers
+            raise BadWhipOffer(
+                f"the offer cannot be negotiated: {exc or type(exc).__name__}"
+            ) from None
 
     def spawn(self, coro: Any, what: str) -> None:
         """Run ``coro`` as one of this resource's tasks (cancelled when it closes)."""
