@@ -132,6 +132,15 @@ class CaptionSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     max_chars: Annotated[int, msgspec.Meta(ge=10, le=1000)] = 200
 
 
+class InterpretationSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Interpretation: the languages interpreters may speak a session in (none: no
+    interpretation)."""
+
+    languages: list[Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]] = (
+        msgspec.field(default_factory=list)
+    )
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Everything Torget reads from configuration."""
 
@@ -144,6 +153,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     demo: DemoSettings = msgspec.field(default_factory=DemoSettings)
     media: MediaSettings = msgspec.field(default_factory=MediaSettings)
     captions: CaptionSettings = msgspec.field(default_factory=CaptionSettings)
+    interpretation: InterpretationSettings = msgspec.field(default_factory=InterpretationSettings)
 
     @property
     def public_url(self) -> str:
@@ -261,6 +271,9 @@ def _check(settings: Settings) -> None:
         ) from None
     if not settings.captions.languages:
         raise ConfigError("invalid configuration: captions.languages needs at least one language")
+    languages = settings.interpretation.languages
+    if len(set(languages)) != len(languages):
+        raise ConfigError("invalid configuration: interpretation.languages names a language twice")
     if settings.realtime.engine == "redis" and not settings.realtime.redis_url:
         raise ConfigError("invalid configuration: realtime.redis_url is required for engine redis")
     for entry in settings.media.restream_allowed_hosts:

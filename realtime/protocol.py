@@ -44,6 +44,7 @@ class EventType(enum.StrEnum):
     QA_QUESTION = "qa.question"
     POLL = "poll"
     CAPTION = "caption.cue"
+    INTERPRETATION = "interpretation"
     PROGRAM = "program.session"
     CHANNEL = "channel.on_air"
 

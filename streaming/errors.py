@@ -24,6 +24,7 @@ maps them to answers; ``docs/architecture.md`` "Errors")::
     │   └── PublisherPresent   the session already has a publisher
     ├── BadWhipOffer        a WHIP offer Torget cannot take
     ├── UnknownWhipResource a WHIP resource that does not exist (any more)
+    ├── InterpreterBusy     an interpreter already publishes that language for the session
     └── WhepRefused         a WHEP playback request refused
         ├── BadWhepOffer       the body is not an SDP offer we can answer
         ├── UnknownWhepViewer  no WHEP resource of that id in that session
@@ -149,6 +150,10 @@ class BadWhipOffer(StreamingError):
 
 class UnknownWhipResource(StreamingError):
     """A WHIP resource id that names no publish of the session (ended, or never was)."""
+
+
+class InterpreterBusy(StreamingError):
+    """An interpreter already publishes that language for the session."""
 
 
 class WhepRefused(StreamingError):

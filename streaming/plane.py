@@ -32,6 +32,7 @@ from streaming.errors import (
 )
 from streaming.flv import FlvTag, IngestClock, IngestProbe, KeyframeCheck
 from streaming.handover import RunSource
+from streaming.interpretation import InterpretationDesk
 from streaming.ladder import DEFAULT_LADDER, LadderSettings, Rung, SourceInfo, plan_ladder
 from streaming.onair import on_air
 from streaming.overload import OverloadSettings
@@ -41,6 +42,7 @@ from streaming.relay import RelayHub
 from streaming.rtmp import RtmpServer
 from streaming.vocab import IngestOrigin, OnAir, VideoCodec
 from streaming.whip.ingest import WhipIngest
+from streaming.whip.interpreter import InterpreterIngest
 from studio.errors import StudioError
 from studio.models import Session
 from studio.states import SessionState
@@ -286,6 +288,14 @@ class MediaPlane:
             connect_timeout=config.publish_timeout,
             ice_servers=config.ice_servers,
         )
+        # Interpreters' voices, per session and language: the pipeline reads them with
+        # ``interpretation.take``; interpreters publish them through ``interpreters``.
+        self.interpretation = InterpretationDesk()
+        self.interpreters = InterpreterIngest(
+            self.interpretation,
+            connect_timeout=config.publish_timeout,
+            ice_servers=config.ice_servers,
+        )
         self.attached = Notifier()
         self.recordings = Recorder(gate, config.data_dir, config.pipeline.ffmpeg)
         self.clips = Clipper(gate, self.recordings, preset=config.pipeline.ladder.preset)
@@ -393,6 +403,7 @@ class MediaPlane:
     async def close(self) -> None:
         """Drop every publisher and kill every ffmpeg (bounded waits)."""
         await self.whip.close()
+        await self.interpreters.close()
         if self._rtmp is not None:
             await self._rtmp.close()
             self._rtmp = None
@@ -548,6 +559,7 @@ class MediaPlane:
             return
         if publish is not None:
             publish.abort()
+        await self.interpreters.close_session(session.id)
         if pipeline is not None and not pipeline.ingest_up:
             pipeline.end()
         if session.state is SessionState.ENDED and not self.recordings.busy(session.id):

@@ -68,13 +68,25 @@ def _sections(sdp: str) -> tuple[list[str], list[_Section]]:
     return session, sections
 
 
-def check_offer(sdp: str) -> OfferSummary:
-    """Refuse an offer Torget cannot take (``BadWhipOffer`` with the reason); summarise the rest."""
+def _offer_sections(sdp: str) -> list[_Section]:
+    """The media sections of what must be an SDP offer (``BadWhipOffer`` when it is not)."""
     if not sdp.lstrip().startswith("v=0"):
         raise BadWhipOffer("the body is not an SDP offer (it must start with v=0)")
     if "\x00" in sdp:
         raise BadWhipOffer("the SDP offer holds a NUL character")
-    _, sections = _sections(sdp)
+    return _sections(sdp)[1]
+
+
+def _check_transport(sdp: str) -> None:
+    if "a=fingerprint:" not in sdp:
+        raise BadWhipOffer("the offer has no DTLS fingerprint (a=fingerprint)")
+    if "a=ice-ufrag:" not in sdp or "a=ice-pwd:" not in sdp:
+        raise BadWhipOffer("the offer has no ICE credentials (a=ice-ufrag and a=ice-pwd)")
+
+
+def check_offer(sdp: str) -> OfferSummary:
+    """Refuse an offer Torget cannot take (``BadWhipOffer`` with the reason); summarise the rest."""
+    sections = _offer_sections(sdp)
     video = [s for s in sections if s.kind == "video"]
     audio = [s for s in sections if s.kind == "audio"]
     others = [s.kind for s in sections if s.kind not in ("video", "audio")]
@@ -94,11 +106,34 @@ def check_offer(sdp: str) -> OfferSummary:
     has_audio = bool(audio) and audio[0].direction in ("sendonly", "sendrecv")
     if has_audio and "OPUS" not in audio[0].codecs:
         raise BadWhipOffer("the offer's audio is not Opus")
-    if "a=fingerprint:" not in sdp:
-        raise BadWhipOffer("the offer has no DTLS fingerprint (a=fingerprint)")
-    if "a=ice-ufrag:" not in sdp or "a=ice-pwd:" not in sdp:
-        raise BadWhipOffer("the offer has no ICE credentials (a=ice-ufrag and a=ice-pwd)")
+    _check_transport(sdp)
     return OfferSummary(video_codecs=tuple(dict.fromkeys(codecs)), has_audio=has_audio)
+
+
+VOICE_ONLY = "an interpreter publishes sound only: remove the video track from the offer"
+
+
+def check_voice_offer(sdp: str) -> None:
+    """Refuse an interpreter's offer unless it sends one Opus audio section and nothing else
+    (``BadWhipOffer`` with the reason: video is refused with ``VOICE_ONLY``)."""
+    sections = _offer_sections(sdp)
+    if any(s.kind == "video" for s in sections):
+        raise BadWhipOffer(VOICE_ONLY)
+    others = [s.kind for s in sections if s.kind != "audio"]
+    if others:
+        raise BadWhipOffer(
+            f"the offer has a {others[0]} section; an interpreter sends one audio section only"
+        )
+    if len(sections) != 1:
+        raise BadWhipOffer(
+            "the offer must send exactly one audio section (the interpreter's voice)"
+        )
+    audio = sections[0]
+    if audio.direction not in ("sendonly", "sendrecv"):
+        raise BadWhipOffer(f"the offer's audio is {audio.direction}; an interpreter sends it")
+    if "OPUS" not in audio.codecs:
+        raise BadWhipOffer("the offer's audio is not Opus")
+    _check_transport(sdp)
 
 
 _MDNS_CANDIDATE = re.compile(r"^a=candidate:\S+ \d+ \S+ \d+ [^\s]+\.local \d+ .*$", re.IGNORECASE)

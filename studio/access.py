@@ -28,6 +28,7 @@ class Action(enum.StrEnum):
     CORRECT_CAPTIONS = "correct captions"
     MAKE_CLIPS = "make clips"
     MANAGE_BRANDING = "set the event's branding"
+    INTERPRET = "interpret sessions"
 
 
 _ALLOWED: dict[Action, frozenset[Role]] = {
@@ -47,15 +48,17 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     Action.CORRECT_CAPTIONS: frozenset({Role.ADMIN, Role.OPERATOR, Role.CAPTIONER}),
     Action.MAKE_CLIPS: frozenset({Role.ADMIN, Role.OPERATOR, Role.MODERATOR}),
     Action.MANAGE_BRANDING: frozenset({Role.ADMIN}),
+    Action.INTERPRET: frozenset({Role.ADMIN, Role.INTERPRETER}),
 }
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """An authenticated caller: a role and, for operators, moderators and captioners, their
-    studios.
+    """An authenticated caller: a role and, for operators, moderators, captioners and
+    interpreters, their studios.
 
-    ``studio_ids`` empty means every studio (an event-wide operator, moderator or captioner).
+    ``studio_ids`` empty means every studio (an event-wide operator, moderator, captioner or
+    interpreter).
     """
 
     token_id: str

@@ -21,7 +21,7 @@ import msgspec
 
 from config import Settings
 from config.settings import DEMO_PROGRAM_FILE
-from studio import program_io
+from studio import interpretation, program_io
 from studio.access import Action, Principal, authorize
 from studio.branding_cases import BrandingCases
 from studio.captions import cues as captions
@@ -590,6 +590,27 @@ class Programme(ClipCases, BrandingCases):
             applied.append(decision)
         return applied
 
+    # --- interpretation ----------------------------------------------------------------------
+
+    @property
+    def interpretation_languages(self) -> tuple[str, ...]:
+        """The languages interpreters may speak a session in (each an audio rendition)."""
+        return tuple(self.settings.interpretation.languages)
+
+    def check_interpret_access(self, who: Principal | None, session: Session) -> None:
+        """Raise unless the caller may interpret the session (interpreters of its studio)."""
+        authorize(who, Action.INTERPRET, session.studio_id)
+
+    async def session_to_interpret(
+        self, who: Principal | None, session_id: str, language: str
+    ) -> Session:
+        """The live session ``who`` may interpret into ``language`` (interpreters of its
+        studio); raise otherwise."""
+        session = await self._session_as(who, session_id, Action.INTERPRET)
+        interpretation.check_language(language, self.interpretation_languages)
+        interpretation.check_live(session)
+        return session
+
     # --- tokens -----------------------------------------------------------------------------
 
     async def create_token(self, who: Principal | None, data: TokenInput) -> tuple[ApiToken, str]:
@@ -601,7 +622,9 @@ class Programme(ClipCases, BrandingCases):
         """Issue a token without an access check (the CLI on the server's own machine)."""
         if data.role is Role.VIEWER:
             raise InvalidInput(
-                "role", "viewers need no token; choose admin, operator, moderator or captioner"
+                "role",
+                "viewers need no token; "
+                "choose admin, operator, moderator, captioner or interpreter",
             )
         if data.role is Role.ADMIN and data.studio_ids:
             raise InvalidInput("studio_ids", "an admin token covers every studio")

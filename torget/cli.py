@@ -62,7 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     create = token.add_parser("create", parents=[init], help="issue a token (printed once)")
     create.add_argument(
-        "--role", required=True, choices=["admin", "operator", "moderator", "captioner"]
+        "--role",
+        required=True,
+        choices=["admin", "operator", "moderator", "captioner", "interpreter"],
     )
     create.add_argument(
         "--studio", action="append", default=[], help="a studio id (repeat; none = all studios)"

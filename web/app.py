@@ -64,6 +64,7 @@ from web.keys import (
     URLS,
     WHEP,
 )
+from web.media.interpret import InterpretationNotices
 from web.media.proxy import MediaProxy
 from web.media.runs import NodeRuns
 from web.metrics import Metrics
@@ -244,6 +245,8 @@ async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
         lambda session_id, _: playback.webrtc_now(session_id, whep.viewer_ids(session_id))
     )
     plane.add_tap(RtmpRelayTaps(plane.relays))  # RTMP -> WebRTC media, once per session
+    notices = InterpretationNotices(app[HUB].engine)
+    plane.interpretation.on_change(notices)  # viewers hear when an interpreter drops
 
     async def whep_session_changed(session: Session) -> None:
         if session.state in OVER:
@@ -259,6 +262,7 @@ async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
         await restreamer.close()
         await whep.close()
         await plane.close()
+        await notices.close()
         plane.relays.close()
 
 

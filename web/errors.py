@@ -104,6 +104,7 @@ ANSWERS: list[tuple[type[DomainError], int, str]] = [
     (media_errors.PublisherPresent, 409, "conflict"),
     (media_errors.BadWhipOffer, 400, "bad_request"),
     (media_errors.UnknownWhipResource, 404, "not_found"),
+    (media_errors.InterpreterBusy, 409, "conflict"),
     (media_errors.BadWhepOffer, 400, "bad_offer"),
     (media_errors.UnknownWhepViewer, 404, "not_found"),
     (media_errors.NotLive, 409, "not_live"),

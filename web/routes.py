@@ -27,6 +27,7 @@ from web.api import (
     captions,
     channels,
     clips,
+    interpretation,
     ops,
     program,
     recordings,
@@ -39,6 +40,7 @@ from web.endpoint import Query, Route
 from web.keys import OPENAPI
 from web.media import channel as channel_http
 from web.media import hls as hls_http
+from web.media import interpret as interpret_http
 from web.media import runs as runs_http
 from web.media import whep as whep_http
 from web.media import whip as whip_http
@@ -62,6 +64,7 @@ OPERATORS = frozenset({Role.ADMIN, Role.OPERATOR})
 STAFF = frozenset({Role.ADMIN, Role.OPERATOR, Role.MODERATOR})
 CAPTIONERS = frozenset({Role.ADMIN, Role.CAPTIONER})
 CORRECTORS = frozenset({Role.ADMIN, Role.OPERATOR, Role.CAPTIONER})
+INTERPRETERS = frozenset({Role.ADMIN, Role.INTERPRETER})
 S = "/api/v1/sessions/{session_id}"
 
 
@@ -227,6 +230,11 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", S + "/captions/shift", captions.shift_captions,
           "Move every cue of one caption language by shift_ms", "captions", body=CaptionShift,
           response=captions.ShiftedView, roles=CORRECTORS, errors=(401, 403, 404, 422)),
+    Route("GET", S + "/interpretation", interpretation.interpretation,
+          "The event's interpretation languages and those an interpreter speaks in the session "
+          "now (the others carry the original sound)", "interpretation",
+          response=interpretation.InterpretationView, viewer_gate=True, errors=(404, 503),
+          media_session=True),
     Route("GET", "/api/v1/branding", branding.get_branding,
           "The event's name, colours and logo (for pages, slates and the hall screen)",
           "branding", response=branding.BrandingView),
@@ -309,6 +317,17 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/whip/{session_id}/{resource_id}", whip_http.unpublish,
           "End a WHIP publish (Authorization: Bearer <stream key>)", "media", status=204,
           errors=(401, 404, 503), media_session=True),
+    Route("POST", "/whip/{session_id}/interpret/{language}", interpret_http.publish,
+          "An interpreter publishes their voice for one language of a live session (WHIP, "
+          "sound only: an offer with video is refused): the SDP offer in, the SDP answer, "
+          "Location and ETag out. Authorization: Bearer <interpreter token>; one interpreter "
+          "per language (docs/interpretation.md)", "media", body=str, status=201,
+          body_media_types=(SDP_TYPE,), media_types=(SDP_TYPE,), roles=INTERPRETERS,
+          errors=(400, 401, 403, 404, 409, 413, 415, 422, 503), media_session=True),
+    Route("DELETE", "/whip/{session_id}/interpret/{language}/{resource_id}",
+          interpret_http.unpublish, "Stop interpreting (the interpreter's WHIP resource)",
+          "media", status=204, roles=INTERPRETERS, errors=(401, 403, 404, 503),
+          media_session=True),
     Route("GET", "/internal/media/{session_id}/runs", runs_http.listing,
           "Node to node: what this node recorded of the session (X-Torget-Node-Pass)",
           "operations", response=RunListing, errors=(403, 404)),
@@ -336,6 +355,9 @@ ROUTES: tuple[Route, ...] = (
     _page_route("/moderate", "moderate.html", "moderate_page", "Moderator console"),
     _page_route("/caption", "caption.html", "caption_page",
           "Caption console: write live captions while watching the programme (WHEP)"),
+    _page_route("/interpret", "interpret.html", "interpret_page",
+          "Interpreter console: speak a language of the programme while watching it (WHEP "
+          "in, WHIP sound out)"),
     _page_route("/report", "report.html", "report_page", "After-event report page"),
     _page_route("/admin", "admin.html", "admin_page",
           "Admin page: programme import, studios, access tokens"),

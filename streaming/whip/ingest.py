@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,12 +21,10 @@ from aiortc import (
     RTCIceServer,
     RTCPeerConnection,
     RTCRtpReceiver,
-    RTCSessionDescription,
 )
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
-from streaming.errors import BadWhipOffer, StreamingError, UnknownWhipResource
+from streaming.errors import StreamingError
 from streaming.flv import FlvTag
 from streaming.relay import AUDIO_CLOCK, VIDEO_CLOCK, RelayHub
 from streaming.vocab import IngestOrigin
@@ -50,6 +47,7 @@ from streaming.whip.decoders import (
     Vp8ToH264,
     install_decoders,
 )
+from streaming.whip.peer import PeerRegistry, PeerResource, codec_preferences
 from streaming.whip.rhythm import KeyframeRhythm
 
 log = logging.getLogger(__name__)
@@ -100,17 +98,7 @@ class WhipAnswer:
     etag: str
 
 
-def _preferences(kind: str) -> list[RTCRtpCodecCapability]:
-    capabilities = RTCRtpReceiver.getCapabilities(kind)
-    assert capabilities is not None
-    codecs = capabilities.codecs
-    if kind == "audio":
-        return [c for c in codecs if c.mimeType.lower() == "audio/opus"]
-    order = ("video/h264", "video/vp8", "video/rtx")
-    return [c for name in order for c in codecs if c.mimeType.lower() == name]
-
-
-class WhipResource:
+class WhipResource(PeerResource):
     """One accepted WHIP offer: its peer connection, its publish and its tasks."""
 
     def __init__(
@@ -120,23 +108,17 @@ class WhipResource:
         publish: WhipPublish,
         pc: RTCPeerConnection,
     ) -> None:
+        super().__init__(ingest.registry, session_id, pc, "wr_")
         self.ingest = ingest
-        self.id = "wr_" + secrets.token_urlsafe(16)
-        self.etag = f'"{secrets.token_hex(8)}"'
-        self.session_id = session_id
         self.publish = publish
-        self.pc = pc
         self.relay = ingest.plane.relays.relay(session_id)
-        self.closed = False
         self.video_receiver: RTCRtpReceiver | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
         self._tags: asyncio.Queue[FlvTag | None] = asyncio.Queue(FEED_QUEUE)
         self._pli = asyncio.Event()
         self._rhythm = KeyframeRhythm(ingest.segment_seconds)
         self._wanted = KeyframeFlag()
         self._t0: float | None = None
         self._dropped = 0
-        self._closing: asyncio.Task[None] | None = None
         self._feeder: asyncio.Task[None] | None = None
 
     # --- set-up
@@ -145,19 +127,13 @@ class WhipResource:
         """Answer ``offer`` (candidates gathered, bit rate hints added)."""
         pc = self.pc
         video = pc.addTransceiver("video", direction="recvonly")
-        video.setCodecPreferences(_preferences("video"))
+        video.setCodecPreferences(codec_preferences("video"))
         audio = None
         if has_audio:
             audio = pc.addTransceiver("audio", direction="recvonly")
-            audio.setCodecPreferences(_preferences("audio"))
+            audio.setCodecPreferences(codec_preferences("audio"))
         pc.on("track", self._on_track)
-        pc.on("connectionstatechange", self._on_state)
-        try:
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
-        except Exception as exc:  # aiortc raises ValueError and its own errors for bad offers
-            raise BadWhipOffer(
-                f"the offer cannot be negotiated: {exc or type(exc).__name__}"
-            ) from None
+        await self.take_offer(offer)
         segment = self.ingest.segment_seconds
         preset = self.ingest.preset
         wanted = self._wanted
@@ -185,13 +161,8 @@ class WhipResource:
         self.relay.set_keyframe_requester(self.request_keyframe)
         self.publish.set_abort(self.abort)
         self._feeder = asyncio.create_task(self._feed(), name=f"whip {self.session_id} feed")
-        self._spawn(self._keyframes(), "keyframes")
-        self._spawn(self._connect_deadline(), "connect deadline")
-
-    def _spawn(self, coro: Any, what: str) -> None:
-        task = asyncio.create_task(coro, name=f"whip {self.session_id} {what}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.spawn(self._keyframes(), "keyframes")
+        self.watch_connection()
 
     # --- events
 
@@ -199,23 +170,9 @@ class WhipResource:
         if self.closed:
             return
         if track.kind == "video":
-            self._spawn(self._video(track), "video")
+            self.spawn(self._video(track), "video")
         elif track.kind == "audio":
-            self._spawn(self._audio(track), "audio")
-
-    async def _on_state(self) -> None:
-        state = self.pc.connectionState
-        if state in ("failed", "closed"):
-            self.abort(f"peer connection {state}")
-
-    def abort(self, reason: str = "the session ended") -> None:
-        """Close this publish soon (from a callback; ``close`` does the work)."""
-        if self._closing is None and not self.closed:
-            self._closing = asyncio.create_task(
-                self.close(reason), name=f"whip {self.session_id} close"
-            )
-            self.ingest._closing.add(self._closing)
-            self._closing.add_done_callback(self.ingest._closing.discard)
+            self.spawn(self._audio(track), "audio")
 
     def request_keyframe(self) -> None:
         """Ask the publisher (H.264: a PLI) or our VP8 transcoder for a keyframe now."""
@@ -325,11 +282,6 @@ class WhipResource:
             for source in receiver.getSynchronizationSources():
                 await receiver._send_rtcp_pli(source.source)
 
-    async def _connect_deadline(self) -> None:
-        await asyncio.sleep(self.ingest.connect_timeout)
-        if self.pc.connectionState != "connected":
-            self.abort(f"not connected within {self.ingest.connect_timeout:g} s")
-
     # --- the end
 
     async def close(self, reason: str = "closed") -> None:
@@ -338,21 +290,14 @@ class WhipResource:
             return
         self.closed = True
         log.info("session %s: WHIP publish %s ends: %s", self.session_id, self.id, reason)
-        self.ingest._resources.pop(self.id, None)
+        self.registry.open.pop(self.id, None)
         # A takeover's new publisher may own the relay already: leave it alone then.
         owns_relay = not self.ingest.resources(self.session_id)
         if owns_relay:
             self.relay.set_keyframe_requester(None)
             self.relay.native_source = False
         current = asyncio.current_task()
-        try:
-            await asyncio.wait_for(self.pc.close(), 10)
-        except Exception:  # a peer that cannot close cleanly is dropped all the same
-            log.exception("session %s: closing the peer connection failed", self.session_id)
-        tasks = [t for t in self._tasks if t is not current]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.stop_peer()
         feeder = self._feeder
         if feeder is not None and feeder is not current:
             while True:  # the tags already queued are written; then the feeder stops
@@ -389,14 +334,14 @@ class WhipIngest:
         self.ice_servers = ice_servers
         self.segment_seconds = segment_seconds
         self.preset = preset
-        self.connect_timeout = connect_timeout
-        self._resources: dict[str, WhipResource] = {}
-        self._closing: set[asyncio.Task[None]] = set()
+        self.registry: PeerRegistry[WhipResource] = PeerRegistry(
+            "whip", "WHIP publish", connect_timeout
+        )
         install_decoders()
 
     def resources(self, session_id: str | None = None) -> list[WhipResource]:
         """The open publishes (of one session)."""
-        return [r for r in self._resources.values() if session_id in (None, r.session_id)]
+        return self.registry.resources(session_id)
 
     async def publish(
         self, session_id: str, key: str, offer: str, *, peer: str, takeover: bool = False
@@ -415,17 +360,14 @@ class WhipIngest:
         except BaseException:
             await asyncio.shield(resource.close("the offer was not negotiated"))
             raise
-        self._resources[resource.id] = resource
+        self.registry.open[resource.id] = resource
         resource.start()
         log.info("session %s: WHIP publish %s from %s", session_id, resource.id, peer)
         return WhipAnswer(resource.id, sdp, resource.etag)
 
     def find(self, session_id: str, resource_id: str) -> WhipResource:
         """The open publish ``resource_id`` of the session, or ``UnknownWhipResource``."""
-        resource = self._resources.get(resource_id)
-        if resource is None or resource.session_id != session_id:
-            raise UnknownWhipResource(f"session {session_id} has no WHIP publish {resource_id}")
-        return resource
+        return self.registry.find(session_id, resource_id)
 
     async def delete(self, session_id: str, resource_id: str) -> None:
         """End the publish ``resource_id`` (the WHIP client's DELETE)."""
@@ -433,7 +375,4 @@ class WhipIngest:
 
     async def close(self) -> None:
         """Close every publish (shutdown), and wait for closes already under way."""
-        resources = list(self._resources.values())
-        await asyncio.gather(*(r.close("shutting down") for r in resources), return_exceptions=True)
-        if self._closing:
-            await asyncio.gather(*list(self._closing), return_exceptions=True)
+        await self.registry.close()

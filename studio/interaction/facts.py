@@ -140,6 +140,14 @@ class CaptionPosted(_Fact, tag="caption.posted"):
     end_ms: int
 
 
+class InterpretationChanged(_Fact, tag="interpretation"):
+    """An interpreter of the session went live in ``language``, or dropped (``live`` false:
+    that language carries the original sound until an interpreter is back)."""
+
+    language: str
+    live: bool
+
+
 class SessionChanged(_Fact, tag="program.session"):
     """The programme changed a session (logged in the ``event`` room)."""
 
@@ -169,7 +177,8 @@ class SignInEnded(_Fact, tag="sign_in.ended"):
 Fact = (
     ChatPosted | ChatDeleted | ChatSettingsChanged | ViewerModerated | QuestionAsked
     | QuestionVoted | QuestionModerated | QuestionEdited | QuestionMerged | PollOpened
-    | PollVoted | PollClosed | CaptionPosted | SessionChanged | ChannelSwitched | SignInEnded
+    | PollVoted | PollClosed | CaptionPosted | InterpretationChanged | SessionChanged
+    | ChannelSwitched | SignInEnded
 )  # fmt: skip
 
 _encoder = msgspec.json.Encoder()

@@ -24,6 +24,7 @@ from studio.interaction.facts import (
     ChatPosted,
     ChatSettingsChanged,
     Fact,
+    InterpretationChanged,
     PollClosed,
     PollOpened,
     PollVoted,
@@ -228,6 +229,9 @@ class RoomState:
                 event = {"type": "caption.cue", "cue_id": fact.cue_id,
                          "language": fact.language, "text": fact.text,
                          "start_ms": fact.start_ms, "end_ms": fact.end_ms}  # fmt: skip
+                return Outcome(emits=[Emit(event, kept=False)])
+            case InterpretationChanged():
+                event = {"type": "interpretation", "language": fact.language, "live": fact.live}
                 return Outcome(emits=[Emit(event, kept=False)])
             case SessionChanged():
                 event = {"type": "program.session", "session_id": fact.session_id,

@@ -89,6 +89,14 @@ async def offer_for(video_codec: str = "video/H264", audio: bool = True) -> RTCP
     return pc
 
 
+async def voice_offer() -> RTCPeerConnection:
+    """A peer connection sending only a tone (an interpreter's voice), its offer set locally."""
+    pc = RTCPeerConnection()
+    pc.addTransceiver(Tone(), direction="sendonly")
+    await pc.setLocalDescription(await pc.createOffer())
+    return pc
+
+
 async def whip_post(
     st: Stage, session_id: str, key: str, sdp: str, **headers: str
 ) -> tuple[int, Any, str]:

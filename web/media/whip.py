@@ -12,6 +12,7 @@ from aiohttp import web
 
 from streaming.errors import WrongStreamKey
 from streaming.whep import SDP_TYPE
+from streaming.whip.ingest import WhipAnswer
 from web.keys import MEDIA, PROGRAMME
 from web.media.offers import read_offer
 
@@ -38,15 +39,16 @@ async def publish(request: web.Request) -> web.StreamResponse:
     takeover = request.headers.get(TAKEOVER_HEADER, "").strip() == "1"
     peer = request.remote or "unknown peer"
     answer = await plane.whip.publish(session_id, key, offer, peer=peer, takeover=takeover)
+    return created(answer, f"/whip/{session_id}/{answer.resource_id}")
+
+
+def created(answer: WhipAnswer, location: str) -> web.Response:
+    """The 201 of an accepted WHIP offer: the SDP answer, its resource's Location and ETag."""
     return web.Response(
         status=201,
         body=answer.sdp.encode(),
         content_type=SDP_TYPE,
-        headers={
-            "Location": f"/whip/{session_id}/{answer.resource_id}",
-            "ETag": answer.etag,
-            "Cache-Control": "no-store",
-        },
+        headers={"Location": location, "ETag": answer.etag, "Cache-Control": "no-store"},
     )
 
 

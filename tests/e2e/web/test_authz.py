@@ -167,6 +167,15 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int, int, int]]] = [
     ("GET", "/api/v1/auth/me", None, (401, 200, 200, 200, 200)),
     # WHIP takes the session's stream key, never a user token.
     ("POST", "/whip/{session_id}", None, (401, 401, 401, 401, 401)),
+    # Interpreters' voices (tests/e2e/media/test_interpreter.py): the matrix's event has no
+    # interpretation language (422); there is no interpreter to stop (404).
+    ("POST", "/whip/{session_id}/interpret/{language}", None, (401, 422, 403, 403, 403)),
+    (
+        "DELETE",
+        "/whip/{session_id}/interpret/{language}/{resource_id}",
+        None,
+        (401, 404, 403, 403, 403),
+    ),
     # Node to node: a node's pass (signed with the deployment's key), never a user token.
     ("GET", "/internal/media/{session_id}/runs", None, (403, 403, 403, 403, 403)),
 ]
@@ -202,7 +211,9 @@ PUBLIC = {
     ("GET", "/studio"),
     ("GET", "/moderate"),
     ("GET", "/caption"),
+    ("GET", "/interpret"),
     ("GET", "/api/v1/captions/languages"),
+    ("GET", "/api/v1/sessions/{session_id}/interpretation"),  # viewers: test_interpreter.py
     ("GET", "/report"),
     ("GET", "/admin"),
     ("GET", "/static/{name}"),
@@ -240,6 +251,8 @@ async def test_role_gets_expected_status(
         token_id=world.spare_token,
         restream_id=world.restream,
         caption_id="cap_none",
+        language="en",
+        resource_id="wi_none",
     )
     if path == "/api/v1/sessions" and body is not None:
         body = {**body, "studio_id": world.studio_a}
@@ -256,6 +269,7 @@ async def test_role_gets_expected_status(
     assert answer.status == expected, await answer.text()
     if expected >= 400:
         error = (await answer.json())["error"]
-        codes = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict"}
+        codes = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict",
+                 422: "invalid_input"}  # fmt: skip
         assert error["code"] == codes[expected]
         assert error["message"]

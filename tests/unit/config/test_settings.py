@@ -63,6 +63,15 @@ def test_file_layer_between_defaults_and_environment(tmp_path: Path) -> None:
             "invalid configuration: event.timezone: unknown time zone 'Mars/Olympus'",
         ),
         (
+            {"TORGET_INTERPRETATION_LANGUAGES": "en,fi,en"},
+            "invalid configuration: interpretation.languages names a language twice",
+        ),
+        (
+            {"TORGET_INTERPRETATION_LANGUAGES": "English"},
+            "invalid configuration: interpretation.languages[0]: "
+            "Expected str matching regex '^[a-z]{2,3}(-[A-Z]{2})?$'",
+        ),
+        (
             {"TORGET_REALTIME_ENGINE": "redis"},
             "invalid configuration: realtime.redis_url is required for engine redis",
         ),
@@ -120,3 +129,10 @@ def test_restream_allowed_hosts_must_be_hosts_addresses_or_ranges() -> None:
     )
     with pytest.raises(ConfigError, match=message):
         load_settings(None, {"TORGET_MEDIA_RESTREAM_ALLOWED_HOSTS": "http://x"})
+
+
+def test_interpretation_is_off_unless_languages_are_set() -> None:
+    """No interpretation languages by default; a variable lists them comma-separated."""
+    assert load_settings(None, {}).interpretation.languages == []
+    env = {"TORGET_INTERPRETATION_LANGUAGES": "en, fi"}
+    assert load_settings(None, env).interpretation.languages == ["en", "fi"]

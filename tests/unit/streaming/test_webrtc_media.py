@@ -20,6 +20,7 @@ from streaming.webrtc_media import (
     avc_decoder_config,
     avcc,
     check_offer,
+    check_voice_offer,
     rtp_to_ms,
     split_annexb,
     without_mdns_candidates,
@@ -96,6 +97,60 @@ def test_an_offer_without_audio_is_accepted() -> None:
     """Video alone is enough."""
     offer = OFFER.split("m=audio")[0]
     assert not check_offer(offer).has_audio
+
+
+VOICE = "\r\n".join(
+    [
+        "v=0",
+        "o=- 1 1 IN IP4 0.0.0.0",
+        "s=-",
+        "t=0 0",
+        "a=fingerprint:sha-256 AA:BB",
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111",
+        "a=mid:0",
+        "a=ice-ufrag:abcd",
+        "a=ice-pwd:0123456789abcdef012345",
+        "a=sendonly",
+        "a=rtpmap:111 opus/48000/2",
+        "",
+    ]
+)
+
+
+def test_an_interpreters_opus_offer_is_accepted() -> None:
+    """One sending Opus audio section is what an interpreter offers."""
+    check_voice_offer(VOICE)
+    check_voice_offer(VOICE.replace("a=sendonly", "a=sendrecv"))
+
+
+@pytest.mark.parametrize(
+    ("offer", "message"),
+    [
+        ("x", "the body is not an SDP offer (it must start with v=0)"),
+        (OFFER, "an interpreter publishes sound only: remove the video track from the offer"),
+        (VOICE + OFFER.split("a=fmtp:97 apt=96\r\n")[0].split("a=group:BUNDLE 0 1\r\n")[1]
+         .replace("a=fingerprint:sha-256 AA:BB\r\n", ""),
+         "an interpreter publishes sound only: remove the video track from the offer"),
+        (VOICE + "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n",
+         "the offer has a application section; an interpreter sends one audio section only"),
+        (VOICE + "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n",
+         "the offer must send exactly one audio section (the interpreter's voice)"),
+        (VOICE.split("m=audio")[0], "the offer must send exactly one audio section (the "
+         "interpreter's voice)"),
+        (VOICE.replace("a=sendonly", "a=recvonly"),
+         "the offer's audio is recvonly; an interpreter sends it"),
+        (VOICE.replace("opus/", "PCMU/"), "the offer's audio is not Opus"),
+        (VOICE.replace("a=ice-ufrag:abcd\r\n", ""),
+         "the offer has no ICE credentials (a=ice-ufrag and a=ice-pwd)"),
+    ],
+)  # fmt: skip
+def test_interpreter_offers_with_video_or_without_voice_are_refused(
+    offer: str, message: str
+) -> None:
+    """An interpreter's offer with video, or without one sending Opus section, is refused."""
+    with pytest.raises(BadWhipOffer) as caught:
+        check_voice_offer(offer)
+    assert caught.value.message == message
 
 
 def test_bitrate_hints_go_on_every_video_format_and_nothing_else() -> None:

@@ -57,6 +57,11 @@ export async function api(method, path, body = undefined, extraHeaders = {}) {
   return type.includes("json") ? answer.json().catch(() => null) : answer.text();
 }
 
+/** The headers an unsafe request outside ``api`` (a WHIP offer) needs: the CSRF token. */
+export function csrfHeaders() {
+  return csrfToken ? { "X-CSRF-Token": csrfToken } : {};
+}
+
 /** Who this browser is signed in as (and remember the CSRF token), or null. Asked of
  * /api/v1/auth/session, which answers 200 signed in or not (no error on every page load). */
 export async function whoAmI() {

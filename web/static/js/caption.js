@@ -6,10 +6,10 @@
 // sent by anyone arrive over the websocket (caption.cue). See docs/captions.md.
 
 import { api } from "/static/js/api.js";
-import { askSignInAgain, openConsole } from "/static/js/common.js";
+import { askSignInAgain, fillSessionPicker, openConsole } from "/static/js/common.js";
 import { recordingZeroMs, shiftMs, sinceStart } from "/static/js/cue_times.js";
 import { $, el, say, show } from "/static/js/dom.js";
-import { formatDay, formatTime, initI18n, t } from "/static/js/i18n.js";
+import { initI18n, t } from "/static/js/i18n.js";
 import { Player } from "/static/js/player.js";
 import { Realtime, statusReporter } from "/static/js/realtime.js";
 import { followRoom } from "/static/js/room.js";
@@ -190,15 +190,8 @@ async function main() {
     api("GET", "/api/v1/program"),
     api("GET", "/api/v1/captions/languages"),
   ]);
-  const mine = program.sessions
-    .filter((s) => me.role === "admin" || !me.studio_ids.length || me.studio_ids.includes(s.studio_id))
-    .filter((s) => s.state in ORDER)
-    .sort((a, b) => ORDER[a.state] - ORDER[b.state] || a.starts_at.localeCompare(b.starts_at));
+  const mine = fillSessionPicker(me, program.sessions, ORDER);
   const picker = $("session");
-  picker.replaceChildren(...mine.map((s) => el("option", { value: s.id,
-    text: `${s.studio_name} · ${formatDay(s.starts_at)} ${formatTime(s.starts_at)} · ${s.title} (${t(`state.${s.state}`)})` })));
-  const wanted = new URLSearchParams(location.search).get("session");
-  if (wanted && mine.some((s) => s.id === wanted)) picker.value = wanted;
   if (!mine.length) say($("cues-status"), t("cap.none"), "warn");
   $("caption-language").replaceChildren(...languages.languages.map((code) => el("option", { value: code, text: code })));
   rt = new Realtime({

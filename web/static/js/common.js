@@ -3,8 +3,8 @@
 // in the page's address.
 
 import { api, ApiError, signIn, whoAmI } from "/static/js/api.js";
-import { $, say } from "/static/js/dom.js";
-import { t } from "/static/js/i18n.js";
+import { $, el, say } from "/static/js/dom.js";
+import { formatDay, formatTime, t } from "/static/js/i18n.js";
 import { PASS_KEY } from "/static/js/realtime.js";
 import { displayName, storage } from "/static/js/storage.js";
 import "/static/js/branding.js"; // the event's name and logo on every page
@@ -19,6 +19,24 @@ export async function openConsole({ withRole = true } = {}) {
   $("who").textContent = withRole ? `${me.name} (${t(`role.${me.role}`)})` : me.name;
   $("console").hidden = false;
   return me;
+}
+
+/**
+ * Fill the console's #session picker with the sessions of ``me``'s studios whose state is a key
+ * of ``order`` (its value ranks them; then by start), the page's ?session= chosen when it is
+ * one of them; return them.
+ */
+export function fillSessionPicker(me, sessions, order) {
+  const mine = sessions
+    .filter((s) => me.role === "admin" || !me.studio_ids.length || me.studio_ids.includes(s.studio_id))
+    .filter((s) => s.state in order)
+    .sort((a, b) => order[a.state] - order[b.state] || a.starts_at.localeCompare(b.starts_at));
+  const picker = $("session");
+  picker.replaceChildren(...mine.map((s) => el("option", { value: s.id,
+    text: `${s.studio_name} · ${formatDay(s.starts_at)} ${formatTime(s.starts_at)} · ${s.title} (${t(`state.${s.state}`)})` })));
+  const wanted = new URLSearchParams(location.search).get("session");
+  if (wanted && mine.some((s) => s.id === wanted)) picker.value = wanted;
+  return mine;
 }
 
 /**

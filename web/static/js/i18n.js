@@ -63,6 +63,15 @@ export function translate(root) {
   for (const node of root.querySelectorAll("[data-i18n-title]")) node.title = t(node.dataset.i18nTitle);
 }
 
+/** A language tag's name in the page's language ("en" -> "English"), or the tag itself. */
+export function languageName(code) {
+  try {
+    return new Intl.DisplayNames([lang], { type: "language" }).of(code) || code;
+  } catch {
+    return code;
+  }
+}
+
 export function formatTime(iso) {
   return new Date(iso).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
 }

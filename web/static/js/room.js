@@ -68,6 +68,8 @@ export function highlighted(room) {
  *                               change (0 after a fresh start: show it at once);
  *   caption(event)              a live caption line (``caption.cue``: not part of the room's
  *                               state; the WebRTC player shows it, see captions.js);
+ *   interpretation(event)       an interpreter went live or dropped (``interpretation``:
+ *                               ``language``, ``live``; not part of the room's state);
  *   viewers(count, staff)       the room's viewer count (staff: its staff connections, sent
  *                               to its moderators only; else null).
  * ``view.code``: the hall's join code, when the page was opened through it.
@@ -85,6 +87,7 @@ export function followRoom(rt, id, view) {
       if (event.type === "chat.deleted") view.chatDeleted?.(event.message_id);
     }
     for (const event of events) if (event.type === "caption.cue") view.caption?.(event);
+    for (const event of events) if (event.type === "interpretation") view.interpretation?.(event);
     if (parts.size) view.update?.(room, parts);
   };
   rt.join(id, {

@@ -4,7 +4,7 @@ import { api } from "/static/js/api.js";
 import { wireClips } from "/static/js/clips.js";
 import { askAccessCode, copyText, sessionIdFromPath } from "/static/js/common.js";
 import { $, appendKept, el, keepFocus, removeItem, say, setCount, show } from "/static/js/dom.js";
-import { formatDay, formatTime, initI18n, t } from "/static/js/i18n.js";
+import { formatDay, formatTime, initI18n, languageName, t } from "/static/js/i18n.js";
 import { LiveCaptions, wireCaptionStyle } from "/static/js/captions.js";
 import { fillQuality, LATENCIES, Player, wireCaptions } from "/static/js/player.js";
 import { explain, Realtime, statusReporter, viewerKnown } from "/static/js/realtime.js";
@@ -108,6 +108,18 @@ function updatePlayer() {
 }
 
 // --- Chat -------------------------------------------------------------------------------------
+
+/** An interpreter dropped (their language carries the original sound meanwhile) or is on air.
+ * A player that listens to one language (``player.audioLanguage``) is told of that one only. */
+function showInterpretation(event) {
+  const listening = player.audioLanguage;
+  if (listening && listening !== event.language) return;
+  const key = event.live ? "player.interpreter_live" : "player.interpreter_away";
+  const status = $("interpretation-status");
+  status.dataset.language = event.language;
+  status.dataset.live = String(event.live);
+  say(status, t(key, { language: languageName(event.language) }), event.live ? "ok" : "warn");
+}
 
 function addChat(event) {
   const item = el(
@@ -348,6 +360,7 @@ async function main() {
     chatAdded: addChat,
     chatDeleted: (id) => removeItem($("chat"), id),
     caption: (event) => liveCaptions.add(event),
+    interpretation: showInterpretation,
     update: (_, parts) => {
       if (parts.has("settings")) showSlowMode(room.slowModeSeconds);
       const at = room.pictureMs;

@@ -11,6 +11,7 @@ from studio.interaction.facts import (
     ChatDeleted,
     ChatPosted,
     ChatSettingsChanged,
+    InterpretationChanged,
     PollOpened,
     PollVoted,
     QuestionAsked,
@@ -216,6 +217,20 @@ def test_caption_lines_go_out_live_but_stay_out_of_the_history() -> None:
     assert [e.event["type"] for e in kept] == ["chat.message"]
     assert room.since("100-1") == []
     assert decode_fact(encode_fact(line)) == line
+
+
+def test_an_interpreter_dropping_out_goes_out_live_to_everyone() -> None:
+    """An interpreter going live or dropping reaches the whole room as an ``interpretation``
+    event, live only (a joining client is not told old changes)."""
+    room = RoomState("ses_a")
+    dropped = InterpretationChanged(language="en", live=False)
+    emits = room.apply("100-1", dropped)
+    assert [(e.event, e.audience) for e in emits] == [
+        ({"type": "interpretation", "language": "en", "live": False, "id": "100-1"},
+         Audience.PUBLIC)
+    ]  # fmt: skip
+    assert room.since(None) == []
+    assert decode_fact(encode_fact(dropped)) == dropped
 
 
 def test_a_question_carries_its_origin_and_a_channel_switch_is_an_event() -> None:

@@ -1,0 +1,176 @@
+"""Interpreters' voices on their way to the session pipeline: a bounded buffer per (session,
+language) that the pipeline reads at its own pace, and who is live. No I/O.
+
+An interpreter's WebRTC publish (``streaming.whip.interpreter``) pushes decoded PCM to an
+``InterpreterFeed``; the pipeline takes exactly the bytes it needs every few milliseconds from
+``InterpretationDesk.take``: voice when there is some, silence when the interpreter is late or
+gone (the pipeline mixes it over the ducked original sound, so a dropped interpreter falls back
+to the original, never to silence). The buffer never grows a delay: it keeps at most
+``MAX_BUFFERED`` seconds, the newest.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from streaming.errors import InterpreterBusy
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 48_000
+CHANNELS = 2
+FRAME_BYTES = 2 * CHANNELS  # one sample of each channel, s16le
+BYTES_PER_SECOND = SAMPLE_RATE * FRAME_BYTES  # 192 000
+MAX_BUFFERED = 0.3
+"""Seconds of voice a buffer keeps at most (the oldest is dropped beyond)."""
+
+ChangeListener = Callable[[str, str, bool], None]
+"""Told ``(session_id, language, live)`` when an interpreter goes live or drops."""
+
+
+def whole_frames(nbytes: int) -> int:
+    """``nbytes`` rounded down to whole sample frames."""
+    return nbytes - nbytes % FRAME_BYTES
+
+
+class VoiceBuffer:
+    """A bounded FIFO of PCM (s16le, 48 kHz, stereo) that always answers with the bytes asked
+    for: buffered voice first, then silence."""
+
+    def __init__(self, max_seconds: float = MAX_BUFFERED) -> None:
+        self.limit = whole_frames(int(max_seconds * BYTES_PER_SECOND))
+        self._data = bytearray()
+        self._partial = b""  # the bytes of an incomplete frame, until the rest comes
+        self.dropped = 0  # bytes dropped to keep the delay bounded
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def push(self, pcm: bytes) -> None:
+        """Add voice; keep only the newest ``limit`` bytes (whole frames)."""
+        pcm = self._partial + pcm
+        cut = whole_frames(len(pcm))
+        self._partial = pcm[cut:]
+        self._data += pcm[:cut]
+        excess = len(self._data) - self.limit
+        if excess > 0:
+            del self._data[:excess]
+            self.dropped += excess
+
+    def take(self, nbytes: int) -> bytes:
+        """Exactly ``nbytes``: the oldest voice, padded with silence when there is less."""
+        if nbytes < 0:
+            raise ValueError("take a positive number of bytes")
+        voice = bytes(self._data[: whole_frames(nbytes)])
+        del self._data[: len(voice)]
+        return voice + bytes(nbytes - len(voice))
+
+    def clear(self) -> None:
+        """Forget what is buffered."""
+        self._data.clear()
+        self._partial = b""
+
+
+@dataclass
+class _Booth:
+    """One (session, language): its voice and whether an interpreter is live in it."""
+
+    voice: VoiceBuffer = field(default_factory=VoiceBuffer)
+    feed: InterpreterFeed | None = None
+
+
+class InterpreterFeed:
+    """What one live interpreter's publish pushes their voice into."""
+
+    def __init__(self, desk: InterpretationDesk, session_id: str, language: str) -> None:
+        self.desk = desk
+        self.session_id = session_id
+        self.language = language
+        self.closed = False
+
+    def push(self, pcm: bytes) -> None:
+        """Voice of the interpreter (s16le, 48 kHz, stereo); ignored once closed."""
+        if not self.closed:
+            self.desk._booth(self.session_id, self.language).voice.push(pcm)
+
+    def close(self) -> None:
+        """The interpreter is gone (idempotent): the language falls back to the original."""
+        if self.closed:
+            return
+        self.closed = True
+        self.desk._closed(self)
+
+
+class InterpretationDesk:
+    """Every interpreter of this node: who is live in which (session, language) and their
+    voices, read by the session pipelines (see the module docstring)."""
+
+    def __init__(self, max_buffered: float = MAX_BUFFERED) -> None:
+        self.max_buffered = max_buffered
+        self._booths: dict[tuple[str, str], _Booth] = {}
+        self._listeners: list[ChangeListener] = []
+
+    def _booth(self, session_id: str, language: str) -> _Booth:
+        key = (session_id, language)
+        booth = self._booths.get(key)
+        if booth is None:
+            booth = self._booths[key] = _Booth(VoiceBuffer(self.max_buffered))
+        return booth
+
+    def on_change(self, listener: ChangeListener) -> None:
+        """Call ``listener(session_id, language, live)`` when an interpreter goes live or drops."""
+        self._listeners.append(listener)
+
+    def open(self, session_id: str, language: str) -> InterpreterFeed:
+        """An interpreter goes live for the language; ``InterpreterBusy`` if one already is."""
+        booth = self._booth(session_id, language)
+        if booth.feed is not None:
+            raise InterpreterBusy(
+                f"an interpreter already publishes {language} for this session; "
+                "they stop first (or their connection drops)"
+            )
+        booth.voice.clear()
+        booth.feed = InterpreterFeed(self, session_id, language)
+        self._tell(session_id, language, live=True)
+        return booth.feed
+
+    def _closed(self, feed: InterpreterFeed) -> None:
+        key = (feed.session_id, feed.language)
+        booth = self._booths.get(key)
+        if booth is None or booth.feed is not feed:
+            return
+        del self._booths[key]
+        self._tell(feed.session_id, feed.language, live=False)
+
+    def take(self, session_id: str, language: str, nbytes: int) -> bytes:
+        """Exactly ``nbytes`` of the language's voice (silence when nobody is live)."""
+        booth = self._booths.get((session_id, language))
+        if booth is None:
+            return bytes(nbytes)
+        return booth.voice.take(nbytes)
+
+    def is_live(self, session_id: str, language: str) -> bool:
+        """Whether an interpreter publishes the language for the session now."""
+        booth = self._booths.get((session_id, language))
+        return booth is not None and booth.feed is not None
+
+    def live_languages(self, session_id: str) -> tuple[str, ...]:
+        """The languages interpreters publish for the session now (sorted)."""
+        return tuple(
+            sorted(lang for (sid, lang), b in self._booths.items() if sid == session_id and b.feed)
+        )
+
+    def close_session(self, session_id: str) -> None:
+        """Drop every interpreter of the session (it ended)."""
+        for (sid, _), booth in list(self._booths.items()):
+            if sid == session_id and booth.feed is not None:
+                booth.feed.close()
+
+    def _tell(self, session_id: str, language: str, *, live: bool) -> None:
+        for listener in self._listeners:
+            try:
+                listener(session_id, language, live)
+            except Exception:
+                log.exception("interpretation listener failed for %s %s", session_id, language)
