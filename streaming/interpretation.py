@@ -25,6 +25,9 @@ FRAME_BYTES = 2 * CHANNELS  # one sample of each channel, s16le
 BYTES_PER_SECOND = SAMPLE_RATE * FRAME_BYTES  # 192 000
 MAX_BUFFERED = 0.3
 """Seconds of voice a buffer keeps at most (the oldest is dropped beyond)."""
+JITTER = 0.06
+"""Seconds of voice the desk's buffers gather before giving any, after a start or a shortfall:
+a frame that comes up to this late leaves no gap in the voice."""
 
 ChangeListener = Callable[[str, str, bool], None]
 """Told ``(session_id, language, live)`` when an interpreter goes live or drops."""
@@ -39,8 +42,10 @@ class VoiceBuffer:
     """A bounded FIFO of PCM (s16le, 48 kHz, stereo) that always answers with the bytes asked
     for: buffered voice first, then silence."""
 
-    def __init__(self, max_seconds: float = MAX_BUFFERED) -> None:
+    def __init__(self, max_seconds: float = MAX_BUFFERED, jitter: float = 0.0) -> None:
         self.limit = whole_frames(int(max_seconds * BYTES_PER_SECOND))
+        self.jitter = whole_frames(int(jitter * BYTES_PER_SECOND))
+        self._gathering = self.jitter > 0  # silence until ``jitter`` of voice is buffered
         self._data = bytearray()
         self._partial = b""  # the bytes of an incomplete frame, until the rest comes
         self.dropped = 0  # bytes dropped to keep the delay bounded
@@ -60,11 +65,15 @@ class VoiceBuffer:
             self.dropped += excess
 
     def take(self, nbytes: int) -> bytes:
-        """Exactly ``nbytes``: the oldest voice, padded with silence when there is less."""
+        """Exactly ``nbytes``: the oldest voice, padded with silence when there is less (then,
+        with ``jitter``, silence until that much is buffered again)."""
         if nbytes < 0:
             raise ValueError("take a positive number of bytes")
+        if self._gathering and len(self._data) < self.jitter:
+            return bytes(nbytes)
         voice = bytes(self._data[: whole_frames(nbytes)])
         del self._data[: len(voice)]
+        self._gathering = self.jitter > 0 and len(voice) < whole_frames(nbytes)
         return voice + bytes(nbytes - len(voice))
 
     def clear(self) -> None:
@@ -107,8 +116,9 @@ class InterpretationDesk:
     """Every interpreter of this node: who is live in which (session, language) and their
     voices, read by the session pipelines (see the module docstring)."""
 
-    def __init__(self, max_buffered: float = MAX_BUFFERED) -> None:
+    def __init__(self, max_buffered: float = MAX_BUFFERED, jitter: float = JITTER) -> None:
         self.max_buffered = max_buffered
+        self.jitter = jitter
         self._booths: dict[tuple[str, str], _Booth] = {}
         self._listeners: list[ChangeListener] = []
 
@@ -116,7 +126,7 @@ class InterpretationDesk:
         key = (session_id, language)
         booth = self._booths.get(key)
         if booth is None:
-            booth = self._booths[key] = _Booth(VoiceBuffer(self.max_buffered))
+            booth = self._booths[key] = _Booth(VoiceBuffer(self.max_buffered, self.jitter))
         return booth
 
     def on_change(self, listener: ChangeListener) -> None:

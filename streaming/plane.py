@@ -500,7 +500,11 @@ class MediaPlane:
                 directory = self.config.data_dir / session_id
                 first_run = await asyncio.to_thread(next_run, directory)
                 pipeline = SessionPipeline(
-                    session_id, directory, self.config.pipeline, first_run=first_run
+                    session_id,
+                    directory,
+                    self.config.pipeline,
+                    first_run=first_run,
+                    voices=self.interpretation,
                 )
                 self._pipelines[session_id] = pipeline
             publish = self._publishers.get(session_id)
@@ -622,9 +626,10 @@ def rung_for(height: int) -> Rung:
     return Rung(f"{height}p", height, int(min(max(bitrate, 100_000), 50_000_000)), profile)
 
 
-def plane_config(media: MediaSettings) -> PlaneConfig:
-    """The plane's configuration from the ``[media]`` settings; bad ladder values raise
-    ``InvalidArgument`` here, at start-up, rather than at the first publish."""
+def plane_config(media: MediaSettings, interpretations: Sequence[str] = ()) -> PlaneConfig:
+    """The plane's configuration from the ``[media]`` settings and the interpretation
+    languages (an audio rendition each); bad ladder values raise ``InvalidArgument`` here, at
+    start-up, rather than at the first publish."""
     ladder = LadderSettings(
         rungs=tuple(rung_for(h) for h in sorted(set(media.ladder_heights), reverse=True)),
         segment_seconds=media.segment_seconds,
@@ -632,6 +637,7 @@ def plane_config(media: MediaSettings) -> PlaneConfig:
         max_passthrough_gop=media.max_passthrough_gop,
         audio_bitrate=media.audio_bitrate,
         preset=media.preset,
+        interpretation_languages=tuple(interpretations),
     )
     plan_ladder(SourceInfo(7680, 4320, 30.0, VideoCodec.H264), ladder)  # validates the settings
     return PlaneConfig(

@@ -221,7 +221,7 @@ async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
     """The media plane: RTMP listener and per-session ffmpeg; every ffmpeg is killed on exit."""
     settings, programme = app[SETTINGS], app[PROGRAMME]
-    plane = MediaPlane(programme, plane_config(settings.media))
+    plane = MediaPlane(programme, plane_config(settings.media, settings.interpretation.languages))
     app[MEDIA] = plane
     app[CHANNELS] = Channels(plane)
     look = await programme.branding()

@@ -61,6 +61,7 @@ async def stage(
     ladder: list[int] | None = None,
     max_gop: float | None = None,
     slate: bool = True,
+    interpretations: list[str] | None = None,
 ) -> AsyncIterator[Stage]:
     """Start Torget with RTMP on a free port and media under ``tmp_path``; afterwards check
     that no ffmpeg it started is still running."""
@@ -76,6 +77,8 @@ async def stage(
     if max_gop is not None:
         settings.media.max_passthrough_gop = max_gop
     settings.media.slate = slate
+    if interpretations is not None:
+        settings.interpretation.languages = interpretations
     pids: set[int] = set()
     async with running_app(settings) as app:
         answer = await app.client.post("/api/v1/studios", json={"name": "Hall"}, headers=app.admin)

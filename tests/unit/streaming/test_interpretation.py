@@ -78,7 +78,7 @@ def test_desk_takes_silence_when_nobody_is_live() -> None:
 
 def test_desk_hands_an_interpreters_voice_to_the_pipeline() -> None:
     """What a feed pushes is what the pipeline takes for that session and language only."""
-    desk = InterpretationDesk()
+    desk = InterpretationDesk(jitter=0)
     feed = desk.open("ses_a", "en")
     feed.push(FRAME * 10)
     assert desk.take("ses_a", "fi", 40) == bytes(40)
@@ -151,3 +151,17 @@ def test_failing_listener_does_not_stop_the_others() -> None:
     desk.on_change(lambda _s, _l, live: seen.append(live))
     desk.open("ses_a", "en").close()
     assert seen == [True, False]
+
+
+def test_a_jitter_buffer_gathers_voice_before_giving_it_and_after_a_shortfall() -> None:
+    """With a jitter allowance, silence comes until that much voice is buffered; then voice
+    flows; a shortfall (the voice came late) pads with silence and gathers again."""
+    buffer = VoiceBuffer(jitter=0.0004)  # 19 frames: 76 bytes
+    assert buffer.jitter == 76
+    buffer.push(b"\x01" * 40)
+    assert buffer.take(8) == bytes(8)
+    buffer.push(b"\x02" * 40)
+    assert buffer.take(8) == b"\x01" * 8
+    assert buffer.take(80) == b"\x01" * 32 + b"\x02" * 40 + bytes(8)
+    buffer.push(b"\x03" * 40)
+    assert buffer.take(8) == bytes(8)

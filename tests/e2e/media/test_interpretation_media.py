@@ -1,0 +1,130 @@
+"""End to end: an interpreter's voice becomes an audio rendition of the session's LL-HLS.
+
+ffmpeg publishes a picture with a 440 Hz tone over RTMP; an aiortc interpreter sends a 400 Hz
+tone over sound-only WHIP. The English rendition carries the original sound alone before the
+interpreter is on air (never silence) and the voice over it once they are; ffprobe reads two
+audio renditions with their languages from the multivariant playlist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import struct
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import m3u8  # type: ignore[import-untyped]
+import pytest
+from aiortc import RTCSessionDescription
+
+from tests.support.media_stage import Stage, fetch, new_session, playlist, publisher, stage
+from tests.support.media_tools import FFMPEG, needs_ffmpeg
+from tests.support.waiting import until
+from tests.support.whip_publisher import voice_offer
+from web.keys import MEDIA
+
+pytestmark = [pytest.mark.slow, needs_ffmpeg]
+
+RATE = 8_000  # the decoded sound is read back at this rate (mono)
+
+
+def tone_power(samples: list[int], frequency: float) -> float:
+    """The Goertzel power of ``frequency`` in ``samples`` (at ``RATE``), per sample."""
+    coefficient = 2 * math.cos(2 * math.pi * frequency / RATE)
+    previous = before = 0.0
+    for sample in samples:
+        previous, before = sample + coefficient * previous - before, previous
+    return (previous**2 + before**2 - coefficient * previous * before) / len(samples) ** 2
+
+
+async def latest_sound(st: Stage, session_id: str, rendition: str) -> list[int]:
+    """The last two complete segments of an audio rendition, decoded to mono samples."""
+    media = await playlist(st, f"/hls/{session_id}/{rendition}.m3u8")
+    segments = [s for s in media.segments if s.uri][-2:]
+    assert len(segments) == 2, f"{rendition}: fewer than two segments"
+    init = (await fetch(st, f"/hls/{session_id}/{segments[0].init_section.uri}"))[0]
+    body = init + b"".join([(await fetch(st, f"/hls/{session_id}/{s.uri}"))[0] for s in segments])
+    assert FFMPEG is not None
+    args = [FFMPEG, "-hide_banner", "-loglevel", "error", "-i", "pipe:0"]
+    args += ["-ac", "1", "-ar", str(RATE), "-f", "s16le", "pipe:1"]
+    done = await asyncio.to_thread(
+        subprocess.run, args, input=body, capture_output=True, check=True, timeout=20
+    )
+    return list(
+        struct.unpack(f"<{len(done.stdout) // 2}h", done.stdout[: len(done.stdout) // 2 * 2])
+    )
+
+
+def spoken(samples: list[int]) -> bool:
+    """Whether the interpreter's 400 Hz is in the sound as well as the original's 440 Hz."""
+    voice, original = tone_power(samples, 400), tone_power(samples, 440)
+    return original > 0 and voice > original / 20
+
+
+async def test_an_interpreters_voice_is_an_audio_rendition_over_the_original_sound(
+    tmp_path: Path,
+) -> None:
+    """Before the interpreter is on air the English rendition is the original sound; with the
+    interpreter on air it carries their voice too, the original rendition never does; ffprobe
+    lists the two audio renditions with their languages."""
+    async with stage(tmp_path, ladder=[], slate=False, interpretations=["en"]) as st:
+        session_id, key = await new_session(st, "Opening: innovative municipalities")
+        live = await st.app.client.post(f"/api/v1/sessions/{session_id}/live", headers=st.app.admin)
+        assert live.status == 200, await live.text()
+        async with publisher(st.rtmp(key), size="640x360"):
+
+            async def listed(rendition: str = "audio-en") -> bool:
+                answer = await st.app.client.get(f"/hls/{session_id}/{rendition}.m3u8")
+                return answer.status == 200 and (await answer.text()).count("#EXTINF") >= 3
+
+            await until(listed, timeout=30, what="three English segments", interval=0.2)
+            master = m3u8.loads((await fetch(st, f"/hls/{session_id}/index.m3u8"))[0].decode())
+            audio = [(m.uri, m.language, m.default) for m in master.media if m.type == "AUDIO"]
+            assert audio == [("audio.m3u8", None, "YES"), ("audio-en.m3u8", "en", "NO")]
+            before = await latest_sound(st, session_id, "audio-en")
+            assert tone_power(before, 440) > 0
+            assert not spoken(before)
+
+            body = {"role": "interpreter", "name": "Booth 1", "studio_ids": [st.studio]}
+            made = await st.app.client.post("/api/v1/tokens", json=body, headers=st.app.admin)
+            token = (await made.json())["token"]
+            pc = await voice_offer()
+            try:
+                answer = await st.app.client.post(
+                    f"/whip/{session_id}/interpret/en",
+                    data=pc.localDescription.sdp.encode(),
+                    headers={"Authorization": f"Bearer {token}", "Content-Type": "application/sdp"},
+                )
+                assert answer.status == 201, await answer.text()
+                await pc.setRemoteDescription(
+                    RTCSessionDescription(sdp=await answer.text(), type="answer")
+                )
+                desk = st.app.web_app[MEDIA].interpretation
+                await until(lambda: desk.is_live(session_id, "en"), timeout=20, what="on air")
+
+                async def voice_heard() -> bool:
+                    return spoken(await latest_sound(st, session_id, "audio-en"))
+
+                await until(voice_heard, timeout=30, what="the voice in the rendition", interval=1)
+                assert not spoken(await latest_sound(st, session_id, "audio"))
+                probed = await asyncio.to_thread(probe_streams, st, session_id)
+            finally:
+                await pc.close()
+    languages = sorted(
+        s.get("tags", {}).get("language", "") for s in probed if s["codec_type"] == "audio"
+    )
+    assert languages == ["", "en"] or languages == ["en", "und"], probed
+
+
+def probe_streams(st: Stage, session_id: str) -> list[dict[str, Any]]:
+    """The streams ffprobe finds behind the session's multivariant playlist."""
+    url = f"{st.app.client.make_url(f'/hls/{session_id}/index.m3u8')}"
+    assert FFMPEG is not None
+    ffprobe = str(Path(FFMPEG).with_name("ffprobe"))
+    args = [ffprobe, "-v", "error", "-show_streams", "-of", "json", url]
+    done = subprocess.run(args, capture_output=True, check=True, timeout=30, text=True)
+    streams: list[dict[str, Any]] = json.loads(done.stdout)["streams"]
+    return streams
