@@ -82,6 +82,41 @@ class VoiceBuffer:
         self._partial = b""
 
 
+EAR_CHUNK = whole_frames(BYTES_PER_SECOND // 50)  # 20 ms: one Opus frame's worth
+EAR_CHUNKS = 10  # chunks an ear keeps at most (200 ms; the oldest go beyond)
+
+
+class VoiceEar:
+    """A WebRTC viewer listening to an interpreter: the voice in 20 ms chunks, the newest
+    ``EAR_CHUNKS`` kept; ``wake`` (if set) is called when a chunk is ready."""
+
+    def __init__(self, session_id: str, language: str) -> None:
+        self.session_id = session_id
+        self.language = language
+        self.wake: Callable[[], None] | None = None
+        self._pending = bytearray()
+        self._chunks: list[bytes] = []
+
+    def hear(self, pcm: bytes) -> None:
+        """More voice."""
+        self._pending += pcm
+        while len(self._pending) >= EAR_CHUNK:
+            self._chunks.append(bytes(self._pending[:EAR_CHUNK]))
+            del self._pending[:EAR_CHUNK]
+        del self._chunks[:-EAR_CHUNKS]
+        if self._chunks and self.wake is not None:
+            self.wake()
+
+    def pop(self) -> bytes | None:
+        """The oldest 20 ms chunk, or None."""
+        return self._chunks.pop(0) if self._chunks else None
+
+    def clear(self) -> None:
+        """Forget what was heard (the viewer listened to the original meanwhile)."""
+        self._pending.clear()
+        self._chunks.clear()
+
+
 @dataclass
 class _Booth:
     """One (session, language): its voice and whether an interpreter is live in it."""
@@ -103,6 +138,7 @@ class InterpreterFeed:
         """Voice of the interpreter (s16le, 48 kHz, stereo); ignored once closed."""
         if not self.closed:
             self.desk._booth(self.session_id, self.language).voice.push(pcm)
+            self.desk._heard(self.session_id, self.language, pcm)
 
     def close(self) -> None:
         """The interpreter is gone (idempotent): the language falls back to the original."""
@@ -121,6 +157,7 @@ class InterpretationDesk:
         self.jitter = jitter
         self._booths: dict[tuple[str, str], _Booth] = {}
         self._listeners: list[ChangeListener] = []
+        self._ears: dict[tuple[str, str], set[VoiceEar]] = {}
 
     def _booth(self, session_id: str, language: str) -> _Booth:
         key = (session_id, language)
@@ -177,6 +214,24 @@ class InterpretationDesk:
         for (sid, _), booth in list(self._booths.items()):
             if sid == session_id and booth.feed is not None:
                 booth.feed.close()
+
+    def listen(self, session_id: str, language: str) -> VoiceEar:
+        """An ear on the language's interpreter (a WebRTC viewer of that language)."""
+        ear = VoiceEar(session_id, language)
+        self._ears.setdefault((session_id, language), set()).add(ear)
+        return ear
+
+    def unlisten(self, ear: VoiceEar) -> None:
+        """The viewer is gone."""
+        ears = self._ears.get((ear.session_id, ear.language))
+        if ears is not None:
+            ears.discard(ear)
+            if not ears:
+                del self._ears[(ear.session_id, ear.language)]
+
+    def _heard(self, session_id: str, language: str, pcm: bytes) -> None:
+        for ear in self._ears.get((session_id, language), ()):
+            ear.hear(pcm)
 
     def _tell(self, session_id: str, language: str, *, live: bool) -> None:
         for listener in self._listeners:

@@ -19,6 +19,7 @@ from fractions import Fraction
 from typing import Any
 
 from streaming.errors import BadWhepOffer, FeedClosed, NotLive, WhepFull
+from streaming.interpretation import CHANNELS, EAR_CHUNK, InterpretationDesk, VoiceEar
 from streaming.relay import (
     AUDIO_CLOCK,
     VIDEO_CLOCK,
@@ -107,8 +108,46 @@ def _audio_packet(unit: AudioUnit) -> Any:
     return unit.carrier
 
 
-def _tracks(feed: ViewerFeed) -> tuple[Any, Any]:
-    """A video and an audio ``MediaStreamTrack`` reading encoded packets from ``feed``."""
+_OPUS_FRAME_MS = (10, 20, 40, 60) * 3 + (10, 20) * 2 + (2.5, 5, 10, 20) * 4  # by TOC config
+
+
+def opus_samples(packet: bytes) -> int:
+    """How many 48 kHz samples an Opus packet lasts (RFC 6716 3.1: its TOC byte's frame size
+    and frame count); 960 (20 ms) for a packet too short to tell."""
+    if not packet:
+        return 960
+    toc = packet[0]
+    per_frame = round(_OPUS_FRAME_MS[toc >> 3] * 48)
+    code = toc & 0x03
+    if code == 0:
+        frames = 1
+    elif code in (1, 2):
+        frames = 2
+    else:
+        frames = packet[1] & 0x3F if len(packet) > 1 else 1
+    return per_frame * max(frames, 1)
+
+
+class Interpreted:
+    """What a WebRTC viewer of an interpretation language hears, pure: the interpreter's voice
+    (raw chunks, encoded for this viewer) while they are on air, the original's Opus packets
+    otherwise; one clock (48 kHz) across both, so the switch is seamless."""
+
+    def __init__(self) -> None:
+        self.pts = 0
+
+    def stamp(self, samples: int) -> int:
+        """The timestamp of the next piece of sound lasting ``samples``."""
+        pts, self.pts = self.pts, self.pts + samples
+        return pts
+
+
+def _tracks(
+    feed: ViewerFeed,
+    voice: tuple[InterpretationDesk, VoiceEar] | None = None,
+) -> tuple[Any, Any]:
+    """A video and an audio ``MediaStreamTrack`` reading encoded packets from ``feed``; with
+    ``voice``, the audio is the interpreter's while they are on air (``Interpreted``)."""
     from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
     class RelayVideoTrack(MediaStreamTrack):
@@ -133,7 +172,48 @@ def _tracks(feed: ViewerFeed) -> tuple[Any, Any]:
                 raise MediaStreamError from None
             return _audio_packet(unit)
 
-    return RelayVideoTrack(), RelayAudioTrack()
+    if voice is None:
+        return RelayVideoTrack(), RelayAudioTrack()
+    desk, ear = voice
+    clock = Interpreted()
+    woken = asyncio.Event()
+    ear.wake = woken.set
+
+    class InterpretedAudioTrack(MediaStreamTrack):
+        kind = "audio"
+
+        async def recv(self) -> Any:
+            import av
+
+            while True:
+                if feed.closed:
+                    self.stop()
+                    raise MediaStreamError
+                if desk.is_live(ear.session_id, ear.language):
+                    feed.audio.clear()  # the original is not heard meanwhile
+                    chunk = ear.pop()
+                    if chunk is None:
+                        woken.clear()
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(woken.wait(), 0.1)
+                        continue
+                    samples = EAR_CHUNK // (2 * CHANNELS)
+                    frame = av.AudioFrame(format="s16", layout="stereo", samples=samples)
+                    frame.planes[0].update(chunk)
+                    frame.sample_rate = AUDIO_CLOCK
+                    frame.pts, frame.time_base = clock.stamp(samples), AUDIO_TIME_BASE
+                    return frame
+                ear.clear()
+                try:
+                    unit = await asyncio.wait_for(feed.next_audio(), 0.1)
+                except TimeoutError:
+                    continue  # the interpreter may be back
+                except FeedClosed:
+                    self.stop()
+                    raise MediaStreamError from None
+                return _packet(unit.data, clock.stamp(opus_samples(unit.data)), AUDIO_TIME_BASE)
+
+    return RelayVideoTrack(), InterpretedAudioTrack()
 
 
 def _preferred(kind: str, mime: str) -> list[Any]:
@@ -155,6 +235,7 @@ class WhepViewer:
     connected: bool = False
     closing: bool = False
     timer: asyncio.TimerHandle | None = None
+    ear: VoiceEar | None = None  # listening to an interpreter
 
 
 Listener = Callable[[str, int], None]
@@ -167,6 +248,7 @@ class WhepManager:
     hub: RelayHub
     limits: WhepLimits = field(default_factory=WhepLimits)
     hls_path: Callable[[str], str] = lambda session_id: f"/hls/{session_id}/index.m3u8"
+    interpretation: InterpretationDesk | None = None  # the interpreters' voices, if any
     _viewers: dict[str, WhepViewer] = field(default_factory=dict)
     _by_session: dict[str, set[str]] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -205,10 +287,15 @@ class WhepManager:
     # --- lifecycle
 
     async def open(
-        self, session_id: str, offer: str, audience: str | None = None
+        self,
+        session_id: str,
+        offer: str,
+        audience: str | None = None,
+        language: str | None = None,
     ) -> tuple[str, str]:
         """Answer a viewer's offer: (resource id, SDP answer). Raises ``WhepRefused``.
-        ``audience`` is the viewer's id in the viewer count, when the request names one."""
+        ``audience`` is the viewer's id in the viewer count, when the request names one;
+        ``language`` an interpretation language to hear (checked by the caller)."""
         from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection
         from aiortc import RTCSessionDescription as Description
 
@@ -229,11 +316,17 @@ class WhepManager:
         servers = [RTCIceServer(urls=url) for url in self.limits.ice_servers]
         pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
         feed = relay.subscribe()
-        viewer = WhepViewer(viewer_id, session_id, pc, feed, audience)
+        ear = None
+        if language and self.interpretation is not None:
+            ear = self.interpretation.listen(session_id, language)
+        viewer = WhepViewer(viewer_id, session_id, pc, feed, audience, ear=ear)
         self._viewers[viewer_id] = viewer
         self._by_session.setdefault(session_id, set()).add(viewer_id)
         try:
-            video, audio = _tracks(feed)
+            voice = (
+                None if ear is None or self.interpretation is None else (self.interpretation, ear)
+            )
+            video, audio = _tracks(feed, voice)
             wants = {m.group(1) for m in _MEDIA_LINE.finditer(offer)}
             if "video" in wants:
                 sending = pc.addTransceiver(video, direction="sendonly")
@@ -292,6 +385,8 @@ class WhepManager:
         if viewer.timer is not None:
             viewer.timer.cancel()
         viewer.feed.close()
+        if viewer.ear is not None and self.interpretation is not None:
+            self.interpretation.unlisten(viewer.ear)
         try:
             await viewer.pc.close()
         except Exception:  # closing a broken peer must still free it

@@ -238,6 +238,7 @@ async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
             connect_timeout=media.webrtc_connect_timeout_seconds,
             ice_servers=tuple(media.webrtc_ice_servers),
         ),
+        interpretation=plane.interpretation,
     )
     app[WHEP] = whep
     playback = app[PLAYBACK]  # WebRTC viewers join the viewer count (resource ids, per node)

@@ -302,8 +302,10 @@ ROUTES: tuple[Route, ...] = (
           "Low-latency playback (WHEP): an SDP offer in, the SDP answer and the resource's "
           "Location out (no trickle ICE: PATCH answers 405)", "media", body=str, status=201,
           body_media_types=(SDP_TYPE,), media_types=(SDP_TYPE,),
-          viewer_gate=True, errors=(404, 409, 503),
-          query=(Query("v", "the player's viewer id (its websocket's), for the viewer count"),),
+          viewer_gate=True, errors=(404, 409, 422, 503),
+          query=(Query("v", "the player's viewer id (its websocket's), for the viewer count"),
+                 Query("audio", "an interpretation language to hear instead of the original "
+                       "sound (the interpreter's voice while on air, the original otherwise)")),
           media_session=True),
     Route("DELETE", "/whep/{session_id}/{resource_id}", whep_http.leave,
           "End a low-latency (WHEP) playback", "media", status=204, viewer_gate=True,

@@ -16,6 +16,7 @@ from tests.support.waiting import until
 from web.keys import WHEP
 
 SDP = {"Content-Type": "application/sdp"}
+SOUND_KEPT = 48_000 * 4  # bytes of decoded sound a viewer keeps: a second of 48 kHz stereo s16
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Viewer:
     location: str = ""
     sizes: list[tuple[int, int]] = field(default_factory=list)
     audio_frames: int = 0
+    sound: bytearray = field(default_factory=bytearray)  # the last second heard (s16, stereo)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -45,6 +47,8 @@ async def _read(viewer: Viewer, track: Any) -> None:
                 viewer.sizes.append((frame.width, frame.height))
             else:
                 viewer.audio_frames += 1
+                viewer.sound += bytes(frame.planes[0])
+                del viewer.sound[:-SOUND_KEPT]
 
 
 def peer(video: bool = True, audio: bool = True) -> tuple[Viewer, RTCPeerConnection]:

@@ -16,6 +16,8 @@ from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 
 from tests.support.media_stage import Stage
+from tests.support.waiting import until
+from web.keys import MEDIA
 
 WIDTH, HEIGHT = 640, 360
 
@@ -124,3 +126,21 @@ async def whip_publisher(
         yield Publisher(pc, status, answer_headers.get("Location"), body, answer_headers)
     finally:
         await pc.close()
+
+
+async def interpreter_on_air(st: Stage, session_id: str) -> Any:
+    """An aiortc interpreter of English on air for the session (its peer connection)."""
+    body = {"role": "interpreter", "name": "Booth 1", "studio_ids": [st.studio]}
+    made = await st.app.client.post("/api/v1/tokens", json=body, headers=st.app.admin)
+    token = (await made.json())["token"]
+    pc = await voice_offer()
+    answer = await st.app.client.post(
+        f"/whip/{session_id}/interpret/en",
+        data=pc.localDescription.sdp.encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/sdp"},
+    )
+    assert answer.status == 201, await answer.text()
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=await answer.text(), type="answer"))
+    desk = st.app.web_app[MEDIA].interpretation
+    await until(lambda: desk.is_live(session_id, "en"), timeout=20, what="on air")
+    return pc

@@ -1,6 +1,7 @@
 """HTTP handlers of WHEP playback (draft-ietf-wish-whep; routes in ``web.routes``).
 
-``POST /whep/{session_id}`` (an SDP offer: 201, the answer, ``Location``) and ``DELETE`` on the
+``POST /whep/{session_id}`` (an SDP offer: 201, the answer, ``Location``; ``?audio=<language>``
+hears that interpretation language instead of the original sound) and ``DELETE`` on the
 resource (204). Refusals are the media plane's errors, answered by ``web.errors``
 (``ANSWERS``). The answers: ``docs/operations.md`` ("Low-latency playback").
 """
@@ -14,6 +15,7 @@ from streaming.plane import OVER
 from streaming.whep import SDP_TYPE, check_offer, is_resource_id
 from studio.errors import NotFound
 from studio.interaction.playback import valid_viewer_query
+from studio.interpretation import check_language
 from web.auth import viewer_id
 from web.errors import error_response
 from web.keys import PROGRAMME, WHEP
@@ -32,7 +34,10 @@ async def offer(request: web.Request) -> web.StreamResponse:
     if session.state in OVER:
         raise NotLive(f"this session is {session.state.value}")
     audience = viewer_id(request) or valid_viewer_query(request.query.get("v"))
-    resource, answer = await request.app[WHEP].open(session_id, sdp, audience)
+    language = request.query.get("audio") or None  # an interpretation language to hear
+    if language is not None:
+        check_language(language, request.app[PROGRAMME].interpretation_languages)
+    resource, answer = await request.app[WHEP].open(session_id, sdp, audience, language)
     return web.Response(
         status=201,
         text=answer,

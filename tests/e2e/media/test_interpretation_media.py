@@ -23,7 +23,8 @@ from aiortc import RTCSessionDescription
 from tests.support.media_stage import Stage, fetch, new_session, playlist, publisher, stage
 from tests.support.media_tools import FFMPEG, needs_ffmpeg
 from tests.support.waiting import until
-from tests.support.whip_publisher import voice_offer
+from tests.support.whep_viewer import relay_live, viewer
+from tests.support.whip_publisher import interpreter_on_air, voice_offer
 from web.keys import MEDIA
 
 pytestmark = [pytest.mark.slow, needs_ffmpeg]
@@ -56,6 +57,12 @@ async def latest_sound(st: Stage, session_id: str, rendition: str) -> list[int]:
     return list(
         struct.unpack(f"<{len(done.stdout) // 2}h", done.stdout[: len(done.stdout) // 2 * 2])
     )
+
+
+def left_channel_at_8k(sound: bytes) -> list[int]:
+    """48 kHz stereo s16 sound as its left channel at ``RATE`` (every sixth sample)."""
+    samples = struct.unpack(f"<{len(sound) // 2}h", sound[: len(sound) // 2 * 2])
+    return list(samples[0::12])
 
 
 def spoken(samples: list[int]) -> bool:
@@ -128,3 +135,46 @@ def probe_streams(st: Stage, session_id: str) -> list[dict[str, Any]]:
     done = subprocess.run(args, capture_output=True, check=True, timeout=30, text=True)
     streams: list[dict[str, Any]] = json.loads(done.stdout)["streams"]
     return streams
+
+
+async def test_a_webrtc_viewer_hears_the_interpreter_while_on_air_and_the_original_otherwise(
+    tmp_path: Path,
+) -> None:
+    """A WHEP viewer asking for English hears the original sound until the interpreter is on
+    air, then their voice in its place, then the original again once they drop (never
+    silence); a language the event is not interpreted into is refused."""
+    async with stage(tmp_path, ladder=[], slate=False, interpretations=["en"]) as st:
+        session_id, key = await new_session(st, "Opening: innovative municipalities")
+        live = await st.app.client.post(f"/api/v1/sessions/{session_id}/live", headers=st.app.admin)
+        assert live.status == 200, await live.text()
+        async with publisher(st.rtmp(key), size="640x360"):
+            await relay_live(st, session_id)
+            refused = await st.app.client.post(
+                f"/whep/{session_id}?audio=de", data="v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n",
+                headers={"Content-Type": "application/sdp"},
+            )  # fmt: skip
+            assert refused.status == 422
+            message = (await refused.json())["error"]["message"]
+            assert (
+                message
+                == "language: 'de' is not an interpretation language of this event (choose en)"
+            )
+            async with viewer(st, session_id, "?audio=en") as heard:
+
+                def hearing(voice: bool) -> bool:
+                    """The last second is the interpreter's voice alone (``voice``), or the
+                    original without it."""
+                    if len(heard.sound) < 48_000 * 4:
+                        return False
+                    samples = left_channel_at_8k(bytes(heard.sound))
+                    if voice:
+                        return tone_power(samples, 400) > 10 * tone_power(samples, 440)
+                    return tone_power(samples, 440) > 0 and not spoken(samples)
+
+                await until(lambda: hearing(False), timeout=30, what="the original sound")
+                pc = await interpreter_on_air(st, session_id)
+                try:
+                    await until(lambda: hearing(True), timeout=30, what="the interpreter")
+                finally:
+                    await pc.close()
+                await until(lambda: hearing(False), timeout=60, what="the original again")

@@ -165,3 +165,26 @@ def test_a_jitter_buffer_gathers_voice_before_giving_it_and_after_a_shortfall() 
     assert buffer.take(80) == b"\x01" * 32 + b"\x02" * 40 + bytes(8)
     buffer.push(b"\x03" * 40)
     assert buffer.take(8) == bytes(8)
+
+
+def test_an_ear_hears_the_voice_in_20_ms_chunks_and_keeps_only_the_newest() -> None:
+    """Voice pushed by the interpreter reaches every ear of that language in whole 20 ms
+    chunks (3840 bytes), waking it; an ear keeps ten at most; an ear that left hears nothing."""
+    desk = InterpretationDesk(jitter=0)
+    woken: list[int] = []
+    ear = desk.listen("ses_a", "en")
+    ear.wake = lambda: woken.append(1)
+    other = desk.listen("ses_a", "fi")
+    feed = desk.open("ses_a", "en")
+    feed.push(b"\x01" * 3000)
+    assert ear.pop() is None
+    feed.push(b"\x02" * 1000)
+    assert ear.pop() == b"\x01" * 3000 + b"\x02" * 840
+    assert woken == [1]
+    assert other.pop() is None
+    feed.push(bytes(3840 * 12))
+    chunks = [c for c in iter(ear.pop, None)]
+    assert len(chunks) == 10
+    desk.unlisten(ear)
+    feed.push(bytes(3840))
+    assert ear.pop() is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from streaming.errors import BadWhepOffer
-from streaming.whep import WhepLimits, check_offer, full_message
+from streaming.whep import WhepLimits, check_offer, full_message, opus_samples
 
 
 def test_offer_check_refuses_what_is_not_sdp() -> None:
@@ -34,3 +34,14 @@ def test_caps_name_the_cap_and_point_to_hls() -> None:
     assert full_message(0, 0, off, hls) == (
         "low-latency (WebRTC) playback is off on this server; watch with HLS at /hls/s1/index.m3u8"
     )
+
+
+def test_an_opus_packets_length_comes_from_its_toc_byte() -> None:
+    """20 ms CELT and SILK packets are 960 samples, a 10 ms one 480, two 20 ms frames 1920,
+    a code-3 packet counts its frames; an empty packet is taken as 20 ms."""
+    assert opus_samples(bytes([0xFC, 0])) == 960  # config 31 (CELT 20 ms), one frame
+    assert opus_samples(bytes([0x08])) == 960  # config 1 (SILK NB 20 ms)
+    assert opus_samples(bytes([0x00])) == 480  # config 0 (SILK NB 10 ms)
+    assert opus_samples(bytes([0xFD, 0, 0])) == 1920  # two frames
+    assert opus_samples(bytes([0xFF, 0x03])) == 2880  # code 3: three frames
+    assert opus_samples(b"") == 960

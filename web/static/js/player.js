@@ -4,12 +4,15 @@
 // and why these settings: docs/architecture.md ("Viewer latency").
 
 import Hls from "/static/vendor/hls.min.mjs";
+import { api } from "/static/js/api.js";
 import { el } from "/static/js/dom.js";
-import { t } from "/static/js/i18n.js";
+import { languageName, t } from "/static/js/i18n.js";
+import { storage } from "/static/js/storage.js";
 import { endResource, negotiate } from "/static/js/webrtc.js";
 
 const WORKER = "/static/vendor/hls.worker.js";
 const UPGRADE_MS = 4000; // how soon "lowest" tries WHEP again after falling back to LL-HLS
+const AUDIO_KEY = "player.audio"; // the sound a viewer chose ("" the original), remembered
 
 /** The latency choices the page offers: LL-HLS (default), WebRTC, classic HLS. */
 export const LATENCIES = ["low", "lowest", "standard"];
@@ -35,12 +38,24 @@ export class Player {
   /**
    * video: the <video> element. onStatus(text, kind): what to tell the viewer.
    * onLevels(levels, current): the qualities on offer ([{index, label}]).
+   * onAudio(languages, current): the sounds on offer ("" the original, then interpretation
+   * languages) and the one playing.
    */
   constructor(
     video,
-    { onStatus = () => {}, onLevels = () => {}, onMode = () => {}, onCues = () => {}, viewerId = () => "" } = {},
+    {
+      onStatus = () => {},
+      onLevels = () => {},
+      onMode = () => {},
+      onCues = () => {},
+      onAudio = () => {},
+      viewerId = () => "",
+    } = {},
   ) {
     this.video = video;
+    this.onAudio = onAudio;
+    this.audioLanguage = storage.get(AUDIO_KEY) || ""; // what the viewer listens to
+    this.whepLanguages = []; // the interpretation languages a WebRTC viewer may pick
     this.viewerId = viewerId; // the websocket's viewer id: one viewer counts once (docs/protocol.md)
     this.onStatus = onStatus;
     this.onLevels = onLevels;
@@ -131,6 +146,12 @@ export class Player {
         video.play().catch(() => this.onStatus(t("player.press_play"), "info"));
       });
       hls.on(Hls.Events.LEVEL_SWITCHED, () => this.reportLevels());
+      hls.on(Hls.Events.AUDIO_TRACKS_UPDATED, () => {
+        const index = this.audioIndex(this.audioLanguage);
+        if (index >= 0 && index !== hls.audioTrack) hls.audioTrack = index;
+        this.reportAudio();
+      });
+      hls.on(Hls.Events.AUDIO_TRACK_SWITCHED, () => this.reportAudio());
       hls.on(Hls.Events.SUBTITLE_FRAG_PROCESSED, () => this.onCues());
       // Playlists without parts (another origin, an old node) play as classic HLS.
       hls.on(Hls.Events.LEVEL_UPDATED, (_, { details }) => {
@@ -198,6 +219,38 @@ export class Player {
     this.onLevels(levels, this.hls.autoLevelEnabled ? -1 : this.hls.currentLevel);
   }
 
+  /** The hls.js audio track of ``language`` ("" the original: the default one), or -1. */
+  audioIndex(language) {
+    const tracks = this.hls?.audioTracks ?? [];
+    return tracks.findIndex((track) => (language ? track.lang === language : track.default || !track.lang));
+  }
+
+  /** Tell onAudio the sounds on offer: HLS's audio renditions, or WHEP's languages. */
+  reportAudio() {
+    if (this.hls) {
+      const languages = this.hls.audioTracks.map((track) => (track.default ? "" : track.lang || ""));
+      const playing = this.hls.audioTracks[this.hls.audioTrack];
+      this.onAudio(languages, playing && !playing.default ? playing.lang || "" : "");
+    } else if (this.mode === "whep") {
+      this.onAudio(["", ...this.whepLanguages], this.audioLanguage);
+    } else {
+      this.onAudio([], "");
+    }
+  }
+
+  /** Listen to ``language`` ("" the original sound), remembered for next time: HLS switches
+   * its audio rendition; WebRTC reconnects with that sound. */
+  setAudio(language) {
+    this.audioLanguage = language;
+    storage.set(AUDIO_KEY, language);
+    if (this.hls) {
+      const index = this.audioIndex(language);
+      if (index >= 0) this.hls.audioTrack = index;
+    } else if (this.mode === "whep" && this.sessionId) {
+      this.play(this.sessionId, { latency: this.latency, vod: this.vod });
+    }
+  }
+
   /** -1 picks automatically (fits the connection); other values pin one rendition. */
   setQuality(index) {
     if (this.hls) this.hls.currentLevel = index;
@@ -222,9 +275,17 @@ export class Player {
       }
     });
     try {
-      this.whepResource = await negotiate(pc, this.tagged(`/whep/${encodeURIComponent(sessionId)}`));
+      const offered = await api("GET", `/api/v1/sessions/${encodeURIComponent(sessionId)}/interpretation`).catch(
+        () => null,
+      );
+      this.whepLanguages = offered?.languages ?? [];
+      if (!this.whepLanguages.includes(this.audioLanguage)) this.audioLanguage = "";
+      const url = new URL(`/whep/${encodeURIComponent(sessionId)}`, location.href);
+      if (this.audioLanguage) url.searchParams.set("audio", this.audioLanguage);
+      this.whepResource = await negotiate(pc, this.tagged(url.href));
       this.setMode("whep");
       this.onLevels([], -1);
+      this.reportAudio();
       this.onStatus("", "ok");
       return true;
     } catch {
@@ -263,6 +324,17 @@ export function fillQuality(select, levels, current) {
   );
   select.value = String(current);
   select.disabled = levels.length < 2;
+}
+
+/** Fill a sound <select>: the original sound, then each interpretation language. */
+export function fillAudio(select, languages, current) {
+  select.replaceChildren(
+    ...languages.map((language) =>
+      el("option", { value: language, text: language ? languageName(language) : t("player.audio_original") }),
+    ),
+  );
+  select.value = current;
+  select.disabled = languages.length < 2;
 }
 
 /** Fill a captions <select> from the video's text tracks; "off" hides them all. */

@@ -6,7 +6,7 @@ import { askAccessCode, copyText, sessionIdFromPath } from "/static/js/common.js
 import { $, appendKept, el, keepFocus, removeItem, say, setCount, show } from "/static/js/dom.js";
 import { formatDay, formatTime, initI18n, languageName, t } from "/static/js/i18n.js";
 import { LiveCaptions, wireCaptionStyle } from "/static/js/captions.js";
-import { fillQuality, LATENCIES, Player, wireCaptions } from "/static/js/player.js";
+import { fillAudio, fillQuality, LATENCIES, Player, wireCaptions } from "/static/js/player.js";
 import { explain, Realtime, statusReporter, viewerKnown } from "/static/js/realtime.js";
 import { CHAT_KEPT, emptyRoom, followRoom, highlighted } from "/static/js/room.js";
 import { displayName, keepDraft, setDisplayName, storage } from "/static/js/storage.js";
@@ -77,6 +77,7 @@ const player = new Player($("video"), {
   onMode: (mode) => liveCaptions.setMode(mode),
   onCues: () => liveCaptions.settle(),
   onLevels: (levels, current) => fillQuality($("quality"), levels, current),
+  onAudio: (languages, current) => fillAudio($("audio-language"), languages, current),
   viewerId: () => rt?.viewerId || "",
 });
 
@@ -109,11 +110,10 @@ function updatePlayer() {
 
 // --- Chat -------------------------------------------------------------------------------------
 
-/** An interpreter dropped (their language carries the original sound meanwhile) or is on air.
- * A player that listens to one language (``player.audioLanguage``) is told of that one only. */
+/** An interpreter is on air (everyone is told: the language is there to pick) or dropped
+ * (their language carries the original sound meanwhile: told to those listening to it). */
 function showInterpretation(event) {
-  const listening = player.audioLanguage;
-  if (listening && listening !== event.language) return;
+  if (!event.live && player.audioLanguage !== event.language) return;
   const key = event.live ? "player.interpreter_live" : "player.interpreter_away";
   const status = $("interpretation-status");
   status.dataset.language = event.language;
@@ -347,6 +347,8 @@ async function main() {
   });
   $("quality").addEventListener("change", () => player.setQuality(Number($("quality").value)));
   fillQuality($("quality"), [], -1);
+  fillAudio($("audio-language"), [], "");
+  $("audio-language").addEventListener("change", () => player.setAudio($("audio-language").value));
   wireCaptions($("video"), $("captions"));
   wireCaptionStyle($("video"), $("caption-size"), $("caption-background"));
   rt = new Realtime({
