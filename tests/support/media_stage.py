@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,3 +205,22 @@ async def error_of(answer: Any) -> tuple[int, str, str]:
     """Status, error code and message of a JSON error answer."""
     body = await answer.json()
     return answer.status, body["error"]["code"], body["error"]["message"]
+
+
+def probe_hls(st: Stage, path: str) -> list[dict[str, Any]]:
+    """The streams ffprobe finds behind an HLS playlist of the stage (blocking: run it in a
+    thread while the app serves)."""
+    assert FFMPEG is not None
+    ffprobe = str(Path(FFMPEG).with_name("ffprobe"))
+    args = [
+        ffprobe,
+        "-v",
+        "error",
+        "-show_streams",
+        "-of",
+        "json",
+        str(st.app.client.make_url(path)),
+    ]
+    done = subprocess.run(args, capture_output=True, check=True, timeout=30, text=True)
+    streams: list[dict[str, Any]] = json.loads(done.stdout)["streams"]
+    return streams

@@ -9,23 +9,28 @@ audio renditions with their languages from the multivariant playlist.
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import struct
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import m3u8  # type: ignore[import-untyped]
 import pytest
-from aiortc import RTCSessionDescription
 
-from tests.support.media_stage import Stage, fetch, new_session, playlist, publisher, stage
-from tests.support.media_tools import FFMPEG, needs_ffmpeg
+from tests.support.media_stage import (
+    Stage,
+    fetch,
+    new_session,
+    playlist,
+    probe_hls,
+    publisher,
+    replay_published,
+    stage,
+)
+from tests.support.media_tools import FFMPEG, needs_ffmpeg, probe
 from tests.support.waiting import until
 from tests.support.whep_viewer import relay_live, viewer
-from tests.support.whip_publisher import interpreter_on_air, voice_offer
-from web.keys import MEDIA
+from tests.support.whip_publisher import interpreter_on_air
 
 pytestmark = [pytest.mark.slow, needs_ffmpeg]
 
@@ -76,7 +81,8 @@ async def test_an_interpreters_voice_is_an_audio_rendition_over_the_original_sou
 ) -> None:
     """Before the interpreter is on air the English rendition is the original sound; with the
     interpreter on air it carries their voice too, the original rendition never does; ffprobe
-    lists the two audio renditions with their languages."""
+    lists the two audio renditions with their languages; the replay lists both and its MP4
+    has the English track after the original (the default)."""
     async with stage(tmp_path, ladder=[], slate=False, interpretations=["en"]) as st:
         session_id, key = await new_session(st, "Opening: innovative municipalities")
         live = await st.app.client.post(f"/api/v1/sessions/{session_id}/live", headers=st.app.admin)
@@ -95,46 +101,41 @@ async def test_an_interpreters_voice_is_an_audio_rendition_over_the_original_sou
             assert tone_power(before, 440) > 0
             assert not spoken(before)
 
-            body = {"role": "interpreter", "name": "Booth 1", "studio_ids": [st.studio]}
-            made = await st.app.client.post("/api/v1/tokens", json=body, headers=st.app.admin)
-            token = (await made.json())["token"]
-            pc = await voice_offer()
+            pc = await interpreter_on_air(st, session_id)
             try:
-                answer = await st.app.client.post(
-                    f"/whip/{session_id}/interpret/en",
-                    data=pc.localDescription.sdp.encode(),
-                    headers={"Authorization": f"Bearer {token}", "Content-Type": "application/sdp"},
-                )
-                assert answer.status == 201, await answer.text()
-                await pc.setRemoteDescription(
-                    RTCSessionDescription(sdp=await answer.text(), type="answer")
-                )
-                desk = st.app.web_app[MEDIA].interpretation
-                await until(lambda: desk.is_live(session_id, "en"), timeout=20, what="on air")
 
                 async def voice_heard() -> bool:
                     return spoken(await latest_sound(st, session_id, "audio-en"))
 
                 await until(voice_heard, timeout=30, what="the voice in the rendition", interval=1)
                 assert not spoken(await latest_sound(st, session_id, "audio"))
-                probed = await asyncio.to_thread(probe_streams, st, session_id)
+                probed = await asyncio.to_thread(probe_hls, st, f"/hls/{session_id}/index.m3u8")
             finally:
                 await pc.close()
-    languages = sorted(
-        s.get("tags", {}).get("language", "") for s in probed if s["codec_type"] == "audio"
-    )
-    assert languages == ["", "en"] or languages == ["en", "und"], probed
+            end = await st.app.client.post(
+                f"/api/v1/sessions/{session_id}/end", headers=st.app.admin
+            )
+            assert end.status == 200, await end.text()
+        languages = sorted(
+            s.get("tags", {}).get("language", "") for s in probed if s["codec_type"] == "audio"
+        )
+        assert languages in (["", "en"], ["en", "und"]), probed
 
-
-def probe_streams(st: Stage, session_id: str) -> list[dict[str, Any]]:
-    """The streams ffprobe finds behind the session's multivariant playlist."""
-    url = f"{st.app.client.make_url(f'/hls/{session_id}/index.m3u8')}"
-    assert FFMPEG is not None
-    ffprobe = str(Path(FFMPEG).with_name("ffprobe"))
-    args = [ffprobe, "-v", "error", "-show_streams", "-of", "json", url]
-    done = subprocess.run(args, capture_output=True, check=True, timeout=30, text=True)
-    streams: list[dict[str, Any]] = json.loads(done.stdout)["streams"]
-    return streams
+        # The replay keeps the interpretation: an audio rendition, and a track in the MP4.
+        await replay_published(st, session_id)
+        replay = m3u8.loads((await fetch(st, f"/hls/{session_id}/index.m3u8"))[0].decode())
+        audio = [(m.uri, m.language, m.default) for m in replay.media if m.type == "AUDIO"]
+        assert audio == [("audio.m3u8", None, "YES"), ("audio-en.m3u8", "en", "NO")]
+        assert "#EXT-X-ENDLIST" in (await fetch(st, f"/hls/{session_id}/audio-en.m3u8"))[0].decode()
+        mp4 = tmp_path / "replay.mp4"
+        body, _ = await fetch(st, f"/api/v1/sessions/{session_id}/recording.mp4")
+        await asyncio.to_thread(mp4.write_bytes, body)
+    streams = [
+        s for s in (await asyncio.to_thread(probe, mp4))["streams"] if s["codec_type"] == "audio"
+    ]
+    assert [(s["tags"].get("language"), s["disposition"]["default"]) for s in streams] == [
+        ("und", 1), ("eng", 0),
+    ]  # fmt: skip
 
 
 async def test_a_webrtc_viewer_hears_the_interpreter_while_on_air_and_the_original_otherwise(
