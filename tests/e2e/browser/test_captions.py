@@ -133,7 +133,8 @@ async def test_a_captioners_line_shows_among_the_hls_viewers_active_cues(
             cpage = captioner.page
             await cpage.goto("/caption")
             await sign_in(captioner, token["token"])
-            await cpage.locator("#session").wait_for(state="attached")
+            # The picker is filled once the programme has loaded: wait for the session in it.
+            await cpage.locator(f'#session option[value="{session_id}"]').wait_for(state="attached")
             assert await cpage.locator("#session").input_value() == session_id
             assert await cpage.locator("#caption-language").input_value() == "sv"
             await _webrtc_plays(cpage, "the console's programme")
