@@ -29,7 +29,8 @@ def test_a_mono_frame_becomes_stereo_with_both_channels_alike() -> None:
     mono = struct.pack("<960h", *([1000] * 960))
     out = converter.convert(_frame(mono, "mono", 48_000, 960))
     out += converter.convert(_frame(mono, "mono", 48_000, 960))
-    assert len(out) % 4 == 0 and len(out) >= 4 * 960
+    assert len(out) % 4 == 0
+    assert len(out) >= 4 * 960
     values = struct.unpack(f"<{len(out) // 2}h", out)
     assert values[0::2] == values[1::2]
     assert max(values) > 0
