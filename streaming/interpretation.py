@@ -1,8 +1,10 @@
 """Interpreters' voices on their way to the session pipeline: a bounded buffer per (session,
 language) that the pipeline reads at its own pace, and who is live. No I/O.
 
-An interpreter's WebRTC publish (``streaming.whip.interpreter``) pushes decoded PCM to an
-``InterpreterFeed``; the pipeline takes exactly the bytes it needs every few milliseconds from
+An interpreter's WebRTC publish (``streaming.whip.interpreter``) takes the language's booth
+(``open``: one interpreter a language) and pushes decoded PCM to its ``InterpreterFeed``; the
+first voice makes the interpreter live, closing the feed drops them (``on_change`` listeners
+are told both). The pipeline takes exactly the bytes it needs every few milliseconds from
 ``InterpretationDesk.take``: voice when there is some, silence when the interpreter is late or
 gone (the pipeline mixes it over the ducked original sound, so a dropped interpreter falls back
 to the original, never to silence). The buffer never grows a delay: it keeps at most
@@ -119,10 +121,12 @@ class VoiceEar:
 
 @dataclass
 class _Booth:
-    """One (session, language): its voice and whether an interpreter is live in it."""
+    """One (session, language): its voice and the interpreter in it (``feed``), live once
+    their first voice came."""
 
     voice: VoiceBuffer = field(default_factory=VoiceBuffer)
     feed: InterpreterFeed | None = None
+    live: bool = False
 
 
 class InterpreterFeed:
@@ -135,10 +139,10 @@ class InterpreterFeed:
         self.closed = False
 
     def push(self, pcm: bytes) -> None:
-        """Voice of the interpreter (s16le, 48 kHz, stereo); ignored once closed."""
+        """Voice of the interpreter (s16le, 48 kHz, stereo); the first makes them live;
+        ignored once closed."""
         if not self.closed:
-            self.desk._booth(self.session_id, self.language).voice.push(pcm)
-            self.desk._heard(self.session_id, self.language, pcm)
+            self.desk._voice(self, pcm)
 
     def close(self) -> None:
         """The interpreter is gone (idempotent): the language falls back to the original."""
@@ -171,7 +175,8 @@ class InterpretationDesk:
         self._listeners.append(listener)
 
     def open(self, session_id: str, language: str) -> InterpreterFeed:
-        """An interpreter goes live for the language; ``InterpreterBusy`` if one already is."""
+        """Take the language's booth for an interpreter (live once their voice comes);
+        ``InterpreterBusy`` if another one has it."""
         booth = self._booth(session_id, language)
         if booth.feed is not None:
             raise InterpreterBusy(
@@ -180,8 +185,17 @@ class InterpretationDesk:
             )
         booth.voice.clear()
         booth.feed = InterpreterFeed(self, session_id, language)
-        self._tell(session_id, language, live=True)
         return booth.feed
+
+    def _voice(self, feed: InterpreterFeed, pcm: bytes) -> None:
+        booth = self._booths.get((feed.session_id, feed.language))
+        if booth is None or booth.feed is not feed:
+            return
+        booth.voice.push(pcm)
+        self._heard(feed.session_id, feed.language, pcm)
+        if not booth.live:
+            booth.live = True
+            self._tell(feed.session_id, feed.language, live=True)
 
     def _closed(self, feed: InterpreterFeed) -> None:
         key = (feed.session_id, feed.language)
@@ -189,7 +203,8 @@ class InterpretationDesk:
         if booth is None or booth.feed is not feed:
             return
         del self._booths[key]
-        self._tell(feed.session_id, feed.language, live=False)
+        if booth.live:
+            self._tell(feed.session_id, feed.language, live=False)
 
     def take(self, session_id: str, language: str, nbytes: int) -> bytes:
         """Exactly ``nbytes`` of the language's voice (silence when nobody is live)."""
@@ -201,12 +216,12 @@ class InterpretationDesk:
     def is_live(self, session_id: str, language: str) -> bool:
         """Whether an interpreter publishes the language for the session now."""
         booth = self._booths.get((session_id, language))
-        return booth is not None and booth.feed is not None
+        return booth is not None and booth.live
 
     def live_languages(self, session_id: str) -> tuple[str, ...]:
         """The languages interpreters publish for the session now (sorted)."""
         return tuple(
-            sorted(lang for (sid, lang), b in self._booths.items() if sid == session_id and b.feed)
+            sorted(lang for (sid, lang), b in self._booths.items() if sid == session_id and b.live)
         )
 
     def close_session(self, session_id: str) -> None:

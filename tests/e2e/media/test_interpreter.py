@@ -140,6 +140,34 @@ async def test_a_dropped_connection_takes_the_interpreter_off_air(booth: Booth) 
                 what="the interpreter dropped")  # fmt: skip
 
 
+async def test_ending_the_session_takes_its_interpreters_off_air(booth: Booth) -> None:
+    """When the operator ends the broadcast, its interpreter is dropped (their connection
+    closed, the desk no longer live) and a later offer is refused as for a session not live."""
+    pc = await voice_offer()
+    try:
+        status, _, body = await booth.offer(pc, booth.interpreter_a)
+        assert status == 201, body
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=body, type="answer"))
+        answer = await booth.app.client.post(
+            f"/api/v1/sessions/{booth.live}/end", headers=booth.app.admin
+        )
+        assert answer.status == 200, await answer.text()
+        await until(lambda: not booth.desk.is_live(booth.live, "en"), timeout=10,
+                    what="the interpreter dropped with the session")  # fmt: skip
+        assert not booth.app.web_app[MEDIA].interpreters.resources(booth.live)
+        again = await voice_offer()
+        try:
+            status, _, body = await booth.offer(again, booth.interpreter_a)
+            assert (status, json.loads(body)["error"]["message"]) == (
+                409,
+                "the session is ended; an interpreter publishes only while it is live",
+            )
+        finally:
+            await again.close()
+    finally:
+        await pc.close()
+
+
 async def test_a_second_interpreter_of_a_language_is_refused(booth: Booth) -> None:
     """While one interpreter speaks English, another gets 409 naming the language."""
     first, second = await voice_offer(), await voice_offer()

@@ -87,11 +87,16 @@ def test_desk_hands_an_interpreters_voice_to_the_pipeline() -> None:
 
 
 def test_desk_tells_listeners_when_interpreters_go_live_and_drop() -> None:
-    """Opening and closing a feed calls each listener once with the new state."""
+    """An interpreter is live from their first voice, not from opening the booth; closing
+    the feed drops them; each listener hears each change once."""
     desk = InterpretationDesk()
     seen: list[tuple[str, str, bool]] = []
     desk.on_change(lambda *change: seen.append(change))
     feed = desk.open("ses_a", "en")
+    assert not desk.is_live("ses_a", "en")
+    assert seen == []
+    feed.push(FRAME)
+    feed.push(FRAME)
     assert desk.is_live("ses_a", "en")
     assert desk.live_languages("ses_a") == ("en",)
     feed.close()
@@ -101,18 +106,29 @@ def test_desk_tells_listeners_when_interpreters_go_live_and_drop() -> None:
     assert desk.live_languages("ses_a") == ()
 
 
+def test_an_interpreter_who_never_spoke_leaves_without_a_notice() -> None:
+    """A booth taken and given back before any voice came tells nobody (they were never
+    live), and frees the language."""
+    desk = InterpretationDesk()
+    seen: list[bool] = []
+    desk.on_change(lambda _s, _l, live: seen.append(live))
+    desk.open("ses_a", "en").close()
+    assert seen == []
+    desk.open("ses_a", "en")
+
+
 def test_second_interpreter_of_a_language_is_refused() -> None:
     """One interpreter per session and language: the second gets a message naming the language."""
     desk = InterpretationDesk()
-    desk.open("ses_a", "en")
+    desk.open("ses_a", "en")  # not live yet (no voice), but the language is taken
     with pytest.raises(InterpreterBusy) as refused:
         desk.open("ses_a", "en")
     assert refused.value.message == (
         "an interpreter already publishes en for this session; "
         "they stop first (or their connection drops)"
     )
-    desk.open("ses_a", "fi")
-    assert desk.live_languages("ses_a") == ("en", "fi")
+    desk.open("ses_a", "fi").push(FRAME)
+    assert desk.live_languages("ses_a") == ("fi",)
 
 
 def test_closed_feed_pushes_nothing_and_its_voice_is_gone() -> None:
@@ -131,9 +147,8 @@ def test_closed_feed_pushes_nothing_and_its_voice_is_gone() -> None:
 def test_close_session_drops_every_interpreter_of_it() -> None:
     """A session's end drops its interpreters (and only its)."""
     desk = InterpretationDesk()
-    desk.open("ses_a", "en")
-    desk.open("ses_a", "fi")
-    desk.open("ses_b", "en")
+    for session_id, language in (("ses_a", "en"), ("ses_a", "fi"), ("ses_b", "en")):
+        desk.open(session_id, language).push(FRAME)
     desk.close_session("ses_a")
     assert desk.live_languages("ses_a") == ()
     assert desk.live_languages("ses_b") == ("en",)
@@ -149,7 +164,9 @@ def test_failing_listener_does_not_stop_the_others() -> None:
 
     desk.on_change(broken)
     desk.on_change(lambda _s, _l, live: seen.append(live))
-    desk.open("ses_a", "en").close()
+    feed = desk.open("ses_a", "en")
+    feed.push(FRAME)
+    feed.close()
     assert seen == [True, False]
 
 
