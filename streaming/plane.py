@@ -145,11 +145,8 @@ class Publish:
         self.peer = peer
         self._taps: list[MediaTap] = []
         settings = plane.config.pipeline.ladder
-        straight_on = on_air(self.state, True, slate=plane.slates) is not OnAir.STARTING_SOON
-        early = straight_on or origin is IngestOrigin.WHIP
         self._probe = IngestProbe(
             max_gop=settings.max_passthrough_gop,
-            early=EARLY_DECISION_SECONDS if early else None,
             assumed_gop=None if origin is IngestOrigin.WHIP else settings.segment_seconds,
         )
         self._source: SourceInfo | None = None
@@ -192,6 +189,11 @@ class Publish:
             raise InvalidMedia("the source was not recognised in time (two keyframes needed)")
         if self._clock is None:
             self._clock = IngestClock(datetime.now(UTC), tag.timestamp)
+            # Decided early when it goes straight on air (the programme has heard ingest_up by
+            # now: an auto-starting session is live), or is WHIP (its keyframes come on request).
+            held = on_air(self.state, True, slate=self.plane.slates) is OnAir.STARTING_SOON
+            if not held or self.origin is IngestOrigin.WHIP:
+                self._probe.early = EARLY_DECISION_SECONDS
         source = self._probe.add(tag)
         if source is not None:
             if self.origin is IngestOrigin.WHIP:
