@@ -170,6 +170,22 @@ async def test_a_captioners_line_shows_among_the_hls_viewers_active_cues(
             assert ids is not None
             assert len(ids) == 1, ids
             assert vtt, "the player loaded no Swedish WebVTT segment"
+            # The HLS viewer, Swedish chosen, moves to WebRTC: its choice carries over.
+            await page.locator("#latency").select_option("lowest")
+            await _webrtc_plays(page, "the HLS viewer's WebRTC picture")
+            app.clock.current = datetime.now(UTC)
+            third = {"text": "Nu via WebRTC", "language": "sv"}
+            answer = await app.client.post(
+                f"/api/v1/sessions/{session_id}/captions",
+                json=third,
+                headers={"Authorization": f"Bearer {token['token']}"},
+            )
+            assert answer.status == 201, await answer.text()
+
+            async def carried_over() -> bool:
+                return ["sv", third["text"]] in await page.evaluate(ACTIVE_CUES)
+
+            await until(carried_over, timeout=10, what="the line after the move", interval=0.1)
             viewer.assert_clean()
             await page.context.close()
 

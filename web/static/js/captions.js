@@ -36,6 +36,7 @@ export class LiveCaptions {
   add(event) {
     const track = this.mode === "whep" ? this.ownTrack(event.language) : this.renditionTrack(event.language);
     if (!track) return;
+    if (this.mode === "whep") this.takeOverChoice(track);
     const picture = this.mode === "whep" ? Date.now() : this.hlsPictureTime(); // WebRTC: a moment behind
     if (picture === null) return;
     const now = this.video.currentTime;
@@ -57,6 +58,14 @@ export class LiveCaptions {
         }
       }
     }
+  }
+
+  /** A viewer who chose this language in the captions menu while HLS played (the page notes
+   * the choice as ``video.dataset.captions``) sees our track once WebRTC plays. */
+  takeOverChoice(track) {
+    if (track.mode === "showing" || this.video.dataset.captions !== track.language) return;
+    for (const other of this.video.textTracks) if (other !== track && other.mode === "showing") other.mode = "disabled";
+    track.mode = "showing";
   }
 
   ownTrack(language) {

@@ -354,6 +354,8 @@ export function wireCaptions(video, select) {
       tracks.forEach((track, index) => {
         track.mode = String(index) === select.value ? "showing" : "disabled";
       });
+      // The language chosen, for a player that moves to WebRTC (captions.js LiveCaptions).
+      video.dataset.captions = tracks[Number(select.value)]?.language ?? "";
     };
   };
   video.textTracks.addEventListener("addtrack", refresh);
