@@ -68,7 +68,11 @@ async def test_the_hall_screen_shows_the_highlight_and_poll_bars_a_phone_moves(
         code = await until(code_shown, timeout=15, what="the join code on the screen")
         qr_drawn = "document.getElementById('qr').decode().then(() => true, () => false)"
         assert await until(lambda: screen.page.evaluate(qr_drawn), timeout=10, what="the QR code")
-        assert await _text(screen.page, "title") == "Hall debate"
+
+        async def titled() -> bool:
+            return await _text(screen.page, "title") == "Hall debate"
+
+        await until(titled, timeout=15, what="the session's title on the screen")
 
         phone = await w.open("hall-phone", viewport=PHONE, expected=r"/hls/")
         await phone.page.goto(f"/j/{code}")

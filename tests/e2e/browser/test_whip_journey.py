@@ -115,7 +115,9 @@ async def whip_run(w: World, consoles: Consoles, index: int, *, detailed: bool) 
     for question in ("Can we see the slides?", "Will the recording be online?"):
         await vpage.locator("#ask-text").fill(question)
         await vpage.get_by_role("button", name="Ask", exact=True).click()
-        await expect(vpage.locator("#ask .status")).to_contain_text("moderator approves")
+        await expect(vpage.locator("#ask .status")).to_contain_text(
+            "moderator approves", timeout=20_000
+        )
         asked = mpage.locator("#pending li", has_text=question)
         await asked.get_by_role("button", name="Approve").click()
         await expect(vpage.locator("#ask .status")).to_have_text("")
