@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,29 +139,11 @@ async def _mode(server: MediaServer, browser: Any, mode: str, plan: Plan, say: S
 
 async def run_async(plan: Plan, say: Say) -> Result:
     """Start a node and a browser, measure every mode, stop everything."""
-    from playwright.async_api import async_playwright
-
-    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
     result = Result(plan)
     clock = time.monotonic()
-    work = Path(tempfile.mkdtemp(prefix="torget-bench-captions-"))
-    server = MediaServer(work / "node", plan.ladder, slate=True)
-    await server.start()
-    try:
-        async with async_playwright() as pw:
-            browser = await pw.chromium.launch(
-                executable_path=CHROMIUM,
-                headless=True,
-                args=["--autoplay-policy=no-user-gesture-required", "--disable-dev-shm-usage"],
-            )
-            try:
-                for mode in plan.modes:
-                    result.modes.append(await _mode(server, browser, mode, plan, say))
-            finally:
-                await browser.close()
-    finally:
-        await server.stop()
-        shutil.rmtree(work, ignore_errors=True)
+    async with viewer.node_and_browser(plan.ladder, "torget-bench-captions-") as (server, browser):
+        for mode in plan.modes:
+            result.modes.append(await _mode(server, browser, mode, plan, say))
     result.seconds = time.monotonic() - clock
     return result
 

@@ -24,7 +24,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -317,15 +317,17 @@ async def _mode(server: MediaServer, browser: Any, mode: str, plan: Plan, say: S
     return result
 
 
-async def run_async(plan: Plan, say: Say) -> Result:
-    """Start a node and a browser, measure every mode, stop everything."""
+@contextlib.asynccontextmanager
+async def node_and_browser(
+    ladder: tuple[int, ...], prefix: str, before_cleanup: Callable[[Path], None] | None = None
+) -> AsyncIterator[tuple[MediaServer, Any]]:
+    """A Torget node (shipped settings, the slate on) in a fresh work directory and headless
+    Chromium, for the block; ``before_cleanup`` sees the node's directory once it stopped."""
     from playwright.async_api import async_playwright
 
     os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-    result = Result(plan, cores=os.cpu_count() or 1)
-    clock = time.monotonic()
-    work = Path(tempfile.mkdtemp(prefix="torget-bench-viewer-"))
-    server = MediaServer(work / "node", plan.ladder, slate=True)
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    server = MediaServer(work / "node", ladder, slate=True)
     await server.start()
     try:
         async with async_playwright() as pw:
@@ -335,17 +337,30 @@ async def run_async(plan: Plan, say: Say) -> Result:
                 args=["--autoplay-policy=no-user-gesture-required", "--disable-dev-shm-usage"],
             )
             try:
-                for mode in plan.modes:
-                    result.modes.append(await _mode(server, browser, mode, plan, say))
+                yield server, browser
             finally:
                 await browser.close()
     finally:
         await server.stop()
-        with contextlib.suppress(OSError):
-            log = (work / "node" / "torget.log").read_text(errors="replace")
-            result.notes += overload_notes(log)
-            shutil.copy(work / "node" / "torget.log", Path(tempfile.gettempdir()) / LOG_NAME)
+        if before_cleanup is not None:
+            before_cleanup(work / "node")
         shutil.rmtree(work, ignore_errors=True)
+
+
+async def run_async(plan: Plan, say: Say) -> Result:
+    """Start a node and a browser, measure every mode, stop everything."""
+    result = Result(plan, cores=os.cpu_count() or 1)
+    clock = time.monotonic()
+
+    def keep_log(node: Path) -> None:
+        with contextlib.suppress(OSError):
+            log = (node / "torget.log").read_text(errors="replace")
+            result.notes += overload_notes(log)
+            shutil.copy(node / "torget.log", Path(tempfile.gettempdir()) / LOG_NAME)
+
+    async with node_and_browser(plan.ladder, "torget-bench-viewer-", keep_log) as (server, browser):
+        for mode in plan.modes:
+            result.modes.append(await _mode(server, browser, mode, plan, say))
     result.seconds = time.monotonic() - clock
     return result
 
