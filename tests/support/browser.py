@@ -32,7 +32,10 @@ EXPECTED_FAILURES = re.compile(r"/whep/")
 FAILED_LOAD = "Failed to load resource"
 # An LL-HLS part the server withdrew (announced as the preload hint, then its segment closed
 # first) answers 404 with the code "part_withdrawn"; the spec lets players carry on past it.
-PART = re.compile(r"/hls/[^/]+/r[0-9]+_[0-9]+_[0-9]+\.[0-9]+\.m4s$")
+# A rendition the node dropped for overload answers 404 "rendition_dropped" (hls.js moves to
+# another level). Both are judged by their answer's code, not their status.
+PART = re.compile(r"/hls/[^/]+/(r[0-9]+_[0-9]+_[0-9]+\.[0-9]+\.m4s|[^/]+\.m3u8)$")
+EXCUSED_CODES = ('"part_withdrawn"', '"rendition_dropped"')
 
 needs_chromium = pytest.mark.skipif(
     not Path(CHROMIUM).exists() or shutil.which("ffmpeg") is None,
@@ -131,7 +134,7 @@ async def open_page(
         if response.status == 404 and PART.search(url):
             watched.failed_parts.append(response.url)
             with contextlib.suppress(Exception):  # the page may be gone; then it counts
-                if '"part_withdrawn"' in await response.text():
+                if any(code in await response.text() for code in EXCUSED_CODES):
                     watched.withdrawn.add(response.url)
             return
         watched.problems.append(f"HTTP {response.status}: {response.request.method} {response.url}")

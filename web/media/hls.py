@@ -55,6 +55,12 @@ WITHDRAWN = (
 )
 
 
+DROPPED = (
+    "this rendition was dropped: the node could not keep up with the whole ladder; the"
+    " multivariant playlist lists the renditions still offered"
+)
+
+
 def _not_found(message: str = "no such media resource") -> web.Response:
     return error_response(404, "not_found", message)
 
@@ -258,7 +264,7 @@ async def _media_playlist(
 ) -> web.StreamResponse:
     found = pipeline.playlist_named(name)
     if found is None:
-        return _not_found()
+        return _missing_rendition(pipeline, name)
     index, playlist = found
     directive = parse_directives(request.query)  # BadDirective: 400 (web.errors)
     if directive is not None:
@@ -278,11 +284,21 @@ async def _media_playlist(
                     503, "unavailable", "the requested part did not appear in time"
                 )
             await pipeline.changed.wait(remaining)
+            if pipeline.playlist_named(name) is None:  # dropped for overload while waiting
+                return _missing_rendition(pipeline, name)
     text = playlist.render(pipeline.reports(index))
     cache = cache_control(
         ResourceKind.PLAYLIST, blocking=directive is not None, ended=playlist.ended
     )
     return _answer(text.encode(), PLAYLIST_TYPE, cache)
+
+
+def _missing_rendition(pipeline: SessionPipeline, name: str) -> web.Response:
+    """404 for a media playlist the session does not offer: ``rendition_dropped`` for one
+    dropped for overload (players move to another level), else ``not_found``."""
+    if name in {names.playlist_name(dropped) for dropped in pipeline.dropped_names}:
+        return error_response(404, "rendition_dropped", DROPPED)
+    return _not_found()
 
 
 async def _subtitles(

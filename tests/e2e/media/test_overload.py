@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 from pathlib import Path
@@ -55,7 +56,7 @@ async def test_an_overloaded_node_drops_the_costliest_rung_and_keeps_the_source(
 ) -> None:
     """An ffmpeg given a tenth of the CPU time it needs falls behind and backs its input up:
     480p goes first, then 360p; the multivariant playlist stops offering them, their
-    playlists answer 404, the source playlist goes on with parts of the new runs once the
+    playlists answer 404 ``rendition_dropped``, the source playlist goes on with parts of the new runs once the
     CPU is back, and health and metrics name what was dropped."""
     async with stage(tmp_path, slate=False) as st:
         session_id, key = await new_session(st, "Overloaded")
@@ -82,7 +83,10 @@ async def test_an_overloaded_node_drops_the_costliest_rung_and_keeps_the_source(
                 assert f'torget_ladder_dropped_renditions{{session="{session_id}"}} 1.0' in metrics
                 master = await playlist(st, f"{hls}/index.m3u8")
                 assert [p.uri for p in master.playlists] == ["source.m3u8", "360p.m3u8"]
-                await fetch(st, f"{hls}/480p.m3u8", 404)
+                body, _ = await fetch(st, f"{hls}/480p.m3u8", 404)
+                assert json.loads(body)["error"]["code"] == "rendition_dropped"
+                body, _ = await fetch(st, f"{hls}/480p.m3u8?_HLS_msn=1&_HLS_part=0", 404)
+                assert json.loads(body)["error"]["code"] == "rendition_dropped"
 
                 async def dropped_both() -> bool:
                     found = await _pipeline_health(st, session_id)
@@ -94,7 +98,10 @@ async def test_an_overloaded_node_drops_the_costliest_rung_and_keeps_the_source(
                 await starving
             master = await playlist(st, f"{hls}/index.m3u8")
             assert [p.uri for p in master.playlists] == ["source.m3u8"]
-            await fetch(st, f"{hls}/360p.m3u8", 404)
+            body, _ = await fetch(st, f"{hls}/360p.m3u8", 404)
+            assert json.loads(body)["error"]["code"] == "rendition_dropped"
+            body, _ = await fetch(st, f"{hls}/1080p.m3u8", 404)
+            assert json.loads(body)["error"]["code"] == "not_found"
 
             # The audio (rendition 3) is output stream 1 of the newest run: its files are
             # listed and served under their own names, with that run's init segment.
