@@ -56,8 +56,8 @@ async def test_an_overloaded_node_drops_the_costliest_rung_and_keeps_the_source(
 ) -> None:
     """An ffmpeg given a tenth of the CPU time it needs falls behind and backs its input up:
     480p goes first, then 360p; the multivariant playlist stops offering them, their
-    playlists answer 404 ``rendition_dropped``, the source playlist goes on with parts of the new runs once the
-    CPU is back, and health and metrics name what was dropped."""
+    playlists answer 404 ``rendition_dropped``, the source playlist goes on with parts of the
+    new runs once the CPU is back, and health and metrics name what was dropped."""
     async with stage(tmp_path, slate=False) as st:
         session_id, key = await new_session(st, "Overloaded")
         hls = f"/hls/{session_id}"
