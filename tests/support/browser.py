@@ -134,7 +134,8 @@ async def open_page(
         if response.status == 404 and PART.search(url):
             watched.failed_parts.append(response.url)
             with contextlib.suppress(Exception):  # the page may be gone; then it counts
-                if any(code in await response.text() for code in EXCUSED_CODES):
+                answer = await response.text()
+                if any(code in answer for code in EXCUSED_CODES):
                     watched.withdrawn.add(response.url)
             return
         watched.problems.append(f"HTTP {response.status}: {response.request.method} {response.url}")
