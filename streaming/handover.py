@@ -171,8 +171,10 @@ def list_runs(directory: Path) -> RunListing:
 
 
 def next_free_run(directory: Path) -> int:
-    """One more than the highest run number in ``directory``'s files and run journal."""
+    """One more than the highest run number in ``directory``'s files and run journal, and at
+    least the first run of its latest claim (``claim_first_run``)."""
     runs = list(parse_journal(read_if_there(directory / JOURNAL)))
+    runs += [claim.from_run - 1 for claim in parse_claims(read_if_there(directory / CLAIMS))]
     try:
         for path in directory.iterdir():
             parsed = media_file(path.name)
@@ -181,6 +183,14 @@ def next_free_run(directory: Path) -> int:
     except FileNotFoundError:
         pass
     return max(runs, default=0) + 1
+
+
+def claim_first_run(directory: Path, epoch: int) -> int:
+    """The first run of this node's claim of the session's media under ``epoch``
+    (``names.first_run``: past an earlier owner's numbers unless the previous epoch was ours)."""
+    claims = parse_claims(read_if_there(directory / CLAIMS))
+    held = any(claim.epoch == epoch - 1 for claim in claims)
+    return names.first_run(epoch, next_free_run(directory), held)
 
 
 def _append(path: Path, data: bytes) -> None:

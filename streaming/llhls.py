@@ -148,6 +148,7 @@ class MediaPlaylist:
         part_target: float,
         part_hold_back: float,
         window_seconds: float = 12.0,
+        first_msn: int = 0,
     ) -> None:
         if target_duration < 1:
             raise InvalidArgument("target_duration", "must be at least 1 second")
@@ -164,6 +165,9 @@ class MediaPlaylist:
         self.part_hold_back = part_hold_back
         self.window_seconds = max(window_seconds, 3.0 * target_duration)
         self.ended = False
+        # The media sequence number of the first segment (``first_msn``): a pipeline started
+        # after another's (this node's or another node's) numbers on from beyond its numbers.
+        self.first_msn = first_msn
         self._history: list[Segment] = []
         self._window_start = 0
         self._discontinuity_sequence = 0
@@ -186,7 +190,7 @@ class MediaPlaylist:
     @property
     def media_sequence(self) -> int:
         """The media sequence number of the first listed segment."""
-        return self._window_start
+        return self.first_msn + self._window_start
 
     @property
     def discontinuity_sequence(self) -> int:
@@ -221,7 +225,7 @@ class MediaPlaylist:
 
     def _last_complete_msn(self) -> int:
         open_segment = self.open_segment
-        return len(self._history) - (2 if open_segment else 1)
+        return self.first_msn + len(self._history) - (2 if open_segment else 1)
 
     def _last_part(self) -> tuple[int, int] | None:
         for segment in reversed(self._history):
@@ -267,7 +271,7 @@ class MediaPlaylist:
         msn = self._completed.get(segment_file)
         if msn is None:
             return None
-        segment = self._history[msn]
+        segment = self._history[msn - self.first_msn]
         return segment.length if segment.fragments else None
 
     def report(self, uri: str) -> RenditionReport:
@@ -275,7 +279,7 @@ class MediaPlaylist:
         last_part = self._last_part()
         if last_part is not None:
             return RenditionReport(uri, last_part[0], last_part[1])
-        return RenditionReport(uri, max(self._last_complete_msn(), 0), None)
+        return RenditionReport(uri, max(self._last_complete_msn(), self.first_msn), None)
 
     # --- updates -----------------------------------------------------------------------------
 
@@ -309,7 +313,7 @@ class MediaPlaylist:
             raise PlaylistConflict(f"{segment_file} does not follow {last.uri}")
         start = 0.0 if last is None else last.start + (last.duration or 0.0)
         segment = Segment(
-            msn=len(self._history),
+            msn=self.first_msn + len(self._history),
             uri=segment_file,
             run=parsed.run,
             number=parsed.number,
@@ -438,9 +442,10 @@ class MediaPlaylist:
         last_complete = self._last_complete_msn()
         if part is None:
             return msn <= last_complete
-        if msn < 0 or msn >= len(self._history):
+        index = msn - self.first_msn
+        if index < 0 or index >= len(self._history):
             return False
-        segment = self._history[msn]
+        segment = self._history[index]
         if segment.complete:
             if part < len(segment.parts) or not segment.parts:
                 return True
@@ -511,7 +516,7 @@ class MediaPlaylist:
         window = self.window
         lines = self._header(
             vod=False,
-            media_sequence=self._window_start,
+            media_sequence=self.media_sequence,
             discontinuity_sequence=self._discontinuity_sequence,
         )
         parts_from = self.end_time - 3.0 * self.target_duration
@@ -540,7 +545,9 @@ class MediaPlaylist:
         if not chosen:
             raise PlaylistConflict("no complete segment in the requested range")
         first = chosen[0]
-        discontinuities = sum(1 for s in self._history[: first.msn + 1] if s.discontinuity)
+        discontinuities = sum(
+            1 for s in self._history[: first.msn - self.first_msn + 1] if s.discontinuity
+        )
         lines = self._header(
             vod=True,
             media_sequence=first.msn,

@@ -19,6 +19,11 @@ from streaming.vocab import ResourceKind
 MULTIVARIANT = "index.m3u8"
 MAX_RUN = 999_999
 MAX_RENDITION = 99
+# Runs one ownership epoch may start before the next owner's numbers begin (``first_run``).
+RUNS_PER_EPOCH = 100
+# Media sequence numbers a pipeline may use before the next pipeline's begin (``first_msn``):
+# a day of one-second segments, and more.
+MSN_PER_RUN = 100_000
 
 _INIT = re.compile(r"r([0-9]{4,6})_([0-9]{1,2})_init\.mp4")
 _SEGMENT = re.compile(r"r([0-9]{4,6})_([0-9]{1,2})_([0-9]{6,9})\.m4s")
@@ -40,6 +45,24 @@ class ResourceName:
     number: int = 0
     part: int = 0
     language: str = ""
+
+
+def first_run(epoch: int, next_free: int, held_before: bool) -> int:
+    """The first run number of a claim of a session's media under ownership ``epoch`` by a
+    node whose next free run number is ``next_free``: that one when this node ``held_before``
+    (the previous epoch was its own), else one beyond every number an earlier owner used
+    (with fewer than ``RUNS_PER_EPOCH`` runs an epoch), so that no name an earlier owner
+    published, which caches keep as immutable, ever names other media."""
+    if epoch <= 1 or held_before:
+        return next_free
+    return min(max(next_free, (epoch - 1) * RUNS_PER_EPOCH + 1), MAX_RUN)
+
+
+def first_msn(run: int) -> int:
+    """The media sequence number of the first segment of a pipeline whose first run is
+    ``run``: 0 for run 1, and beyond any number an earlier pipeline of the session used, so
+    a blocking reload (cached by its ``_HLS_msn``) never names another pipeline's segment."""
+    return (run - 1) * MSN_PER_RUN
 
 
 def _check(run: int, rendition: int) -> None:

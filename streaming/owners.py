@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from streaming.errors import OwnerUnknown
-from streaming.handover import next_free_run
+from streaming.handover import claim_first_run
 from streaming.ownership import REFRESH_EVERY_S, Echoes, proxy_target, same_node
 from streaming.vod import CLAIMS, ClaimEntry, journal_line
 from studio.errors import Fenced, NotFound, StudioError
@@ -103,7 +103,7 @@ class MediaOwners:
             return None
         self._held[session_id] = epoch
         self._lookups.pop(session_id, None)
-        first = await asyncio.to_thread(next_free_run, directory)
+        first = await asyncio.to_thread(claim_first_run, directory, epoch)
         try:
             await asyncio.to_thread(_note_claim, directory, ClaimEntry(epoch, first))
         except OSError as exc:

@@ -31,7 +31,7 @@ from streaming.errors import (
     WrongStreamKey,
 )
 from streaming.flv import FlvTag, IngestClock, IngestProbe, KeyframeCheck
-from streaming.handover import RunSource
+from streaming.handover import RunSource, read_if_there
 from streaming.interpretation import InterpretationDesk
 from streaming.ladder import DEFAULT_LADDER, LadderSettings, Rung, SourceInfo, plan_ladder
 from streaming.onair import on_air
@@ -41,6 +41,7 @@ from streaming.recording import Recorder, RecordingFence, RecordingGate
 from streaming.relay import RelayHub
 from streaming.rtmp import RtmpServer
 from streaming.vocab import IngestOrigin, OnAir, VideoCodec
+from streaming.vod import CLAIMS, parse_claims
 from streaming.whip.ingest import WhipIngest
 from streaming.whip.interpreter import InterpreterIngest
 from studio.errors import StudioError
@@ -87,12 +88,14 @@ class PlaneConfig:
 
 
 def next_run(directory: Path) -> int:
-    """One more than the highest run number of the files in ``directory`` (1 when none)."""
+    """One more than the highest run number of the files in ``directory`` (1 when none), and
+    at least the first run of the latest claim noted there (``handover.claim_first_run``)."""
     try:
         found = [int(m.group(1)) for p in directory.iterdir() if (m := _RUN.match(p.name))]
     except FileNotFoundError:
         return 1
-    return min(max(found, default=0) + 1, names.MAX_RUN)
+    claimed = [claim.from_run for claim in parse_claims(read_if_there(directory / CLAIMS))]
+    return min(max([max(found, default=0) + 1, *claimed]), names.MAX_RUN)
 
 
 class MediaTap(Protocol):

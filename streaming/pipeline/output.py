@@ -163,8 +163,11 @@ def _render_up(value: float) -> float:
     return math.ceil(value * 100_000 - 1e-6) / 100_000
 
 
-def playlists_for(plan: LadderPlan, window_seconds: float) -> dict[int, MediaPlaylist]:
-    """One live playlist per rendition, with part targets allowing for millisecond timestamps."""
+def playlists_for(
+    plan: LadderPlan, window_seconds: float, first_run: int = 1
+) -> dict[int, MediaPlaylist]:
+    """One live playlist per rendition, with part targets allowing for millisecond timestamps,
+    numbered from ``first_run``'s media sequence (``names.first_msn``)."""
     targets = {r.index: r.part_target + PART_SLACK for r in plan.renditions}
     hold_back = math.ceil(3 * max(_render_up(t) for t in targets.values()) * 1000 - 1e-6) / 1000
     return {
@@ -174,6 +177,7 @@ def playlists_for(plan: LadderPlan, window_seconds: float) -> dict[int, MediaPla
             part_target=target,
             part_hold_back=hold_back,
             window_seconds=window_seconds,
+            first_msn=names.first_msn(first_run),
         )
         for index, target in targets.items()
     }

@@ -274,7 +274,7 @@ class SessionPipeline:
             await self.stop_slate()
         if self.plan is None:
             self.plan = plan_ladder(source, self.config.ladder)
-            self.playlists = playlists_for(self.plan, self.config.window_seconds)
+            self.playlists = playlists_for(self.plan, self.config.window_seconds, self.run + 1)
         self.directory.mkdir(parents=True, exist_ok=True)
         self._feed = FlvFeed(has_audio=self.plan.audio is not None)
         await self._begin(RunMode.INGEST)
@@ -295,7 +295,7 @@ class SessionPipeline:
             raise PipelineError("this session already has media on air")
         if self.plan is None:
             self.plan = plan_ladder(source, self.config.ladder)
-            self.playlists = playlists_for(self.plan, self.config.window_seconds)
+            self.playlists = playlists_for(self.plan, self.config.window_seconds, self.run + 1)
         self.directory.mkdir(parents=True, exist_ok=True)
         self._feed = FlvFeed(has_audio=self.plan.audio is not None)
         held = GopBuffer()

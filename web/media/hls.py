@@ -193,14 +193,19 @@ async def media_resource(request: web.Request) -> web.StreamResponse:
     replay = await _replay(request)
     if replay is not None:
         return await _replay_resource(request, replay)
-    pipeline = _pipeline(request)
-    if pipeline is None:
-        return _not_found("this session has no live media")
-    note_playback(request, pipeline)
     try:
         parsed = names.parse_name(request.match_info["name"])
     except InvalidName:
         return _not_found()
+    if parsed.kind in (ResourceKind.PLAYLIST, ResourceKind.SUBTITLE_PLAYLIST):
+        # Like the multivariant: a player asking while the media starts (go-live, a publisher
+        # moved to this node) waits for it rather than getting a 404 it would retry later.
+        pipeline = await request.app[MEDIA].wait_ready(request.match_info["session_id"], READY_WAIT)
+    else:
+        pipeline = _pipeline(request)
+    if pipeline is None:
+        return _not_found("this session has no live media")
+    note_playback(request, pipeline)
     if parsed.kind is ResourceKind.PLAYLIST:
         return await _media_playlist(request, pipeline, parsed.name)
     if parsed.kind in (ResourceKind.SUBTITLE_PLAYLIST, ResourceKind.CUES):

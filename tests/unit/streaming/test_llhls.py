@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import m3u8  # type: ignore[import-untyped]
 import pytest
 
+from streaming import names
 from streaming.errors import (
     BadDirective,
     InvalidArgument,
@@ -749,3 +750,22 @@ def test_interpretations_are_alternative_audio_renditions_of_the_group() -> None
     ]
     assert {m.group_id for m in master.media} == {"audio"}
     assert [p.stream_info.audio for p in master.playlists] == ["audio"]
+
+
+def test_a_playlist_numbered_from_a_later_pipeline_answers_by_its_own_numbers() -> None:
+    """A playlist whose first segment is ``first_msn`` lists, reports, blocks and replays by
+    those numbers: an earlier pipeline's are below every one of them."""
+    playlist = MediaPlaylist(
+        rendition=0, target_duration=2, part_target=0.2, part_hold_back=0.6,
+        window_seconds=6.0, first_msn=names.first_msn(101),
+    )  # fmt: skip
+    feed(playlist, 101, 1)
+    feed(playlist, 101, 2, 2, close=False)
+    text = playlist.render()
+    assert "#EXT-X-MEDIA-SEQUENCE:10000000" in text.splitlines()
+    assert playlist.report("source.m3u8").last_msn == 10_000_001
+    assert playlist.decide(10_000_001, 1) is ReloadDecision.READY
+    assert playlist.decide(10_000_001, 2) is ReloadDecision.WAIT
+    assert playlist.decide(10_000_004, None) is ReloadDecision.BAD_REQUEST
+    assert playlist.segment_length(seg(101, 1)) == 500
+    assert "#EXT-X-MEDIA-SEQUENCE:10000000" in playlist.render_vod().splitlines()

@@ -56,3 +56,16 @@ def test_names_outside_the_strict_pattern_are_refused(name: str) -> None:
     with pytest.raises(InvalidName) as caught:
         names.parse_name(name)
     assert str(caught.value) == f"not a media resource name: {name!r}"
+
+
+def test_a_new_owner_numbers_its_runs_and_segments_beyond_the_earlier_owners() -> None:
+    """The first claim and a node's own next claim go on from its next free run; a claim after
+    another node's epoch starts past every run that owner could have used, and each pipeline's
+    media sequence starts past every earlier pipeline's."""
+    assert names.first_run(1, 1, held_before=False) == 1
+    assert names.first_run(2, 4, held_before=True) == 4
+    assert names.first_run(2, 1, held_before=False) == 101
+    assert names.first_run(3, 250, held_before=False) == 250
+    assert names.first_run(20_000, 1, held_before=False) == names.MAX_RUN
+    assert names.first_msn(1) == 0
+    assert names.first_msn(101) > names.first_msn(100) + 24 * 3600

@@ -43,7 +43,8 @@ async def test_each_claim_takes_the_next_epoch_and_notes_where_its_runs_begin(
     store: Store, tmp_path: Path
 ) -> None:
     """A claim returns its epoch and notes beside the session's files the first run made
-    under it (after every run and journal entry there); another node's claim takes the next."""
+    under it: after every run and journal entry there when the previous epoch was this node's,
+    else beyond every number earlier owners used; another node's claim takes the next epoch."""
     sid = await a_session_id(store)
     here = MediaOwners(store, node_url=ME, node_id="node_1")
     there = MediaOwners(store, node_url=OTHER, node_id="node_2")
@@ -52,8 +53,14 @@ async def test_each_claim_takes_the_next_epoch_and_notes_where_its_runs_begin(
     (directory / "r0001_0_init.mp4").write_bytes(b"")
     (directory / "runs.jsonl").write_bytes(b'{"run": 2, "kind": "ingest"}\n')
     assert await there.claim(sid, tmp_path / "other" / sid) == 2
+    assert parse_claims((tmp_path / "other" / sid / CLAIMS).read_bytes()) == [ClaimEntry(2, 101)]
     assert await here.claim(sid, directory) == 3
-    assert parse_claims((directory / CLAIMS).read_bytes()) == [ClaimEntry(1, 1), ClaimEntry(3, 3)]
+    assert await here.claim(sid, directory) == 4
+    assert parse_claims((directory / CLAIMS).read_bytes()) == [
+        ClaimEntry(1, 1),
+        ClaimEntry(3, 201),
+        ClaimEntry(4, 201),
+    ]
 
 
 async def test_the_recording_is_built_only_under_the_last_claim(

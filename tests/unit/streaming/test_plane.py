@@ -12,6 +12,7 @@ from streaming.errors import InvalidArgument
 from streaming.ladder import SourceInfo, plan_ladder
 from streaming.plane import find_ffmpeg, next_run, plane_config, rung_for
 from streaming.vocab import VideoCodec
+from streaming.vod import CLAIMS, ClaimEntry, journal_line
 
 
 def test_defaults_make_the_documented_ladder() -> None:
@@ -43,10 +44,13 @@ def test_custom_heights_and_bad_ones() -> None:
 
 
 def test_ffmpeg_and_run_numbers(tmp_path: Path) -> None:
-    """An explicit ffmpeg wins; runs continue after the highest one found on disk."""
+    """An explicit ffmpeg wins; runs continue after the highest one found on disk, or from
+    where the latest claim noted there begins."""
     assert find_ffmpeg("/opt/ffmpeg/bin/ffmpeg") == "/opt/ffmpeg/bin/ffmpeg"
     assert find_ffmpeg("")
     assert next_run(tmp_path / "missing") == 1
     for name in (names.init_name(3, 0), names.segment_name(12, 1, 4), "r0002.mpd", "slate.txt"):
         (tmp_path / name).write_bytes(b"")
     assert next_run(tmp_path) == 13
+    (tmp_path / CLAIMS).write_bytes(journal_line(ClaimEntry(epoch=2, from_run=101)))
+    assert next_run(tmp_path) == 101  # a claim after another node's starts past its runs

@@ -34,6 +34,27 @@ export const LOW_LATENCY = {
 /** Classic HLS: hls.js's own defaults (three target durations behind the edge), whole segments. */
 export const CLASSIC = { lowLatencyMode: false };
 
+/** Most a segment's program date time may differ between two loads of one playlist. */
+const SAME_DATE_MS = 500;
+
+/**
+ * Whether live playlist ``after`` continues ``before`` (hls.js ``LevelDetails``): its media
+ * sequence neither went back nor skipped past the segments ``before`` listed (a pipeline
+ * started elsewhere numbers on from far beyond), and the segments both list start at the same
+ * program date time.
+ */
+export function continues(before, after) {
+  // A delta update's skipped segments are holes (null) until hls.js fills them in.
+  const listed = before.fragments.filter(Boolean);
+  if (!listed.length) return true;
+  if (after.startSN < before.startSN || after.startSN > listed[listed.length - 1].sn + 1) return false;
+  const dates = new Map(listed.map((f) => [f.sn, f.programDateTime]));
+  return after.fragments.every((fragment) => {
+    const date = fragment && dates.get(fragment.sn);
+    return !date || !fragment.programDateTime || Math.abs(date - fragment.programDateTime) <= SAME_DATE_MS;
+  });
+}
+
 export class Player {
   /**
    * video: the <video> element. onStatus(text, kind): what to tell the viewer.
@@ -158,6 +179,20 @@ export class Player {
         const mode = lowLatency && details.partList ? "llhls" : "hls";
         if (this.hls === hls && mode !== this.mode) this.setMode(mode);
       });
+      // A live playlist that does not follow the one before it (the session's media moved to
+      // another node, whose numbering starts again) is not one hls.js can merge: start afresh.
+      const followed = new Map();
+      const follows = (key, details) => {
+        if (this.hls !== hls || !details?.live || !details.fragments.length) return;
+        const before = followed.get(key);
+        followed.set(key, details);
+        if (before && !continues(before, details)) {
+          this.onStatus(t("player.reconnecting"), "warn");
+          this.scheduleRetry(0);
+        }
+      };
+      hls.on(Hls.Events.LEVEL_LOADED, (_, data) => follows(`level${data.level}`, data.details));
+      hls.on(Hls.Events.AUDIO_TRACK_LOADED, (_, data) => follows(`audio${data.id}`, data.details));
       let networkRetries = 0;
       hls.on(Hls.Events.FRAG_LOADED, () => {
         networkRetries = 0;
