@@ -29,8 +29,9 @@ async def _pipeline_health(st: Any, session_id: str) -> dict[str, Any]:
 
 
 async def _starve(st: Any, session_id: str, stop: asyncio.Event) -> None:
-    """Give the session's ffmpeg a tenth of the time (SIGSTOP 0.9 s, SIGCONT 0.1 s), as a
-    machine with too little CPU for its ladder would, until ``stop``."""
+    """Give the session's ffmpeg a twentieth of the time (SIGSTOP 0.95 s, SIGCONT 0.05 s), as a
+    machine with too little CPU for its ladder would, until ``stop`` (a tenth was enough for a
+    240p rung alone on a fast CPU)."""
     pipeline = st.app.web_app[MEDIA].pipeline(session_id)
     try:
         while not stop.is_set():
@@ -39,11 +40,11 @@ async def _starve(st: Any, session_id: str, stop: asyncio.Event) -> None:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGSTOP)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 0.9)
+                    await asyncio.wait_for(stop.wait(), 0.95)
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGCONT)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 0.1)
+                await asyncio.wait_for(stop.wait(), 0.05)
             pipeline = st.app.web_app[MEDIA].pipeline(session_id)
     finally:
         if pipeline is not None and pipeline.pid is not None:
@@ -54,7 +55,7 @@ async def _starve(st: Any, session_id: str, stop: asyncio.Event) -> None:
 async def test_an_overloaded_node_drops_the_costliest_rung_and_keeps_the_source(
     tmp_path: Path,
 ) -> None:
-    """An ffmpeg given a tenth of the CPU time it needs falls behind and backs its input up:
+    """An ffmpeg given a twentieth of the CPU time it needs falls behind and backs its input up:
     480p goes first, then 360p; the multivariant playlist stops offering them, their
     playlists answer 404 ``rendition_dropped``, the source playlist goes on with parts of the
     new runs once the CPU is back, and health and metrics name what was dropped."""
