@@ -19,6 +19,7 @@ let rt = null;
 let room = emptyRoom();
 let playing = null;
 let awaitingApproval = false; // "shown once a moderator approves it" is on screen
+let pendingSeen = false; // ... and the viewer's pending question has been drawn since
 let redrawClips = () => {};
 
 /** States after the broadcast: the page is the replay's (no live banner, count or inputs). */
@@ -202,9 +203,14 @@ function drawQuestions() {
   $("highlight-text").textContent = now ? now.text : "";
   show($("highlight"), Boolean(now));
   // Only a viewer's own questions are seen pending: once none is, approval came (or refusal,
-  // which its badge says), and "shown once a moderator approves it" no longer holds.
-  if (awaitingApproval && !shown.some((q) => q.status === "pending")) {
+  // which its badge says), and "shown once a moderator approves it" no longer holds. The ack
+  // may come before the question itself (events go out in batches) and a drawing timed to the
+  // picture may come between: a question not drawn pending yet was not approved yet.
+  const pending = shown.some((q) => q.status === "pending");
+  if (awaitingApproval && pending) pendingSeen = true;
+  else if (awaitingApproval && pendingSeen) {
     awaitingApproval = false;
+    pendingSeen = false;
     say($("ask").querySelector(".status"), "");
   }
 }
@@ -314,6 +320,8 @@ function wireForms() {
       clearAsk(askText.value.trim() === text ? askText.value : undefined);
       say(status, session.qa_auto_approve ? t("qa.sent") : t("qa.sent_pending"), "ok");
       awaitingApproval = !session.qa_auto_approve; // until the question's next change
+      pendingSeen = false;
+      renderQuestions();
     } catch (error) {
       say(status, explain(error), "error");
     }
