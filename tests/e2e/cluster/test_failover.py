@@ -49,6 +49,21 @@ async def plays_again(url: str, seconds: float = 40.0) -> float:
             await asyncio.sleep(0.1)
 
 
+async def names_listed(url: str) -> tuple[int, int, set[str]]:
+    """The media playlist at ``url``: its first and last media sequence numbers, and every
+    name it lists (init segments, segments, parts)."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(url, params={"probe": str(time.monotonic())}) as answer,
+    ):
+        assert answer.status == 200
+        listed = m3u8.loads(await answer.text())
+    found = {s.uri for s in listed.segments if s.uri} | {m.uri for m in listed.segment_map}
+    found |= {part.uri for s in listed.segments for part in s.parts}
+    first = listed.media_sequence or 0
+    return first, first + len(listed.segments) - 1, found
+
+
 class Watch:
     """A real player (Chromium, the session page's hls.js) watched while the media moves: its
     position sampled every 0.1 s, to tell when playback stalled and when it moved again."""
@@ -103,7 +118,8 @@ async def test_a_killed_owner_leaves_one_whole_recording(
     cluster: Cluster, steady: Steady, tmp_path: Path
 ) -> None:
     """kill -9 of the node holding a live RTMP publish: the publisher reconnects to the other
-    node and HLS plays again through nginx within the target; the killed node restarts and
+    node and HLS plays again through nginx within the target, under names and media sequence
+    numbers the old owner never listed; the killed node restarts and
     builds no recording; the session ends (through nginx, any node) into exactly one
     recording on the last owner, holding both nodes' runs (one discontinuity), whose MP4's
     duration (ffprobe) is the API's."""
@@ -122,11 +138,16 @@ async def test_a_killed_owner_leaves_one_whole_recording(
                 await watch.playing()
                 watch.start()
                 await asyncio.sleep(2.0)
+                _, old_last, old_names = await names_listed(playlist)
                 victim.kill()
                 await asyncio.wait_for(first.wait(), 15)  # OBS notices its server is gone
             async with publisher(survivor.rtmp(key), size="640x360", gop=30) as moved:
                 reconnected = time.monotonic()
                 available = await plays_again(playlist)
+                # Nothing the old owner listed (and caches keep) names the new owner's media.
+                new_first, _, new_names = await names_listed(playlist)
+                assert new_first > old_last
+                assert not new_names & old_names
                 await cluster.wait_healthy()
                 await asyncio.sleep(max(0.0, reconnected + 10.0 - time.monotonic()))
                 await watch.stop()
