@@ -62,6 +62,8 @@ export function highlighted(room) {
  *   joined(msg)                 every answer to a (re)join;
  *   reset(room)                 a fresh start: drop what was drawn of the room;
  *   chatAdded(message), chatDeleted(messageId)   as they come, in order;
+ *   question(question)          each question as an event brings it, in order (drawing it is
+ *                               update's: it may wait for the picture);
  *   update(room, parts)         after each batch of events, with the Set of parts that changed
  *                               (after a fresh start: all of them); ``room.pictureMs`` is the
  *                               program date time of the batch's latest question or poll
@@ -85,6 +87,7 @@ export function followRoom(rt, id, view) {
       if (PICTURE_EVENTS.has(event.type) && !fresh) room.pictureMs = Number(String(event.id).split("-")[0]) || 0;
       if (event.type === "chat.message") view.chatAdded?.(event);
       if (event.type === "chat.deleted") view.chatDeleted?.(event.message_id);
+      if (event.type === "qa.question") view.question?.(event.question);
     }
     for (const event of events) if (event.type === "caption.cue") view.caption?.(event);
     for (const event of events) if (event.type === "interpretation") view.interpretation?.(event);

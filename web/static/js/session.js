@@ -19,7 +19,8 @@ let rt = null;
 let room = emptyRoom();
 let playing = null;
 let awaitingApproval = false; // "shown once a moderator approves it" is on screen
-let pendingSeen = false; // ... and the viewer's pending question has been drawn since
+let pendingSeen = false; // ... and the viewer's pending question has reached the room since
+const hasPending = () => [...room.questions.values()].some((q) => q.status === "pending");
 let redrawClips = () => {};
 
 /** States after the broadcast: the page is the replay's (no live banner, count or inputs). */
@@ -205,10 +206,8 @@ function drawQuestions() {
   // Only a viewer's own questions are seen pending: once none is, approval came (or refusal,
   // which its badge says), and "shown once a moderator approves it" no longer holds. The ack
   // may come before the question itself (events go out in batches) and a drawing timed to the
-  // picture may come between: a question not drawn pending yet was not approved yet.
-  const pending = shown.some((q) => q.status === "pending");
-  if (awaitingApproval && pending) pendingSeen = true;
-  else if (awaitingApproval && pendingSeen) {
+  // picture may come between: a question not in the room pending yet was not approved yet.
+  if (awaitingApproval && pendingSeen && !shown.some((q) => q.status === "pending")) {
     awaitingApproval = false;
     pendingSeen = false;
     say($("ask").querySelector(".status"), "");
@@ -320,8 +319,7 @@ function wireForms() {
       clearAsk(askText.value.trim() === text ? askText.value : undefined);
       say(status, session.qa_auto_approve ? t("qa.sent") : t("qa.sent_pending"), "ok");
       awaitingApproval = !session.qa_auto_approve; // until the question's next change
-      pendingSeen = false;
-      renderQuestions();
+      pendingSeen = hasPending();
     } catch (error) {
       say(status, explain(error), "error");
     }
@@ -369,6 +367,9 @@ async function main() {
     reset: () => $("chat").replaceChildren(),
     chatAdded: addChat,
     chatDeleted: (id) => removeItem($("chat"), id),
+    question: (q) => {
+      if (awaitingApproval && q.status === "pending") pendingSeen = true;
+    },
     caption: (event) => liveCaptions.add(event),
     interpretation: showInterpretation,
     update: (_, parts) => {
