@@ -336,8 +336,18 @@ class Programme(ClipCases, BrandingCases):
         return await self.store.session_by_stream_key_hash(hash_secret(key))
 
     async def ingest_up(self, session_id: str) -> Session:
-        """The media plane reports a publisher connected."""
-        return await self._step(session_id, SessionEvent.INGEST_UP)
+        """The media plane reports a publisher connected. An auto-starting session whose
+        planned start has come goes live at once (what the scheduler would do at its next
+        tick, up to a second later: the viewers' first picture would wait for it)."""
+        after = await self._step(session_id, SessionEvent.INGEST_UP)
+        for decision in self._due(after):
+            if decision.event is SessionEvent.GO_LIVE:
+                try:
+                    after = await self._step(session_id, SessionEvent.GO_LIVE)
+                except InvalidTransition:
+                    break  # another node or an operator moved it first
+                log.info("session %s: %s (%s)", session_id, decision.event, decision.reason)
+        return after
 
     async def ingest_down(self, session_id: str) -> Session:
         """The media plane reports the publisher gone."""
@@ -576,12 +586,15 @@ class Programme(ClipCases, BrandingCases):
 
     # --- scheduler --------------------------------------------------------------------------
 
+    def _due(self, *sessions: Session) -> list[Decision]:
+        """The lifecycle steps due now for ``sessions`` (``schedule.decide``)."""
+        grace = timedelta(minutes=self.settings.scheduler.end_grace_minutes)
+        return decide(self.clock.now(), sessions, end_grace=grace)
+
     async def tick(self) -> list[Decision]:
         """Apply every lifecycle step due now; return those applied."""
-        now = self.clock.now()
-        grace = timedelta(minutes=self.settings.scheduler.end_grace_minutes)
         applied: list[Decision] = []
-        for decision in decide(now, await self.store.active_sessions(now), end_grace=grace):
+        for decision in self._due(*await self.store.active_sessions(self.clock.now())):
             try:
                 await self._step(decision.session_id, decision.event)
             except (InvalidTransition, NotFound):

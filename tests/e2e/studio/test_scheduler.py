@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from studio.models import Session
+from studio.models import Session, SessionInput, StudioInput
 from studio.schedule import Decision
 from studio.service import Programme
 from studio.states import SessionEvent, SessionState
@@ -29,6 +29,30 @@ async def test_connected_ingest_goes_live_at_start_and_ends_after_grace(
     assert [d.event for d in await programme.tick()] == [SessionEvent.END]
     ended = await programme.store.get_session(session_id)
     assert (ended.state, ended.ended_at) == (SessionState.ENDED, T0 + timedelta(minutes=50))
+
+
+async def test_an_ingest_connecting_after_the_start_goes_live_at_once(
+    programme: Programme,
+) -> None:
+    """An auto-starting session whose start has come goes live as its ingest connects (no
+    wait for the next tick); one with auto_start false, or before its start, stays ready."""
+
+    async def in_own_studio(name: str, *, auto_start: bool = True) -> str:
+        studio = await programme.create_studio(ADMIN, StudioInput(name=name))
+        data = SessionInput(studio_id=studio.id, title="Panel", starts_at=T0,
+                            ends_at=T0 + timedelta(minutes=45), auto_start=auto_start)  # fmt: skip
+        return (await programme.create_session(ADMIN, data)).session.id
+
+    early, manual = await in_own_studio("Early"), await in_own_studio("Manual", auto_start=False)
+    late = await in_own_studio("Late")
+    assert (await programme.ingest_up(early)).state is SessionState.READY
+    clock(programme).current = T0 + timedelta(minutes=2)
+    assert (await programme.ingest_up(manual)).state is SessionState.READY
+    assert (await programme.ingest_up(late)).state is SessionState.LIVE
+    assert (await programme.store.get_session(late)).went_live_at == T0 + timedelta(minutes=2)
+    assert [(d.session_id, d.event) for d in await programme.tick()] == [
+        (early, SessionEvent.GO_LIVE)
+    ]
 
 
 async def test_extended_session_is_not_ended(programme: Programme) -> None:
