@@ -93,12 +93,15 @@ async def stage(
 
 
 async def new_session(stage: Stage, title: str, hour: int = 9) -> tuple[str, str]:
-    """Schedule a session in the stage's studio; return its id and stream key."""
+    """Schedule a session in the stage's studio; return its id and stream key. It does not
+    start by itself: the stage's clock stands at 09:00, where an auto-starting session would
+    go live as its publisher connects, and the tests take it live when they mean to."""
     body = {
         "studio_id": stage.studio,
         "title": title,
         "starts_at": f"2026-05-20T{hour:02d}:00:00+02:00",
         "ends_at": f"2026-05-20T{hour:02d}:45:00+02:00",
+        "auto_start": False,
     }
     answer = await stage.app.client.post("/api/v1/sessions", json=body, headers=stage.app.admin)
     assert answer.status == 201, await answer.text()

@@ -33,9 +33,10 @@ pytestmark = [pytest.mark.slow, needs_ffmpeg]
 
 
 async def test_viewers_get_ll_hls_of_an_rtmp_publish(tmp_path: Path) -> None:
-    """A 720p30 publish makes the session ready and becomes a ladder of LL-HLS renditions:
-    spec-conforming playlists with parts, blocking reloads answered when the part lands,
-    segments and parts that decode; stopping the publisher ends the playlists."""
+    """A 720p30 publish makes the session ready and becomes a ladder of LL-HLS renditions
+    (a media playlist asked for as it starts waits for it): spec-conforming playlists with
+    parts, blocking reloads answered when the part lands, segments and parts that decode;
+    stopping the publisher ends the playlists."""
     async with stage(tmp_path) as st:
         session_id, key = await new_session(st, "Opening: innovative municipalities")
         hls = f"/hls/{session_id}"
@@ -47,6 +48,8 @@ async def test_viewers_get_ll_hls_of_an_rtmp_publish(tmp_path: Path) -> None:
                 return await state(st, session_id) == "ready"
 
             await until(ready, timeout=20, what="the session to become ready")
+            # Asked as the media starts, a media playlist waits for it rather than answer 404.
+            assert (await playlist(st, f"{hls}/480p.m3u8")).segments
             master = await playlist(st, f"{hls}/index.m3u8")
             first_playable = time.monotonic() - started
             assert first_playable < 6, first_playable
