@@ -78,8 +78,6 @@ async def test_an_overloaded_node_drops_the_costliest_rung_and_keeps_the_source(
                     return found.get("dropped_renditions") == ["480p"]
 
                 await until(dropped_480p, timeout=60, what="480p dropped for overload")
-                health = await _pipeline_health(st, session_id)
-                assert health["ladder_speed"] < 0.9
                 metrics = await (await st.app.client.get("/metrics")).text()
                 assert f'torget_ladder_dropped_renditions{{session="{session_id}"}} 1.0' in metrics
                 master = await playlist(st, f"{hls}/index.m3u8")
@@ -88,6 +86,13 @@ async def test_an_overloaded_node_drops_the_costliest_rung_and_keeps_the_source(
                 assert json.loads(body)["error"]["code"] == "rendition_dropped"
                 body, _ = await fetch(st, f"{hls}/480p.m3u8?_HLS_msn=1&_HLS_part=0", 404)
                 assert json.loads(body)["error"]["code"] == "rendition_dropped"
+
+                async def slow_reported() -> bool:
+                    # A run reports its speed once ffmpeg has written a whole window's worth.
+                    speed = (await _pipeline_health(st, session_id)).get("ladder_speed")
+                    return speed is not None and speed < 0.9
+
+                await until(slow_reported, timeout=30, what="the ladder's speed below 0.9")
 
                 async def dropped_both() -> bool:
                     found = await _pipeline_health(st, session_id)

@@ -216,6 +216,16 @@ async def test_generated_bodies_get_json_answers_and_no_server_error(
         @given(_bodies())
         # A valid studio, so a run that draws no valid create body still reaches a 201.
         @example(("POST", "/api/v1/studios", "application/json", b'{"name": "Stora scenen"}'))
+        # And an unknown studio, so a run that draws no unknown id still reaches a 404.
+        @example(
+            (
+                "POST",
+                "/api/v1/sessions",
+                "application/json",
+                b'{"studio_id": "std_0000000000", "title": "Lost", '
+                b'"starts_at": "2026-05-21T09:00:00Z", "ends_at": "2026-05-21T10:00:00Z"}',
+            )
+        )
         def exchange(request: Request) -> None:
             sent = asyncio.run_coroutine_threadsafe(_send(app, ids, request), loop)
             statuses[sent.result(30)] += 1
