@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, Self
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 #: exception, insufficient resources (too many connections), operator intervention (shutting
 #: down, starting up, cannot connect now).
 UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57"})
+# Turning a SQLite file to WAL while other stores open it: tries, and the pause between them.
+WAL_TRIES = 100
+WAL_RETRY_S = 0.05
 
 
 def is_unavailable(exc: BaseException) -> bool:
@@ -80,6 +84,8 @@ class Database:
         store = cls.connect(url, create=create)
         try:
             await store.upgrade_schema(create=create)
+            if store._sqlite:
+                await store._write_ahead_log()
         except BaseException:
             await store.close()
             raise
@@ -121,6 +127,21 @@ class Database:
         if before.current != after.current:
             log.info("store schema: revision %s -> %s", before.current or "none", after.current)
         return before, after
+
+    async def _write_ahead_log(self) -> None:
+        """Turn a SQLite file to WAL if a connection could not yet (``_sqlite_pragmas``),
+        trying again while another store opening the file at the same moment holds it."""
+        for _ in range(WAL_TRIES - 1):
+            try:
+                async with self._engine.connect() as conn:
+                    await conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+                return
+            except sqlalchemy.exc.OperationalError as exc:
+                if "locked" not in str(exc):
+                    raise
+            await asyncio.sleep(WAL_RETRY_S)
+        async with self._engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA journal_mode=WAL")
 
     async def close(self) -> None:
         """Release every connection."""
@@ -186,7 +207,13 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # The timeout first: switching a new file to WAL waits for others opening it at once.
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError as exc:
+        # Another connection holds the write lock (making the schema): SQLite refuses the
+        # switch at once rather than wait. ``Database.open`` makes it once that is done.
+        if "locked" not in str(exc):
+            raise
     cursor.close()
 
 
